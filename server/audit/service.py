@@ -1,0 +1,58 @@
+"""The append-only audit log. Writers call `record` inside their own transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from tortoise.models import Model
+
+from server.audit.models import AuditEntry
+from server.auth import Actor
+
+
+def snapshot(obj: Model, fields: list[str]) -> dict[str, Any]:
+    """The values of `fields` as JSON-safe data, for the before/after of an audit row."""
+    result: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(obj, name)
+        if isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, date | datetime):
+            value = value.isoformat()
+        result[name] = value
+    return result
+
+
+async def record(
+    actor: Actor,
+    *,
+    action: str,
+    object_type: str,
+    object_id: int,
+    project_id: int | None = None,
+    summary: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    await AuditEntry.create(
+        actor_id=actor.user_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        project_id=project_id,
+        summary=summary[:255],
+        before=before,
+        after=after,
+    )
+
+
+async def list_project_activity(project_id: int, *, limit: int = 20) -> list[AuditEntry]:
+    """Recent activity of a project; callers have checked the actor may view it."""
+    return (
+        await AuditEntry.filter(project_id=project_id)
+        .select_related("actor")
+        .order_by("-id")
+        .limit(limit)
+    )

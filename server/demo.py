@@ -1,0 +1,143 @@
+"""The demo company: five departments launching a new product together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from server.auth import Actor
+from server.org import service as org
+from server.org.models import User
+from server.planning import service as planning
+from server.projects import service as projects
+from server.projects.models import Role
+
+DEMO_PASSWORD = "xietong-demo"
+
+DEPARTMENTS = ["研发部", "市场部", "生产部", "销售部", "客服部"]
+
+# (name, department, position, email or None, mobile, role in the project)
+PEOPLE: list[tuple[str, str, str, str | None, str, Role | None]] = [
+    ("王芳", "市场部", "产品经理", "wangfang@example.com", "13800000001", Role.MANAGER),
+    ("张伟", "研发部", "研发部经理", "zhangwei@example.com", "13800000011", Role.DEPARTMENT_HEAD),
+    ("孙浩", "研发部", "硬件工程师", "sunhao@example.com", "13800000012", Role.LIAISON),
+    ("李娜", "市场部", "市场部总监", "lina@example.com", "13800000021", Role.DEPARTMENT_HEAD),
+    ("周敏", "市场部", "市场专员", "zhoumin@example.com", "13800000022", Role.LIAISON),
+    ("刘强", "生产部", "生产部经理", "liuqiang@example.com", "13800000031", Role.DEPARTMENT_HEAD),
+    ("吴刚", "生产部", "车间主任", None, "13800000032", Role.LIAISON),
+    ("陈静", "销售部", "销售部经理", "chenjing@example.com", "13800000041", Role.DEPARTMENT_HEAD),
+    ("郑丽", "销售部", "渠道主管", "zhengli@example.com", "13800000042", Role.LIAISON),
+    ("赵磊", "客服部", "客服部经理", "zhaolei@example.com", "13800000051", Role.DEPARTMENT_HEAD),
+    ("冯涛", "客服部", "客服主管", "fengtao@example.com", "13800000052", Role.LIAISON),
+    ("黄建国", "市场部", "副总经理", "huangjianguo@example.com", "13800000061", Role.MANAGEMENT),
+]
+
+RESPONSIBILITIES = {
+    Role.MANAGER: "统筹项目计划、主持周例会、跟踪进度并协调跨部门问题",
+    Role.DEPARTMENT_HEAD: "签署项目章程与协作确认书，保障本部门资源投入",
+    Role.LIAISON: "对接本部门任务，每日更新进度，提交周例会部门汇报",
+    Role.MANAGEMENT: "审批资源缺口与重大变更，接收最高级别升级",
+}
+
+PROJECT = projects.ProjectInput(
+    code="X1-LAUNCH",
+    name="智能保温杯 X1 新品上市",
+    start_date=date(2026, 11, 2),
+    background=(
+        "公司计划在 2027 年春季推出首款智能保温杯 X1，需要研发、市场、生产、销售和客服"
+        "五个部门紧密协作，在三个月内完成从样机到上市的全过程。"
+    ),
+    goals=(
+        "1. 2027 年 3 月 16 日前正式上市销售\n"
+        "2. 上市首月销量不低于 20,000 件\n"
+        "3. 首批量产良品率不低于 98%\n"
+        "4. 上市首月客户投诉率低于 0.5%"
+    ),
+    scope=(
+        "范围内：X1 硬件与 App 联调、包装设计、首批 30,000 件量产、线上线下渠道铺货、"
+        "客服知识库与售后流程。\n"
+        "范围外：海外市场、X1 Pro 型号、企业定制款。"
+    ),
+    success_criteria=(
+        "按期上市；首月销量 ≥ 20,000 件；良品率 ≥ 98%；投诉率 < 0.5%；"
+        "项目总预算不超过 350 万元。"
+    ),
+)
+
+MILESTONES = [
+    ("需求冻结", date(2026, 11, 27), "需求清单（已签署）"),
+    ("原型评审通过", date(2026, 12, 18), "原型评审纪要"),
+    ("试生产完成", date(2027, 1, 29), "试产报告与良品率数据"),
+    ("渠道铺货完成", date(2027, 3, 5), "铺货清单"),
+    ("正式上市", date(2027, 3, 16), "上市发布会"),
+]
+
+
+@dataclass
+class DemoResult:
+    loaded: bool
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def load_demo() -> DemoResult:
+    """Load the demo into an empty database; with data already there, change nothing."""
+    if await User.exists():
+        return DemoResult(loaded=False)
+    system = Actor.system()
+    departments = {
+        name: await org.create_department(system, name=name) for name in DEPARTMENTS
+    }
+    admin = await org.create_user(
+        system,
+        name="系统管理员",
+        email="admin@example.com",
+        department_id=departments["研发部"].id,
+        password=DEMO_PASSWORD,
+        position="IT 管理员",
+        is_admin=True,
+    )
+    people: list[tuple[User, str, Role | None]] = []
+    for name, department, position, email, mobile, role in PEOPLE:
+        user = await org.create_user(
+            system,
+            name=name,
+            email=email,
+            mobile=mobile,
+            department_id=departments[department].id,
+            password=DEMO_PASSWORD,
+            position=position,
+            heads_department=role == Role.DEPARTMENT_HEAD,
+        )
+        people.append((user, department, role))
+
+    manager = people[0][0]
+    pm = Actor.for_user(manager)
+    PROJECT.initiating_department_id = departments["市场部"].id
+    PROJECT.department_ids = [d.id for d in departments.values()]
+    project = await projects.create_project(pm, PROJECT)
+    await projects.update_project(
+        pm,
+        project_id=project.id,
+        version=project.version,
+        data=projects.ProjectInput(late_threshold_days=2),
+    )
+    for user, department, role in people[1:]:
+        assert role is not None
+        await projects.add_project_member(
+            pm,
+            projects.MemberInput(
+                project_id=project.id,
+                user_id=user.id,
+                role=role,
+                department_id=departments[department].id,
+                responsibilities=RESPONSIBILITIES.get(role, ""),
+                time_commitment="50%" if role == Role.LIAISON else "10%",
+            ),
+        )
+    for name, due, deliverable in MILESTONES:
+        await planning.add_milestone(
+            pm, project_id=project.id, name=name, due=due, deliverable=deliverable
+        )
+    logins = [(admin.email or "", "系统管理员")]
+    logins += [(u.email or u.mobile or "", f"{u.name}（{d} · {r.value if r else ''}）") for u, d, r in people[:5]]
+    return DemoResult(loaded=True, logins=logins)

@@ -1,0 +1,110 @@
+"""Translations from Babel catalogs; zh-CN first, English complete too.
+
+The .po files are read directly (compiled in memory), so a fresh clone needs no compile step.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import date, datetime
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "current_language", default=DEFAULT_LANGUAGE
+)
+
+
+def normalize_language(value: str | None) -> str | None:
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-").lower()
+    if tag.startswith("zh"):
+        return "zh-CN"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def negotiate(accept_language: str | None, preferred: str | None = None) -> str:
+    """The user's saved choice wins, then the browser's header, then zh-CN."""
+    chosen = normalize_language(preferred)
+    if chosen:
+        return chosen
+    for part in (accept_language or "").split(","):
+        chosen = normalize_language(part.split(";")[0])
+        if chosen:
+            return chosen
+    return DEFAULT_LANGUAGE
+
+
+def _babel_name(language: str) -> str:
+    return language.replace("-", "_")
+
+
+@lru_cache(maxsize=4)
+def translations(language: str) -> Translations:
+    po_path = LOCALE_DIR / _babel_name(language) / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return Translations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=_babel_name(language))
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def translate(language: str, message: str, **params: Any) -> str:
+    text = translations(language).gettext(message)
+    return text % params if params else text
+
+
+def gettext(message: str, **params: Any) -> str:
+    """Translate into the language of the current request or job."""
+    return translate(current_language.get(), message, **params)
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    text = translations(current_language.get()).ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+def _locale(language: str) -> Locale:
+    return Locale.parse(_babel_name(language))
+
+
+def format_day(value: date | None, language: str | None = None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, format="medium", locale=_locale(language or current_language.get()))
+
+
+def format_instant(value: datetime | None, time_zone: str, language: str | None = None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(
+        value,
+        format="medium",
+        tzinfo=ZoneInfo(time_zone),
+        locale=_locale(language or current_language.get()),
+    )
+
+
+def format_number(value: float | int, language: str | None = None) -> str:
+    return format_decimal(value, locale=_locale(language or current_language.get()))

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Department(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    parent: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "department"
+        ordering = ["name"]
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    email = fields.CharField(max_length=254, unique=True, null=True)
+    mobile = fields.CharField(max_length=32, unique=True, null=True)
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="users", on_delete=fields.RESTRICT
+    )
+    position = fields.CharField(max_length=100, default="")
+    # The org chart's head of their department. It only pre-fills a project's
+    # DEPARTMENT_HEAD; the project's team directory decides who signs.
+    heads_department = fields.BooleanField(default=False)
+    password_hash = fields.CharField(max_length=255, default="")
+    is_admin = fields.BooleanField(default=False)
+    is_active = fields.BooleanField(default=True)
+    time_zone = fields.CharField(max_length=64, default="Asia/Shanghai")
+    language = fields.CharField(max_length=8, default="zh-CN")
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    deactivated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "app_user"
+        ordering = ["name"]
+
+
+class Session(Model):
+    # A browser login; the cookie holds a random token, the row only its SHA-256.
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "session"
+
+
+class ApiToken(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    prefix = fields.CharField(max_length=12)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+        ordering = ["-created_at"]
+
+
+class LoginFailure(Model):
+    # Failed logins per identifier, counted to throttle password guessing.
+
+    id = fields.IntField(primary_key=True)
+    identifier = fields.CharField(max_length=254, db_index=True)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "login_failure"

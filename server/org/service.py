@@ -1,0 +1,359 @@
+"""Departments, users, logins, sessions and API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from server.audit.service import record, snapshot
+from server.auth import (
+    Action,
+    Actor,
+    authorize,
+    hash_password,
+    new_secret_token,
+    token_digest,
+    verify_password,
+)
+from server.errors import Conflict, Invalid, NotFound, Throttled
+from server.i18n import normalize_language
+from server.org.models import ApiToken, Department, LoginFailure, Session, User
+from server.settings import Settings
+from server.validation import Checks
+
+USER_FIELDS = [
+    "name",
+    "email",
+    "mobile",
+    "department_id",
+    "position",
+    "heads_department",
+    "is_admin",
+    "is_active",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- departments ---------------------------------------------------------------------------
+
+
+async def list_departments(actor: Actor) -> list[Department]:
+    """The department tree is company-wide and every signed-in user may read it."""
+    return await Department.all().order_by("name")
+
+
+async def get_department(actor: Actor, department_id: int) -> Department:
+    department = await Department.get_or_none(id=department_id)
+    if department is None:
+        raise NotFound("No such department.", field="departmentId")
+    return department
+
+
+async def create_department(actor: Actor, *, name: str, parent_id: int | None = None) -> Department:
+    await authorize(actor, Action.ADMINISTER)
+    checks = Checks()
+    name = checks.text("name", name, max_length=100)
+    checks.done()
+    async with in_transaction():
+        if await Department.filter(name=name).exists():
+            raise Invalid("A department named %(name)s already exists.", field="name", name=name)
+        if parent_id is not None and not await Department.filter(id=parent_id).exists():
+            raise NotFound("No such department.", field="parentId")
+        department = await Department.create(name=name, parent_id=parent_id)
+        await record(
+            actor,
+            action="department.create",
+            object_type="department",
+            object_id=department.id,
+            summary=name,
+            after=snapshot(department, ["name", "parent_id"]),
+        )
+    return department
+
+
+async def department_by_name(name: str) -> Department | None:
+    return await Department.get_or_none(name=name.strip())
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+async def list_users(actor: Actor, *, include_inactive: bool = False) -> list[User]:
+    query = User.all().select_related("department").order_by("name")
+    if not include_inactive:
+        query = query.filter(is_active=True)
+    return await query
+
+
+async def get_user(actor: Actor, user_id: int) -> User:
+    user = await User.get_or_none(id=user_id).select_related("department")
+    if user is None:
+        raise NotFound("No such user.", field="userId")
+    return user
+
+
+async def create_user(
+    actor: Actor,
+    *,
+    name: str,
+    department_id: int | None = None,
+    department_name: str | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
+    password: str | None = None,
+    position: str = "",
+    heads_department: bool = False,
+    is_admin: bool = False,
+    language: str = "zh-CN",
+    time_zone: str = "Asia/Shanghai",
+) -> User:
+    """Create a user. A department given by name is created when it does not exist yet."""
+    await authorize(actor, Action.ADMINISTER)
+    checks = Checks()
+    name = checks.text("name", name, max_length=100)
+    email = checks.email("email", email)
+    mobile = checks.mobile("mobile", mobile)
+    position = checks.text("position", position, required=False, max_length=100)
+    if not email and not mobile:
+        checks.fail("email", "Give an email address or a mobile number.")
+    if password is not None and 0 < len(password) < 8:
+        checks.fail("password", "A password needs at least 8 characters.")
+    if department_id is None and not (department_name or "").strip():
+        checks.fail("departmentId", "This field is required.")
+    checks.done()
+    async with in_transaction():
+        if email and await User.filter(email=email).exists():
+            raise Invalid("A user with this email already exists.", field="email")
+        if mobile and await User.filter(mobile=mobile).exists():
+            raise Invalid("A user with this mobile number already exists.", field="mobile")
+        if department_id is not None:
+            department = await get_department(actor, department_id)
+        else:
+            department = await _department_named(actor, (department_name or "").strip())
+        user = await User.create(
+            name=name,
+            email=email,
+            mobile=mobile,
+            department=department,
+            position=position,
+            heads_department=heads_department,
+            password_hash=hash_password(password) if password else "",
+            is_admin=is_admin,
+            language=normalize_language(language) or "zh-CN",
+            time_zone=time_zone,
+        )
+        await record(
+            actor,
+            action="user.create",
+            object_type="user",
+            object_id=user.id,
+            summary=name,
+            after=snapshot(user, USER_FIELDS),
+        )
+    return user
+
+
+async def _department_named(actor: Actor, name: str) -> Department:
+    department = await Department.get_or_none(name=name)
+    if department is not None:
+        return department
+    department = await Department.create(name=name)
+    await record(
+        actor,
+        action="department.create",
+        object_type="department",
+        object_id=department.id,
+        summary=name,
+        after={"name": name},
+    )
+    return department
+
+
+async def set_user_active(actor: Actor, *, user_id: int, active: bool, version: int) -> User:
+    """Users are deactivated, never deleted: their history stays theirs."""
+    await authorize(actor, Action.ADMINISTER)
+    async with in_transaction():
+        user = await get_user(actor, user_id)
+        if user.version != version:
+            raise Conflict("Someone else changed this in the meantime. Reload and try again.")
+        if actor.user_id == user.id and not active:
+            raise Invalid("You cannot deactivate yourself.", field="userId")
+        before = snapshot(user, ["is_active"])
+        user.is_active = active
+        user.deactivated_at = None if active else _now()
+        user.version += 1
+        await user.save()
+        if not active:
+            await Session.filter(user_id=user.id, revoked_at__isnull=True).update(revoked_at=_now())
+            await ApiToken.filter(user_id=user.id, revoked_at__isnull=True).update(
+                revoked_at=_now()
+            )
+        await record(
+            actor,
+            action="user.activate" if active else "user.deactivate",
+            object_type="user",
+            object_id=user.id,
+            summary=user.name,
+            before=before,
+            after=snapshot(user, ["is_active"]),
+        )
+    return user
+
+
+async def set_language(actor: Actor, *, language: str) -> User:
+    """Remember the interface language the user chose."""
+    chosen = normalize_language(language)
+    if actor.user is None or chosen is None:
+        raise Invalid("Unknown language.", field="language")
+    async with in_transaction():
+        await User.filter(id=actor.user.id).update(language=chosen)
+        actor.user.language = chosen
+        actor.language = chosen
+    return actor.user
+
+
+# --- passwords and sessions ----------------------------------------------------------------
+
+
+async def authenticate(settings: Settings, *, identifier: str, password: str) -> User:
+    """Check a login by email or mobile; refuse after repeated failures for a while."""
+    identifier = (identifier or "").strip().lower()
+    window_start = _now() - timedelta(minutes=settings.login_lock_minutes)
+    recent_failures = await LoginFailure.filter(identifier=identifier, at__gte=window_start).count()
+    if recent_failures >= settings.login_max_failures:
+        raise Throttled(
+            "Too many failed attempts. Try again in %(minutes)s minutes.",
+            field="email",
+            minutes=settings.login_lock_minutes,
+        )
+    user = await User.get_or_none(email=identifier) or await User.get_or_none(mobile=identifier)
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        async with in_transaction():
+            await LoginFailure.create(identifier=identifier)
+        raise Invalid("Wrong email or password.", field="password")
+    await LoginFailure.filter(identifier=identifier).delete()
+    return user
+
+
+async def start_session(settings: Settings, *, user: User) -> str:
+    """Open a session and return the cookie value; only its hash is stored."""
+    token = new_secret_token("xs")
+    async with in_transaction():
+        await Session.create(
+            token_hash=token_digest(token),
+            user=user,
+            expires_at=_now() + timedelta(days=settings.session_days),
+        )
+    return token
+
+
+async def user_for_session(token: str | None) -> User | None:
+    if not token:
+        return None
+    session = await Session.get_or_none(
+        token_hash=token_digest(token), revoked_at__isnull=True, expires_at__gt=_now()
+    ).select_related("user")
+    if session is None or not session.user.is_active:
+        return None
+    return session.user
+
+
+async def end_session(token: str | None) -> None:
+    if token:
+        await Session.filter(token_hash=token_digest(token), revoked_at__isnull=True).update(
+            revoked_at=_now()
+        )
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+@dataclass
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+async def create_api_token(
+    actor: Actor, *, name: str, expires_days: int | None = None, user_id: int | None = None
+) -> IssuedToken:
+    """Issue a token for the actor (an admin may issue for another user). Shown once."""
+    owner_id = user_id or actor.user_id
+    if owner_id != actor.user_id:
+        await authorize(actor, Action.ADMINISTER)
+    if owner_id is None:
+        raise Invalid("No such user.", field="userId")
+    checks = Checks()
+    name = checks.text("name", name, max_length=100)
+    if expires_days is not None:
+        checks.whole_number("expiresDays", expires_days, low=1, high=3650)
+    checks.done()
+    secret = new_secret_token("xt")
+    async with in_transaction():
+        owner = await User.get_or_none(id=owner_id, is_active=True)
+        if owner is None:
+            raise NotFound("No such user.", field="userId")
+        token = await ApiToken.create(
+            user=owner,
+            name=name,
+            token_hash=token_digest(secret),
+            prefix=secret[:10],
+            expires_at=_now() + timedelta(days=expires_days) if expires_days else None,
+        )
+        await record(
+            actor,
+            action="token.create",
+            object_type="api_token",
+            object_id=token.id,
+            summary=name,
+            after={"name": name, "user_id": owner.id, "prefix": token.prefix},
+        )
+    return IssuedToken(token=token, secret=secret)
+
+
+async def list_api_tokens(actor: Actor) -> list[ApiToken]:
+    return await ApiToken.filter(user_id=actor.user_id).order_by("-created_at")
+
+
+async def revoke_api_token(actor: Actor, *, token_id: int) -> ApiToken:
+    async with in_transaction():
+        token = await ApiToken.get_or_none(id=token_id, user_id=actor.user_id)
+        if token is None:
+            raise NotFound("No such token.", field="tokenId")
+        if token.revoked_at is None:
+            token.revoked_at = _now()
+            await token.save(update_fields=["revoked_at"])
+            await record(
+                actor,
+                action="token.revoke",
+                object_type="api_token",
+                object_id=token.id,
+                summary=token.name,
+            )
+    return token
+
+
+async def user_for_api_token(secret: str | None) -> User | None:
+    if not secret:
+        return None
+    token = await ApiToken.get_or_none(token_hash=token_digest(secret)).select_related("user")
+    now = _now()
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        # Coarse on purpose: a write per request would serialize every API call on SQLite.
+        await ApiToken.filter(id=token.id).update(last_used_at=now)
+    return token.user
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    text = str(error).lower()
+    return "unique" in text or "duplicate" in text

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from server.org.models import Department, User
+
+
+class ProjectStatus(StrEnum):
+    PLANNING = "PLANNING"
+    ACTIVE = "ACTIVE"
+    ON_HOLD = "ON_HOLD"
+    CLOSED = "CLOSED"
+    ARCHIVED = "ARCHIVED"
+
+
+class Role(StrEnum):
+    MANAGER = "MANAGER"
+    CO_CHAIR = "CO_CHAIR"
+    LIAISON = "LIAISON"
+    DEPARTMENT_HEAD = "DEPARTMENT_HEAD"
+    MANAGEMENT = "MANAGEMENT"
+    MEMBER = "MEMBER"
+    VIEWER = "VIEWER"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.MANAGER: N_("Project manager"),
+    Role.CO_CHAIR: N_("Co-chair"),
+    Role.LIAISON: N_("Department liaison"),
+    Role.DEPARTMENT_HEAD: N_("Department head"),
+    Role.MANAGEMENT: N_("Management"),
+    Role.MEMBER: N_("Team member"),
+    Role.VIEWER: N_("Viewer"),
+}
+STATUS_LABELS: dict[ProjectStatus, str] = {
+    ProjectStatus.PLANNING: N_("Planning"),
+    ProjectStatus.ACTIVE: N_("Active"),
+    ProjectStatus.ON_HOLD: N_("On hold"),
+    ProjectStatus.CLOSED: N_("Closed"),
+    ProjectStatus.ARCHIVED: N_("Archived"),
+}
+
+
+class Project(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    name = fields.CharField(max_length=200)
+    background = fields.TextField(default="")
+    goals = fields.TextField(default="")
+    scope = fields.TextField(default="")
+    success_criteria = fields.TextField(default="")
+    status = fields.CharEnumField(ProjectStatus, default=ProjectStatus.PLANNING, max_length=16)
+    initiating_department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="initiated_projects", on_delete=fields.RESTRICT
+    )
+    start_date = fields.DateField()
+    time_zone = fields.CharField(max_length=64, default="Asia/Shanghai")
+    late_threshold_days = fields.IntField(default=2)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "project"
+        ordering = ["code"]
+
+
+class ProjectDepartment(Model):
+    # A department taking part in a project.
+
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="participations", on_delete=fields.CASCADE
+    )
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="participations", on_delete=fields.RESTRICT
+    )
+    # "project:department", unique: Tortoise's SQLite migrations cannot yet build a
+    # composite unique constraint over foreign-key columns.
+    pair = fields.CharField(max_length=32, unique=True)
+    added_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "project_department"
+
+
+class ProjectMember(Model):
+    # One role of one person in a project. Leaving ends it; the row stays as history.
+    #
+    # The slot columns ("project:user:role", "project:department") are set only while the
+    # membership is active, so the database itself refuses the same role twice and a second
+    # liaison for a department (NULLs never clash).
+
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="members", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="memberships", on_delete=fields.RESTRICT
+    )
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="memberships", on_delete=fields.RESTRICT
+    )
+    role = fields.CharEnumField(Role, max_length=16)
+    position = fields.CharField(max_length=100, default="")
+    responsibilities = fields.TextField(default="")
+    time_commitment = fields.CharField(max_length=100, default="")
+    role_slot = fields.CharField(max_length=64, null=True, unique=True)
+    liaison_slot = fields.CharField(max_length=64, null=True, unique=True)
+    joined_at = fields.DatetimeField(auto_now_add=True)
+    left_at = fields.DatetimeField(null=True)
+    version = fields.IntField(default=1)
+
+    class Meta:
+        table = "project_member"
+        ordering = ["id"]
+
+
+__all__ = ["Department", "Project", "ProjectDepartment", "ProjectMember", "Role", "User"]

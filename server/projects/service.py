@@ -1,0 +1,492 @@
+"""Projects, their participating departments, and the team directory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import available_timezones
+
+from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from server.audit.service import record, snapshot
+from server.auth import Action, Actor, authorize
+from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.notices.service import queue_email
+from server.org.models import Department, User
+from server.projects.models import (
+    Project,
+    ProjectDepartment,
+    ProjectMember,
+    ProjectStatus,
+    Role,
+)
+from server.validation import Checks
+
+PROJECT_FIELDS = [
+    "code",
+    "name",
+    "background",
+    "goals",
+    "scope",
+    "success_criteria",
+    "status",
+    "initiating_department_id",
+    "start_date",
+    "time_zone",
+    "late_threshold_days",
+]
+MEMBER_FIELDS = ["user_id", "department_id", "role", "position", "responsibilities"]
+# Roles a liaison may hand out within their own department.
+LIAISON_ASSIGNABLE = frozenset({Role.MEMBER, Role.VIEWER})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def visible_projects(actor: Actor) -> QuerySet[Project]:
+    """Every project lookup starts here: members see their projects, admins all."""
+    if actor.is_admin:
+        return Project.all()
+    return Project.filter(
+        members__user_id=actor.user_id, members__left_at__isnull=True
+    ).distinct()
+
+
+async def list_projects(
+    actor: Actor,
+    *,
+    status: ProjectStatus | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[Project], int]:
+    query = visible_projects(actor)
+    if status is not None:
+        query = query.filter(status=status)
+    total = await query.count()
+    projects = await query.order_by("code").offset(offset).limit(limit)
+    return list(projects), total
+
+
+async def get_project(
+    actor: Actor, *, project_id: int | None = None, code: str | None = None
+) -> Project:
+    """A project the actor may see; an unknown one and someone else's look the same."""
+    query = visible_projects(actor)
+    if project_id is not None:
+        project = await query.get_or_none(id=project_id)
+    elif code is not None:
+        project = await query.get_or_none(code=code.strip().upper())
+    else:
+        project = None
+    if project is None:
+        raise NotFound("No such project.", field="projectId")
+    return project
+
+
+async def list_participating_departments(project_ids: Sequence[int]) -> dict[int, list[Department]]:
+    """Departments per project, in one query, for pages and DataLoaders."""
+    rows = await ProjectDepartment.filter(project_id__in=list(project_ids)).select_related(
+        "department"
+    )
+    result: dict[int, list[Department]] = {pid: [] for pid in project_ids}
+    for row in rows:
+        result[row.project_id].append(row.department)  # type: ignore[attr-defined]
+    for departments in result.values():
+        departments.sort(key=lambda d: d.name)
+    return result
+
+
+async def list_members(
+    project_ids: Sequence[int], *, role: Role | None = None
+) -> dict[int, list[ProjectMember]]:
+    """Active members per project with user and department, in one query."""
+    query = ProjectMember.filter(project_id__in=list(project_ids), left_at__isnull=True)
+    if role is not None:
+        query = query.filter(role=role)
+    rows = await query.select_related("user", "department").order_by("department__name", "id")
+    result: dict[int, list[ProjectMember]] = {pid: [] for pid in project_ids}
+    for row in rows:
+        result[row.project_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+async def list_former_members(project: Project) -> list[ProjectMember]:
+    return (
+        await ProjectMember.filter(project_id=project.id, left_at__isnull=False)
+        .select_related("user", "department")
+        .order_by("-left_at")
+    )
+
+
+# --- writing projects ----------------------------------------------------------------------
+
+
+@dataclass
+class ProjectInput:
+    code: str | None = None
+    name: str | None = None
+    initiating_department_id: int | None = None
+    department_ids: list[int] | None = None
+    start_date: date | str | None = None
+    background: str | None = None
+    goals: str | None = None
+    scope: str | None = None
+    success_criteria: str | None = None
+    late_threshold_days: int | None = None
+    time_zone: str | None = None
+
+
+def _checked_fields(data: ProjectInput, *, creating: bool) -> dict[str, Any]:
+    """Validate what was given (all required fields when creating) and return the changes."""
+    checks = Checks()
+    changes: dict[str, Any] = {}
+    if creating or data.code is not None:
+        changes["code"] = checks.code("code", data.code)
+    if creating or data.name is not None:
+        changes["name"] = checks.text("name", data.name)
+    if creating or data.start_date is not None:
+        changes["start_date"] = checks.day("startDate", data.start_date)
+    if creating and data.initiating_department_id is None:
+        checks.fail("initiatingDepartmentId", "This field is required.")
+    if data.initiating_department_id is not None:
+        changes["initiating_department_id"] = data.initiating_department_id
+    for name, field_name in (
+        ("background", "background"),
+        ("goals", "goals"),
+        ("scope", "scope"),
+        ("success_criteria", "successCriteria"),
+    ):
+        value = getattr(data, name)
+        if value is not None:
+            changes[name] = checks.long_text(field_name, value)
+    if data.late_threshold_days is not None:
+        changes["late_threshold_days"] = checks.whole_number(
+            "lateThresholdDays", data.late_threshold_days, low=1, high=60
+        )
+    if data.time_zone is not None:
+        if data.time_zone not in available_timezones():
+            checks.fail("timeZone", "Unknown time zone.")
+        changes["time_zone"] = data.time_zone
+    checks.done()
+    return changes
+
+
+async def _check_departments(department_ids: Sequence[int], field_name: str) -> None:
+    found = await Department.filter(id__in=list(department_ids)).count()
+    if found != len(set(department_ids)):
+        raise NotFound("No such department.", field=field_name)
+
+
+async def create_project(actor: Actor, data: ProjectInput) -> Project:
+    """Create a project; the creator becomes its manager in the initiating department."""
+    if actor.user is None and not actor.is_admin:
+        raise Forbidden("You may not do this.")
+    changes = _checked_fields(data, creating=True)
+    department_ids = list(dict.fromkeys(data.department_ids or []))
+    initiating_id = changes["initiating_department_id"]
+    if initiating_id not in department_ids:
+        department_ids.insert(0, initiating_id)
+    async with in_transaction():
+        await _check_departments([initiating_id], "initiatingDepartmentId")
+        await _check_departments(department_ids, "departmentIds")
+        if await Project.filter(code=changes["code"]).exists():
+            raise Invalid("The project code %(code)s is taken.", field="code", code=changes["code"])
+        project = await Project.create(**changes)
+        for department_id in department_ids:
+            await _add_participation(project.id, department_id)
+        if actor.user is not None:
+            await ProjectMember.create(
+                project=project,
+                user=actor.user,
+                department_id=initiating_id,
+                role=Role.MANAGER,
+                position=actor.user.position,
+                role_slot=_role_slot(project.id, actor.user.id, Role.MANAGER),
+            )
+            actor.forget_roles(project.id)
+        await record(
+            actor,
+            action="project.create",
+            object_type="project",
+            object_id=project.id,
+            project_id=project.id,
+            summary=project.name,
+            after=snapshot(project, PROJECT_FIELDS) | {"department_ids": department_ids},
+        )
+    return project
+
+
+async def _add_participation(project_id: int, department_id: int) -> None:
+    await ProjectDepartment.create(
+        project_id=project_id, department_id=department_id, pair=f"{project_id}:{department_id}"
+    )
+
+
+async def update_project(
+    actor: Actor, *, project_id: int, version: int, data: ProjectInput
+) -> Project:
+    changes = _checked_fields(data, creating=False)
+    async with in_transaction():
+        project = await get_project(actor, project_id=project_id)
+        await authorize(actor, Action.EDIT_PROJECT, project)
+        if project.version != version:
+            raise Conflict(
+                "Someone else changed this project in the meantime (now version %(version)s). "
+                "Reload and try again.",
+                field="version",
+                version=project.version,
+            )
+        if "initiating_department_id" in changes:
+            await _check_departments([changes["initiating_department_id"]], "initiatingDepartmentId")
+        new_code = changes.get("code")
+        if new_code and new_code != project.code:
+            if await Project.filter(code=new_code).exists():
+                raise Invalid("The project code %(code)s is taken.", field="code", code=new_code)
+        before = snapshot(project, PROJECT_FIELDS)
+        department_change = await _sync_departments(project, data, changes)
+        for name, value in changes.items():
+            setattr(project, name, value)
+        project.version += 1
+        await project.save()
+        await record(
+            actor,
+            action="project.update",
+            object_type="project",
+            object_id=project.id,
+            project_id=project.id,
+            summary=project.name,
+            before=before | department_change[0],
+            after=snapshot(project, PROJECT_FIELDS) | department_change[1],
+        )
+    return project
+
+
+async def _sync_departments(
+    project: Project, data: ProjectInput, changes: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Make the participating departments match the input; a department with people stays."""
+    if data.department_ids is None and "initiating_department_id" not in changes:
+        return {}, {}
+    current = set(
+        await ProjectDepartment.filter(project_id=project.id).values_list("department_id", flat=True)
+    )
+    wanted = set(data.department_ids) if data.department_ids is not None else set(current)
+    wanted.add(changes.get("initiating_department_id", project.initiating_department_id))  # type: ignore[attr-defined]
+    await _check_departments(list(wanted), "departmentIds")
+    removed = current - wanted
+    if removed:
+        staffed = await ProjectMember.filter(
+            project_id=project.id, department_id__in=list(removed), left_at__isnull=True
+        ).exists()
+        if staffed:
+            raise Invalid(
+                "A department that still has team members cannot leave the project.",
+                field="departmentIds",
+            )
+        await ProjectDepartment.filter(
+            project_id=project.id, department_id__in=list(removed)
+        ).delete()
+    for department_id in sorted(wanted - current):
+        await _add_participation(project.id, department_id)
+    return {"department_ids": sorted(current)}, {"department_ids": sorted(wanted)}
+
+
+async def archive_project(actor: Actor, *, project_id: int, version: int) -> Project:
+    """Archiving makes the project read-only for everyone."""
+    async with in_transaction():
+        project = await get_project(actor, project_id=project_id)
+        await authorize(actor, Action.ARCHIVE_PROJECT, project)
+        if project.version != version:
+            raise Conflict(
+                "Someone else changed this project in the meantime (now version %(version)s). "
+                "Reload and try again.",
+                field="version",
+                version=project.version,
+            )
+        before = snapshot(project, ["status"])
+        project.status = ProjectStatus.ARCHIVED
+        project.version += 1
+        await project.save()
+        await record(
+            actor,
+            action="project.archive",
+            object_type="project",
+            object_id=project.id,
+            project_id=project.id,
+            summary=project.name,
+            before=before,
+            after=snapshot(project, ["status"]),
+        )
+    return project
+
+
+# --- the team directory --------------------------------------------------------------------
+
+
+def _role_slot(project_id: int, user_id: int, role: Role) -> str:
+    return f"{project_id}:{user_id}:{role.value}"
+
+
+def _liaison_slot(project_id: int, department_id: int) -> str:
+    return f"{project_id}:{department_id}"
+
+
+@dataclass
+class MemberInput:
+    project_id: int
+    user_id: int
+    role: Role | str
+    department_id: int
+    position: str | None = None
+    responsibilities: str | None = None
+    time_commitment: str | None = None
+
+
+async def add_project_member(actor: Actor, data: MemberInput) -> ProjectMember:
+    checks = Checks()
+    try:
+        role = Role(data.role)
+    except ValueError:
+        checks.fail("role", "Unknown role.")
+        role = Role.MEMBER
+    position = checks.text("position", data.position, required=False, max_length=100)
+    responsibilities = checks.long_text("responsibilities", data.responsibilities)
+    time_commitment = checks.text(
+        "timeCommitment", data.time_commitment, required=False, max_length=100
+    )
+    checks.done()
+    async with in_transaction():
+        project = await get_project(actor, project_id=data.project_id)
+        await authorize(actor, Action.MANAGE_TEAM, project, department_id=data.department_id)
+        if role not in LIAISON_ASSIGNABLE and not await _manages_whole_team(actor, project):
+            raise Forbidden("A liaison may add members and viewers of their own department only.")
+        user = await User.get_or_none(id=data.user_id, is_active=True)
+        if user is None:
+            raise NotFound("No such user.", field="userId")
+        if not await ProjectDepartment.filter(
+            project_id=project.id, department_id=data.department_id
+        ).exists():
+            raise Invalid(
+                "This department does not take part in the project. Add it to the project first.",
+                field="departmentId",
+            )
+        await _refuse_duplicates(project, user, role, data.department_id)
+        member = ProjectMember(
+            project=project,
+            user=user,
+            department_id=data.department_id,
+            role=role,
+            position=position or user.position,
+            responsibilities=responsibilities,
+            time_commitment=time_commitment,
+            role_slot=_role_slot(project.id, user.id, role),
+            liaison_slot=_liaison_slot(project.id, data.department_id)
+            if role == Role.LIAISON
+            else None,
+        )
+        try:
+            await member.save()
+        except IntegrityError as error:
+            # Two people adding at once: the database's unique slot has the last word.
+            raise Invalid("This role is already taken.", field="role") from error
+        await record(
+            actor,
+            action="member.add",
+            object_type="project_member",
+            object_id=member.id,
+            project_id=project.id,
+            summary=f"{user.name} {role.value}",
+            after=snapshot(member, MEMBER_FIELDS),
+        )
+        await queue_email(
+            recipient=user,
+            template="member_added",
+            dedup_key=f"member-added:{member.id}",
+            project_id=project.id,
+            project=project,
+            role=role,
+        )
+        actor.forget_roles(project.id)
+    return member
+
+
+async def _manages_whole_team(actor: Actor, project: Project) -> bool:
+    if actor.is_admin:
+        return True
+    return any(role == Role.MANAGER for role, _ in await actor.roles_in(project.id))
+
+
+async def _refuse_duplicates(project: Project, user: User, role: Role, department_id: int) -> None:
+    if await ProjectMember.filter(role_slot=_role_slot(project.id, user.id, role)).exists():
+        raise Invalid(
+            "%(name)s already has this role in the project.", field="role", name=user.name
+        )
+    if role == Role.LIAISON:
+        existing = await ProjectMember.get_or_none(
+            liaison_slot=_liaison_slot(project.id, department_id)
+        ).select_related("user", "department")
+        if existing is not None:
+            raise Invalid(
+                "%(department)s already has a liaison (%(name)s). "
+                "A department has exactly one liaison per project; remove or replace them first.",
+                field="role",
+                department=existing.department.name,
+                name=existing.user.name,
+            )
+
+
+async def remove_project_member(actor: Actor, *, member_id: int) -> ProjectMember:
+    """End a membership; the row stays in the team's history."""
+    async with in_transaction():
+        member = await ProjectMember.get_or_none(id=member_id, left_at__isnull=True).select_related(
+            "user"
+        )
+        if member is None:
+            raise NotFound("No such team member.", field="memberId")
+        project = await get_project(actor, project_id=member.project_id)  # type: ignore[attr-defined]
+        await authorize(actor, Action.MANAGE_TEAM, project, department_id=member.department_id)  # type: ignore[attr-defined]
+        if member.role not in LIAISON_ASSIGNABLE and not await _manages_whole_team(actor, project):
+            raise Forbidden("A liaison may add members and viewers of their own department only.")
+        if member.role == Role.MANAGER:
+            managers = await ProjectMember.filter(
+                project_id=project.id, role=Role.MANAGER, left_at__isnull=True
+            ).count()
+            if managers <= 1:
+                raise Invalid(
+                    "A project needs a project manager. Add the new one before removing this one.",
+                    field="memberId",
+                )
+        before = snapshot(member, MEMBER_FIELDS)
+        member.left_at = _now()
+        member.role_slot = None
+        member.liaison_slot = None
+        member.version += 1
+        await member.save()
+        await record(
+            actor,
+            action="member.remove",
+            object_type="project_member",
+            object_id=member.id,
+            project_id=project.id,
+            summary=f"{member.user.name} {member.role.value}",
+            before=before,
+            after={"left_at": member.left_at.isoformat()},
+        )
+        actor.forget_roles(project.id)
+    return member
+
+
+async def get_member(actor: Actor, *, member_id: int) -> ProjectMember:
+    member = await ProjectMember.get_or_none(id=member_id).select_related("user", "department")
+    if member is None:
+        raise NotFound("No such team member.", field="memberId")
+    await get_project(actor, project_id=member.project_id)  # type: ignore[attr-defined]
+    return member

@@ -1,0 +1,80 @@
+"""Every setting, read from the environment, with defaults that run on a laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    smtp_url: str | None
+    secret_key: str
+    dev: bool
+    base_url: str
+    mail_from: str
+    default_language: str = "zh-CN"
+    default_time_zone: str = "Asia/Shanghai"
+    session_days: int = 14
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    max_field_chars: int = 20_000
+
+    @property
+    def redis_socket(self) -> Path:
+        return self.data_dir / "redis.sock"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A stable key per data folder, so sessions survive restarts without configuration."""
+    configured = os.environ.get("XIETONG_SECRET_KEY")
+    if configured:
+        return configured
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings() -> Settings:
+    data_dir = Path(os.environ.get("XIETONG_DATA_DIR", "data")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite://{data_dir / 'xietong.sqlite3'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        smtp_url=os.environ.get("SMTP_URL") or None,
+        secret_key=_secret_key(data_dir),
+        dev=_flag(os.environ.get("XIETONG_DEV")),
+        base_url=os.environ.get("XIETONG_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        mail_from=os.environ.get("XIETONG_MAIL_FROM", "xietong@localhost"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,47 @@
+"""One Jinja environment for pages and emails: autoescape on, gettext from Babel catalogs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from server import i18n
+from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        # Jinja's newstyle gettext formats the placeholders itself, so these must not.
+        lambda message: i18n.translations(i18n.current_language.get()).gettext(message),
+        lambda singular, plural, n: i18n.translations(i18n.current_language.get()).ngettext(
+            singular, plural, n
+        ),
+        newstyle=True,
+    )
+    env.globals["role_label"] = lambda role: i18n.gettext(ROLE_LABELS[Role(role)])
+    env.globals["status_label"] = lambda status: i18n.gettext(STATUS_LABELS[ProjectStatus(status)])
+    env.filters["day"] = lambda value: i18n.format_day(value)
+    env.filters["number"] = lambda value: i18n.format_number(value)
+    return env
+
+
+def render(template_name: str, language: str, **context: object) -> str:
+    """Render in `language`, whatever the language of the surrounding request."""
+    token = i18n.current_language.set(language)
+    try:
+        return environment().get_template(template_name).render(**context)
+    finally:
+        i18n.current_language.reset(token)
