@@ -1,0 +1,162 @@
+"""Real parts for every test: a migrated database (SQLite file, or PostgreSQL when
+TEST_DATABASE_URL is set), the embedded Redis (or TEST_REDIS_URL), and the ASGI app."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from tortoise import Tortoise, connections
+
+from server.settings import Settings, get_settings, reset_settings
+
+TABLES_IN_DELETE_ORDER = [
+    "audit_entry",
+    "notice",
+    "login_failure",
+    "session",
+    "api_token",
+    "task",
+    "project_member",
+    "project_department",
+    "project",
+    "app_user",
+    "department",
+]
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # A short path: unix socket paths are limited to about 100 characters.
+    return tmp_path_factory.mktemp("xt")
+
+
+@pytest.fixture(scope="session")
+def redis_url(data_dir: Path) -> Iterator[str]:
+    configured = os.environ.get("TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    from server.redis_embedded import EmbeddedRedis
+
+    embedded = EmbeddedRedis(data_dir)
+    url = embedded.start()
+    yield url
+    embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path, redis_url: str) -> Iterator[Settings]:
+    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite://{data_dir / 'test.sqlite3'}"
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "XIETONG_DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "XIETONG_SECRET_KEY": "test-secret-key-not-for-production",
+            "XIETONG_DEV": "0",
+        }
+    )
+    os.environ.pop("SMTP_URL", None)
+    reset_settings()
+    yield get_settings()
+    os.environ.clear()
+    os.environ.update(saved)
+    reset_settings()
+
+
+async def _drop_postgres_schema(database_url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Settings]:
+    from server.db import init_db, migrate
+
+    if not settings.is_sqlite:
+        await _drop_postgres_schema(settings.database_url)
+    await migrate(settings)
+    await init_db(settings)
+    yield settings
+    await Tortoise.close_connections()
+
+
+async def reset_database() -> None:
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        tables = ", ".join(f'"{name}"' for name in TABLES_IN_DELETE_ORDER)
+        await connection.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    else:
+        for table in TABLES_IN_DELETE_ORDER:
+            await connection.execute_script(f'DELETE FROM "{table}"')
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test that touches the database starts from empty tables."""
+    if "database" not in request.fixturenames:
+        yield
+        return
+    await reset_database()
+    yield
+
+
+@pytest.fixture
+async def db(database: Settings) -> Settings:
+    return database
+
+
+@pytest.fixture
+async def app(db: Settings) -> object:
+    from server.app import create_app
+
+    return create_app(db, init_database=False)
+
+
+@pytest.fixture
+async def http(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class QueryCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.queries: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.queries.append(message)
+
+    @property
+    def count(self) -> int:
+        return len(self.queries)
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryCounter]:
+    """Count the SQL statements Tortoise sends while the block runs."""
+    logger = logging.getLogger("tortoise.db_client")
+    counter = QueryCounter()
+    previous_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous_level)
