@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from server.org.models import User
 
 
 class AuditEntry(Model):
@@ -9,7 +14,7 @@ class AuditEntry(Model):
 
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField(auto_now_add=True, db_index=True)
-    actor = fields.ForeignKeyField(
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
     )
     action = fields.CharField(max_length=64)
@@ -17,8 +22,8 @@ class AuditEntry(Model):
     object_id = fields.IntField()
     project_id = fields.IntField(null=True, db_index=True)
     summary = fields.CharField(max_length=255, default="")
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    before: Any = fields.JSONField(null=True)
+    after: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "audit_entry"

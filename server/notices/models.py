@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from server.org.models import User
 
 
 class Channel(StrEnum):
@@ -25,7 +30,7 @@ class Notice(Model):
     id = fields.IntField(primary_key=True)
     dedup_key = fields.CharField(max_length=255, unique=True)
     channel = fields.CharEnumField(Channel, default=Channel.EMAIL, max_length=16)
-    recipient = fields.ForeignKeyField(
+    recipient: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="notices", null=True, on_delete=fields.SET_NULL
     )
     address = fields.CharField(max_length=500, default="")

@@ -179,7 +179,9 @@ async def set_user_active(actor: Actor, *, user_id: int, active: bool, version: 
     """Users are deactivated, never deleted: their history stays theirs."""
     await authorize(actor, Action.ADMINISTER)
     async with in_transaction():
-        user = await get_user(actor, user_id)
+        user = await User.filter(id=user_id).select_for_update().get_or_none()
+        if user is None:
+            raise NotFound("No such user.", field="userId")
         if user.version != version:
             raise Conflict("Someone else changed this in the meantime. Reload and try again.")
         if actor.user_id == user.id and not active:

@@ -91,6 +91,16 @@ async def get_project(
     return project
 
 
+async def _lock_project(actor: Actor, project_id: int) -> Project:
+    """The project, visible to the actor, locked for this transaction on PostgreSQL.
+
+    Without the row lock two concurrent writers could both pass the version check.
+    (SQLite's BEGIN IMMEDIATE already serializes writers.)
+    """
+    visible = await get_project(actor, project_id=project_id)
+    return await Project.filter(id=visible.id).select_for_update().get()
+
+
 async def list_participating_departments(project_ids: Sequence[int]) -> dict[int, list[Department]]:
     """Departments per project, in one query, for pages and DataLoaders."""
     rows = await ProjectDepartment.filter(project_id__in=list(project_ids)).select_related(
@@ -235,7 +245,7 @@ async def update_project(
 ) -> Project:
     changes = _checked_fields(data, creating=False)
     async with in_transaction():
-        project = await get_project(actor, project_id=project_id)
+        project = await _lock_project(actor, project_id)
         await authorize(actor, Action.EDIT_PROJECT, project)
         if project.version != version:
             raise Conflict(
@@ -275,11 +285,11 @@ async def _sync_departments(
     """Make the participating departments match the input; a department with people stays."""
     if data.department_ids is None and "initiating_department_id" not in changes:
         return {}, {}
-    current = set(
-        await ProjectDepartment.filter(project_id=project.id).values_list("department_id", flat=True)
-    )
+    rows = await ProjectDepartment.filter(project_id=project.id).values("department_id")
+    current: set[int] = {int(row["department_id"]) for row in rows}
     wanted = set(data.department_ids) if data.department_ids is not None else set(current)
-    wanted.add(changes.get("initiating_department_id", project.initiating_department_id))  # type: ignore[attr-defined]
+    initiating = changes.get("initiating_department_id", project.initiating_department_id)  # type: ignore[attr-defined]
+    wanted.add(int(initiating or 0))
     await _check_departments(list(wanted), "departmentIds")
     removed = current - wanted
     if removed:
@@ -302,7 +312,7 @@ async def _sync_departments(
 async def archive_project(actor: Actor, *, project_id: int, version: int) -> Project:
     """Archiving makes the project read-only for everyone."""
     async with in_transaction():
-        project = await get_project(actor, project_id=project_id)
+        project = await _lock_project(actor, project_id)
         await authorize(actor, Action.ARCHIVE_PROJECT, project)
         if project.version != version:
             raise Conflict(
