@@ -494,6 +494,27 @@ async def remove_project_member(actor: Actor, *, member_id: int) -> ProjectMembe
     return member
 
 
+async def replace_liaison(
+    actor: Actor, *, project_id: int, department_id: int, user_id: int
+) -> ProjectMember:
+    """Hand a department's liaison role to someone else in one step; the old one is history."""
+    async with in_transaction():
+        current = await ProjectMember.get_or_none(
+            liaison_slot=_liaison_slot(project_id, department_id)
+        )
+        if current is not None:
+            await remove_project_member(actor, member_id=current.id)
+        return await add_project_member(
+            actor,
+            MemberInput(
+                project_id=project_id,
+                user_id=user_id,
+                role=Role.LIAISON,
+                department_id=department_id,
+            ),
+        )
+
+
 async def get_member(actor: Actor, *, member_id: int) -> ProjectMember:
     member = await ProjectMember.get_or_none(id=member_id).select_related("user", "department")
     if member is None:

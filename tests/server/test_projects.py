@@ -193,3 +193,21 @@ async def test_a_new_member_is_told_once_through_the_outbox(db):
     assert notice.address == "newcomer@example.com"
     assert "智能保温杯" in notice.subject
     assert f"/projects/{project.code}" in notice.body
+
+
+async def test_replacing_a_liaison_is_one_step_and_all_or_nothing(db):
+    rnd = await f.department("研发部")
+    pm = await f.user()
+    project = await f.project(pm, departments=[rnd])
+    old = await f.member(pm, project, await f.user(dept=rnd), Role.LIAISON)
+    successor = await f.user(dept=rnd)
+    new = await projects.replace_liaison(
+        f.actor(pm), project_id=project.id, department_id=rnd.id, user_id=successor.id
+    )
+    assert new.user_id == successor.id
+    assert (await ProjectMember.get(id=old.id)).left_at is not None
+    with pytest.raises(NotFound):
+        await projects.replace_liaison(
+            f.actor(pm), project_id=project.id, department_id=rnd.id, user_id=999_999
+        )
+    assert (await ProjectMember.get(id=new.id)).left_at is None
