@@ -129,7 +129,11 @@ async def authorize(
 
 
 async def may(
-    actor: Actor, action: Action, project: Project | None = None, *, department_id: int | None = None
+    actor: Actor,
+    action: Action,
+    project: Project | None = None,
+    *,
+    department_id: int | None = None,
 ) -> bool:
     """The same decision as `authorize`, for showing or hiding a button."""
     try:

@@ -12,7 +12,7 @@ from server.planning import service as planning
 from server.projects import service as projects
 from server.projects.models import Role
 
-DEMO_PASSWORD = "xietong-demo"
+DEMO_PASSWORD = "xietong-demo"  # noqa: S105 - the published demo login
 
 DEPARTMENTS = ["研发部", "市场部", "生产部", "销售部", "客服部"]
 
@@ -59,8 +59,7 @@ PROJECT = projects.ProjectInput(
         "范围外：海外市场、X1 Pro 型号、企业定制款。"
     ),
     success_criteria=(
-        "按期上市；首月销量 ≥ 20,000 件；良品率 ≥ 98%；投诉率 < 0.5%；"
-        "项目总预算不超过 350 万元。"
+        "按期上市；首月销量 ≥ 20,000 件；良品率 ≥ 98%；投诉率 < 0.5%；项目总预算不超过 350 万元。"
     ),
 )
 
@@ -84,9 +83,7 @@ async def load_demo() -> DemoResult:
     if await User.exists():
         return DemoResult(loaded=False)
     system = Actor.system()
-    departments = {
-        name: await org.create_department(system, name=name) for name in DEPARTMENTS
-    }
+    departments = {name: await org.create_department(system, name=name) for name in DEPARTMENTS}
     admin = await org.create_user(
         system,
         name="系统管理员",
@@ -139,5 +136,8 @@ async def load_demo() -> DemoResult:
             pm, project_id=project.id, name=name, due=due, deliverable=deliverable
         )
     logins = [(admin.email or "", "系统管理员")]
-    logins += [(u.email or u.mobile or "", f"{u.name}（{d} · {r.value if r else ''}）") for u, d, r in people[:5]]
+    logins += [
+        (u.email or u.mobile or "", f"{u.name}（{d} · {r.value if r else ''}）")
+        for u, d, r in people[:5]
+    ]
     return DemoResult(loaded=True, logins=logins)

@@ -65,7 +65,9 @@ class Checks:
             )
         return cleaned
 
-    def day(self, field_name: str, value: date | str | None, *, required: bool = True) -> date | None:
+    def day(
+        self, field_name: str, value: date | str | None, *, required: bool = True
+    ) -> date | None:
         if value is None or value == "":
             if required:
                 self.fail(field_name, "This field is required.")
@@ -86,7 +88,9 @@ class Checks:
         except (TypeError, ValueError):
             number = None
         if number is None or not low <= number <= high:
-            self.fail(field_name, "Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
+            self.fail(
+                field_name, "Enter a whole number from %(low)s to %(high)s.", low=low, high=high
+            )
             return None
         return number
 

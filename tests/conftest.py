@@ -100,7 +100,7 @@ async def reset_database() -> None:
         await connection.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     else:
         for table in TABLES_IN_DELETE_ORDER:
-            await connection.execute_script(f'DELETE FROM "{table}"')
+            await connection.execute_script(f'DELETE FROM "{table}"')  # noqa: S608 - fixed names
 
 
 @pytest.fixture(autouse=True)

@@ -172,9 +172,11 @@ async def deliver_pending(settings: Settings, *, limit: int = 100) -> DeliveryRe
     await Notice.filter(status=NoticeStatus.SENDING, claimed_at__lt=_now() - CLAIM_TIMEOUT).update(
         status=NoticeStatus.PENDING
     )
-    due = await Notice.filter(status=NoticeStatus.PENDING, next_attempt_at__lte=_now()).order_by(
-        "id"
-    ).limit(limit)
+    due = (
+        await Notice.filter(status=NoticeStatus.PENDING, next_attempt_at__lte=_now())
+        .order_by("id")
+        .limit(limit)
+    )
     for notice in due:
         if await _claim(notice.id):
             await _deliver_one(notice, settings, report)

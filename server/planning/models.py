@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-
 from typing import TYPE_CHECKING
 
 from tortoise import fields
@@ -23,7 +22,9 @@ class Task(Model):
     # A unit of the plan. This is the minimal table; the planning domain extends it.
 
     id = fields.IntField(primary_key=True)
-    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField("models.Project", related_name="tasks", on_delete=fields.CASCADE)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="tasks", on_delete=fields.CASCADE
+    )
     parent: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="children", null=True, on_delete=fields.CASCADE
     )

@@ -55,9 +55,7 @@ def visible_projects(actor: Actor) -> QuerySet[Project]:
     """Every project lookup starts here: members see their projects, admins all."""
     if actor.is_admin:
         return Project.all()
-    return Project.filter(
-        members__user_id=actor.user_id, members__left_at__isnull=True
-    ).distinct()
+    return Project.filter(members__user_id=actor.user_id, members__left_at__isnull=True).distinct()
 
 
 async def list_projects(
@@ -255,11 +253,12 @@ async def update_project(
                 version=project.version,
             )
         if "initiating_department_id" in changes:
-            await _check_departments([changes["initiating_department_id"]], "initiatingDepartmentId")
+            await _check_departments(
+                [changes["initiating_department_id"]], "initiatingDepartmentId"
+            )
         new_code = changes.get("code")
-        if new_code and new_code != project.code:
-            if await Project.filter(code=new_code).exists():
-                raise Invalid("The project code %(code)s is taken.", field="code", code=new_code)
+        if new_code and new_code != project.code and await Project.filter(code=new_code).exists():
+            raise Invalid("The project code %(code)s is taken.", field="code", code=new_code)
         before = snapshot(project, PROJECT_FIELDS)
         department_change = await _sync_departments(project, data, changes)
         for name, value in changes.items():

@@ -46,7 +46,9 @@ def extracted_messages() -> set[str]:
 def catalog(language: str) -> dict[str, str]:
     with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
         return {
-            m.id if isinstance(m.id, str) else m.id[0]: m.string if isinstance(m.string, str) else m.string[0]
+            m.id if isinstance(m.id, str) else m.id[0]: m.string
+            if isinstance(m.string, str)
+            else m.string[0]
             for m in read_po(po_file)
             if m.id
         }

@@ -10,9 +10,13 @@ from tests import factories as f
 async def test_the_same_dedup_key_queues_one_notice(db):
     u = await f.user()
     async with in_transaction():
-        await notices.queue(dedup_key="escalation:1:2", subject="延期", body="任务延期", recipient=u)
+        await notices.queue(
+            dedup_key="escalation:1:2", subject="延期", body="任务延期", recipient=u
+        )
     async with in_transaction():
-        await notices.queue(dedup_key="escalation:1:2", subject="延期", body="任务延期", recipient=u)
+        await notices.queue(
+            dedup_key="escalation:1:2", subject="延期", body="任务延期", recipient=u
+        )
     assert await Notice.filter(dedup_key="escalation:1:2").count() == 1
 
 

@@ -53,8 +53,12 @@ async def test_a_user_may_have_only_a_mobile_number_and_the_department_is_made(d
 async def test_login_by_email_or_mobile_and_throttling_after_failures(db):
     settings = replace(db, login_max_failures=3)
     u = await f.user(email="pm@example.com", mobile="13900000000")
-    assert (await org.authenticate(settings, identifier="PM@example.com", password=f.PASSWORD)).id == u.id
-    assert (await org.authenticate(settings, identifier="13900000000", password=f.PASSWORD)).id == u.id
+    assert (
+        await org.authenticate(settings, identifier="PM@example.com", password=f.PASSWORD)
+    ).id == u.id
+    assert (
+        await org.authenticate(settings, identifier="13900000000", password=f.PASSWORD)
+    ).id == u.id
     for _ in range(3):
         with pytest.raises(Invalid) as wrong:
             await org.authenticate(settings, identifier="pm@example.com", password="guess")

@@ -15,7 +15,7 @@ async def test_two_processes_reading_then_writing_lose_nothing(db: Settings):
     so concurrent read-then-write transactions from two processes neither fail nor lose."""
     department = await f.department("研发部")
     workers = [
-        subprocess.Popen(
+        subprocess.Popen(  # noqa: ASYNC220 - the test waits for them on purpose
             [sys.executable, "-m", "tests.server.locking_worker", db.database_url, str(ROUNDS)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
