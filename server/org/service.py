@@ -359,3 +359,13 @@ async def user_for_api_token(secret: str | None) -> User | None:
 def is_unique_violation(error: IntegrityError) -> bool:
     text = str(error).lower()
     return "unique" in text or "duplicate" in text
+
+
+async def purge_sessions(*, keep_days: int = 30) -> int:
+    """Forget sessions that ended long ago and old failed logins; returns rows removed."""
+    cutoff = _now() - timedelta(days=keep_days)
+    async with in_transaction():
+        expired = await Session.filter(expires_at__lt=cutoff).delete()
+        revoked = await Session.filter(revoked_at__lt=cutoff).delete()
+        failures = await LoginFailure.filter(at__lt=_now() - timedelta(days=1)).delete()
+    return expired + revoked + failures

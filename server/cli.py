@@ -1,0 +1,290 @@
+"""The `xietong` command (API.md): run, migrate, demo, user, token, worker, job."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from server.settings import Settings, get_settings, reset_settings
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A bad input: printed as one line, exit status 2."""
+
+
+def _run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    from server.db import close_db, init_db
+
+    async def wrapped() -> T:
+        await init_db(settings)
+        try:
+            return await work()
+        finally:
+            await close_db()
+
+    return asyncio.run(wrapped())
+
+
+def _ensure_redis(settings: Settings) -> tuple[Settings, Any]:
+    """Reuse or start the data folder's Redis when REDIS_URL is unset (ARCHITECTURE rule 10)."""
+    if settings.redis_url:
+        return settings, None
+    from server.redis_embedded import EmbeddedRedis
+
+    embedded = EmbeddedRedis(settings.data_dir)
+    url = embedded.start()
+    os.environ["REDIS_URL"] = url
+    reset_settings()
+    return dataclasses.replace(settings, redis_url=url), embedded
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from server.db import migrate
+
+    asyncio.run(migrate(settings))
+    print(f"database is up to date ({_safe_url(settings.database_url)})")
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from server.demo import DEMO_PASSWORD, load_demo
+
+    result = _run_with_db(settings, load_demo)
+    if not result.loaded:
+        print("the database already has data; the demo was not loaded and nothing changed")
+        return
+    print("demo company loaded; log in with any of these (password: %s):" % DEMO_PASSWORD)
+    for login, who in result.logins:
+        print(f"  {login:28} {who}")
+
+
+def cmd_user_create(settings: Settings, args: argparse.Namespace) -> None:
+    from server.auth import Actor
+    from server.org import service as org
+
+    async def work() -> str:
+        user = await org.create_user(
+            Actor.system(),
+            name=args.name,
+            email=args.email,
+            department_name=args.department,
+            password=args.password,
+            is_admin=args.admin,
+        )
+        return f"created user {user.email} ({user.name}) id {user.id}"
+
+    print(_run_with_db(settings, work))
+
+
+def cmd_token_create(settings: Settings, args: argparse.Namespace) -> None:
+    from server.auth import Actor
+    from server.org import service as org
+    from server.org.models import User
+
+    async def work() -> tuple[str, str]:
+        user = await User.get_or_none(email=args.email.strip().lower(), is_active=True)
+        if user is None:
+            raise CommandError(f"no active user with email {args.email}")
+        issued = await org.create_api_token(
+            Actor.for_user(user, "en"), name=args.name, expires_days=args.expires_days
+        )
+        return user.email or "", issued.secret
+
+    email, secret = _run_with_db(settings, work)
+    print(f"API token for {email} (shown once; send it as 'Authorization: Bearer <token>'):")
+    print(secret)
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    settings, embedded = _ensure_redis(settings)
+    from workers.settings import build_worker
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    worker = build_worker(settings)
+    try:
+        worker.run()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def cmd_job_list(settings: Settings, args: argparse.Namespace) -> None:
+    from workers.jobs import DESCRIPTIONS, JOBS
+
+    for name in JOBS:
+        print(f"{name:20} {DESCRIPTIONS[name]}")
+
+
+def cmd_job_run(settings: Settings, args: argparse.Namespace) -> None:
+    from workers.jobs import JOBS
+
+    job = JOBS.get(args.name)
+    if job is None:
+        raise CommandError(f"unknown job {args.name!r}; known: {', '.join(JOBS)}")
+    print(_run_with_db(settings, lambda: job(settings, args.project)))
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
+    """Migrate, load the demo on first start, then serve web + worker until Ctrl-C."""
+    from server.db import migrate
+    from server.demo import DEMO_PASSWORD, load_demo
+
+    asyncio.run(migrate(settings))
+    demo = _run_with_db(settings, load_demo)
+    settings, embedded = _ensure_redis(settings)
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        children.append(_start_web(args))
+        children.append(subprocess.Popen([sys.executable, "-m", "server.cli", "worker"]))  # noqa: S603
+        url = f"http://{args.host}:{args.port}"
+        print(f"Xietong is running at {url}  (Ctrl-C stops it)")
+        if demo.loaded:
+            print(f"demo logins (password: {DEMO_PASSWORD}):")
+            for login, who in demo.logins:
+                print(f"  {login:28} {who}")
+        elif settings.is_sqlite:
+            print(f"demo logins use the password {DEMO_PASSWORD} (e.g. wangfang@example.com)")
+        sys.stdout.flush()
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.2)
+    finally:
+        _stop_children(children)
+        if embedded is not None:
+            embedded.stop()
+    failed = [child.returncode for child in children if child.returncode not in (0, -2, -15)]
+    if failed and not stopping:
+        raise CommandError("a server process stopped unexpectedly; see the output above")
+
+
+def _start_web(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "server.app:create_app",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--workers",
+        str(args.workers),
+        "--proxy-headers",
+    ]
+    return subprocess.Popen(command)  # noqa: S603 - fixed arguments
+
+
+def _stop_children(children: Sequence[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for printing."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xietong", description="Xietong (协同)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="migrate, then serve web + worker until Ctrl-C")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1)
+    run.set_defaults(handler=cmd_run)
+
+    commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
+    commands.add_parser("demo", help="load the demo company").set_defaults(handler=cmd_demo)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        dest="user_command", required=True
+    )
+    create_user = user.add_parser("create", help="create a user")
+    create_user.add_argument("email")
+    create_user.add_argument("--name", required=True)
+    create_user.add_argument("--department", required=True)
+    create_user.add_argument("--password")
+    create_user.add_argument("--admin", action="store_true")
+    create_user.set_defaults(handler=cmd_user_create)
+
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    create_token = token.add_parser("create", help="print a new API token for a user")
+    create_token.add_argument("email")
+    create_token.add_argument("--name", default="cli")
+    create_token.add_argument("--expires-days", type=int)
+    create_token.set_defaults(handler=cmd_token_create)
+
+    commands.add_parser("worker", help="run only the arq worker").set_defaults(
+        handler=cmd_worker
+    )
+
+    job = commands.add_parser("job", help="scheduled jobs").add_subparsers(
+        dest="job_command", required=True
+    )
+    job_run = job.add_parser("run", help="run one job now")
+    job_run.add_argument("name")
+    job_run.add_argument("--project")
+    job_run.set_defaults(handler=cmd_job_run)
+    job.add_parser("list", help="name the jobs").set_defaults(handler=cmd_job_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from server.errors import DomainError, each_error
+
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    try:
+        args.handler(settings, args)
+    except CommandError as error:
+        print(f"xietong: {error}", file=sys.stderr)
+        sys.exit(2)
+    except DomainError as error:
+        problems = [
+            (f"{e.field}: " if e.field else "") + e.translated("en") for e in each_error(error)
+        ]
+        print(f"xietong: {'; '.join(problems)}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

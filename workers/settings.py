@@ -1,0 +1,89 @@
+"""arq worker: the jobs of workers/jobs.py, on a schedule, with the database opened once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.cron import CronJob
+
+from server.db import close_db, init_db
+from server.settings import Settings, get_settings
+from workers.jobs import JOBS
+
+log = logging.getLogger(__name__)
+
+
+def _settings(ctx: dict[str, Any]) -> Settings:
+    settings: Settings = ctx.get("settings") or get_settings()
+    return settings
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    if not ctx.get("database_ready"):
+        await init_db(_settings(ctx))
+        ctx["owns_database"] = True
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    if ctx.get("owns_database"):
+        await close_db()
+
+
+async def deliver_notices(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["deliver-notices"](_settings(ctx), project_code)
+
+
+async def purge_sessions(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["purge-sessions"](_settings(ctx), project_code)
+
+
+def redis_settings(settings: Settings) -> RedisSettings:
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
+    return RedisSettings.from_dsn(settings.redis_url)
+
+
+CRON_JOBS: list[CronJob] = [
+    # Often, so a notice leaves within seconds of its cause; claiming makes overlaps harmless.
+    cron(deliver_notices, second={0, 10, 20, 30, 40, 50}, unique=True, run_at_startup=True),
+    cron(purge_sessions, hour={3}, minute={17}, unique=True),
+]
+
+
+class WorkerSettings:
+    functions = [deliver_notices, purge_sessions]
+    cron_jobs = CRON_JOBS
+    on_startup = startup
+    on_shutdown = shutdown
+    max_jobs = 10
+    job_timeout = 300
+    keep_result = 3600
+    health_check_interval = 60
+
+    @staticmethod
+    def redis_settings_from_env() -> RedisSettings:
+        return redis_settings(get_settings())
+
+
+def build_worker(
+    settings: Settings, *, burst: bool = False, database_ready: bool = False, **options: Any
+) -> Any:
+    """An arq Worker for these settings (tests pass burst=True and their own database)."""
+    from arq.worker import Worker
+
+    return Worker(
+        functions=WorkerSettings.functions,
+        cron_jobs=WorkerSettings.cron_jobs,
+        redis_settings=redis_settings(settings),
+        on_startup=startup,
+        on_shutdown=shutdown,
+        ctx={"settings": settings, "database_ready": database_ready},
+        burst=burst,
+        max_jobs=WorkerSettings.max_jobs,
+        job_timeout=WorkerSettings.job_timeout,
+        keep_result=WorkerSettings.keep_result,
+        **options,
+    )
