@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
+from server.errors import NotFound
 from server.planning.models import Task
 from server.projects.service import get_project
 from server.validation import Checks
@@ -55,3 +56,12 @@ async def add_milestone(
             after=snapshot(milestone, ["name", "planned_start", "is_milestone"]),
         )
     return milestone
+
+
+async def get_task(actor: Actor, *, task_id: int) -> Task:
+    """A task of a project the actor may see; anything else is not found."""
+    task = await Task.get_or_none(id=task_id)
+    if task is None:
+        raise NotFound("No such task.", field="taskId")
+    await get_project(actor, project_id=task.project_id)  # type: ignore[attr-defined]
+    return task

@@ -1,0 +1,51 @@
+# Two commands: `make run` serves the demo, `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: setup run test lint fmt suite messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/xietong run
+
+test: setup lint suite
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+suite: setup
+	@[ -x /usr/bin/chromium ] || echo "note: browser tests skip: Chromium not found at /usr/bin/chromium"
+	@[ -n "$$TEST_DATABASE_URL" ] || echo "note: PostgreSQL not tested: TEST_DATABASE_URL is not set (SQLite only)"
+	$(BIN)/pytest
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Re-extract messages into both catalogs, keeping every translation already there.
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Invalid -k NotFound -k Forbidden -k Conflict \
+		-k Throttled -k DomainError -k fail:2 -k gettext -k ngettext:1,2 -k _ \
+		--no-location --sort-output -o server/locale/messages.pot .
+	$(BIN)/pybabel update -i server/locale/messages.pot -d server/locale --no-fuzzy-matching
+	rm server/locale/messages.pot
+
+bench: setup
+	$(BIN)/python bench/sqlite_locking.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

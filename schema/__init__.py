@@ -1,0 +1,150 @@
+"""The GraphQL API at /graphql: Bearer tokens only, limits on, errors in the caller's language."""
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import Info
+
+from schema.common import PageSizeError, decode_any
+from schema.context import Context
+from schema.org import Department, Node, OrgMutation, OrgQuery, User
+from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery, Task
+from server import i18n
+from server.auth import Actor
+from server.errors import NotFound
+from server.org import service as org
+from server.planning import service as planning
+from server.projects import service as projects
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+
+async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> Node | None:
+    """Every node lookup is scoped to what the actor may see."""
+    actor = info.context.actor
+    try:
+        if type_name == "Project":
+            return Project.of(await projects.get_project(actor, project_id=pk))
+        if type_name == "ProjectMember":
+            return ProjectMember.of(await projects.get_member(actor, member_id=pk))
+        if type_name == "User":
+            return User.of(await org.get_user(actor, pk))
+        if type_name == "Department":
+            return Department.of(await org.get_department(actor, pk))
+        if type_name == "Task":
+            return Task.of(await planning.get_task(actor, task_id=pk))
+    except NotFound:
+        return None
+    return None
+
+
+@strawberry.type
+class Query(OrgQuery, ProjectQuery):
+    @strawberry.field
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        decoded = decode_any(id)
+        if decoded is None:
+            return None
+        return await _resolve_node(info, *decoded)
+
+
+@strawberry.type
+class Mutation(OrgMutation, ProjectMutation):
+    pass
+
+
+class LimitErrors(strawberry.extensions.SchemaExtension):
+    """Say which limit refused a query: page size errors come through as plain messages."""
+
+    def on_execute(self) -> Any:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [
+            GraphQLError(str(e.original_error), path=e.path, nodes=e.nodes)
+            if isinstance(e.original_error, PageSizeError)
+            else e
+            for e in result.errors
+        ]
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[Project, ProjectMember, User, Department, Task],
+    extensions=[
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        LimitErrors,
+    ],
+)
+
+
+class XietongGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        actor: Actor = request.scope["xietong.actor"]
+        return Context(actor=actor, language=actor.language, request=request, response=response)
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            if error.original_error is not None and not isinstance(
+                error.original_error, PageSizeError
+            ):
+                log.error("GraphQL resolver failed", exc_info=error.original_error)
+
+
+def _unauthenticated(language: str) -> Response:
+    message = i18n.translate(language, "Send a valid API token as 'Authorization: Bearer <token>'.")
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def graphql_routes(settings: Settings) -> list[BaseRoute]:
+    graphql_app = XietongGraphQL(
+        schema,
+        graphql_ide="graphiql" if settings.dev else None,
+        allow_queries_via_get=False,
+    )
+
+    class Endpoint:
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await handle(scope, receive, send)
+
+    async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        language = i18n.negotiate(request.headers.get("accept-language"))
+        i18n.current_language.set(language)
+        if request.method == "GET":
+            if not settings.dev:
+                await Response("Not Found", status_code=404)(scope, receive, send)
+                return
+            await graphql_app(scope, receive, send)
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = await org.user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            await _unauthenticated(language)(scope, receive, send)
+            return
+        scope["xietong.actor"] = Actor.for_user(user, language)
+        await graphql_app(scope, receive, send)
+
+    return [Route("/graphql", endpoint=Endpoint(), methods=["GET", "POST"])]

@@ -1,0 +1,127 @@
+"""Shared GraphQL parts: global ids, the UserError convention, Relay-style pages."""
+
+import base64
+import binascii
+import logging
+from enum import Enum
+from typing import Generic, TypeVar
+
+import strawberry
+
+from server.errors import DomainError, NotFound, each_error
+
+log = logging.getLogger(__name__)
+MAX_PAGE_SIZE = 100
+
+
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
+
+
+def from_global_id(value: str, expected: str | tuple[str, ...], *, field: str) -> int:
+    """The primary key inside a global id; anything malformed or of another type is NOT_FOUND."""
+    expected_types = (expected,) if isinstance(expected, str) else expected
+    try:
+        type_name, _, pk = base64.urlsafe_b64decode(value.encode()).decode().partition(":")
+        if type_name in expected_types and pk.isdigit():
+            return int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise NotFound("Nothing with this id.", field=field)
+
+
+def decode_any(value: str) -> tuple[str, int] | None:
+    try:
+        type_name, _, pk = base64.urlsafe_b64decode(value.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return (type_name, int(pk)) if pk.isdigit() else None
+
+
+@strawberry.enum
+class ErrorCode(Enum):
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    CONFLICT = "CONFLICT"
+
+
+@strawberry.type
+class UserError:
+    code: ErrorCode
+    field: list[str] | None
+    message: str
+
+
+def user_errors(error: DomainError, language: str) -> list[UserError]:
+    result = []
+    for item in each_error(error):
+        code = ErrorCode(item.code) if item.code in ErrorCode.__members__ else ErrorCode.INVALID
+        result.append(
+            UserError(
+                code=code,
+                field=[item.field] if item.field else None,
+                message=item.translated(language),
+            )
+        )
+    return result
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def cursor_for(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def page_window(first: int | None, after: str | None) -> tuple[int, int]:
+    """(offset, limit) from Relay arguments; a page larger than 100 is refused by name."""
+    limit = MAX_PAGE_SIZE if first is None else first
+    if limit < 0 or limit > MAX_PAGE_SIZE:
+        raise PageSizeError(f"first must be between 0 and {MAX_PAGE_SIZE} (page size limit)")
+    offset = 0
+    if after:
+        decoded = decode_any(after)
+        if decoded is None or decoded[0] != "offset":
+            raise PageSizeError("after is not a cursor of this list")
+        offset = decoded[1] + 1
+    return offset, limit
+
+
+class PageSizeError(Exception):
+    """A bad page request; GraphQL reports its message as a top-level error."""
+
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    total_count: int
+
+
+def connection(items: list[NodeT], *, offset: int, total: int) -> Connection[NodeT]:
+    edges = [Edge(cursor=cursor_for(offset + i), node=item) for i, item in enumerate(items)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=offset + len(items) < total,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )

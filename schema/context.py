@@ -1,0 +1,60 @@
+"""Per-request context: the actor, the language, and DataLoaders built for this request only."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from server.auth import Actor
+from server.org.models import Department, User
+from server.planning import service as planning
+from server.planning.models import Task
+from server.projects import service as projects
+from server.projects.models import ProjectMember
+
+
+async def _users(ids: Sequence[int]) -> list[User | None]:
+    found = {u.id: u for u in await User.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def _departments(ids: Sequence[int]) -> list[Department | None]:
+    found = {d.id: d for d in await Department.filter(id__in=list(ids))}
+    return [found.get(i) for i in ids]
+
+
+async def _members(ids: Sequence[int]) -> list[list[ProjectMember]]:
+    by_project = await projects.list_members(ids)
+    return [by_project[i] for i in ids]
+
+
+async def _participating(ids: Sequence[int]) -> list[list[Department]]:
+    by_project = await projects.list_participating_departments(ids)
+    return [by_project[i] for i in ids]
+
+
+async def _milestones(ids: Sequence[int]) -> list[list[Task]]:
+    by_project = await planning.list_milestones(ids)
+    return [by_project[i] for i in ids]
+
+
+@dataclass
+class Context:
+    actor: Actor
+    language: str
+    request: Any = None
+    response: Any = None
+    users: DataLoader[int, User | None] = field(default_factory=lambda: DataLoader(_users))
+    departments: DataLoader[int, Department | None] = field(
+        default_factory=lambda: DataLoader(_departments)
+    )
+    members: DataLoader[int, list[ProjectMember]] = field(
+        default_factory=lambda: DataLoader(_members)
+    )
+    participating: DataLoader[int, list[Department]] = field(
+        default_factory=lambda: DataLoader(_participating)
+    )
+    milestones: DataLoader[int, list[Task]] = field(
+        default_factory=lambda: DataLoader(_milestones)
+    )

@@ -1,0 +1,117 @@
+"""Users and departments."""
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from schema.common import UserError, to_global_id, user_errors
+from schema.context import Context
+from server.errors import DomainError
+from server.org import service as org
+from server.org.models import Department as DepartmentRow
+from server.org.models import User as UserRow
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Department(Node):
+    name: str
+    parent_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, row: DepartmentRow) -> "Department":
+        return cls(
+            id=to_global_id("Department", row.id),
+            name=row.name,
+            parent_pk=row.parent_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field
+    async def parent(self, info: Info[Context, None]) -> "Department | None":
+        if self.parent_pk is None:
+            return None
+        row = await info.context.departments.load(self.parent_pk)
+        return Department.of(row) if row else None
+
+
+@strawberry.type
+class User(Node):
+    name: str
+    email: str | None
+    mobile: str | None
+    position: str
+    time_zone: str
+    language: str
+    is_active: bool
+    is_admin: bool
+    department_pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: UserRow) -> "User":
+        return cls(
+            id=to_global_id("User", row.id),
+            name=row.name,
+            email=row.email,
+            mobile=row.mobile,
+            position=row.position,
+            time_zone=row.time_zone,
+            language=row.language,
+            is_active=row.is_active,
+            is_admin=row.is_admin,
+            department_pk=row.department_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field
+    async def department(self, info: Info[Context, None]) -> Department:
+        row = await info.context.departments.load(self.department_pk)
+        assert row is not None
+        return Department.of(row)
+
+
+@strawberry.input
+class CreateDepartmentInput:
+    name: str
+    parent_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class DepartmentPayload:
+    department: Department | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class OrgQuery:
+    @strawberry.field
+    async def viewer(self, info: Info[Context, None]) -> User:
+        assert info.context.actor.user is not None
+        return User.of(info.context.actor.user)
+
+    @strawberry.field
+    async def departments(self, info: Info[Context, None]) -> list[Department]:
+        return [Department.of(d) for d in await org.list_departments(info.context.actor)]
+
+
+@strawberry.type
+class OrgMutation:
+    @strawberry.mutation
+    async def create_department(
+        self, info: Info[Context, None], input: Annotated[CreateDepartmentInput, strawberry.argument()]
+    ) -> DepartmentPayload:
+        from schema.common import from_global_id
+
+        try:
+            parent = (
+                from_global_id(input.parent_id, "Department", field="parentId")
+                if input.parent_id
+                else None
+            )
+            row = await org.create_department(info.context.actor, name=input.name, parent_id=parent)
+        except DomainError as error:
+            return DepartmentPayload(department=None, errors=user_errors(error, info.context.language))
+        return DepartmentPayload(department=Department.of(row), errors=[])

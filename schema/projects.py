@@ -1,0 +1,349 @@
+"""Projects, their departments, milestones and the team directory."""
+
+import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from schema.common import (
+    Connection,
+    UserError,
+    connection,
+    from_global_id,
+    page_window,
+    to_global_id,
+    user_errors,
+)
+from schema.context import Context
+from schema.org import Department, Node, User
+from server.audit.service import list_project_activity
+from server.errors import DomainError, NotFound
+from server.planning.models import Task as TaskRow
+from server.projects import service as projects
+from server.projects.models import Project as ProjectRow
+from server.projects.models import ProjectMember as MemberRow
+from server.projects.models import ProjectStatus as StatusValue
+from server.projects.models import Role as RoleValue
+
+ProjectStatus = strawberry.enum(StatusValue, name="ProjectStatus")
+Role = strawberry.enum(RoleValue, name="Role")
+
+
+@strawberry.type
+class Task(Node):
+    name: str
+    wbs_code: str
+    planned_start: datetime.date
+    planned_finish: datetime.date | None
+    is_milestone: bool
+    deliverable: str
+    percent_complete: int
+    version: int
+
+    @classmethod
+    def of(cls, row: TaskRow) -> "Task":
+        return cls(
+            id=to_global_id("Task", row.id),
+            name=row.name,
+            wbs_code=row.wbs_code,
+            planned_start=row.planned_start,
+            planned_finish=row.planned_finish,
+            is_milestone=row.is_milestone,
+            deliverable=row.deliverable,
+            percent_complete=row.percent_complete,
+            version=row.version,
+        )
+
+
+@strawberry.type
+class ProjectMember(Node):
+    role: Role  # type: ignore[valid-type]
+    position: str
+    responsibilities: str
+    time_commitment: str
+    joined_at: datetime.datetime
+    left_at: datetime.datetime | None
+    user: User
+    department: Department
+
+    @classmethod
+    def of(cls, row: MemberRow) -> "ProjectMember":
+        return cls(
+            id=to_global_id("ProjectMember", row.id),
+            role=row.role,
+            position=row.position,
+            responsibilities=row.responsibilities,
+            time_commitment=row.time_commitment,
+            joined_at=row.joined_at,
+            left_at=row.left_at,
+            user=User.of(row.user),
+            department=Department.of(row.department),
+        )
+
+
+@strawberry.type
+class ActivityEntry:
+    action: str
+    summary: str
+    at: datetime.datetime
+    actor_name: str | None
+
+
+@strawberry.type
+class Project(Node):
+    code: str
+    name: str
+    background: str
+    goals: str
+    scope: str
+    success_criteria: str
+    status: ProjectStatus  # type: ignore[valid-type]
+    start_date: datetime.date
+    time_zone: str
+    late_threshold_days: int
+    version: int
+    pk: strawberry.Private[int]
+    initiating_department_pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: ProjectRow) -> "Project":
+        return cls(
+            id=to_global_id("Project", row.id),
+            code=row.code,
+            name=row.name,
+            background=row.background,
+            goals=row.goals,
+            scope=row.scope,
+            success_criteria=row.success_criteria,
+            status=row.status,
+            start_date=row.start_date,
+            time_zone=row.time_zone,
+            late_threshold_days=row.late_threshold_days,
+            version=row.version,
+            pk=row.id,
+            initiating_department_pk=row.initiating_department_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field
+    async def initiating_department(self, info: Info[Context, None]) -> Department:
+        row = await info.context.departments.load(self.initiating_department_pk)
+        assert row is not None
+        return Department.of(row)
+
+    @strawberry.field
+    async def departments(self, info: Info[Context, None]) -> list[Department]:
+        return [Department.of(d) for d in await info.context.participating.load(self.pk)]
+
+    @strawberry.field
+    async def members(
+        self,
+        info: Info[Context, None],
+        role: Role | None = None,  # type: ignore[valid-type]
+    ) -> list[ProjectMember]:
+        rows = await info.context.members.load(self.pk)
+        return [ProjectMember.of(m) for m in rows if role is None or m.role == role]
+
+    @strawberry.field
+    async def manager(self, info: Info[Context, None]) -> User | None:
+        rows = await info.context.members.load(self.pk)
+        managers = [m for m in rows if m.role == RoleValue.MANAGER]
+        return User.of(managers[0].user) if managers else None
+
+    @strawberry.field
+    async def milestones(self, info: Info[Context, None]) -> list[Task]:
+        return [Task.of(t) for t in await info.context.milestones.load(self.pk)]
+
+    @strawberry.field
+    async def recent_activity(self, info: Info[Context, None], limit: int = 20) -> list[ActivityEntry]:
+        entries = await list_project_activity(self.pk, limit=min(max(limit, 1), 100))
+        return [
+            ActivityEntry(
+                action=e.action,
+                summary=e.summary,
+                at=e.at,
+                actor_name=e.actor.name if e.actor else None,
+            )
+            for e in entries
+        ]
+
+
+@strawberry.input
+class CreateProjectInput:
+    code: str
+    name: str
+    initiating_department_id: strawberry.ID
+    department_ids: list[strawberry.ID]
+    start_date: datetime.date
+    background: str | None = None
+    goals: str | None = None
+    scope: str | None = None
+    success_criteria: str | None = None
+    late_threshold_days: int | None = None
+    time_zone: str | None = None
+
+
+@strawberry.input
+class UpdateProjectInput:
+    id: strawberry.ID
+    version: int
+    code: str | None = None
+    name: str | None = None
+    initiating_department_id: strawberry.ID | None = None
+    department_ids: list[strawberry.ID] | None = None
+    start_date: datetime.date | None = None
+    background: str | None = None
+    goals: str | None = None
+    scope: str | None = None
+    success_criteria: str | None = None
+    late_threshold_days: int | None = None
+    time_zone: str | None = None
+
+
+@strawberry.input
+class AddProjectMemberInput:
+    project_id: strawberry.ID
+    user_id: strawberry.ID
+    role: Role  # type: ignore[valid-type]
+    department_id: strawberry.ID
+    position: str | None = None
+    responsibilities: str | None = None
+    time_commitment: str | None = None
+
+
+@strawberry.input
+class RemoveProjectMemberInput:
+    member_id: strawberry.ID
+
+
+@strawberry.type
+class ProjectPayload:
+    project: Project | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ProjectMemberPayload:
+    member: ProjectMember | None
+    errors: list[UserError]
+
+
+def _project_fields(data: CreateProjectInput | UpdateProjectInput) -> projects.ProjectInput:
+    initiating = (
+        from_global_id(data.initiating_department_id, "Department", field="initiatingDepartmentId")
+        if data.initiating_department_id
+        else None
+    )
+    departments = (
+        [from_global_id(d, "Department", field="departmentIds") for d in data.department_ids]
+        if data.department_ids is not None
+        else None
+    )
+    return projects.ProjectInput(
+        code=data.code,
+        name=data.name,
+        initiating_department_id=initiating,
+        department_ids=departments,
+        start_date=data.start_date,
+        background=data.background,
+        goals=data.goals,
+        scope=data.scope,
+        success_criteria=data.success_criteria,
+        late_threshold_days=data.late_threshold_days,
+        time_zone=data.time_zone,
+    )
+
+
+async def load_project(info: Info[Context, None], pk: int) -> Project | None:
+    try:
+        return Project.of(await projects.get_project(info.context.actor, project_id=pk))
+    except NotFound:
+        return None
+
+
+@strawberry.type
+class ProjectQuery:
+    @strawberry.field
+    async def projects(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        status: ProjectStatus | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Project]:
+        offset, limit = page_window(first, after)
+        rows, total = await projects.list_projects(
+            info.context.actor, status=status, offset=offset, limit=limit
+        )
+        return connection([Project.of(r) for r in rows], offset=offset, total=total)
+
+    @strawberry.field
+    async def project(self, info: Info[Context, None], id: strawberry.ID) -> Project | None:
+        try:
+            pk = from_global_id(id, "Project", field="id")
+        except NotFound:
+            return None
+        return await load_project(info, pk)
+
+
+@strawberry.type
+class ProjectMutation:
+    @strawberry.mutation
+    async def create_project(
+        self, info: Info[Context, None], input: CreateProjectInput
+    ) -> ProjectPayload:
+        try:
+            row = await projects.create_project(info.context.actor, _project_fields(input))
+        except DomainError as error:
+            return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
+        return ProjectPayload(project=Project.of(row), errors=[])
+
+    @strawberry.mutation
+    async def update_project(
+        self, info: Info[Context, None], input: UpdateProjectInput
+    ) -> ProjectPayload:
+        try:
+            pk = from_global_id(input.id, "Project", field="id")
+            row = await projects.update_project(
+                info.context.actor, project_id=pk, version=input.version, data=_project_fields(input)
+            )
+        except DomainError as error:
+            return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
+        return ProjectPayload(project=Project.of(row), errors=[])
+
+    @strawberry.mutation
+    async def add_project_member(
+        self, info: Info[Context, None], input: AddProjectMemberInput
+    ) -> ProjectMemberPayload:
+        try:
+            row = await projects.add_project_member(
+                info.context.actor,
+                projects.MemberInput(
+                    project_id=from_global_id(input.project_id, "Project", field="projectId"),
+                    user_id=from_global_id(input.user_id, "User", field="userId"),
+                    role=input.role,
+                    department_id=from_global_id(
+                        input.department_id, "Department", field="departmentId"
+                    ),
+                    position=input.position,
+                    responsibilities=input.responsibilities,
+                    time_commitment=input.time_commitment,
+                ),
+            )
+            member = await projects.get_member(info.context.actor, member_id=row.id)
+        except DomainError as error:
+            return ProjectMemberPayload(member=None, errors=user_errors(error, info.context.language))
+        return ProjectMemberPayload(member=ProjectMember.of(member), errors=[])
+
+    @strawberry.mutation
+    async def remove_project_member(
+        self, info: Info[Context, None], input: RemoveProjectMemberInput
+    ) -> ProjectMemberPayload:
+        try:
+            pk = from_global_id(input.member_id, "ProjectMember", field="memberId")
+            await projects.remove_project_member(info.context.actor, member_id=pk)
+            member = await projects.get_member(info.context.actor, member_id=pk)
+        except DomainError as error:
+            return ProjectMemberPayload(member=None, errors=user_errors(error, info.context.language))
+        return ProjectMemberPayload(member=ProjectMember.of(member), errors=[])
+
+
