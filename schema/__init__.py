@@ -87,9 +87,9 @@ schema = strawberry.Schema(
     mutation=Mutation,
     types=[Project, ProjectMember, User, Department, Task],
     extensions=[
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         LimitErrors,
     ],
 )

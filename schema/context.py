@@ -55,6 +55,4 @@ class Context:
     participating: DataLoader[int, list[Department]] = field(
         default_factory=lambda: DataLoader(_participating)
     )
-    milestones: DataLoader[int, list[Task]] = field(
-        default_factory=lambda: DataLoader(_milestones)
-    )
+    milestones: DataLoader[int, list[Task]] = field(default_factory=lambda: DataLoader(_milestones))

@@ -101,7 +101,9 @@ class OrgQuery:
 class OrgMutation:
     @strawberry.mutation
     async def create_department(
-        self, info: Info[Context, None], input: Annotated[CreateDepartmentInput, strawberry.argument()]
+        self,
+        info: Info[Context, None],
+        input: Annotated[CreateDepartmentInput, strawberry.argument()],
     ) -> DepartmentPayload:
         from schema.common import from_global_id
 
@@ -113,5 +115,7 @@ class OrgMutation:
             )
             row = await org.create_department(info.context.actor, name=input.name, parent_id=parent)
         except DomainError as error:
-            return DepartmentPayload(department=None, errors=user_errors(error, info.context.language))
+            return DepartmentPayload(
+                department=None, errors=user_errors(error, info.context.language)
+            )
         return DepartmentPayload(department=Department.of(row), errors=[])

@@ -154,7 +154,9 @@ class Project(Node):
         return [Task.of(t) for t in await info.context.milestones.load(self.pk)]
 
     @strawberry.field
-    async def recent_activity(self, info: Info[Context, None], limit: int = 20) -> list[ActivityEntry]:
+    async def recent_activity(
+        self, info: Info[Context, None], limit: int = 20
+    ) -> list[ActivityEntry]:
         entries = await list_project_activity(self.pk, limit=min(max(limit, 1), 100))
         return [
             ActivityEntry(
@@ -304,7 +306,10 @@ class ProjectMutation:
         try:
             pk = from_global_id(input.id, "Project", field="id")
             row = await projects.update_project(
-                info.context.actor, project_id=pk, version=input.version, data=_project_fields(input)
+                info.context.actor,
+                project_id=pk,
+                version=input.version,
+                data=_project_fields(input),
             )
         except DomainError as error:
             return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
@@ -331,7 +336,9 @@ class ProjectMutation:
             )
             member = await projects.get_member(info.context.actor, member_id=row.id)
         except DomainError as error:
-            return ProjectMemberPayload(member=None, errors=user_errors(error, info.context.language))
+            return ProjectMemberPayload(
+                member=None, errors=user_errors(error, info.context.language)
+            )
         return ProjectMemberPayload(member=ProjectMember.of(member), errors=[])
 
     @strawberry.mutation
@@ -343,7 +350,7 @@ class ProjectMutation:
             await projects.remove_project_member(info.context.actor, member_id=pk)
             member = await projects.get_member(info.context.actor, member_id=pk)
         except DomainError as error:
-            return ProjectMemberPayload(member=None, errors=user_errors(error, info.context.language))
+            return ProjectMemberPayload(
+                member=None, errors=user_errors(error, info.context.language)
+            )
         return ProjectMemberPayload(member=ProjectMember.of(member), errors=[])
-
-
