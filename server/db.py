@@ -49,6 +49,17 @@ async def init_db(settings: Settings) -> None:
     await Tortoise.init(config=tortoise_config(settings.database_url))
 
 
+async def database_answers() -> bool:
+    """For /healthz: does the default connection run a trivial query?"""
+    from tortoise import connections
+
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means "not answering"
+        return False
+    return True
+
+
 async def close_db() -> None:
     await Tortoise.close_connections()
 

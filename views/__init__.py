@@ -1,14 +1,42 @@
-"""Pages (Jinja2 + htmx)."""
+"""Pages (Jinja2 + htmx): plain URLs that work without JavaScript, edited in place with htmx."""
 
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from server.settings import Settings
+from views import auth, health, notices, org, projects
+from views.middleware import PageMiddleware
 
 
 def page_routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/healthz", health.healthz),
+        Route("/login", auth.login_form, methods=["GET"]),
+        Route("/login", auth.login, methods=["POST"]),
+        Route("/logout", auth.logout, methods=["POST"]),
+        Route("/language", auth.choose_language, methods=["POST"]),
+        Route("/", projects.my_projects, methods=["GET"]),
+        Route("/projects", projects.create_project, methods=["POST"]),
+        Route("/projects/{code}", projects.overview, methods=["GET"]),
+        Route("/projects/{code}", projects.edit_project, methods=["POST"]),
+        Route("/projects/{code}/team", projects.team, methods=["GET"]),
+        Route("/projects/{code}/team", projects.add_member, methods=["POST"]),
+        Route(
+            "/projects/{code}/team/{member_id:int}/remove",
+            projects.remove_member,
+            methods=["POST"],
+        ),
+        Route("/admin/departments", org.departments, methods=["GET"]),
+        Route("/admin/departments", org.create_department, methods=["POST"]),
+        Route("/admin/users", org.users, methods=["GET"]),
+        Route("/admin/users", org.create_user, methods=["POST"]),
+        Route("/admin/users/{user_id:int}/active", org.set_user_active, methods=["POST"]),
+        Route("/tokens", org.tokens, methods=["GET"]),
+        Route("/tokens", org.create_token, methods=["POST"]),
+        Route("/tokens/{token_id:int}/revoke", org.revoke_token, methods=["POST"]),
+        Route("/mailbox", notices.mailbox, methods=["GET"]),
+    ]
 
 
 def page_middleware(settings: Settings) -> list[Middleware]:
-    return []
+    return [Middleware(PageMiddleware, settings=settings)]

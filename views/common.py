@@ -1,0 +1,108 @@
+"""What every page view shares: who is asking, rendering, form errors."""
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from server import i18n
+from server.auth import Actor
+from server.errors import DomainError, each_error
+from server.org.models import User
+from server.templating import environment
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def current_user(request: Request) -> User | None:
+    user: User | None = request.scope.get("xietong.user")
+    return user
+
+
+def language_of(request: Request) -> str:
+    language: str = request.scope.get("xietong.language", i18n.DEFAULT_LANGUAGE)
+    return language
+
+
+def actor_of(request: Request) -> Actor:
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired
+    return Actor.for_user(user, language_of(request))
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    language = language_of(request)
+    token = i18n.current_language.set(language)
+    try:
+        html = environment().get_template(template).render(
+            request=request,
+            user=current_user(request),
+            csrf_token=request.scope.get("xietong.csrf", ""),
+            language=language,
+            path=request.url.path,
+            **context,
+        )
+    finally:
+        i18n.current_language.reset(token)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def login_redirect(request: Request) -> Response:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+def not_found(request: Request) -> Response:
+    return render(request, "errors/error.html", status_code=404, status=404, request_id="")
+
+
+def forbidden(request: Request) -> Response:
+    return render(request, "errors/error.html", status_code=403, status=403, request_id="")
+
+
+def field_errors(error: DomainError, language: str) -> dict[str, str]:
+    """Messages by field name; messages without a field go under "" (shown above the form)."""
+    errors: dict[str, str] = {}
+    for item in each_error(error):
+        errors.setdefault(item.field or "", item.translated(language))
+    return errors
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def optional_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def page(view: Any) -> Any:
+    """Turn the expected failures of a page view into the right response."""
+    import functools
+
+    from server.errors import Forbidden, NotFound
+
+    @functools.wraps(view)
+    async def wrapper(request: Request) -> Response:
+        try:
+            response: Response = await view(request)
+        except LoginRequired:
+            return login_redirect(request)
+        except NotFound:
+            return not_found(request)
+        except Forbidden:
+            return forbidden(request)
+        return response
+
+    return wrapper

@@ -1,0 +1,203 @@
+"""Every page request passes here: request id, session, language, CSRF, security headers."""
+
+import logging
+import secrets
+import uuid
+from urllib.parse import parse_qs
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import HTMLResponse, PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import i18n
+from server.org import service as org
+from server.settings import Settings
+from server.templating import render
+
+log = logging.getLogger("xietong.pages")
+
+SESSION_COOKIE = "xt_session"
+CSRF_COOKIE = "xt_csrf"
+LANGUAGE_COOKIE = "xt_lang"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# GraphQL authenticates with Bearer tokens, static files and health checks need nothing.
+EXEMPT_PREFIXES = ("/graphql", "/static/", "/healthz")
+MAX_FORM_BYTES = 25 * 1024 * 1024
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def cookie_is_secure(settings: Settings) -> bool:
+    """Secure cookies everywhere except the dev setting and plain-http loopback demos."""
+    if settings.dev:
+        return False
+    loopback = ("http://127.0.0.1", "http://localhost")
+    return not settings.base_url.startswith(loopback)
+
+
+class PageMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:12]
+        scope["xietong.request_id"] = request_id
+        if scope["path"].startswith(EXEMPT_PREFIXES):
+            await self._call_app(scope, receive, send, request_id)
+            return
+        headers = Headers(scope=scope)
+        cookies = _cookies(headers)
+        user = await org.user_for_session(cookies.get(SESSION_COOKIE))
+        scope["xietong.user"] = user
+        language = i18n.negotiate(
+            headers.get("accept-language"),
+            user.language if user else cookies.get(LANGUAGE_COOKIE),
+        )
+        scope["xietong.language"] = language
+        i18n.current_language.set(language)
+        csrf_token = cookies.get(CSRF_COOKIE) or ""
+        new_csrf = not csrf_token
+        if new_csrf:
+            csrf_token = secrets.token_urlsafe(32)
+        scope["xietong.csrf"] = csrf_token
+
+        if scope["method"] in UNSAFE_METHODS:
+            body = await _read_body(receive)
+            if body is None or not _csrf_ok(headers, body, cookies.get(CSRF_COOKIE)):
+                response = HTMLResponse(
+                    render("errors/error.html", language, **_error_context(scope, 403)),
+                    status_code=403,
+                )
+                await response(scope, receive, send)
+                return
+            receive = _replay(body, receive)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                if new_csrf:
+                    response_headers.append(
+                        "set-cookie",
+                        _cookie(CSRF_COOKIE, csrf_token, secure=cookie_is_secure(self.settings)),
+                    )
+            await send(message)
+
+        await self._call_app(scope, receive, send_with_headers, request_id)
+
+    async def _call_app(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        started = False
+
+        async def send_secure(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-security-policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("x-content-type-options", "nosniff")
+                headers.setdefault("referrer-policy", "same-origin")
+                headers.setdefault("x-frame-options", "DENY")
+                headers.setdefault("x-request-id", request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_secure)
+        except Exception:
+            log.exception("unexpected error in request %s %s", request_id, scope.get("path"))
+            if started:
+                raise
+            language = scope.get("xietong.language", i18n.DEFAULT_LANGUAGE)
+            try:
+                body = render("errors/error.html", language, **_error_context(scope, 500))
+                response: HTMLResponse | PlainTextResponse = HTMLResponse(body, status_code=500)
+            except Exception:  # noqa: BLE001 - the error page itself must not fail
+                response = PlainTextResponse(f"error {request_id}", status_code=500)
+            await response(scope, receive, send_secure)
+
+
+def _error_context(scope: Scope, status: int) -> dict[str, object]:
+    return {
+        "status": status,
+        "request_id": scope.get("xietong.request_id", ""),
+        "user": scope.get("xietong.user"),
+        "csrf_token": scope.get("xietong.csrf", ""),
+        "language": scope.get("xietong.language", i18n.DEFAULT_LANGUAGE),
+        "path": scope.get("path", "/"),
+    }
+
+
+def _cookies(headers: Headers) -> dict[str, str]:
+    from http.cookies import SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except Exception:  # noqa: BLE001 - a malformed cookie header means no cookies
+        return {}
+    return {key: morsel.value for key, morsel in jar.items()}
+
+
+def _cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> str:
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, original: Receive) -> Receive:
+    """Hand the app the body already read; after that, the client's own messages."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await original()
+
+    return receive
+
+
+def _csrf_ok(headers: Headers, body: bytes, cookie_token: str | None) -> bool:
+    if not cookie_token:
+        return False
+    sent = headers.get("x-csrf-token")
+    if not sent and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        values = parse_qs(body.decode("utf-8", "replace")).get("csrf_token", [])
+        sent = values[0] if values else None
+    return bool(sent) and secrets.compare_digest(sent or "", cookie_token)
+
+
+def session_cookie(value: str, settings: Settings, *, max_age: int) -> str:
+    return _cookie(SESSION_COOKIE, value, secure=cookie_is_secure(settings), max_age=max_age)
+
+
+def expired_session_cookie(settings: Settings) -> str:
+    return _cookie(SESSION_COOKIE, "", secure=cookie_is_secure(settings), max_age=0)
+
+
+def language_cookie(value: str, settings: Settings) -> str:
+    return _cookie(LANGUAGE_COOKIE, value, secure=cookie_is_secure(settings), max_age=365 * 86400)

@@ -1,0 +1,168 @@
+"""Administration of departments and users, and each user's API tokens."""
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from server.auth import Action, authorize
+from server.errors import DomainError
+from server.org import service as org
+from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
+
+
+@page
+async def departments(request: Request) -> Response:
+    actor = actor_of(request)
+    await authorize(actor, Action.ADMINISTER)
+    return await _departments_page(request, errors={}, values={})
+
+
+async def _departments_page(
+    request: Request, *, errors: dict[str, str], values: dict[str, str], status_code: int = 200
+) -> Response:
+    actor = actor_of(request)
+    rows = await org.list_departments(actor)
+    users = await org.list_users(actor)
+    heads = {u.department_id: u for u in users if u.heads_department}  # type: ignore[attr-defined]
+    counts: dict[int, int] = {}
+    for u in users:
+        counts[u.department_id] = counts.get(u.department_id, 0) + 1  # type: ignore[attr-defined]
+    return render(
+        request,
+        "org/departments.html",
+        status_code=status_code,
+        departments=rows,
+        heads=heads,
+        counts=counts,
+        errors=errors,
+        values=values,
+    )
+
+
+@page
+async def create_department(request: Request) -> Response:
+    actor = actor_of(request)
+    form = await form_data(request)
+    try:
+        await org.create_department(
+            actor, name=form.get("name", ""), parent_id=optional_int(form.get("parent_id"))
+        )
+    except DomainError as error:
+        return await _departments_page(
+            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
+        )
+    return RedirectResponse("/admin/departments", status_code=303)
+
+
+@page
+async def users(request: Request) -> Response:
+    actor = actor_of(request)
+    await authorize(actor, Action.ADMINISTER)
+    return await _users_page(request, errors={}, values={})
+
+
+async def _users_page(
+    request: Request, *, errors: dict[str, str], values: dict[str, str], status_code: int = 200
+) -> Response:
+    actor = actor_of(request)
+    return render(
+        request,
+        "org/users.html",
+        status_code=status_code,
+        users=await org.list_users(actor, include_inactive=True),
+        departments=await org.list_departments(actor),
+        errors=errors,
+        values=values,
+    )
+
+
+@page
+async def create_user(request: Request) -> Response:
+    actor = actor_of(request)
+    form = await form_data(request)
+    try:
+        await org.create_user(
+            actor,
+            name=form.get("name", ""),
+            email=form.get("email"),
+            mobile=form.get("mobile"),
+            department_id=optional_int(form.get("department_id")),
+            position=form.get("position", ""),
+            password=form.get("password") or None,
+            heads_department=form.get("heads_department") == "on",
+            is_admin=form.get("is_admin") == "on",
+        )
+    except DomainError as error:
+        return await _users_page(
+            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
+        )
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@page
+async def set_user_active(request: Request) -> Response:
+    actor = actor_of(request)
+    form = await form_data(request)
+    try:
+        await org.set_user_active(
+            actor,
+            user_id=request.path_params["user_id"],
+            active=form.get("active") == "1",
+            version=optional_int(form.get("version")) or 0,
+        )
+    except DomainError as error:
+        return await _users_page(
+            request, errors=field_errors(error, language_of(request)), values={}, status_code=400
+        )
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@page
+async def tokens(request: Request) -> Response:
+    return await _tokens_page(request, issued=None, errors={}, values={})
+
+
+async def _tokens_page(
+    request: Request,
+    *,
+    issued: str | None,
+    errors: dict[str, str],
+    values: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    actor = actor_of(request)
+    return render(
+        request,
+        "org/tokens.html",
+        status_code=status_code,
+        tokens=await org.list_api_tokens(actor),
+        issued=issued,
+        errors=errors,
+        values=values,
+    )
+
+
+@page
+async def create_token(request: Request) -> Response:
+    actor = actor_of(request)
+    form = await form_data(request)
+    try:
+        issued = await org.create_api_token(
+            actor, name=form.get("name", ""), expires_days=optional_int(form.get("expires_days"))
+        )
+    except DomainError as error:
+        return await _tokens_page(
+            request,
+            issued=None,
+            errors=field_errors(error, language_of(request)),
+            values=form,
+            status_code=400,
+        )
+    # Shown once, on this response only; the database keeps just its hash.
+    return await _tokens_page(request, issued=issued.secret, errors={}, values={})
+
+
+@page
+async def revoke_token(request: Request) -> Response:
+    actor = actor_of(request)
+    await org.revoke_api_token(actor, token_id=request.path_params["token_id"])
+    return RedirectResponse("/tokens", status_code=303)

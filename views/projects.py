@@ -1,0 +1,234 @@
+"""My projects, the project overview and the team directory."""
+
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from server.audit.service import list_project_activity
+from server.auth import Action, may
+from server.errors import Conflict, DomainError
+from server.org import service as org
+from server.planning import service as planning
+from server.projects import service as projects
+from server.projects.models import ROLE_LABELS, Project, Role
+from views.common import (
+    actor_of,
+    field_errors,
+    form_data,
+    is_htmx,
+    language_of,
+    optional_int,
+    page,
+    render,
+)
+
+PROJECT_TEXT_FIELDS = ("name", "background", "goals", "scope", "success_criteria")
+
+
+@page
+async def my_projects(request: Request) -> Response:
+    actor = actor_of(request)
+    rows, total = await projects.list_projects(actor, limit=100)
+    return await _render_home(request, rows, total, errors={}, values={})
+
+
+async def _render_home(
+    request: Request,
+    rows: list[Project],
+    total: int,
+    *,
+    errors: dict[str, str],
+    values: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    actor = actor_of(request)
+    ids = [p.id for p in rows]
+    departments = await projects.list_participating_departments(ids)
+    members = await projects.list_members(ids)
+    my_roles = {
+        pid: [m.role for m in people if m.user_id == actor.user_id]  # type: ignore[attr-defined]
+        for pid, people in members.items()
+    }
+    return render(
+        request,
+        "projects/home.html",
+        status_code=status_code,
+        projects=rows,
+        total=total,
+        departments=departments,
+        my_roles=my_roles,
+        all_departments=await org.list_departments(actor),
+        errors=errors,
+        values=values,
+        today=date.today().isoformat(),
+    )
+
+
+@page
+async def create_project(request: Request) -> Response:
+    actor = actor_of(request)
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    department_ids = [int(v) for v in form.getlist("department_ids") if str(v).isdigit()]
+    data = projects.ProjectInput(
+        code=values.get("code"),
+        name=values.get("name"),
+        initiating_department_id=optional_int(values.get("initiating_department_id")),
+        department_ids=department_ids,
+        start_date=values.get("start_date"),
+        goals=values.get("goals"),
+    )
+    try:
+        project = await projects.create_project(actor, data)
+    except DomainError as error:
+        rows, total = await projects.list_projects(actor, limit=100)
+        return await _render_home(
+            request,
+            rows,
+            total,
+            errors=field_errors(error, language_of(request)),
+            values=values,
+            status_code=400,
+        )
+    return RedirectResponse(f"/projects/{project.code}", status_code=303)
+
+
+async def _overview_context(request: Request, project: Project) -> dict[str, object]:
+    actor = actor_of(request)
+    members = (await projects.list_members([project.id]))[project.id]
+    return {
+        "project": project,
+        "departments": (await projects.list_participating_departments([project.id]))[project.id],
+        "milestones": (await planning.list_milestones([project.id]))[project.id],
+        "members": members,
+        "managers": [m for m in members if m.role == Role.MANAGER],
+        "liaisons": {m.department_id: m for m in members if m.role == Role.LIAISON},  # type: ignore[attr-defined]
+        "activity": await list_project_activity(project.id, limit=15),
+        "can_edit": await may(actor, Action.EDIT_PROJECT, project),
+    }
+
+
+@page
+async def overview(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    context = await _overview_context(request, project)
+    return render(request, "projects/overview.html", errors={}, conflict=None, **context)
+
+
+@page
+async def edit_project(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    data = projects.ProjectInput(
+        **{name: form.get(name, "") for name in PROJECT_TEXT_FIELDS},
+        late_threshold_days=optional_int(form.get("late_threshold_days")),
+    )
+    errors: dict[str, str] = {}
+    conflict: dict[str, str] | None = None
+    try:
+        project = await projects.update_project(
+            actor,
+            project_id=project.id,
+            version=optional_int(form.get("version")) or 0,
+            data=data,
+        )
+    except Conflict as error:
+        # Show the newer values in the form, and what this person typed beside them.
+        errors = field_errors(error, language_of(request))
+        conflict = {name: form.get(name, "") for name in PROJECT_TEXT_FIELDS}
+        project = await projects.get_project(actor, project_id=project.id)
+    except DomainError as error:
+        errors = field_errors(error, language_of(request))
+        for name in PROJECT_TEXT_FIELDS:
+            setattr(project, name, form.get(name, ""))
+    context = await _overview_context(request, project)
+    template = "projects/_summary.html" if is_htmx(request) else "projects/overview.html"
+    status = 200 if is_htmx(request) or not errors else 400
+    return render(
+        request, template, status_code=status, errors=errors, conflict=conflict, **context
+    )
+
+
+async def _team_context(request: Request, project: Project) -> dict[str, object]:
+    actor = actor_of(request)
+    members = (await projects.list_members([project.id]))[project.id]
+    departments = (await projects.list_participating_departments([project.id]))[project.id]
+    manageable = [
+        d for d in departments if await may(actor, Action.MANAGE_TEAM, project, department_id=d.id)
+    ]
+    removable = {
+        m.id
+        for m in members
+        if await may(actor, Action.MANAGE_TEAM, project, department_id=m.department_id)  # type: ignore[attr-defined]
+    }
+    return {
+        "project": project,
+        "members": members,
+        "former": await projects.list_former_members(project),
+        "departments": departments,
+        "manageable_departments": manageable,
+        "removable": removable,
+        "users": await org.list_users(actor) if manageable else [],
+        "roles": [(role.value, ROLE_LABELS[role]) for role in Role],
+    }
+
+
+@page
+async def team(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    context = await _team_context(request, project)
+    return render(request, "projects/team.html", errors={}, values={}, **context)
+
+
+async def _team_response(
+    request: Request, project: Project, errors: dict[str, str], values: dict[str, str]
+) -> Response:
+    context = await _team_context(request, project)
+    if is_htmx(request):
+        return render(request, "projects/_team.html", errors=errors, values=values, **context)
+    if errors:
+        return render(
+            request, "projects/team.html", status_code=400, errors=errors, values=values, **context
+        )
+    return RedirectResponse(f"/projects/{project.code}/team", status_code=303)
+
+
+@page
+async def add_member(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    errors: dict[str, str] = {}
+    try:
+        await projects.add_project_member(
+            actor,
+            projects.MemberInput(
+                project_id=project.id,
+                user_id=optional_int(form.get("user_id")) or 0,
+                role=form.get("role", ""),
+                department_id=optional_int(form.get("department_id")) or 0,
+                position=form.get("position"),
+                responsibilities=form.get("responsibilities"),
+                time_commitment=form.get("time_commitment"),
+            ),
+        )
+    except DomainError as error:
+        errors = field_errors(error, language_of(request))
+    return await _team_response(request, project, errors, form if errors else {})
+
+
+@page
+async def remove_member(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    errors: dict[str, str] = {}
+    try:
+        await projects.remove_project_member(actor, member_id=request.path_params["member_id"])
+    except DomainError as error:
+        errors = field_errors(error, language_of(request))
+        errors.setdefault("", next(iter(errors.values()), ""))
+    return await _team_response(request, project, errors, {})
