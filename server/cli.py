@@ -65,7 +65,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     if not result.loaded:
         print("the database already has data; the demo was not loaded and nothing changed")
         return
-    print("demo company loaded; log in with any of these (password: %s):" % DEMO_PASSWORD)
+    print(f"demo company loaded; log in with any of these (password: {DEMO_PASSWORD}):")
     for login, who in result.logins:
         print(f"  {login:28} {who}")
 
@@ -251,9 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_token.add_argument("--expires-days", type=int)
     create_token.set_defaults(handler=cmd_token_create)
 
-    commands.add_parser("worker", help="run only the arq worker").set_defaults(
-        handler=cmd_worker
-    )
+    commands.add_parser("worker", help="run only the arq worker").set_defaults(handler=cmd_worker)
 
     job = commands.add_parser("job", help="scheduled jobs").add_subparsers(
         dest="job_command", required=True

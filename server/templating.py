@@ -42,6 +42,6 @@ def render(template_name: str, language: str, **context: object) -> str:
     """Render in `language`, whatever the language of the surrounding request."""
     token = i18n.current_language.set(language)
     try:
-        return environment().get_template(template_name).render(**context)
+        return environment().get_template(template_name).render(**context, language=language)
     finally:
         i18n.current_language.reset(token)

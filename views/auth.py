@@ -21,7 +21,9 @@ def _safe_next(target: str | None) -> str:
 async def login_form(request: Request) -> Response:
     if current_user(request) is not None:
         return RedirectResponse("/", status_code=303)
-    return render(request, "auth/login.html", errors={}, values={}, next=request.query_params.get("next", "/"))
+    return render(
+        request, "auth/login.html", errors={}, values={}, next=request.query_params.get("next", "/")
+    )
 
 
 @page
@@ -30,7 +32,9 @@ async def login(request: Request) -> Response:
     form = await form_data(request)
     identifier = form.get("email", "")
     try:
-        user = await org.authenticate(settings, identifier=identifier, password=form.get("password", ""))
+        user = await org.authenticate(
+            settings, identifier=identifier, password=form.get("password", "")
+        )
     except DomainError as error:
         return render(
             request,

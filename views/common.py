@@ -42,13 +42,17 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     language = language_of(request)
     token = i18n.current_language.set(language)
     try:
-        html = environment().get_template(template).render(
-            request=request,
-            user=current_user(request),
-            csrf_token=request.scope.get("xietong.csrf", ""),
-            language=language,
-            path=request.url.path,
-            **context,
+        html = (
+            environment()
+            .get_template(template)
+            .render(
+                request=request,
+                user=current_user(request),
+                csrf_token=request.scope.get("xietong.csrf", ""),
+                language=language,
+                path=request.url.path,
+                **context,
+            )
         )
     finally:
         i18n.current_language.reset(token)

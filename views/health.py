@@ -12,7 +12,7 @@ from server.db import database_answers
 async def _redis_answers(url: str | None) -> bool:
     if not url:
         return False
-    client = redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    client = redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)  # type: ignore[no-untyped-call]
     try:
         return bool(await asyncio.wait_for(client.ping(), timeout=3))
     except Exception:  # noqa: BLE001 - any failure means "not answering"

@@ -126,7 +126,6 @@ def _error_context(scope: Scope, status: int) -> dict[str, object]:
         "request_id": scope.get("xietong.request_id", ""),
         "user": scope.get("xietong.user"),
         "csrf_token": scope.get("xietong.csrf", ""),
-        "language": scope.get("xietong.language", i18n.DEFAULT_LANGUAGE),
         "path": scope.get("path", "/"),
     }
 

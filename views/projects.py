@@ -1,13 +1,14 @@
 """My projects, the project overview and the team directory."""
 
 from datetime import date
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.audit.service import list_project_activity
 from server.auth import Action, may
-from server.errors import Conflict, DomainError
+from server.errors import Conflict, DomainError, Forbidden
 from server.org import service as org
 from server.planning import service as planning
 from server.projects import service as projects
@@ -70,7 +71,7 @@ async def create_project(request: Request) -> Response:
     actor = actor_of(request)
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
-    department_ids = [int(v) for v in form.getlist("department_ids") if str(v).isdigit()]
+    department_ids = [int(str(v)) for v in form.getlist("department_ids") if str(v).isdigit()]
     data = projects.ProjectInput(
         code=values.get("code"),
         name=values.get("name"),
@@ -94,7 +95,7 @@ async def create_project(request: Request) -> Response:
     return RedirectResponse(f"/projects/{project.code}", status_code=303)
 
 
-async def _overview_context(request: Request, project: Project) -> dict[str, object]:
+async def _overview_context(request: Request, project: Project) -> dict[str, Any]:
     actor = actor_of(request)
     members = (await projects.list_members([project.id]))[project.id]
     return {
@@ -123,7 +124,11 @@ async def edit_project(request: Request) -> Response:
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
     data = projects.ProjectInput(
-        **{name: form.get(name, "") for name in PROJECT_TEXT_FIELDS},
+        name=form.get("name", ""),
+        background=form.get("background", ""),
+        goals=form.get("goals", ""),
+        scope=form.get("scope", ""),
+        success_criteria=form.get("success_criteria", ""),
         late_threshold_days=optional_int(form.get("late_threshold_days")),
     )
     errors: dict[str, str] = {}
@@ -152,7 +157,7 @@ async def edit_project(request: Request) -> Response:
     )
 
 
-async def _team_context(request: Request, project: Project) -> dict[str, object]:
+async def _team_context(request: Request, project: Project) -> dict[str, Any]:
     actor = actor_of(request)
     members = (await projects.list_members([project.id]))[project.id]
     departments = (await projects.list_participating_departments([project.id]))[project.id]
@@ -216,6 +221,8 @@ async def add_member(request: Request) -> Response:
                 time_commitment=form.get("time_commitment"),
             ),
         )
+    except Forbidden:
+        raise
     except DomainError as error:
         errors = field_errors(error, language_of(request))
     return await _team_response(request, project, errors, form if errors else {})
@@ -228,6 +235,8 @@ async def remove_member(request: Request) -> Response:
     errors: dict[str, str] = {}
     try:
         await projects.remove_project_member(actor, member_id=request.path_params["member_id"])
+    except Forbidden:
+        raise
     except DomainError as error:
         errors = field_errors(error, language_of(request))
         errors.setdefault("", next(iter(errors.values()), ""))

@@ -23,6 +23,7 @@ KEYWORDS = {
     "Throttled": None,
     "DomainError": None,
     "fail": (2,),
+    "translate": (2,),
 }
 METHODS = [
     ("server/**.py", "python"),

@@ -1,0 +1,272 @@
+"""Pages as a person uses them: status, key content, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.org.models import ApiToken, Department, Session
+from server.projects.models import Project, ProjectMember, Role
+from tests import factories as f
+from tests.conftest import count_queries
+from tests.views.helpers import csrf, heading, log_in, post
+
+
+async def test_login_page_is_chinese_by_default_and_english_on_request(http):
+    chinese = await http.get("/login")
+    assert chinese.status_code == 200 and "登录" in chinese.text
+    english = await http.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "Log in" in english.text
+
+
+async def test_login_sets_a_safe_session_cookie_and_logout_revokes_it(http):
+    await f.user(email="pm@example.com")
+    response = await log_in(http, "pm@example.com")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    session = http.cookies.get("xt_session")
+    assert (await http.get("/")).status_code == 200
+    await post(http, "/logout", {})
+    assert await Session.filter(revoked_at__isnull=False).count() == 1
+    http.cookies.set("xt_session", session)
+    assert (await http.get("/")).status_code == 303
+
+
+async def test_wrong_password_says_so_on_the_field_and_repeated_failures_are_throttled(http):
+    await f.user(email="pm@example.com")
+    for _ in range(5):
+        wrong = await log_in(http, "pm@example.com", "not-the-password")
+        assert wrong.status_code == 400
+        assert "password-error" in wrong.text and "账号或密码错误" in wrong.text
+    locked = await log_in(http, "pm@example.com")
+    assert locked.status_code == 400 and "失败次数过多" in locked.text
+    assert http.cookies.get("xt_session") is None
+
+
+async def test_a_form_post_without_the_csrf_token_is_refused_and_changes_nothing(http):
+    admin = await f.user(email="admin@example.com", is_admin=True)
+    await log_in(http, admin.email)
+    refused = await http.post("/admin/departments", data={"name": "法务部"})
+    assert refused.status_code == 403
+    forged = await http.post("/admin/departments", data={"name": "法务部", "csrf_token": "forged"})
+    assert forged.status_code == 403
+    assert not await Department.filter(name="法务部").exists()
+    accepted = await post(http, "/admin/departments", {"name": "法务部"})
+    assert accepted.status_code == 303 and await Department.filter(name="法务部").exists()
+
+
+async def test_pages_need_a_login(http):
+    response = await http.get("/projects/X1")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/projects/X1"
+
+
+async def test_my_projects_and_the_overview(http):
+    mkt = await f.department("市场部")
+    rnd = await f.department("研发部")
+    pm = await f.user(name="王芳", dept=mkt, email="pm@example.com")
+    project = await f.project(pm, code="X1", departments=[rnd], name="智能保温杯")
+    from server.planning.service import add_milestone
+
+    await add_milestone(f.actor(pm), project_id=project.id, name="需求冻结", due="2026-11-27")
+    await log_in(http, "pm@example.com")
+    home = await http.get("/")
+    assert "智能保温杯" in home.text and "项目经理" in home.text
+    page = await http.get("/projects/X1")
+    assert page.status_code == 200
+    for text in ("上市首月销量", "需求冻结", "2026年11月27日", "研发部", "尚无接口人", "王芳"):
+        assert text in page.text, text
+    assert "project.create" in page.text  # recent activity
+
+
+async def test_someone_elses_project_is_not_found(http):
+    pm = await f.user()
+    await f.project(pm, code="SECRET")
+    await f.user(email="outsider@example.com")
+    await log_in(http, "outsider@example.com")
+    assert (await http.get("/projects/SECRET")).status_code == 404
+    assert (await http.get("/projects/SECRET/team")).status_code == 404
+
+
+async def test_creating_a_project_from_the_home_page(http):
+    mkt = await f.department("市场部")
+    await f.user(email="pm@example.com", dept=mkt)
+    await log_in(http, "pm@example.com")
+    created = await post(
+        http,
+        "/projects",
+        {
+            "code": "x2",
+            "name": "渠道拓展",
+            "initiating_department_id": str(mkt.id),
+            "start_date": "2026-12-01",
+        },
+    )
+    assert created.status_code == 303 and created.headers["location"] == "/projects/X2"
+    refused = await post(
+        http,
+        "/projects",
+        {"code": "X2", "name": "", "initiating_department_id": str(mkt.id), "start_date": "bad"},
+    )
+    assert refused.status_code == 400
+    assert "name-error" in refused.text and "startDate-error" in refused.text
+    assert await Project.all().count() == 1
+
+
+async def test_editing_with_a_stale_version_shows_the_conflict_and_the_newer_values(http):
+    pm = await f.user(email="pm@example.com")
+    project = await f.project(pm, code="X1", name="旧名")
+    await log_in(http, "pm@example.com")
+    first = await post(
+        http,
+        "/projects/X1",
+        {"version": "1", "name": "新名", "late_threshold_days": "3"},
+        htmx=True,
+    )
+    assert first.status_code == 200 and 'id="summary"' in first.text and "新名" in first.text
+    stale = await post(
+        http,
+        "/projects/X1",
+        {"version": "1", "name": "我的名字", "late_threshold_days": "2"},
+        htmx=True,
+    )
+    assert "已被他人修改" in stale.text
+    assert 'value="新名"' in stale.text and "我的名字" in stale.text
+    fresh = await Project.get(id=project.id)
+    assert (fresh.name, fresh.late_threshold_days, fresh.version) == ("新名", 3, 2)
+
+
+async def test_the_pm_adds_and_removes_members_in_place(http):
+    rnd = await f.department("研发部")
+    pm = await f.user(email="pm@example.com")
+    project = await f.project(pm, code="X1", departments=[rnd])
+    first = await f.user(name="孙浩", dept=rnd, mobile="13800000012")
+    second = await f.user(name="李雷", dept=rnd)
+    await log_in(http, "pm@example.com")
+    page = await http.get("/projects/X1/team")
+    assert page.status_code == 200 and "添加成员" in page.text
+
+    def member(user, role):
+        return {
+            "user_id": str(user.id),
+            "role": role,
+            "department_id": str(rnd.id),
+            "responsibilities": "对接研发任务",
+        }
+
+    added = await post(http, "/projects/X1/team", member(first, "LIAISON"), htmx=True)
+    assert added.status_code == 200
+    assert added.text.lstrip().startswith('<section id="team"')
+    assert "孙浩" in added.text and "13800000012" in added.text and "部门接口人" in added.text
+
+    second_liaison = await post(http, "/projects/X1/team", member(second, "LIAISON"), htmx=True)
+    assert 'id="role-error"' in second_liaison.text
+    assert "研发部 已有接口人（孙浩）" in second_liaison.text
+    assert await ProjectMember.filter(project_id=project.id, role=Role.LIAISON).count() == 1
+
+    liaison = await ProjectMember.get(project_id=project.id, role=Role.LIAISON)
+    removed = await post(http, f"/projects/X1/team/{liaison.id}/remove", {}, htmx=True)
+    assert removed.status_code == 200 and f'id="member-{liaison.id}"' not in removed.text
+    assert (await ProjectMember.get(id=liaison.id)).left_at is not None
+
+
+async def test_a_member_sees_the_team_but_cannot_change_it(http):
+    rnd = await f.department("研发部")
+    pm = await f.user()
+    project = await f.project(pm, code="X1", departments=[rnd])
+    viewer = await f.user(dept=rnd, email="viewer@example.com")
+    await f.member(pm, project, viewer, Role.MEMBER)
+    await log_in(http, "viewer@example.com")
+    page = await http.get("/projects/X1/team")
+    assert page.status_code == 200 and "添加成员" not in page.text
+    attempt = await post(
+        http,
+        "/projects/X1/team",
+        {"user_id": str(viewer.id), "role": "VIEWER", "department_id": str(rnd.id)},
+    )
+    assert attempt.status_code == 403
+    assert await ProjectMember.filter(project_id=project.id).count() == 2
+
+
+async def test_admin_pages_are_for_admins_only(http):
+    await f.user(email="someone@example.com")
+    await log_in(http, "someone@example.com")
+    for url in ("/admin/users", "/admin/departments", "/mailbox"):
+        assert (await http.get(url)).status_code == 403, url
+
+
+async def test_admin_creates_and_deactivates_users(http):
+    admin = await f.user(email="admin@example.com", is_admin=True)
+    await log_in(http, admin.email)
+    bad = await post(
+        http,
+        "/admin/users",
+        {"name": "", "email": "nope", "department_id": str(admin.department_id)},
+    )
+    assert bad.status_code == 400 and "邮箱格式不正确" in bad.text
+    created = await post(
+        http,
+        "/admin/users",
+        {"name": "吴刚", "mobile": "13800000032", "department_id": str(admin.department_id)},
+    )
+    assert created.status_code == 303
+    users = await http.get("/admin/users")
+    assert "吴刚" in users.text and "13800000032" in users.text
+    from server.org.models import User
+
+    wu = await User.get(name="吴刚")
+    await post(http, f"/admin/users/{wu.id}/active", {"active": "0", "version": str(wu.version)})
+    assert not (await User.get(id=wu.id)).is_active
+
+
+async def test_tokens_page_shows_the_secret_once(http):
+    await f.user(email="dev@example.com")
+    await log_in(http, "dev@example.com")
+    created = await post(http, "/tokens", {"name": "手机客户端", "expires_days": "30"})
+    assert created.status_code == 200
+    token = await ApiToken.get(name="手机客户端")
+    start = created.text.index('class="secret">') + len('class="secret">')
+    secret = created.text[start : created.text.index("</code>", start)]
+    assert secret.startswith(token.prefix) and len(secret) > 30
+    listing = await http.get("/tokens")
+    assert token.prefix in listing.text and secret not in listing.text
+    await post(http, f"/tokens/{token.id}/revoke", {})
+    assert (await ApiToken.get(id=token.id)).revoked_at is not None
+
+
+async def test_language_choice_is_remembered_for_the_user(http):
+    await f.user(email="pm@example.com")
+    await log_in(http, "pm@example.com")
+    await post(http, "/language", {"language": "en", "next": "/"})
+    assert heading((await http.get("/")).text) == "My projects"
+    assert (
+        heading((await http.get("/", headers={"Accept-Language": "zh-CN"})).text) == "My projects"
+    )
+
+
+async def test_security_headers_on_pages(http):
+    response = await http.get("/login")
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "<script>" not in response.text
+
+
+async def test_healthz_answers_ok_with_database_and_redis(http):
+    response = await http.get("/healthz")
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+@pytest.mark.parametrize("size", [3, 30])
+async def test_overview_costs_the_same_queries_for_3_and_30_members(http, size):
+    rnd = await f.department("研发部")
+    pm = await f.user(email="pm@example.com", dept=rnd)
+    project = await f.project(pm, code="X1")
+    for _ in range(size - 1):
+        await f.member(pm, project, await f.user(dept=rnd), Role.MEMBER)
+    await log_in(http, "pm@example.com")
+    await csrf(http)
+    with count_queries() as counter:
+        response = await http.get("/projects/X1")
+    assert response.status_code == 200
+    assert response.text.count("<li>") >= 1
+    assert counter.count == 7, counter.queries
