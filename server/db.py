@@ -46,7 +46,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 async def init_db(settings: Settings) -> None:
-    await Tortoise.init(config=tortoise_config(settings.database_url))
+    # The global fallback lets request and job tasks that did not inherit the lifespan's
+    # context (uvicorn runs lifespan in its own task) find the same connections.
+    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
 
 
 async def database_answers() -> bool:

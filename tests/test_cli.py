@@ -1,0 +1,109 @@
+"""The `xietong` command as a person runs it, in fresh data folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+XIETONG = shutil.which("xietong") or str(Path(__file__).resolve().parents[1] / ".venv/bin/xietong")
+
+
+def clean_env(data_dir: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SMTP_URL", "XIETONG_SECRET_KEY"}
+    }
+    env["XIETONG_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def xietong(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [XIETONG, *args], env=clean_env(data_dir), capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+def test_migrate_demo_users_tokens_and_jobs(data_dir: Path):
+    assert xietong(data_dir, "migrate").returncode == 0
+    first = xietong(data_dir, "demo")
+    assert first.returncode == 0 and "wangfang@example.com" in first.stdout
+    again = xietong(data_dir, "demo")
+    assert again.returncode == 0 and "nothing changed" in again.stdout
+
+    bad = xietong(
+        data_dir, "user", "create", "not-an-email", "--name", "李雷", "--department", "法务部"
+    )
+    assert bad.returncode != 0
+    assert bad.stderr.strip().count("\n") == 0 and "email" in bad.stderr
+    made = xietong(
+        data_dir, "user", "create", "lilei@example.com", "--name", "李雷", "--department", "法务部"
+    )
+    assert made.returncode == 0, made.stderr
+
+    token = xietong(data_dir, "token", "create", "lilei@example.com", "--expires-days", "7")
+    assert token.returncode == 0
+    last_line = token.stdout.strip().splitlines()[-1]
+    assert last_line.startswith("xt_") and " " not in last_line
+    unknown = xietong(data_dir, "token", "create", "nobody@example.com")
+    assert unknown.returncode != 0 and "nobody@example.com" in unknown.stderr
+
+    listed = xietong(data_dir, "job", "list")
+    assert "deliver-notices" in listed.stdout and "purge-sessions" in listed.stdout
+    ran = xietong(data_dir, "job", "run", "deliver-notices")
+    assert ran.returncode == 0 and "sent" in ran.stdout
+    nope = xietong(data_dir, "job", "run", "no-such-job")
+    assert nope.returncode != 0 and "deliver-notices" in nope.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_run_serves_healthz_from_a_fresh_folder_and_stops_everything(data_dir: Path):
+    port = free_port()
+    process = subprocess.Popen(
+        [XIETONG, "run", "--port", str(port)],
+        env=clean_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        answer = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    answer = (r.status, r.read().decode())
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert answer == (200, "ok")
+        children = psutil.Process(process.pid).children(recursive=True)
+        names = " ".join(" ".join(c.cmdline()) for c in children)
+        assert "redis-server" in names and "uvicorn" in names and "worker" in names
+        assert (data_dir / "redis.sock").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert f"http://127.0.0.1:{port}" in output and "wangfang@example.com" in output
+    time.sleep(0.5)
+    assert [c.pid for c in children if c.is_running() and c.status() != "zombie"] == []
