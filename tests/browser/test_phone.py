@@ -1,0 +1,123 @@
+"""The pages in a real Chromium at phone width (375 px), driven by Playwright."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from server.app import create_app
+from server.demo import DEMO_PASSWORD, load_demo
+from server.org.models import User
+from server.projects.models import ProjectMember, Role
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {"width": 375, "height": 812}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+async def live_server(db) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(db, init_database=False),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def phone(live_server):
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium not found at /usr/bin/chromium")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
+        page = await context.new_page()
+        yield page
+        await browser.close()
+
+
+async def no_sideways_scroll(page) -> bool:
+    return await page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+
+
+async def test_a_pm_adds_a_liaison_in_place_on_a_phone(live_server, phone):
+    await load_demo()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = phone
+    await page.goto(f"{live_server}/projects/X1-LAUNCH")
+    assert "/login" in page.url
+    await page.fill("#email", "wangfang@example.com")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url(f"{live_server}/projects/X1-LAUNCH")
+    assert await page.locator("h1").first.inner_text() == "智能保温杯 X1 新品上市 筹备中"
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "overview-375.png"), full_page=True)
+
+    await page.click("text=团队名录")
+    await page.wait_for_url("**/team")
+    # Replace the production liaison: remove 吴刚 in place, then add 刘强's colleague.
+    production_liaison = await ProjectMember.get(
+        role=Role.LIAISON, user__name="吴刚"
+    ).select_related("user")
+    await page.evaluate("window.__notReloaded = true")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.click(f"#member-{production_liaison.id} button")
+    await page.wait_for_selector(f"#member-{production_liaison.id}", state="detached")
+
+    newcomer = await User.get(name="刘强")
+    await page.select_option("#user_id", str(newcomer.id))
+    await page.select_option("#role", "LIAISON")
+    await page.select_option("#department_id", str(newcomer.department_id))
+    await page.fill("#responsibilities", "对接试产与量产任务")
+    await page.click("form.add-member button.primary")
+    row = page.locator("#team tr", has_text="对接试产与量产任务")
+    await row.wait_for()
+    assert "部门接口人" in await row.inner_text()
+    assert await page.evaluate("window.__notReloaded === true")
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "team-375.png"), full_page=True)
+
+    # A second liaison for the same department is refused on the role field, in place.
+    second = await User.get(name="吴刚")
+    await page.select_option("#user_id", str(second.id))
+    await page.select_option("#role", "LIAISON")
+    await page.select_option("#department_id", str(newcomer.department_id))
+    await page.click("form.add-member button.primary")
+    error = page.locator("#role-error")
+    await error.wait_for()
+    assert "已有接口人（刘强）" in await error.inner_text()
