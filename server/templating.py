@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from server import i18n
+from server.audit.service import ACTION_LABELS
 from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -33,6 +34,7 @@ def environment() -> Environment:
     )
     env.globals["role_label"] = lambda role: i18n.gettext(ROLE_LABELS[Role(role)])
     env.globals["status_label"] = lambda status: i18n.gettext(STATUS_LABELS[ProjectStatus(status)])
+    env.globals["action_label"] = lambda action: i18n.gettext(ACTION_LABELS.get(action, action))
     env.filters["day"] = lambda value: i18n.format_day(value)
     env.filters["number"] = lambda value: i18n.format_number(value)
     return env

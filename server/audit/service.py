@@ -10,6 +10,23 @@ from tortoise.models import Model
 
 from server.audit.models import AuditEntry
 from server.auth import Actor
+from server.projects.models import N_
+
+# How each audited action reads in the activity list.
+ACTION_LABELS: dict[str, str] = {
+    "department.create": N_("created the department"),
+    "user.create": N_("created the user"),
+    "user.activate": N_("reactivated the user"),
+    "user.deactivate": N_("deactivated the user"),
+    "token.create": N_("created an API token"),
+    "token.revoke": N_("revoked an API token"),
+    "project.create": N_("created the project"),
+    "project.update": N_("edited the project"),
+    "project.archive": N_("archived the project"),
+    "member.add": N_("added to the team"),
+    "member.remove": N_("removed from the team"),
+    "task.create": N_("added a milestone or task"),
+}
 
 
 def snapshot(obj: Model, fields: list[str]) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from server.org.models import User
 from server.projects.models import ProjectMember, Role
 
 CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_PRESENT = CHROMIUM.exists()
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS.mkdir(exist_ok=True)
 PHONE = {"width": 375, "height": 812}
 
 
@@ -39,7 +41,9 @@ async def live_server(db) -> AsyncIterator[str]:
         )
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(200):
+        if server.started:
+            break
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
@@ -48,7 +52,7 @@ async def live_server(db) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def phone(live_server):
-    if not CHROMIUM.exists():
+    if not CHROMIUM_PRESENT:
         pytest.skip("Chromium not found at /usr/bin/chromium")
     from playwright.async_api import async_playwright
 
@@ -76,7 +80,6 @@ async def no_sideways_scroll(page) -> bool:
 
 async def test_a_pm_adds_a_liaison_in_place_on_a_phone(live_server, phone):
     await load_demo()
-    ARTIFACTS.mkdir(exist_ok=True)
     page = phone
     await page.goto(f"{live_server}/projects/X1-LAUNCH")
     assert "/login" in page.url

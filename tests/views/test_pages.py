@@ -76,7 +76,7 @@ async def test_my_projects_and_the_overview(http):
     assert page.status_code == 200
     for text in ("上市首月销量", "需求冻结", "2026年11月27日", "研发部", "尚无接口人", "王芳"):
         assert text in page.text, text
-    assert "project.create" in page.text  # recent activity
+    assert "王芳 创建了项目" in page.text  # recent activity
 
 
 async def test_someone_elses_project_is_not_found(http):
