@@ -34,7 +34,7 @@ def environment() -> Environment:
     )
     env.globals["role_label"] = lambda role: i18n.gettext(ROLE_LABELS[Role(role)])
     env.globals["status_label"] = lambda status: i18n.gettext(STATUS_LABELS[ProjectStatus(status)])
-    env.globals["action_label"] = lambda action: i18n.gettext(ACTION_LABELS.get(action, action))
+    env.globals["action_label"] = lambda action: i18n.gettext(ACTION_LABELS.get(action) or action)
     env.filters["day"] = lambda value: i18n.format_day(value)
     env.filters["number"] = lambda value: i18n.format_number(value)
     return env
