@@ -213,6 +213,12 @@ class AddProjectMemberInput:
 
 
 @strawberry.input
+class ArchiveProjectInput:
+    id: strawberry.ID
+    version: int
+
+
+@strawberry.input
 class RemoveProjectMemberInput:
     member_id: strawberry.ID
 
@@ -310,6 +316,19 @@ class ProjectMutation:
                 project_id=pk,
                 version=input.version,
                 data=_project_fields(input),
+            )
+        except DomainError as error:
+            return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
+        return ProjectPayload(project=Project.of(row), errors=[])
+
+    @strawberry.mutation
+    async def archive_project(
+        self, info: Info[Context, None], input: ArchiveProjectInput
+    ) -> ProjectPayload:
+        try:
+            pk = from_global_id(input.id, "Project", field="id")
+            row = await projects.archive_project(
+                info.context.actor, project_id=pk, version=input.version
             )
         except DomainError as error:
             return ProjectPayload(project=None, errors=user_errors(error, info.context.language))

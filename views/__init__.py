@@ -19,6 +19,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects", projects.create_project, methods=["POST"]),
         Route("/projects/{code}", projects.overview, methods=["GET"]),
         Route("/projects/{code}", projects.edit_project, methods=["POST"]),
+        Route("/projects/{code}/archive", projects.archive_project, methods=["POST"]),
         Route("/projects/{code}/team", projects.team, methods=["GET"]),
         Route("/projects/{code}/team", projects.add_member, methods=["POST"]),
         Route(

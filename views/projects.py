@@ -107,6 +107,7 @@ async def _overview_context(request: Request, project: Project) -> dict[str, Any
         "liaisons": {m.department_id: m for m in members if m.role == Role.LIAISON},  # type: ignore[attr-defined]
         "activity": await list_project_activity(project.id, limit=15),
         "can_edit": await may(actor, Action.EDIT_PROJECT, project),
+        "can_archive": await may(actor, Action.ARCHIVE_PROJECT, project),
     }
 
 
@@ -140,6 +141,8 @@ async def edit_project(request: Request) -> Response:
             version=optional_int(form.get("version")) or 0,
             data=data,
         )
+    except Forbidden:
+        raise
     except Conflict as error:
         # Show the newer values in the form, and what this person typed beside them.
         errors = field_errors(error, language_of(request))
@@ -241,3 +244,29 @@ async def remove_member(request: Request) -> Response:
         errors = field_errors(error, language_of(request))
         errors.setdefault("", next(iter(errors.values()), ""))
     return await _team_response(request, project, errors, {})
+
+
+@page
+async def archive_project(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    try:
+        await projects.archive_project(
+            actor, project_id=project.id, version=optional_int(form.get("version")) or 0
+        )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        context = await _overview_context(
+            request, await projects.get_project(actor, project_id=project.id)
+        )
+        return render(
+            request,
+            "projects/overview.html",
+            status_code=400,
+            errors=field_errors(error, language_of(request)),
+            conflict=None,
+            **context,
+        )
+    return RedirectResponse(f"/projects/{project.code}", status_code=303)

@@ -262,3 +262,25 @@ async def test_members_of_many_projects_cost_a_fixed_number_of_queries(http, pro
     assert all(len(e["node"]["members"]) == 2 for e in edges)
     # token lookup, count, page of projects, members with users and departments: 4 in all
     assert counter.count == 4, counter.queries
+
+
+async def test_an_archived_project_is_read_only_through_the_api(http):
+    pm = await f.user()
+    project = await f.project(pm, name="旧项目")
+    token = await token_for(pm)
+    pid = to_global_id("Project", project.id)
+    archived = await gql(
+        http,
+        token,
+        "mutation($id: ID!) { archiveProject(input: {id: $id, version: 1}) "
+        "{ project { status version } errors { code } } }",
+        {"id": pid},
+    )
+    assert archived.json()["data"]["archiveProject"]["project"] == {
+        "status": "ARCHIVED",
+        "version": 2,
+    }
+    edit = await gql(http, token, UPDATE, {"input": {"id": pid, "version": 2, "name": "新"}})
+    error = edit.json()["data"]["updateProject"]["errors"][0]
+    assert error["code"] == "FORBIDDEN" and "归档" in error["message"]
+    assert (await Project.get(id=project.id)).name == "旧项目"

@@ -270,3 +270,18 @@ async def test_overview_costs_the_same_queries_for_3_and_30_members(http, size):
     assert response.status_code == 200
     assert response.text.count("<li>") >= 1
     assert counter.count == 7, counter.queries
+
+
+async def test_the_pm_archives_a_project_and_it_becomes_read_only(http):
+    pm = await f.user(email="pm@example.com")
+    project = await f.project(pm, code="X1")
+    await log_in(http, "pm@example.com")
+    page = await http.get("/projects/X1")
+    assert "归档项目" in page.text and "编辑项目" in page.text
+    archived = await post(http, "/projects/X1/archive", {"version": "1"})
+    assert archived.status_code == 303
+    after = await http.get("/projects/X1")
+    assert "已归档" in after.text and "编辑项目" not in after.text and "归档项目" not in after.text
+    refused = await post(http, "/projects/X1", {"version": "2", "name": "改名"})
+    assert refused.status_code == 403
+    assert (await Project.get(id=project.id)).name == "新品上市"
