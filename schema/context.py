@@ -7,6 +7,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from server.auth import Actor
+from server.org import service as org
 from server.org.models import Department, User
 from server.planning import service as planning
 from server.planning.models import Task
@@ -15,12 +16,12 @@ from server.projects.models import ProjectMember
 
 
 async def _users(ids: Sequence[int]) -> list[User | None]:
-    found = {u.id: u for u in await User.filter(id__in=list(ids))}
+    found = await org.users_by_ids(list(ids))
     return [found.get(i) for i in ids]
 
 
 async def _departments(ids: Sequence[int]) -> list[Department | None]:
-    found = {d.id: d for d in await Department.filter(id__in=list(ids))}
+    found = await org.departments_by_ids(list(ids))
     return [found.get(i) for i in ids]
 
 

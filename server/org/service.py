@@ -369,3 +369,12 @@ async def purge_sessions(*, keep_days: int = 30) -> int:
         revoked = await Session.filter(revoked_at__lt=cutoff).delete()
         failures = await LoginFailure.filter(at__lt=_now() - timedelta(days=1)).delete()
     return expired + revoked + failures
+
+
+async def users_by_ids(ids: list[int]) -> dict[int, User]:
+    """Users by id in one query, for DataLoaders (callers reached them through a visible row)."""
+    return {u.id: u for u in await User.filter(id__in=ids)}
+
+
+async def departments_by_ids(ids: list[int]) -> dict[int, Department]:
+    return {d.id: d for d in await Department.filter(id__in=ids)}
