@@ -44,6 +44,8 @@ class Action(StrEnum):
     EDIT_PROJECT = "edit_project"
     ARCHIVE_PROJECT = "archive_project"
     MANAGE_TEAM = "manage_team"
+    EDIT_PLAN = "edit_plan"
+    APPROVE_PLAN = "approve_plan"
     ADMINISTER = "administer"
 
 
@@ -51,7 +53,14 @@ class Action(StrEnum):
 # department (a liaison manages their own department's people, nobody else's).
 ROLE_GRANTS: dict[Role, frozenset[Action]] = {
     Role.MANAGER: frozenset(
-        {Action.VIEW_PROJECT, Action.EDIT_PROJECT, Action.ARCHIVE_PROJECT, Action.MANAGE_TEAM}
+        {
+            Action.VIEW_PROJECT,
+            Action.EDIT_PROJECT,
+            Action.ARCHIVE_PROJECT,
+            Action.MANAGE_TEAM,
+            Action.EDIT_PLAN,
+            Action.APPROVE_PLAN,
+        }
     ),
     Role.CO_CHAIR: frozenset({Action.VIEW_PROJECT}),
     Role.LIAISON: frozenset({Action.VIEW_PROJECT}),
@@ -61,7 +70,7 @@ ROLE_GRANTS: dict[Role, frozenset[Action]] = {
     Role.VIEWER: frozenset({Action.VIEW_PROJECT}),
 }
 DEPARTMENT_GRANTS: dict[Role, frozenset[Action]] = {
-    Role.LIAISON: frozenset({Action.MANAGE_TEAM}),
+    Role.LIAISON: frozenset({Action.MANAGE_TEAM, Action.EDIT_PLAN}),
 }
 READ_ONLY_ACTIONS = frozenset({Action.VIEW_PROJECT})
 

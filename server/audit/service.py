@@ -26,6 +26,10 @@ ACTION_LABELS: dict[str, str] = {
     "member.add": N_("added to the team"),
     "member.remove": N_("removed from the team"),
     "task.create": N_("added a milestone or task"),
+    "task.update": N_("changed a task"),
+    "dependency.add": N_("linked tasks"),
+    "dependency.remove": N_("unlinked tasks"),
+    "plan.approve": N_("approved the plan"),
 }
 
 

@@ -41,6 +41,9 @@ class Task(Model):
     planned_finish = fields.DateField(null=True)
     is_milestone = fields.BooleanField(default=False)
     deliverable = fields.TextField(default="")
+    buffer_days = fields.IntField(default=0)
+    actual_start = fields.DateField(null=True)
+    actual_finish = fields.DateField(null=True)
     status = fields.CharEnumField(TaskStatus, default=TaskStatus.NOT_STARTED, max_length=16)
     percent_complete = fields.IntField(default=0)
     version = fields.IntField(default=1)
@@ -49,3 +52,111 @@ class Task(Model):
     class Meta:
         table = "task"
         ordering = ["planned_start", "id"]
+
+
+class DependencyType(StrEnum):
+    FS = "FS"
+    SS = "SS"
+    FF = "FF"
+    SF = "SF"
+
+
+class Dependency(Model):
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="dependencies", on_delete=fields.CASCADE
+    )
+    predecessor: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
+        "models.Task", related_name="successor_links", on_delete=fields.CASCADE
+    )
+    successor: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
+        "models.Task", related_name="predecessor_links", on_delete=fields.CASCADE
+    )
+    type = fields.CharEnumField(DependencyType, default=DependencyType.FS, max_length=2)
+    lag_days = fields.IntField(default=0)
+    # "predecessor:successor", unique: one link per pair of tasks.
+    pair = fields.CharField(max_length=32, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "dependency"
+        ordering = ["id"]
+
+
+class TaskSchedule(Model):
+    # Computed by CPM in the same transaction as the change that caused it; kept apart from
+    # the task so a reschedule never bumps a task's version or makes an open form stale.
+    id = fields.IntField(primary_key=True)
+    task: fields.OneToOneRelation[Task] = fields.OneToOneField(
+        "models.Task", related_name="schedule", on_delete=fields.CASCADE
+    )
+    project_id = fields.IntField(db_index=True)
+    early_start = fields.DateField()
+    early_finish = fields.DateField()
+    late_start = fields.DateField()
+    late_finish = fields.DateField()
+    total_float = fields.IntField()
+    free_float = fields.IntField()
+    is_critical = fields.BooleanField()
+
+    class Meta:
+        table = "task_schedule"
+
+
+class CalendarDay(Model):
+    # The company calendar: holidays off and adjusted working weekends; weekdays otherwise.
+    id = fields.IntField(primary_key=True)
+    day = fields.DateField(unique=True)
+    is_working = fields.BooleanField()
+    name = fields.CharField(max_length=64, default="")
+    source = fields.CharField(max_length=32, default="admin")
+
+    class Meta:
+        table = "calendar_day"
+        ordering = ["day"]
+
+
+class ProjectCalendarDay(Model):
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="calendar_days", on_delete=fields.CASCADE
+    )
+    day = fields.DateField()
+    is_working = fields.BooleanField()
+    name = fields.CharField(max_length=64, default="")
+    pair = fields.CharField(max_length=32, unique=True)
+
+    class Meta:
+        table = "project_calendar_day"
+        ordering = ["day"]
+
+
+class Baseline(Model):
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="baselines", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=100)
+    approved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="approved_baselines", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "baseline"
+        ordering = ["id"]
+
+
+class BaselineTask(Model):
+    id = fields.IntField(primary_key=True)
+    baseline: fields.ForeignKeyRelation[Baseline] = fields.ForeignKeyField(
+        "models.Baseline", related_name="tasks", on_delete=fields.CASCADE
+    )
+    task: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
+        "models.Task", related_name="baseline_rows", on_delete=fields.CASCADE
+    )
+    start = fields.DateField()
+    finish = fields.DateField()
+
+    class Meta:
+        table = "baseline_task"

@@ -1,18 +1,51 @@
-"""The plan. For now milestones only; the planning domain grows tasks, dependencies, CPM."""
+"""The plan: work breakdown, dependencies, schedule by CPM, baselines."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
-from server.errors import NotFound
-from server.planning.models import Task
+from server.errors import Conflict, Invalid, NotFound
+from server.planning import cpm
+from server.planning.calendar import CalendarDay as Day
+from server.planning.calendar import WorkingCalendar
+from server.planning.models import (
+    Baseline,
+    BaselineTask,
+    CalendarDay,
+    Dependency,
+    DependencyType,
+    ProjectCalendarDay,
+    Task,
+    TaskSchedule,
+)
+from server.projects.models import Project, ProjectDepartment, ProjectMember, Role
 from server.projects.service import get_project
 from server.validation import Checks
+
+TASK_FIELDS = [
+    "name",
+    "parent_id",
+    "owner_id",
+    "department_id",
+    "planned_start",
+    "duration_days",
+    "planned_finish",
+    "is_milestone",
+    "deliverable",
+    "buffer_days",
+    "wbs_code",
+]
+MAX_DURATION = 2000
+
+
+# --- reading -------------------------------------------------------------------------------
 
 
 async def list_milestones(project_ids: Sequence[int]) -> dict[int, list[Task]]:
@@ -25,37 +58,33 @@ async def list_milestones(project_ids: Sequence[int]) -> dict[int, list[Task]]:
     return result
 
 
-async def add_milestone(
-    actor: Actor, *, project_id: int, name: str, due: date | str, deliverable: str = ""
-) -> Task:
-    checks = Checks()
-    name = checks.text("name", name)
-    day = checks.day("plannedStart", due)
-    deliverable = checks.long_text("deliverable", deliverable)
-    checks.done()
-    assert day is not None
-    async with in_transaction():
-        project = await get_project(actor, project_id=project_id)
-        await authorize(actor, Action.EDIT_PROJECT, project)
-        milestone = await Task.create(
-            project=project,
-            name=name,
-            planned_start=day,
-            planned_finish=day,
-            duration_days=0,
-            is_milestone=True,
-            deliverable=deliverable,
-        )
-        await record(
-            actor,
-            action="task.create",
-            object_type="task",
-            object_id=milestone.id,
-            project_id=project.id,
-            summary=name,
-            after=snapshot(milestone, ["name", "planned_start", "is_milestone"]),
-        )
-    return milestone
+async def list_tasks(project_ids: Sequence[int]) -> dict[int, list[Task]]:
+    """Every task of the projects in WBS order, in one query."""
+    rows = await Task.filter(project_id__in=list(project_ids))
+    result: dict[int, list[Task]] = {pid: [] for pid in project_ids}
+    for row in sorted(rows, key=lambda t: (_wbs_key(t.wbs_code), t.id)):
+        result[row.project_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+async def schedules_for(task_ids: Sequence[int]) -> dict[int, TaskSchedule]:
+    rows = await TaskSchedule.filter(task_id__in=list(task_ids))
+    return {row.task_id: row for row in rows}  # type: ignore[attr-defined]
+
+
+async def dependencies_of(task_ids: Sequence[int]) -> dict[int, list[Dependency]]:
+    """Each task's incoming links (its predecessors), in one query."""
+    rows = await Dependency.filter(successor_id__in=list(task_ids))
+    result: dict[int, list[Dependency]] = {tid: [] for tid in task_ids}
+    for row in rows:
+        result[row.successor_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+async def baseline_dates(task_ids: Sequence[int]) -> dict[int, BaselineTask]:
+    """Each task's dates in the project's latest baseline."""
+    rows = await BaselineTask.filter(task_id__in=list(task_ids)).order_by("baseline_id")
+    return {row.task_id: row for row in rows}  # type: ignore[attr-defined]
 
 
 async def get_task(actor: Actor, *, task_id: int) -> Task:
@@ -65,3 +94,524 @@ async def get_task(actor: Actor, *, task_id: int) -> Task:
         raise NotFound("No such task.", field="taskId")
     await get_project(actor, project_id=task.project_id)  # type: ignore[attr-defined]
     return task
+
+
+async def working_calendar(project_id: int) -> WorkingCalendar:
+    company = await CalendarDay.all().values_list("day", "is_working", "name")
+    project = await ProjectCalendarDay.filter(project_id=project_id).values_list(
+        "day", "is_working", "name"
+    )
+    return WorkingCalendar(
+        [Day(d, bool(w), n) for d, w, n in company], [Day(d, bool(w), n) for d, w, n in project]
+    )
+
+
+async def list_baselines(project_id: int) -> list[Baseline]:
+    return await Baseline.filter(project_id=project_id).order_by("id")
+
+
+# --- the company calendar ------------------------------------------------------------------
+
+
+async def seed_company_calendar() -> int:
+    """Load Chinese holidays and adjusted working weekends from chinese_calendar, once.
+
+    Its data ends with the last announced year; admins enter later years by hand.
+    """
+    import chinese_calendar
+
+    if await CalendarDay.exists():
+        return 0
+    rows = [
+        CalendarDay(day=day, is_working=False, name=str(name or ""), source="chinese_calendar")
+        for day, name in chinese_calendar.holidays.items()
+        if day.weekday() < 5 or name
+    ] + [
+        CalendarDay(day=day, is_working=True, name=str(name or ""), source="chinese_calendar")
+        for day, name in chinese_calendar.workdays.items()
+        if day.weekday() >= 5
+    ]
+    async with in_transaction():
+        await CalendarDay.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+# --- writing tasks -------------------------------------------------------------------------
+
+
+@dataclass
+class TaskInput:
+    name: str | None = None
+    planned_start: date | str | None = None
+    duration_days: int | None = None
+    planned_finish: date | str | None = None
+    parent_id: int | None = None
+    owner_id: int | None = None
+    department_id: int | None = None
+    deliverable: str | None = None
+    buffer_days: int | None = None
+    is_milestone: bool | None = None
+
+
+async def _lock_project(actor: Actor, project_id: int) -> Project:
+    visible = await get_project(actor, project_id=project_id)
+    return await Project.filter(id=visible.id).select_for_update().get()
+
+
+def _checked(data: TaskInput, *, creating: bool) -> dict[str, Any]:
+    checks = Checks()
+    changes: dict[str, Any] = {}
+    if creating or data.name is not None:
+        changes["name"] = checks.text("name", data.name)
+    if creating or data.planned_start is not None:
+        changes["planned_start"] = checks.day("plannedStart", data.planned_start)
+    if data.planned_finish is not None:
+        changes["planned_finish"] = checks.day("plannedFinish", data.planned_finish)
+    if data.duration_days is not None:
+        changes["duration_days"] = checks.whole_number(
+            "durationDays", data.duration_days, low=0, high=MAX_DURATION
+        )
+    elif creating and data.planned_finish is None:
+        changes["duration_days"] = 0 if data.is_milestone else 1
+    if data.buffer_days is not None:
+        changes["buffer_days"] = checks.whole_number(
+            "bufferDays", data.buffer_days, low=0, high=200
+        )
+    if data.deliverable is not None:
+        changes["deliverable"] = checks.long_text("deliverable", data.deliverable)
+    if data.is_milestone is not None:
+        changes["is_milestone"] = data.is_milestone
+    if changes.get("is_milestone"):
+        changes["duration_days"] = 0
+    start, finish = changes.get("planned_start"), changes.get("planned_finish")
+    if isinstance(start, date) and isinstance(finish, date) and finish < start:
+        checks.fail("plannedFinish", "The finish cannot be before the start.")
+    checks.done()
+    return changes
+
+
+async def _check_people(project: Project, changes: dict[str, Any], data: TaskInput) -> None:
+    if data.owner_id is not None:
+        owner_is_member = await ProjectMember.filter(
+            project_id=project.id, user_id=data.owner_id, left_at__isnull=True
+        ).exists()
+        if not owner_is_member:
+            raise Invalid("The owner must be on the project team.", field="ownerId")
+        changes["owner_id"] = data.owner_id
+    if data.department_id is not None:
+        takes_part = await ProjectDepartment.filter(
+            project_id=project.id, department_id=data.department_id
+        ).exists()
+        if not takes_part:
+            raise Invalid(
+                "This department does not take part in the project. Add it to the project first.",
+                field="departmentId",
+            )
+        changes["department_id"] = data.department_id
+
+
+async def _check_parent(project: Project, task_id: int | None, parent_id: int) -> None:
+    parent = await Task.get_or_none(id=parent_id, project_id=project.id)
+    if parent is None:
+        raise NotFound("No such task.", field="parentId")
+    if parent.is_milestone:
+        raise Invalid("A milestone cannot contain tasks.", field="parentId")
+    if (
+        await Dependency.filter(project_id=project.id).filter(predecessor_id=parent_id).exists()
+        or await Dependency.filter(successor_id=parent_id).exists()
+    ):
+        raise Invalid(
+            "This task has dependencies; link the tasks inside a phase, not the phase.",
+            field="parentId",
+        )
+    ancestor: Task | None = parent
+    while ancestor is not None:
+        if task_id is not None and ancestor.id == task_id:
+            raise Invalid("A task cannot be placed inside itself.", field="parentId")
+        parent_id_of = ancestor.parent_id  # type: ignore[attr-defined]
+        ancestor = await Task.get_or_none(id=parent_id_of) if parent_id_of else None
+
+
+async def create_task(actor: Actor, *, project_id: int, data: TaskInput) -> Task:
+    changes = _checked(data, creating=True)
+    async with in_transaction():
+        project = await _lock_project(actor, project_id)
+        await authorize(actor, Action.EDIT_PLAN, project, department_id=data.department_id)
+        await _check_people(project, changes, data)
+        if data.parent_id is not None:
+            await _check_parent(project, None, data.parent_id)
+            changes["parent_id"] = data.parent_id
+        _fill_duration(changes, await working_calendar(project.id))
+        task = await Task.create(project=project, **changes)
+        await renumber_wbs(project.id)
+        await task.refresh_from_db()
+        await record(
+            actor,
+            action="task.create",
+            object_type="task",
+            object_id=task.id,
+            project_id=project.id,
+            summary=task.name,
+            after=snapshot(task, TASK_FIELDS),
+        )
+        await reschedule(project)
+    return task
+
+
+async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInput) -> Task:
+    changes = _checked(data, creating=False)
+    async with in_transaction():
+        task = await get_task(actor, task_id=task_id)
+        project = await _lock_project(actor, task.project_id)  # type: ignore[attr-defined]
+        task = await Task.filter(id=task_id).select_for_update().get()
+        await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)  # type: ignore[attr-defined]
+        if data.department_id is not None and data.department_id != task.department_id:  # type: ignore[attr-defined]
+            await authorize(actor, Action.EDIT_PLAN, project, department_id=data.department_id)
+        if task.version != version:
+            raise Conflict(
+                "Someone else changed this task in the meantime (now version %(version)s). "
+                "Reload and try again.",
+                field="version",
+                version=task.version,
+            )
+        await _check_people(project, changes, data)
+        if data.parent_id is not None:
+            await _check_parent(project, task.id, data.parent_id)
+            changes["parent_id"] = data.parent_id
+        before = snapshot(task, TASK_FIELDS)
+        if "planned_finish" in changes and "duration_days" not in changes:
+            changes["duration_days"] = None
+        start = changes.get("planned_start", task.planned_start)
+        finish = changes.get("planned_finish")
+        if isinstance(start, date) and isinstance(finish, date) and finish < start:
+            raise Invalid("The finish cannot be before the start.", field="plannedFinish")
+        changes.setdefault("planned_start", task.planned_start)
+        _fill_duration(changes, await working_calendar(project.id))
+        for name, value in changes.items():
+            setattr(task, name, value)
+        task.version += 1
+        await task.save()
+        if "parent_id" in changes:
+            await renumber_wbs(project.id)
+            await task.refresh_from_db()
+        await record(
+            actor,
+            action="task.update",
+            object_type="task",
+            object_id=task.id,
+            project_id=project.id,
+            summary=task.name,
+            before=before,
+            after=snapshot(task, TASK_FIELDS),
+        )
+        await reschedule(project)
+    return task
+
+
+def _fill_duration(changes: dict[str, Any], calendar: WorkingCalendar) -> None:
+    """Duration and planned finish describe the same thing; keep both, from either."""
+    start = changes.get("planned_start")
+    if not isinstance(start, date):
+        return
+    duration = changes.get("duration_days")
+    finish = changes.get("planned_finish")
+    if isinstance(finish, date) and duration is None:
+        changes["duration_days"] = calendar.duration_between(start, finish)
+    elif isinstance(duration, int):
+        changes["planned_finish"] = calendar.finish_for(start, duration)
+
+
+async def add_milestone(
+    actor: Actor, *, project_id: int, name: str, due: date | str, deliverable: str = ""
+) -> Task:
+    return await create_task(
+        actor,
+        project_id=project_id,
+        data=TaskInput(name=name, planned_start=due, is_milestone=True, deliverable=deliverable),
+    )
+
+
+# --- dependencies --------------------------------------------------------------------------
+
+
+async def add_dependency(
+    actor: Actor,
+    *,
+    predecessor_id: int,
+    successor_id: int,
+    type: str = "FS",
+    lag_days: int = 0,
+) -> Dependency:
+    checks = Checks()
+    try:
+        link_type = DependencyType(type)
+    except ValueError:
+        checks.fail("type", "Use FS, SS, FF or SF.")
+        link_type = DependencyType.FS
+    checks.whole_number("lagDays", lag_days, low=-MAX_DURATION, high=MAX_DURATION)
+    checks.done()
+    async with in_transaction():
+        successor = await get_task(actor, task_id=successor_id)
+        project = await _lock_project(actor, successor.project_id)  # type: ignore[attr-defined]
+        await authorize(actor, Action.EDIT_PLAN, project, department_id=successor.department_id)  # type: ignore[attr-defined]
+        if predecessor_id == successor_id:
+            raise Invalid("A task cannot depend on itself.", field="predecessorId")
+        predecessor = await Task.get_or_none(id=predecessor_id)
+        if predecessor is None or predecessor.project_id != project.id:  # type: ignore[attr-defined]
+            raise Invalid("Dependencies link tasks of the same project.", field="predecessorId")
+        summaries = set(
+            await Task.filter(parent_id__in=[predecessor_id, successor_id]).values_list(
+                "parent_id", flat=True
+            )
+        )
+        if summaries:
+            raise Invalid(
+                "Link the tasks inside a phase, not the phase itself.", field="predecessorId"
+            )
+        pair = f"{predecessor_id}:{successor_id}"
+        if await Dependency.filter(pair=pair).exists():
+            raise Invalid("These tasks are already linked.", field="predecessorId")
+        await _refuse_cycle(project.id, predecessor_id, successor_id)
+        link = await Dependency.create(
+            project=project,
+            predecessor=predecessor,
+            successor=successor,
+            type=link_type,
+            lag_days=lag_days,
+            pair=pair,
+        )
+        await record(
+            actor,
+            action="dependency.add",
+            object_type="dependency",
+            object_id=link.id,
+            project_id=project.id,
+            summary=f"{predecessor.name} → {successor.name}",
+            after={"type": link_type.value, "lag_days": lag_days, "pair": pair},
+        )
+        await reschedule(project)
+    return link
+
+
+async def _refuse_cycle(project_id: int, predecessor_id: int, successor_id: int) -> None:
+    rows = await Dependency.filter(project_id=project_id).values_list(
+        "predecessor_id", "successor_id"
+    )
+    links = [cpm.Link(int(p), int(s)) for p, s in rows]
+    links.append(cpm.Link(predecessor_id, successor_id))
+    task_ids = {tid for link in links for tid in (link.predecessor, link.successor)}
+    try:
+        cpm.topological_order(sorted(task_ids), links)
+    except cpm.CycleError as cycle:
+        names = dict(await Task.filter(id__in=cycle.cycle).values_list("id", "name"))
+        raise Invalid(
+            "This link would make a cycle: %(tasks)s.",
+            field="successorId",
+            tasks=" → ".join(str(names[tid]) for tid in cycle.cycle),
+        ) from cycle
+
+
+async def remove_dependency(actor: Actor, *, predecessor_id: int, successor_id: int) -> Task:
+    async with in_transaction():
+        successor = await get_task(actor, task_id=successor_id)
+        project = await _lock_project(actor, successor.project_id)  # type: ignore[attr-defined]
+        await authorize(actor, Action.EDIT_PLAN, project, department_id=successor.department_id)  # type: ignore[attr-defined]
+        link = await Dependency.get_or_none(pair=f"{predecessor_id}:{successor_id}")
+        if link is None:
+            raise NotFound("These tasks are not linked.", field="predecessorId")
+        await link.delete()
+        await record(
+            actor,
+            action="dependency.remove",
+            object_type="dependency",
+            object_id=link.id,
+            project_id=project.id,
+            summary=successor.name,
+            before={"type": link.type.value, "lag_days": link.lag_days, "pair": link.pair},
+        )
+        await reschedule(project)
+    return successor
+
+
+# --- the schedule --------------------------------------------------------------------------
+
+
+async def reschedule(project: Project) -> cpm.Schedule:
+    """Run CPM over the leaf tasks, roll summaries up, store the results beside the tasks.
+
+    Called inside the transaction of every change to dates, durations or links.
+    """
+    tasks = await Task.filter(project_id=project.id)
+    links = await Dependency.filter(project_id=project.id)
+    parents = {t.parent_id for t in tasks if t.parent_id}  # type: ignore[attr-defined]
+    leaves = [t for t in tasks if t.id not in parents]
+    plan = [
+        cpm.PlanTask(
+            t.id,
+            t.duration_days,
+            not_before=t.planned_start,
+            actual_start=t.actual_start,
+        )
+        for t in leaves
+    ]
+    result = cpm.schedule(
+        plan,
+        [
+            cpm.Link(
+                link.predecessor_id,  # type: ignore[attr-defined]
+                link.successor_id,  # type: ignore[attr-defined]
+                cpm.LinkType(link.type.value),
+                link.lag_days,
+            )
+            for link in links
+        ],
+        project.start_date,
+        await working_calendar(project.id),
+    )
+    rows = dict(result.tasks)
+    children: dict[int, list[int]] = {}
+    for t in tasks:
+        if t.parent_id:  # type: ignore[attr-defined]
+            children.setdefault(t.parent_id, []).append(t.id)  # type: ignore[attr-defined]
+    for summary in _bottom_up(children):
+        kids = [rows[k] for k in children[summary] if k in rows]
+        if kids:
+            rows[summary] = cpm.TaskSchedule(
+                early_start=min(k.early_start for k in kids),
+                early_finish=max(k.early_finish for k in kids),
+                late_start=min(k.late_start for k in kids),
+                late_finish=max(k.late_finish for k in kids),
+                total_float=min(k.total_float for k in kids),
+                free_float=min(k.free_float for k in kids),
+            )
+    await TaskSchedule.filter(project_id=project.id).delete()
+    await TaskSchedule.bulk_create(
+        [
+            TaskSchedule(
+                task_id=tid,
+                project_id=project.id,
+                early_start=s.early_start,
+                early_finish=s.early_finish,
+                late_start=s.late_start,
+                late_finish=s.late_finish,
+                total_float=s.total_float,
+                free_float=s.free_float,
+                is_critical=s.is_critical,
+            )
+            for tid, s in rows.items()
+        ]
+    )
+    return result
+
+
+def _bottom_up(children: dict[int, list[int]]) -> list[int]:
+    """Summary tasks, deepest first, so a phase rolls up from rolled-up sub-phases."""
+    depth: dict[int, int] = {}
+
+    def height(node: int) -> int:
+        if node not in depth:
+            depth[node] = 1 + max((height(c) for c in children.get(node, [])), default=0)
+        return depth[node]
+
+    return sorted(children, key=height)
+
+
+def _wbs_key(code: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in code.split(".") if part.isdigit())
+
+
+async def renumber_wbs(project_id: int) -> None:
+    """WBS codes 1, 1.1, 1.2, 2… from the tree, by planned start within each parent."""
+    tasks = await Task.filter(project_id=project_id).order_by("planned_start", "id")
+    children: dict[int | None, list[Task]] = {}
+    for task in tasks:
+        children.setdefault(task.parent_id, []).append(task)  # type: ignore[attr-defined]
+    codes: dict[int, str] = {}
+
+    def number(parent: int | None, prefix: str) -> None:
+        for position, task in enumerate(children.get(parent, []), start=1):
+            codes[task.id] = f"{prefix}{position}"
+            number(task.id, f"{prefix}{position}.")
+
+    number(None, "")
+    for task in tasks:
+        if task.wbs_code != codes[task.id]:
+            await Task.filter(id=task.id).update(wbs_code=codes[task.id])
+
+
+# --- baselines -----------------------------------------------------------------------------
+
+
+async def approve_plan(actor: Actor, *, project_id: int, name: str | None = None) -> Baseline:
+    """Freeze every task's scheduled dates as a new named baseline; older ones stay."""
+    async with in_transaction():
+        project = await _lock_project(actor, project_id)
+        await authorize(actor, Action.APPROVE_PLAN, project)
+        departments: set[int] = {
+            int(row["department_id"])
+            for row in await ProjectDepartment.filter(project_id=project.id).values("department_id")
+        }
+        with_liaison: set[int] = {
+            int(row["department_id"])
+            for row in await ProjectMember.filter(
+                project_id=project.id, role=Role.LIAISON, left_at__isnull=True
+            ).values("department_id")
+        }
+        if departments - with_liaison:
+            missing = await _department_names(departments - with_liaison)
+            raise Invalid(
+                "Every participating department needs a liaison first: %(departments)s.",
+                field="projectId",
+                departments="、".join(missing),
+            )
+        tasks = await Task.filter(project_id=project.id)
+        if not tasks:
+            raise Invalid("The plan has no tasks yet.", field="projectId")
+        parents = {t.parent_id for t in tasks if t.parent_id}  # type: ignore[attr-defined]
+        ownerless = [
+            t.name
+            for t in tasks
+            if t.id not in parents and not t.owner_id and not t.is_milestone  # type: ignore[attr-defined]
+        ]
+        if ownerless:
+            raise Invalid(
+                "Every task needs an owner first: %(tasks)s.",
+                field="projectId",
+                tasks="、".join(ownerless[:10]),
+            )
+        count = await Baseline.filter(project_id=project.id).count()
+        baseline = await Baseline.create(
+            project=project,
+            name=(name or "").strip()[:100] or f"Baseline {count + 1}",
+            approved_by=actor.user,
+        )
+        schedule = await schedules_for([t.id for t in tasks])
+        await BaselineTask.bulk_create(
+            [
+                BaselineTask(
+                    baseline=baseline,
+                    task_id=t.id,
+                    start=schedule[t.id].early_start,
+                    finish=schedule[t.id].early_finish,
+                )
+                for t in tasks
+                if t.id in schedule
+            ]
+        )
+        await record(
+            actor,
+            action="plan.approve",
+            object_type="baseline",
+            object_id=baseline.id,
+            project_id=project.id,
+            summary=baseline.name,
+            after={"tasks": len(tasks)},
+        )
+    return baseline
+
+
+async def _department_names(ids: set[int]) -> list[str]:
+    from server.org.models import Department
+
+    rows = await Department.filter(id__in=list(ids)).order_by("name").values("name")
+    return [str(row["name"]) for row in rows]
