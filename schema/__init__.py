@@ -16,7 +16,8 @@ from strawberry.types import Info
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
 from schema.org import Department, Node, OrgMutation, OrgQuery, User
-from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery, Task
+from schema.planning import PlanningMutation, Task
+from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery
 from server import i18n
 from server.auth import Actor
 from server.errors import NotFound
@@ -62,7 +63,7 @@ class Query(OrgQuery, ProjectQuery):
 
 
 @strawberry.type
-class Mutation(OrgMutation, ProjectMutation):
+class Mutation(OrgMutation, ProjectMutation, PlanningMutation):
     pass
 
 

@@ -10,7 +10,7 @@ from server.auth import Actor
 from server.org import service as org
 from server.org.models import Department, User
 from server.planning import service as planning
-from server.planning.models import Task
+from server.planning.models import BaselineTask, Dependency, Task, TaskSchedule
 from server.projects import service as projects
 from server.projects.models import ProjectMember
 
@@ -40,6 +40,31 @@ async def _milestones(ids: Sequence[int]) -> list[list[Task]]:
     return [by_project[i] for i in ids]
 
 
+async def _tasks(ids: Sequence[int]) -> list[Task | None]:
+    found = await planning.tasks_by_ids(list(ids))
+    return [found.get(i) for i in ids]
+
+
+async def _project_tasks(ids: Sequence[int]) -> list[list[Task]]:
+    by_project = await planning.list_tasks(ids)
+    return [by_project[i] for i in ids]
+
+
+async def _dependencies(ids: Sequence[int]) -> list[list[Dependency]]:
+    by_task = await planning.dependencies_of(ids)
+    return [by_task[i] for i in ids]
+
+
+async def _schedules(ids: Sequence[int]) -> list[TaskSchedule | None]:
+    found = await planning.schedules_for(ids)
+    return [found.get(i) for i in ids]
+
+
+async def _baselines(ids: Sequence[int]) -> list[BaselineTask | None]:
+    found = await planning.baseline_dates(ids)
+    return [found.get(i) for i in ids]
+
+
 @dataclass
 class Context:
     actor: Actor
@@ -57,3 +82,16 @@ class Context:
         default_factory=lambda: DataLoader(_participating)
     )
     milestones: DataLoader[int, list[Task]] = field(default_factory=lambda: DataLoader(_milestones))
+    tasks: DataLoader[int, Task | None] = field(default_factory=lambda: DataLoader(_tasks))
+    project_tasks: DataLoader[int, list[Task]] = field(
+        default_factory=lambda: DataLoader(_project_tasks)
+    )
+    dependencies: DataLoader[int, list[Dependency]] = field(
+        default_factory=lambda: DataLoader(_dependencies)
+    )
+    schedules: DataLoader[int, TaskSchedule | None] = field(
+        default_factory=lambda: DataLoader(_schedules)
+    )
+    baselines: DataLoader[int, BaselineTask | None] = field(
+        default_factory=lambda: DataLoader(_baselines)
+    )

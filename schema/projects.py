@@ -16,9 +16,9 @@ from schema.common import (
 )
 from schema.context import Context
 from schema.org import Department, Node, User
+from schema.planning import CriticalPath, ProjectSchedule, Task
 from server.audit.service import list_project_activity
 from server.errors import DomainError, NotFound
-from server.planning.models import Task as TaskRow
 from server.projects import service as projects
 from server.projects.models import Project as ProjectRow
 from server.projects.models import ProjectMember as MemberRow
@@ -27,32 +27,6 @@ from server.projects.models import Role as RoleValue
 
 ProjectStatus = strawberry.enum(StatusValue, name="ProjectStatus")
 Role = strawberry.enum(RoleValue, name="Role")
-
-
-@strawberry.type
-class Task(Node):
-    name: str
-    wbs_code: str
-    planned_start: datetime.date
-    planned_finish: datetime.date | None
-    is_milestone: bool
-    deliverable: str
-    percent_complete: int
-    version: int
-
-    @classmethod
-    def of(cls, row: TaskRow) -> "Task":
-        return cls(
-            id=to_global_id("Task", row.id),
-            name=row.name,
-            wbs_code=row.wbs_code,
-            planned_start=row.planned_start,
-            planned_finish=row.planned_finish,
-            is_milestone=row.is_milestone,
-            deliverable=row.deliverable,
-            percent_complete=row.percent_complete,
-            version=row.version,
-        )
 
 
 @strawberry.type
@@ -154,6 +128,45 @@ class Project(Node):
         return [Task.of(t) for t in await info.context.milestones.load(self.pk)]
 
     @strawberry.field
+    async def tasks(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[Task]:
+        offset, limit = page_window(first, after)
+        rows = await info.context.project_tasks.load(self.pk)
+        return connection(
+            [Task.of(t) for t in rows[offset : offset + limit]], offset=offset, total=len(rows)
+        )
+
+    @strawberry.field
+    async def critical_path(self, info: Info[Context, None]) -> CriticalPath:
+        rows = await info.context.project_tasks.load(self.pk)
+        schedules = await info.context.schedules.load_many([t.id for t in rows])
+        critical = [
+            (s, t) for s, t in zip(schedules, rows, strict=True) if s is not None and s.is_critical
+        ]
+        summaries = {t.parent_id for t in rows}  # type: ignore[attr-defined]
+        critical.sort(key=lambda pair: (pair[0].early_start, pair[1].wbs_code))
+        starts = [s.early_start for s, t in critical]
+        finishes = [s.early_finish for s, t in critical]
+        total = 0
+        if starts:
+            from server.planning.service import working_calendar
+
+            calendar = await working_calendar(self.pk)
+            total = calendar.duration_between(min(starts), max(finishes))
+        return CriticalPath(
+            tasks=[Task.of(t) for s, t in critical if t.id not in summaries],
+            total_duration_days=total,
+        )
+
+    @strawberry.field
+    async def schedule(self, info: Info[Context, None]) -> ProjectSchedule:
+        rows = await info.context.project_tasks.load(self.pk)
+        schedules = await info.context.schedules.load_many([t.id for t in rows])
+        finishes = [s.early_finish for s in schedules if s is not None]
+        return ProjectSchedule(start=self.start_date, finish=max(finishes, default=None))
+
+    @strawberry.field
     async def recent_activity(
         self, info: Info[Context, None], limit: int = 20
     ) -> list[ActivityEntry]:
@@ -210,6 +223,12 @@ class AddProjectMemberInput:
     position: str | None = None
     responsibilities: str | None = None
     time_commitment: str | None = None
+
+
+@strawberry.input
+class ApprovePlanInput:
+    project_id: strawberry.ID
+    name: str | None = None
 
 
 @strawberry.input
@@ -317,6 +336,20 @@ class ProjectMutation:
                 version=input.version,
                 data=_project_fields(input),
             )
+        except DomainError as error:
+            return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
+        return ProjectPayload(project=Project.of(row), errors=[])
+
+    @strawberry.mutation
+    async def approve_plan(
+        self, info: Info[Context, None], input: ApprovePlanInput
+    ) -> ProjectPayload:
+        from server.planning import service as planning
+
+        try:
+            pk = from_global_id(input.project_id, "Project", field="projectId")
+            await planning.approve_plan(info.context.actor, project_id=pk, name=input.name)
+            row = await projects.get_project(info.context.actor, project_id=pk)
         except DomainError as error:
             return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
         return ProjectPayload(project=Project.of(row), errors=[])

@@ -53,9 +53,13 @@ def _ensure_redis(settings: Settings) -> tuple[Settings, Any]:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     from server.db import migrate
+    from server.planning.service import seed_company_calendar
 
     asyncio.run(migrate(settings))
+    seeded = _run_with_db(settings, seed_company_calendar)
     print(f"database is up to date ({_safe_url(settings.database_url)})")
+    if seeded:
+        print(f"company calendar: {seeded} holiday and adjusted working days loaded")
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -140,8 +144,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the demo on first start, then serve web + worker until Ctrl-C."""
     from server.db import migrate
     from server.demo import DEMO_PASSWORD, load_demo
+    from server.planning.service import seed_company_calendar
 
     asyncio.run(migrate(settings))
+    _run_with_db(settings, seed_company_calendar)
     demo = _run_with_db(settings, load_demo)
     settings, embedded = _ensure_redis(settings)
     children: list[subprocess.Popen[bytes]] = []

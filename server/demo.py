@@ -68,8 +68,108 @@ MILESTONES = [
     ("原型评审通过", date(2026, 12, 18), "原型评审纪要"),
     ("试生产完成", date(2027, 1, 29), "试产报告与良品率数据"),
     ("渠道铺货完成", date(2027, 3, 5), "铺货清单"),
-    ("正式上市", date(2027, 3, 16), "上市发布会"),
+    # Driven by the work before it rather than pinned: its date is the plan's forecast.
+    ("正式上市", date(2026, 11, 2), "上市发布会"),
 ]
+
+
+# Phases of the plan: (phase, [(task, department, working days, deliverable)]).
+PLAN: list[tuple[str, list[tuple[str, str, int, str]]]] = [
+    (
+        "需求调研",
+        [
+            ("用户访谈与竞品分析", "市场部", 5, "访谈纪要、竞品对比表"),
+            ("需求清单整理", "研发部", 3, "需求清单"),
+        ],
+    ),
+    (
+        "原型设计",
+        [
+            ("工业设计与结构设计", "研发部", 10, "结构图纸"),
+            ("包装设计", "市场部", 8, "包装设计稿"),
+        ],
+    ),
+    (
+        "开发测试",
+        [
+            ("硬件开发", "研发部", 25, "工程样机"),
+            ("App 联调测试", "研发部", 15, "测试报告"),
+        ],
+    ),
+    (
+        "试生产",
+        [
+            ("试产线调试", "生产部", 8, "产线验收单"),
+            ("首批试产", "生产部", 12, "试产报告"),
+        ],
+    ),
+    (
+        "上市准备",
+        [
+            ("渠道铺货", "销售部", 15, "铺货清单"),
+            ("客服培训", "客服部", 5, "客服知识库"),
+            ("上市发布会", "市场部", 3, "发布会"),
+        ],
+    ),
+]
+# (predecessor, successor, type, lag) by task name.
+LINKS = [
+    ("用户访谈与竞品分析", "需求清单整理", "FS", 0),
+    ("需求清单整理", "工业设计与结构设计", "FS", 0),
+    ("工业设计与结构设计", "包装设计", "SS", 2),
+    ("工业设计与结构设计", "硬件开发", "FS", 0),
+    ("硬件开发", "App 联调测试", "FS", 0),
+    ("App 联调测试", "试产线调试", "FS", 0),
+    ("试产线调试", "首批试产", "FS", 0),
+    ("首批试产", "渠道铺货", "FS", 0),
+    ("首批试产", "客服培训", "SS", 3),
+    ("渠道铺货", "上市发布会", "FS", 0),
+    ("客服培训", "上市发布会", "FS", 0),
+    ("需求清单整理", "需求冻结", "FS", 0),
+    ("工业设计与结构设计", "原型评审通过", "FS", 0),
+    ("首批试产", "试生产完成", "FS", 0),
+    ("渠道铺货", "渠道铺货完成", "FS", 0),
+    ("上市发布会", "正式上市", "FS", 0),
+]
+
+
+async def _load_plan(pm: Actor, project_id: int, liaisons: dict[str, User]) -> None:
+    departments = {d.name: d.id for d in await org.list_departments(pm)}
+    tasks: dict[str, int] = {}
+    for phase_name, steps in PLAN:
+        phase = await planning.create_task(
+            pm,
+            project_id=project_id,
+            data=planning.TaskInput(name=phase_name, planned_start=PROJECT.start_date),
+        )
+        for name, department, days, deliverable in steps:
+            task = await planning.create_task(
+                pm,
+                project_id=project_id,
+                data=planning.TaskInput(
+                    name=name,
+                    planned_start=PROJECT.start_date,
+                    duration_days=days,
+                    parent_id=phase.id,
+                    owner_id=liaisons[department].id,
+                    department_id=departments[department],
+                    deliverable=deliverable,
+                ),
+            )
+            tasks[name] = task.id
+    for name, due, deliverable in MILESTONES:
+        milestone = await planning.add_milestone(
+            pm, project_id=project_id, name=name, due=due, deliverable=deliverable
+        )
+        tasks[name] = milestone.id
+    for predecessor, successor, link_type, lag in LINKS:
+        await planning.add_dependency(
+            pm,
+            predecessor_id=tasks[predecessor],
+            successor_id=tasks[successor],
+            type=link_type,
+            lag_days=lag,
+        )
 
 
 @dataclass
@@ -82,6 +182,7 @@ async def load_demo() -> DemoResult:
     """Load the demo into an empty database; with data already there, change nothing."""
     if await User.exists():
         return DemoResult(loaded=False)
+    await planning.seed_company_calendar()
     system = Actor.system()
     departments = {name: await org.create_department(system, name=name) for name in DEPARTMENTS}
     admin = await org.create_user(
@@ -131,10 +232,8 @@ async def load_demo() -> DemoResult:
                 time_commitment="50%" if role == Role.LIAISON else "10%",
             ),
         )
-    for name, due, deliverable in MILESTONES:
-        await planning.add_milestone(
-            pm, project_id=project.id, name=name, due=due, deliverable=deliverable
-        )
+    liaisons = {dept: user for user, dept, role in people if role == Role.LIAISON}
+    await _load_plan(pm, project.id, liaisons)
     logins = [(admin.email or "", "系统管理员")]
     logins += [
         (u.email or u.mobile or "", f"{u.name}（{d} · {r.value if r else ''}）")

@@ -67,6 +67,11 @@ async def list_tasks(project_ids: Sequence[int]) -> dict[int, list[Task]]:
     return result
 
 
+async def tasks_by_ids(ids: list[int]) -> dict[int, Task]:
+    """Tasks by id in one query, for DataLoaders (reached through a visible project)."""
+    return {t.id: t for t in await Task.filter(id__in=ids)}
+
+
 async def schedules_for(task_ids: Sequence[int]) -> dict[int, TaskSchedule]:
     rows = await TaskSchedule.filter(task_id__in=list(task_ids))
     return {row.task_id: row for row in rows}  # type: ignore[attr-defined]

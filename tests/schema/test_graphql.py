@@ -284,3 +284,87 @@ async def test_an_archived_project_is_read_only_through_the_api(http):
     error = edit.json()["data"]["updateProject"]["errors"][0]
     assert error["code"] == "FORBIDDEN" and "归档" in error["message"]
     assert (await Project.get(id=project.id)).name == "旧项目"
+
+
+PLAN = """
+query($id: ID!) {
+  project(id: $id) {
+    schedule { start finish }
+    criticalPath { totalDurationDays tasks { name } }
+    tasks(first: 100) {
+      totalCount
+      edges { node { wbsCode name isMilestone earlyStart earlyFinish lateStart lateFinish
+                     totalFloatDays isCritical baselineStart owner { name } department { name }
+                     phase { name } dependencies { type lagDays predecessor { name } } } }
+    }
+  }
+}"""
+
+
+async def test_the_plan_over_graphql_with_a_cycle_refused(http):
+    from server.planning.service import seed_company_calendar
+
+    await seed_company_calendar()
+    rnd = await f.department("研发部")
+    pm = await f.user(name="王芳", dept=rnd)
+    project = await f.project(pm, code="X1")
+    token = await token_for(pm)
+    pid = to_global_id("Project", project.id)
+    create = """mutation($input: CreateTaskInput!) {
+        createTask(input: $input) {
+          task { id name plannedFinish version } errors { code field message } } }"""
+
+    async def task(name, days, **extra):
+        values = {
+            "projectId": pid,
+            "name": name,
+            "plannedStart": "2026-09-28",
+            "durationDays": days,
+        }
+        values.update(extra)
+        response = await gql(http, token, create, {"input": values})
+        return response.json()["data"]["createTask"]
+
+    design = (await task("结构设计", 3))["task"]
+    sample = (await task("打样", 2, ownerId=to_global_id("User", pm.id)))["task"]
+    refused = await task("坏任务", 3, plannedFinish="2026-01-01", durationDays=None)
+    assert refused["errors"][0]["field"] == ["plannedFinish"]
+    link = """mutation($input: AddDependencyInput!) {
+        addDependency(input: $input) { task { name } errors { code field message } } }"""
+    linked = await gql(
+        http, token, link, {"input": {"predecessorId": design["id"], "successorId": sample["id"]}}
+    )
+    assert linked.json()["data"]["addDependency"]["errors"] == []
+    cycle = await gql(
+        http,
+        token,
+        link,
+        {"input": {"predecessorId": sample["id"], "successorId": design["id"], "type": "SS"}},
+        language="en",
+    )
+    error = cycle.json()["data"]["addDependency"]["errors"][0]
+    assert (
+        error["code"] == "INVALID"
+        and "cycle" in error["message"]
+        and "结构设计" in error["message"]
+    )
+
+    with count_queries() as counter:
+        plan = (await gql(http, token, PLAN, {"id": pid})).json()["data"]["project"]
+    edges = [e["node"] for e in plan["tasks"]["edges"]]
+    by_name = {t["name"]: t for t in edges}
+    # The project starts 2 Nov 2026: nothing before it, even with a planned start in September.
+    assert by_name["结构设计"]["earlyStart"] == "2026-11-02"
+    assert by_name["打样"]["earlyStart"] == "2026-11-05"
+    assert by_name["打样"]["dependencies"] == [
+        {"type": "FS", "lagDays": 0, "predecessor": {"name": "结构设计"}}
+    ]
+    assert plan["schedule"] == {"start": "2026-11-02", "finish": "2026-11-06"}
+    assert plan["criticalPath"]["totalDurationDays"] == 5
+    assert [t["name"] for t in plan["criticalPath"]["tasks"]] == ["结构设计", "打样"]
+    assert counter.count == 10, counter.queries  # one batch per kind of row, via DataLoaders
+
+    approve = """mutation($id: ID!) { approvePlan(input: {projectId: $id}) {
+        project { code } errors { code message } } }"""
+    refused = (await gql(http, token, approve, {"id": pid})).json()["data"]["approvePlan"]
+    assert refused["errors"][0]["code"] == "INVALID"

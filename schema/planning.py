@@ -1,0 +1,290 @@
+"""Tasks, dependencies and the schedule."""
+
+import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from schema.common import UserError, from_global_id, to_global_id, user_errors
+from schema.context import Context
+from schema.org import Department, Node, User
+from server.errors import DomainError
+from server.planning import service as planning
+from server.planning.models import DependencyType as DependencyTypeValue
+from server.planning.models import Task as TaskRow
+
+DependencyType = strawberry.enum(DependencyTypeValue, name="DependencyType")
+
+
+@strawberry.type
+class Dependency:
+    type: DependencyType  # type: ignore[valid-type]
+    lag_days: int
+    predecessor_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def predecessor(self, info: Info[Context, None]) -> "Task":
+        row = await info.context.tasks.load(self.predecessor_pk)
+        assert row is not None
+        return Task.of(row)
+
+
+@strawberry.type
+class Task(Node):
+    name: str
+    wbs_code: str
+    planned_start: datetime.date
+    planned_finish: datetime.date | None
+    duration_days: int
+    buffer_days: int
+    is_milestone: bool
+    deliverable: str
+    percent_complete: int
+    status: str
+    actual_start: datetime.date | None
+    actual_finish: datetime.date | None
+    version: int
+    pk: strawberry.Private[int]
+    parent_pk: strawberry.Private[int | None]
+    owner_pk: strawberry.Private[int | None]
+    department_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, row: TaskRow) -> "Task":
+        return cls(
+            id=to_global_id("Task", row.id),
+            name=row.name,
+            wbs_code=row.wbs_code,
+            planned_start=row.planned_start,
+            planned_finish=row.planned_finish,
+            duration_days=row.duration_days,
+            buffer_days=row.buffer_days,
+            is_milestone=row.is_milestone,
+            deliverable=row.deliverable,
+            percent_complete=row.percent_complete,
+            status=row.status.value,
+            actual_start=row.actual_start,
+            actual_finish=row.actual_finish,
+            version=row.version,
+            pk=row.id,
+            parent_pk=row.parent_id,  # type: ignore[attr-defined]
+            owner_pk=row.owner_id,  # type: ignore[attr-defined]
+            department_pk=row.department_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field
+    async def phase(self, info: Info[Context, None]) -> "Task | None":
+        if self.parent_pk is None:
+            return None
+        row = await info.context.tasks.load(self.parent_pk)
+        return Task.of(row) if row else None
+
+    @strawberry.field
+    async def owner(self, info: Info[Context, None]) -> User | None:
+        row = await info.context.users.load(self.owner_pk) if self.owner_pk else None
+        return User.of(row) if row else None
+
+    @strawberry.field
+    async def department(self, info: Info[Context, None]) -> Department | None:
+        row = (
+            await info.context.departments.load(self.department_pk) if self.department_pk else None
+        )
+        return Department.of(row) if row else None
+
+    @strawberry.field
+    async def dependencies(self, info: Info[Context, None]) -> list[Dependency]:
+        return [
+            Dependency(
+                type=d.type,
+                lag_days=d.lag_days,
+                predecessor_pk=d.predecessor_id,  # type: ignore[attr-defined]
+            )
+            for d in await info.context.dependencies.load(self.pk)
+        ]
+
+    async def _schedule(self, info: Info[Context, None]) -> Any:
+        return await info.context.schedules.load(self.pk)
+
+    @strawberry.field
+    async def early_start(self, info: Info[Context, None]) -> datetime.date | None:
+        row = await self._schedule(info)
+        return row.early_start if row else None
+
+    @strawberry.field
+    async def early_finish(self, info: Info[Context, None]) -> datetime.date | None:
+        row = await self._schedule(info)
+        return row.early_finish if row else None
+
+    @strawberry.field
+    async def late_start(self, info: Info[Context, None]) -> datetime.date | None:
+        row = await self._schedule(info)
+        return row.late_start if row else None
+
+    @strawberry.field
+    async def late_finish(self, info: Info[Context, None]) -> datetime.date | None:
+        row = await self._schedule(info)
+        return row.late_finish if row else None
+
+    @strawberry.field
+    async def total_float_days(self, info: Info[Context, None]) -> int | None:
+        row = await self._schedule(info)
+        return row.total_float if row else None
+
+    @strawberry.field
+    async def free_float_days(self, info: Info[Context, None]) -> int | None:
+        row = await self._schedule(info)
+        return row.free_float if row else None
+
+    @strawberry.field
+    async def is_critical(self, info: Info[Context, None]) -> bool:
+        row = await self._schedule(info)
+        return bool(row.is_critical) if row else False
+
+    @strawberry.field
+    async def baseline_start(self, info: Info[Context, None]) -> datetime.date | None:
+        row = await info.context.baselines.load(self.pk)
+        return row.start if row else None
+
+    @strawberry.field
+    async def baseline_finish(self, info: Info[Context, None]) -> datetime.date | None:
+        row = await info.context.baselines.load(self.pk)
+        return row.finish if row else None
+
+
+@strawberry.type
+class CriticalPath:
+    tasks: list[Task]
+    total_duration_days: int
+
+
+@strawberry.type
+class ProjectSchedule:
+    start: datetime.date
+    finish: datetime.date | None
+
+
+@strawberry.input
+class CreateTaskInput:
+    project_id: strawberry.ID
+    name: str
+    planned_start: datetime.date
+    duration_days: int | None = None
+    planned_finish: datetime.date | None = None
+    parent_id: strawberry.ID | None = None
+    owner_id: strawberry.ID | None = None
+    department_id: strawberry.ID | None = None
+    deliverable: str | None = None
+    buffer_days: int | None = None
+    is_milestone: bool | None = None
+
+
+@strawberry.input
+class UpdateTaskInput:
+    id: strawberry.ID
+    version: int
+    name: str | None = None
+    planned_start: datetime.date | None = None
+    duration_days: int | None = None
+    planned_finish: datetime.date | None = None
+    parent_id: strawberry.ID | None = None
+    owner_id: strawberry.ID | None = None
+    department_id: strawberry.ID | None = None
+    deliverable: str | None = None
+    buffer_days: int | None = None
+    is_milestone: bool | None = None
+
+
+@strawberry.input
+class AddDependencyInput:
+    predecessor_id: strawberry.ID
+    successor_id: strawberry.ID
+    type: DependencyType = DependencyTypeValue.FS  # type: ignore[valid-type]
+    lag_days: int = 0
+
+
+@strawberry.input
+class RemoveDependencyInput:
+    predecessor_id: strawberry.ID
+    successor_id: strawberry.ID
+
+
+@strawberry.type
+class TaskPayload:
+    task: Task | None
+    errors: list[UserError]
+
+
+def _task_fields(data: CreateTaskInput | UpdateTaskInput) -> planning.TaskInput:
+    def pk(value: strawberry.ID | None, kind: str, field: str) -> int | None:
+        return from_global_id(value, kind, field=field) if value else None
+
+    return planning.TaskInput(
+        name=data.name,
+        planned_start=data.planned_start,
+        duration_days=data.duration_days,
+        planned_finish=data.planned_finish,
+        parent_id=pk(data.parent_id, "Task", "parentId"),
+        owner_id=pk(data.owner_id, "User", "ownerId"),
+        department_id=pk(data.department_id, "Department", "departmentId"),
+        deliverable=data.deliverable,
+        buffer_days=data.buffer_days,
+        is_milestone=data.is_milestone,
+    )
+
+
+@strawberry.type
+class PlanningMutation:
+    @strawberry.mutation
+    async def create_task(self, info: Info[Context, None], input: CreateTaskInput) -> TaskPayload:
+        try:
+            project_id = from_global_id(input.project_id, "Project", field="projectId")
+            row = await planning.create_task(
+                info.context.actor, project_id=project_id, data=_task_fields(input)
+            )
+        except DomainError as error:
+            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        return TaskPayload(task=Task.of(row), errors=[])
+
+    @strawberry.mutation
+    async def update_task(self, info: Info[Context, None], input: UpdateTaskInput) -> TaskPayload:
+        try:
+            task_id = from_global_id(input.id, "Task", field="id")
+            row = await planning.update_task(
+                info.context.actor, task_id=task_id, version=input.version, data=_task_fields(input)
+            )
+        except DomainError as error:
+            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        return TaskPayload(task=Task.of(row), errors=[])
+
+    @strawberry.mutation
+    async def add_dependency(
+        self, info: Info[Context, None], input: AddDependencyInput
+    ) -> TaskPayload:
+        try:
+            successor = from_global_id(input.successor_id, "Task", field="successorId")
+            await planning.add_dependency(
+                info.context.actor,
+                predecessor_id=from_global_id(input.predecessor_id, "Task", field="predecessorId"),
+                successor_id=successor,
+                type=DependencyTypeValue(input.type).value,
+                lag_days=input.lag_days,
+            )
+            row = await planning.get_task(info.context.actor, task_id=successor)
+        except DomainError as error:
+            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        return TaskPayload(task=Task.of(row), errors=[])
+
+    @strawberry.mutation
+    async def remove_dependency(
+        self, info: Info[Context, None], input: RemoveDependencyInput
+    ) -> TaskPayload:
+        try:
+            row = await planning.remove_dependency(
+                info.context.actor,
+                predecessor_id=from_global_id(input.predecessor_id, "Task", field="predecessorId"),
+                successor_id=from_global_id(input.successor_id, "Task", field="successorId"),
+            )
+        except DomainError as error:
+            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        return TaskPayload(task=Task.of(row), errors=[])
