@@ -4,7 +4,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from server.settings import Settings
-from views import auth, health, notices, org, projects
+from views import auth, health, notices, org, planning, projects
 from views.middleware import PageMiddleware
 
 
@@ -20,6 +20,9 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}", projects.overview, methods=["GET"]),
         Route("/projects/{code}", projects.edit_project, methods=["POST"]),
         Route("/projects/{code}/archive", projects.archive_project, methods=["POST"]),
+        Route("/projects/{code}/plan", planning.plan, methods=["GET"]),
+        Route("/projects/{code}/plan.svg", planning.gantt_svg, methods=["GET"]),
+        Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
         Route("/projects/{code}/team", projects.team, methods=["GET"]),
         Route("/projects/{code}/team", projects.add_member, methods=["POST"]),
         Route(

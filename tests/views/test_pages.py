@@ -285,3 +285,43 @@ async def test_the_pm_archives_a_project_and_it_becomes_read_only(http):
     refused = await post(http, "/projects/X1", {"version": "2", "name": "改名"})
     assert refused.status_code == 403
     assert (await Project.get(id=project.id)).name == "新品上市"
+
+
+async def test_plan_page_gantt_and_excel_export(http):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from server.demo import DEMO_PASSWORD, load_demo
+
+    await load_demo()
+    await log_in(http, "wangfang@example.com", DEMO_PASSWORD)
+    page = await http.get("/projects/X1-LAUNCH/plan")
+    assert page.status_code == 200
+    for text in (
+        "甘特图",
+        "任务分解清单",
+        "1.1",
+        "用户访谈与竞品分析",
+        "尚未录入 2027 年的法定节假日",
+        "关键",
+    ):
+        assert text in page.text, text
+    assert page.text.count('class="bar critical"') >= 5 and "marker-end" in page.text
+    svg = await http.get("/projects/X1-LAUNCH/plan.svg")
+    assert svg.headers["content-type"] == "image/svg+xml" and svg.text.startswith("<svg")
+    export = await http.get("/projects/X1-LAUNCH/plan.xlsx")
+    sheet = load_workbook(BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("WBS 编码", "任务")
+    assert rows[2][:2] == ("1.1", "    用户访谈与竞品分析")
+    assert len(rows) == 1 + 21
+
+
+async def test_someone_elses_plan_is_not_found(http):
+    pm = await f.user()
+    await f.project(pm, code="SECRET")
+    await f.user(email="outsider@example.com")
+    await log_in(http, "outsider@example.com")
+    for url in ("/projects/SECRET/plan", "/projects/SECRET/plan.xlsx", "/projects/SECRET/plan.svg"):
+        assert (await http.get(url)).status_code == 404

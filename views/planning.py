@@ -1,0 +1,234 @@
+"""The plan page: Gantt chart (server-rendered SVG), the task list and its Excel export."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from io import BytesIO
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.auth import Actor
+from server.planning import service as planning
+from server.planning.calendar import WorkingCalendar
+from server.projects import service as projects
+from server.projects.models import Project
+from views.common import actor_of, page, render
+
+DAY_WIDTH = 14
+ROW_HEIGHT = 28
+LABEL_WIDTH = 0  # names sit in the list beside the chart, not inside it
+
+
+@dataclass
+class PlanRow:
+    task: Any
+    schedule: Any
+    baseline: Any
+    owner: str
+    department: str
+    depth: int
+    is_summary: bool
+    predecessors: list[int]
+
+
+async def _plan(actor: Actor, project: Project) -> dict[str, Any]:
+    tasks = (await planning.list_tasks([project.id]))[project.id]
+    ids = [t.id for t in tasks]
+    schedules = await planning.schedules_for(ids)
+    baselines = await planning.baseline_dates(ids)
+    links = await planning.dependencies_of(ids)
+    members = (await projects.list_members([project.id]))[project.id]
+    names = {m.user_id: m.user.name for m in members}  # type: ignore[attr-defined]
+    departments = {
+        d.id: d.name
+        for d in (await projects.list_participating_departments([project.id]))[project.id]
+    }
+    parents = {t.parent_id for t in tasks}  # type: ignore[attr-defined]
+    rows = [
+        PlanRow(
+            task=t,
+            schedule=schedules.get(t.id),
+            baseline=baselines.get(t.id),
+            owner=names.get(t.owner_id, ""),  # type: ignore[attr-defined]
+            department=departments.get(t.department_id, ""),  # type: ignore[attr-defined]
+            depth=t.wbs_code.count("."),
+            is_summary=t.id in parents,
+            predecessors=[link.predecessor_id for link in links[t.id]],  # type: ignore[attr-defined]
+        )
+        for t in tasks
+    ]
+    calendar = await planning.working_calendar(project.id)
+    return {"rows": rows, "calendar": calendar}
+
+
+def _gantt(
+    rows: list[PlanRow], calendar: WorkingCalendar, start: date, today: date
+) -> dict[str, Any]:
+    """Geometry of the chart: one column per calendar day, non-working days shaded."""
+    scheduled = [r for r in rows if r.schedule]
+    finish = max(
+        [r.schedule.late_finish for r in scheduled]
+        + [r.baseline.finish for r in rows if r.baseline]
+        + [start],
+    )
+    days = (finish - start).days + 8
+
+    def x(day: date) -> int:
+        return (day - start).days * DAY_WIDTH
+
+    shaded = [
+        x(start + timedelta(days=i))
+        for i in range(days)
+        if not calendar.is_working_day(start + timedelta(days=i))
+    ]
+    months = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        if day.day == 1 or i == 0:
+            months.append((x(day), f"{day.year}-{day.month:02d}"))
+    position = {r.task.id: i for i, r in enumerate(rows)}
+    bars = []
+    for i, r in enumerate(rows):
+        if not r.schedule:
+            continue
+        s = r.schedule
+        y = 24 + i * ROW_HEIGHT
+        bars.append(
+            {
+                "row": r,
+                "y": y,
+                "x": x(s.early_start),
+                "width": max((s.early_finish - s.early_start).days + 1, 1) * DAY_WIDTH,
+                "float_to": x(s.late_finish) + DAY_WIDTH,
+                "baseline": (
+                    x(r.baseline.start),
+                    ((r.baseline.finish - r.baseline.start).days + 1) * DAY_WIDTH,
+                )
+                if r.baseline
+                else None,
+                "progress": r.task.percent_complete,
+            }
+        )
+    by_task = {b["row"].task.id: b for b in bars}
+    arrows = []
+    for b in bars:
+        for predecessor in b["row"].predecessors:
+            p = by_task.get(predecessor)
+            if p is None or predecessor not in position:
+                continue
+            x1, y1 = p["x"] + p["width"], p["y"] + 9
+            x2, y2 = b["x"], b["y"] + 9
+            arrows.append(f"M{x1},{y1} H{max(x1 + 4, x2 - 6)} V{y2} H{x2}")
+    return {
+        "width": days * DAY_WIDTH,
+        "height": 24 + len(rows) * ROW_HEIGHT + 8,
+        "shaded": shaded,
+        "months": months,
+        "bars": bars,
+        "arrows": arrows,
+        "today": x(today) if start <= today <= finish else None,
+        "day_width": DAY_WIDTH,
+        "row_height": ROW_HEIGHT,
+    }
+
+
+def _years_without_holidays(
+    calendar: WorkingCalendar, rows: list[PlanRow], start: date
+) -> list[int]:
+    finishes = [r.schedule.early_finish for r in rows if r.schedule] or [start]
+    return [
+        y for y in range(start.year, max(finishes).year + 1) if not calendar.has_holidays_for(y)
+    ]
+
+
+@page
+async def plan(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    data = await _plan(actor, project)
+    return render(
+        request,
+        "projects/plan.html",
+        project=project,
+        rows=data["rows"],
+        gantt=_gantt(data["rows"], data["calendar"], project.start_date, date.today()),
+        missing_years=_years_without_holidays(data["calendar"], data["rows"], project.start_date),
+        baselines=await planning.list_baselines(project.id),
+    )
+
+
+@page
+async def gantt_svg(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    data = await _plan(actor, project)
+    response = render(
+        request,
+        "projects/_gantt.svg",
+        project=project,
+        gantt=_gantt(data["rows"], data["calendar"], project.start_date, date.today()),
+        standalone=True,
+    )
+    return Response(
+        response.body,
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'attachment; filename="{project.code}-gantt.svg"'},
+    )
+
+
+@page
+async def plan_xlsx(request: Request) -> Response:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from server.i18n import gettext as _
+
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    data = await _plan(actor, project)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("Work breakdown")[:31]
+    sheet.append(
+        [
+            _("WBS"),
+            _("Task"),
+            _("Owner"),
+            _("Department"),
+            _("Planned start"),
+            _("Planned finish"),
+            _("Working days"),
+            _("Total float"),
+            _("Critical"),
+            _("Deliverable"),
+        ]
+    )
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for r in data["rows"]:
+        s = r.schedule
+        sheet.append(
+            [
+                r.task.wbs_code,
+                ("    " * r.depth) + r.task.name,
+                r.owner,
+                r.department,
+                s.early_start if s else r.task.planned_start,
+                s.early_finish if s else r.task.planned_finish,
+                r.task.duration_days,
+                s.total_float if s else None,
+                _("Yes") if s and s.is_critical else "",
+                r.task.deliverable,
+            ]
+        )
+    for column, width in zip("ABCDEFGHIJ", (8, 32, 10, 10, 12, 12, 10, 10, 8, 30), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = BytesIO()
+    book.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{project.code}-wbs.xlsx"'},
+    )
