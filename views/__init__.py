@@ -35,6 +35,8 @@ def page_routes() -> list[BaseRoute]:
         Route("/admin/users", org.users, methods=["GET"]),
         Route("/admin/users", org.create_user, methods=["POST"]),
         Route("/admin/users/{user_id:int}/active", org.set_user_active, methods=["POST"]),
+        Route("/admin/calendar", planning.calendar_page, methods=["GET"]),
+        Route("/admin/calendar", planning.set_calendar_day, methods=["POST"]),
         Route("/tokens", org.tokens, methods=["GET"]),
         Route("/tokens", org.create_token, methods=["POST"]),
         Route("/tokens/{token_id:int}/revoke", org.revoke_token, methods=["POST"]),

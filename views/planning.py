@@ -232,3 +232,64 @@ async def plan_xlsx(request: Request) -> Response:
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{project.code}-wbs.xlsx"'},
     )
+
+
+@page
+async def calendar_page(request: Request) -> Response:
+    from server.auth import Action, authorize
+
+    actor = actor_of(request)
+    await authorize(actor, Action.ADMINISTER)
+    return await _calendar_response(request, errors={}, values={})
+
+
+async def _calendar_response(
+    request: Request, *, errors: dict[str, str], values: dict[str, str], status_code: int = 200
+) -> Response:
+    from views.common import optional_int
+
+    actor = actor_of(request)
+    year = optional_int(request.query_params.get("year")) or date.today().year
+    rows = await planning.list_calendar_days(actor, year=year)
+    calendar = await planning.working_calendar(0)
+    return render(
+        request,
+        "org/calendar.html",
+        status_code=status_code,
+        year=year,
+        rows=rows,
+        has_holidays=calendar.has_holidays_for(year),
+        errors=errors,
+        values=values,
+    )
+
+
+@page
+async def set_calendar_day(request: Request) -> Response:
+    from starlette.responses import RedirectResponse
+
+    from server.errors import DomainError
+    from views.common import field_errors, form_data, language_of
+
+    actor = actor_of(request)
+    form = await form_data(request)
+    try:
+        if form.get("remove") == "1":
+            await planning.remove_calendar_day(actor, day=form.get("day", ""))
+        else:
+            await planning.set_calendar_day(
+                actor,
+                day=form.get("day", ""),
+                is_working=form.get("is_working") == "1",
+                name=form.get("name", ""),
+            )
+    except DomainError as error:
+        from server.errors import Forbidden
+
+        if isinstance(error, Forbidden):
+            raise
+        return await _calendar_response(
+            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
+        )
+    year = form.get("day", "")[:4]
+    return RedirectResponse(f"/admin/calendar?year={year}", status_code=303)

@@ -30,6 +30,8 @@ ACTION_LABELS: dict[str, str] = {
     "dependency.add": N_("linked tasks"),
     "dependency.remove": N_("unlinked tasks"),
     "plan.approve": N_("approved the plan"),
+    "calendar.set": N_("changed the working calendar"),
+    "calendar.remove": N_("removed a calendar day"),
 }
 
 

@@ -620,3 +620,64 @@ async def _department_names(ids: set[int]) -> list[str]:
 
     rows = await Department.filter(id__in=list(ids)).order_by("name").values("name")
     return [str(row["name"]) for row in rows]
+
+
+# --- editing the company calendar ----------------------------------------------------------
+
+
+async def list_calendar_days(actor: Actor, *, year: int) -> list[CalendarDay]:
+    return await CalendarDay.filter(day__gte=date(year, 1, 1), day__lte=date(year, 12, 31))
+
+
+async def set_calendar_day(
+    actor: Actor, *, day: date | str, is_working: bool, name: str = ""
+) -> CalendarDay:
+    """Enter or change one company calendar day (admins); every plan is rescheduled."""
+    await authorize(actor, Action.ADMINISTER)
+    checks = Checks()
+    parsed = checks.day("day", day)
+    name = checks.text("name", name, required=False, max_length=64)
+    checks.done()
+    assert parsed is not None
+    async with in_transaction():
+        row = await CalendarDay.get_or_none(day=parsed)
+        before = {"is_working": row.is_working, "name": row.name} if row else None
+        if row is None:
+            row = await CalendarDay.create(day=parsed, is_working=is_working, name=name)
+        else:
+            row.is_working, row.name, row.source = is_working, name, "admin"
+            await row.save()
+        await record(
+            actor,
+            action="calendar.set",
+            object_type="calendar_day",
+            object_id=row.id,
+            summary=f"{parsed.isoformat()} {name}",
+            before=before,
+            after={"is_working": is_working, "name": name},
+        )
+        for project in await Project.all():
+            await reschedule(project)
+    return row
+
+
+async def remove_calendar_day(actor: Actor, *, day: date | str) -> None:
+    await authorize(actor, Action.ADMINISTER)
+    checks = Checks()
+    parsed = checks.day("day", day)
+    checks.done()
+    async with in_transaction():
+        row = await CalendarDay.get_or_none(day=parsed)
+        if row is None:
+            raise NotFound("No such calendar day.", field="day")
+        await row.delete()
+        await record(
+            actor,
+            action="calendar.remove",
+            object_type="calendar_day",
+            object_id=row.id,
+            summary=str(parsed),
+            before={"is_working": row.is_working, "name": row.name},
+        )
+        for project in await Project.all():
+            await reschedule(project)

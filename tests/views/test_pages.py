@@ -325,3 +325,41 @@ async def test_someone_elses_plan_is_not_found(http):
     await log_in(http, "outsider@example.com")
     for url in ("/projects/SECRET/plan", "/projects/SECRET/plan.xlsx", "/projects/SECRET/plan.svg"):
         assert (await http.get(url)).status_code == 404
+
+
+async def test_an_admin_enters_next_years_holidays_and_plans_move(http):
+    from datetime import date
+
+    from server.planning import service as planning
+    from server.planning.models import TaskSchedule
+
+    await planning.seed_company_calendar()
+    admin = await f.user(email="admin@example.com", is_admin=True)
+    project = await f.project(admin, code="X1")
+    task = await planning.create_task(
+        f.actor(admin),
+        project_id=project.id,
+        data=planning.TaskInput(name="春节前后", planned_start=date(2027, 2, 5), duration_days=3),
+    )
+    before = await TaskSchedule.get(task_id=task.id)
+    assert before.early_finish == date(2027, 2, 9)  # weekends only: 2027 is not entered yet
+    await log_in(http, admin.email)
+    page = await http.get("/admin/calendar?year=2027")
+    assert page.status_code == 200 and "尚未录入 2027 年的法定节假日" in page.text
+    bad = await post(http, "/admin/calendar", {"day": "2027-02-30", "is_working": "0"})
+    assert bad.status_code == 400 and "day-error" in bad.text
+    for day in ("2027-02-08", "2027-02-09"):
+        saved = await post(http, "/admin/calendar", {"day": day, "is_working": "0", "name": "春节"})
+        assert saved.status_code == 303
+    after = await TaskSchedule.get(task_id=task.id)
+    assert after.early_finish == date(2027, 2, 11)
+    listing = await http.get("/admin/calendar?year=2027")
+    assert "春节" in listing.text and "尚未录入" not in listing.text
+
+
+async def test_only_admins_edit_the_calendar(http):
+    await f.user(email="someone@example.com")
+    await log_in(http, "someone@example.com")
+    assert (await http.get("/admin/calendar")).status_code == 403
+    refused = await post(http, "/admin/calendar", {"day": "2027-02-08", "is_working": "0"})
+    assert refused.status_code == 403
