@@ -21,6 +21,13 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}", projects.edit_project, methods=["POST"]),
         Route("/projects/{code}/archive", projects.archive_project, methods=["POST"]),
         Route("/projects/{code}/plan", planning.plan, methods=["GET"]),
+        Route("/projects/{code}/plan/tasks", planning.save_task, methods=["POST"]),
+        Route(
+            "/projects/{code}/plan/tasks/{task_id:int}/edit",
+            planning.edit_task_form,
+            methods=["GET"],
+        ),
+        Route("/projects/{code}/plan/tasks/{task_id:int}", planning.save_task, methods=["POST"]),
         Route("/projects/{code}/plan.svg", planning.gantt_svg, methods=["GET"]),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
         Route("/projects/{code}/team", projects.team, methods=["GET"]),

@@ -142,20 +142,121 @@ def _years_without_holidays(
     ]
 
 
+async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
+    from server.auth import Action, may
+
+    actor = actor_of(request)
+    data = await _plan(actor, project)
+    return {
+        "project": project,
+        "rows": data["rows"],
+        "gantt": _gantt(data["rows"], data["calendar"], project.start_date, date.today()),
+        "missing_years": _years_without_holidays(
+            data["calendar"], data["rows"], project.start_date
+        ),
+        "baselines": await planning.list_baselines(project.id),
+        "can_edit": await may(actor, Action.EDIT_PLAN, project),
+        "people": (await projects.list_members([project.id]))[project.id],
+        "plan_departments": (await projects.list_participating_departments([project.id]))[
+            project.id
+        ],
+        "errors": {},
+        "values": {},
+    }
+
+
 @page
 async def plan(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    data = await _plan(actor, project)
-    return render(
-        request,
-        "projects/plan.html",
-        project=project,
-        rows=data["rows"],
-        gantt=_gantt(data["rows"], data["calendar"], project.start_date, date.today()),
-        missing_years=_years_without_holidays(data["calendar"], data["rows"], project.start_date),
-        baselines=await planning.list_baselines(project.id),
+    return render(request, "projects/plan.html", **await _plan_context(request, project))
+
+
+def _task_values(task: Any) -> dict[str, str]:
+    return {
+        "name": task.name,
+        "parent_id": str(task.parent_id or ""),
+        "planned_start": task.planned_start.isoformat(),
+        "duration_days": str(task.duration_days),
+        "owner_id": str(task.owner_id or ""),
+        "department_id": str(task.department_id or ""),
+        "deliverable": task.deliverable,
+    }
+
+
+def _task_input(form: dict[str, str]) -> planning.TaskInput:
+    from views.common import optional_int
+
+    return planning.TaskInput(
+        name=form.get("name"),
+        planned_start=form.get("planned_start"),
+        duration_days=optional_int(form.get("duration_days")),
+        parent_id=optional_int(form.get("parent_id")),
+        owner_id=optional_int(form.get("owner_id")),
+        department_id=optional_int(form.get("department_id")),
+        deliverable=form.get("deliverable"),
+        is_milestone=True if form.get("is_milestone") == "1" else None,
     )
+
+
+@page
+async def edit_task_form(request: Request) -> Response:
+    from views.common import is_htmx
+
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    task = await planning.get_task(actor, task_id=request.path_params["task_id"])
+    context = await _plan_context(request, project)
+    editing = next(r for r in context["rows"] if r.task.id == task.id)
+    context.update(editing=editing, values=_task_values(task))
+    template = "projects/_task_form_row.html" if is_htmx(request) else "projects/plan.html"
+    return render(request, template, **context)
+
+
+@page
+async def save_task(request: Request) -> Response:
+    from starlette.responses import RedirectResponse
+
+    from server.errors import DomainError, Forbidden
+    from views.common import field_errors, form_data, is_htmx, language_of, optional_int
+
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    task_id = request.path_params.get("task_id")
+    form = await form_data(request)
+    try:
+        if task_id is None:
+            await planning.create_task(actor, project_id=project.id, data=_task_input(form))
+        else:
+            await planning.update_task(
+                actor,
+                task_id=task_id,
+                version=optional_int(form.get("version")) or 0,
+                data=_task_input(form),
+            )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        context = await _plan_context(request, project)
+        context.update(errors=field_errors(error, language_of(request)), values=form)
+        if task_id is None:
+            context.update(adding=True)
+            template = "projects/_plan.html" if is_htmx(request) else "projects/plan.html"
+            return render(
+                request, template, status_code=200 if is_htmx(request) else 400, **context
+            )
+        task = await planning.get_task(actor, task_id=task_id)
+        editing = next(r for r in context["rows"] if r.task.id == task.id)
+        context.update(editing=editing)
+        if not is_htmx(request):
+            return render(request, "projects/plan.html", status_code=400, **context)
+        response = render(request, "projects/_task_form_row.html", **context)
+        response.headers["HX-Retarget"] = f"#task-{task_id}"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    if is_htmx(request):
+        return render(request, "projects/_plan.html", **await _plan_context(request, project))
+    return RedirectResponse(f"/projects/{project.code}/plan", status_code=303)
 
 
 @page

@@ -363,3 +363,58 @@ async def test_only_admins_edit_the_calendar(http):
     assert (await http.get("/admin/calendar")).status_code == 403
     refused = await post(http, "/admin/calendar", {"day": "2027-02-08", "is_working": "0"})
     assert refused.status_code == 403
+
+
+async def test_the_pm_edits_and_adds_tasks_in_place_on_the_plan(http):
+    from server.demo import DEMO_PASSWORD, load_demo
+    from server.planning.models import Task, TaskSchedule
+
+    await load_demo()
+    await log_in(http, "wangfang@example.com", DEMO_PASSWORD)
+    hardware = await Task.get(name="硬件开发")
+    launch = await Task.get(name="正式上市")
+    launch_before = (await TaskSchedule.get(task_id=launch.id)).early_start
+    form = await http.get(
+        f"/projects/X1-LAUNCH/plan/tasks/{hardware.id}/edit", headers={"HX-Request": "true"}
+    )
+    assert form.text.lstrip().startswith(f'<tr id="task-{hardware.id}"')
+    assert 'value="25"' in form.text
+    values = {
+        "version": str(hardware.version),
+        "name": "硬件开发",
+        "parent_id": str(hardware.parent_id),
+        "planned_start": "2026-11-02",
+        "duration_days": "30",
+        "owner_id": str(hardware.owner_id),
+        "department_id": str(hardware.department_id),
+        "deliverable": "工程样机",
+    }
+    saved = await post(http, f"/projects/X1-LAUNCH/plan/tasks/{hardware.id}", values, htmx=True)
+    assert saved.text.lstrip().startswith('<div id="plan">')
+    launch_after = (await TaskSchedule.get(task_id=launch.id)).early_start
+    assert launch_after > launch_before  # five more days of hardware push the launch out
+    stale = await post(http, f"/projects/X1-LAUNCH/plan/tasks/{hardware.id}", values, htmx=True)
+    assert stale.headers["HX-Retarget"] == f"#task-{hardware.id}"
+    assert "已被他人修改" in stale.text
+    assert (await Task.get(id=hardware.id)).duration_days == 30
+
+    bad = await post(
+        http,
+        "/projects/X1-LAUNCH/plan/tasks",
+        {"name": "", "planned_start": "2026-12-01", "duration_days": "3"},
+        htmx=True,
+    )
+    assert "name-error" in bad.text and await Task.filter(name="").count() == 0
+    added = await post(
+        http,
+        "/projects/X1-LAUNCH/plan/tasks",
+        {
+            "name": "认证测试",
+            "planned_start": "2026-12-01",
+            "duration_days": "3",
+            "parent_id": str(hardware.parent_id),
+        },
+        htmx=True,
+    )
+    assert "认证测试" in added.text
+    assert (await Task.get(name="认证测试")).wbs_code.startswith("3.")
