@@ -2,7 +2,9 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from strawberry.dataloader import DataLoader
 
@@ -10,6 +12,7 @@ from server.auth import Actor
 from server.org import service as org
 from server.org.models import Department, User
 from server.planning import service as planning
+from server.planning.calendar import WorkingCalendar
 from server.planning.models import BaselineTask, Dependency, Task, TaskSchedule
 from server.projects import service as projects
 from server.projects.models import ProjectMember
@@ -65,6 +68,18 @@ async def _baselines(ids: Sequence[int]) -> list[BaselineTask | None]:
     return [found.get(i) for i in ids]
 
 
+async def _calendars(ids: Sequence[int]) -> list[tuple[WorkingCalendar, date]]:
+    """Each project's working calendar and today's date in the project's time zone."""
+    zones = await projects.time_zones(ids)
+    return [
+        (
+            await planning.working_calendar(i),
+            datetime.now(ZoneInfo(zones.get(i, "Asia/Shanghai"))).date(),
+        )
+        for i in ids
+    ]
+
+
 @dataclass
 class Context:
     actor: Actor
@@ -94,4 +109,7 @@ class Context:
     )
     baselines: DataLoader[int, BaselineTask | None] = field(
         default_factory=lambda: DataLoader(_baselines)
+    )
+    calendars: DataLoader[int, tuple[WorkingCalendar, date]] = field(
+        default_factory=lambda: DataLoader(_calendars)
     )

@@ -11,6 +11,7 @@ from schema.context import Context
 from schema.org import Department, Node, User
 from server.errors import DomainError
 from server.planning import service as planning
+from server.planning.calendar import days_late as working_days_late
 from server.planning.models import DependencyType as DependencyTypeValue
 from server.planning.models import Task as TaskRow
 
@@ -49,6 +50,7 @@ class Task(Node):
     parent_pk: strawberry.Private[int | None]
     owner_pk: strawberry.Private[int | None]
     department_pk: strawberry.Private[int | None]
+    project_pk: strawberry.Private[int]
 
     @classmethod
     def of(cls, row: TaskRow) -> "Task":
@@ -71,6 +73,7 @@ class Task(Node):
             parent_pk=row.parent_id,  # type: ignore[attr-defined]
             owner_pk=row.owner_id,  # type: ignore[attr-defined]
             department_pk=row.department_id,  # type: ignore[attr-defined]
+            project_pk=row.project_id,  # type: ignore[attr-defined]
         )
 
     @strawberry.field
@@ -140,6 +143,19 @@ class Task(Node):
     async def is_critical(self, info: Info[Context, None]) -> bool:
         row = await self._schedule(info)
         return bool(row.is_critical) if row else False
+
+    @strawberry.field
+    async def days_late(self, info: Info[Context, None]) -> int:
+        """Working days past the baseline finish (early finish before any baseline), not done."""
+        baseline = await info.context.baselines.load(self.pk)
+        schedule = await self._schedule(info)
+        finish = baseline.finish if baseline else (schedule.early_finish if schedule else None)
+        if finish is None:
+            return 0
+        calendar, today = await info.context.calendars.load(self.project_pk)
+        return working_days_late(
+            calendar, finish=finish, today=today, done=self.status in ("DONE", "CANCELLED")
+        )
 
     @strawberry.field
     async def baseline_start(self, info: Info[Context, None]) -> datetime.date | None:

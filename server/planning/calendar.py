@@ -133,3 +133,10 @@ class WorkingDayIndex:
             raise ValueError("nothing is scheduled before the first day of the index")
         self._extend_to(index)
         return self.days[index]
+
+
+def days_late(calendar: WorkingCalendar, *, finish: date, today: date, done: bool) -> int:
+    """Working days past the finish a task owes while it is not done (0 when on time)."""
+    if done or today <= finish:
+        return 0
+    return calendar.working_days_between(finish, today)

@@ -99,6 +99,11 @@ async def _lock_project(actor: Actor, project_id: int) -> Project:
     return await Project.filter(id=visible.id).select_for_update().get()
 
 
+async def time_zones(project_ids: Sequence[int]) -> dict[int, str]:
+    rows = await Project.filter(id__in=list(project_ids)).values("id", "time_zone")
+    return {int(row["id"]): str(row["time_zone"]) for row in rows}
+
+
 async def list_participating_departments(project_ids: Sequence[int]) -> dict[int, list[Department]]:
     """Departments per project, in one query, for pages and DataLoaders."""
     rows = await ProjectDepartment.filter(project_id__in=list(project_ids)).select_related(

@@ -368,3 +368,28 @@ async def test_the_plan_over_graphql_with_a_cycle_refused(http):
         project { code } errors { code message } } }"""
     refused = (await gql(http, token, approve, {"id": pid})).json()["data"]["approvePlan"]
     assert refused["errors"][0]["code"] == "INVALID"
+
+
+async def test_days_late_counts_working_days_past_the_finish(http):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from server.planning import service as planning
+
+    await planning.seed_company_calendar()
+    pm = await f.user()
+    project = await f.project(pm)
+    late = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(name="早该完成", planned_start=date(2026, 11, 2), duration_days=3),
+    )
+    token = await token_for(pm)
+    query = "query($id: ID!) { node(id: $id) { ... on Task { earlyFinish daysLate } } }"
+    node = (await gql(http, token, query, {"id": to_global_id("Task", late.id)})).json()
+    task = node["data"]["node"]
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    calendar = await planning.working_calendar(project.id)
+    finish = date.fromisoformat(task["earlyFinish"])
+    expected = calendar.working_days_between(finish, today) if today > finish else 0
+    assert task["daysLate"] == expected

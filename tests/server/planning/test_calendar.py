@@ -96,3 +96,13 @@ def test_the_index_numbers_working_days_in_order(day, offset):
     target = day + timedelta(days=offset)
     position = index.index_of(target)
     assert index.day_at(position) == max(CAL.on_or_after(target), index.days[0])
+
+
+def test_days_late_counts_working_days_past_the_finish_only_while_not_done():
+    from server.planning.calendar import days_late
+
+    finish = date(2026, 9, 30)  # the last working day before National Day
+    assert days_late(CAL, finish=finish, today=date(2026, 10, 7), done=False) == 0
+    assert days_late(CAL, finish=finish, today=date(2026, 10, 9), done=False) == 2
+    assert days_late(CAL, finish=finish, today=date(2026, 10, 9), done=True) == 0
+    assert days_late(CAL, finish=finish, today=finish, done=False) == 0
