@@ -18,6 +18,7 @@ from schema.context import Context
 from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
 from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery
+from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
 from server.auth import Actor
 from server.errors import NotFound
@@ -25,6 +26,7 @@ from server.org import service as org
 from server.planning import service as planning
 from server.projects import service as projects
 from server.settings import Settings
+from server.signoffs import service as signoffs
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
             return Department.of(await org.get_department(actor, pk))
         if type_name == "Task":
             return Task.of(await planning.get_task(actor, task_id=pk))
+        if type_name == "SignableDocument":
+            row = await signoffs.get_document_by_id(actor, document_id=pk)
+            return await load_document(info, row)
     except NotFound:
         return None
     return None
@@ -63,7 +68,7 @@ class Query(OrgQuery, ProjectQuery):
 
 
 @strawberry.type
-class Mutation(OrgMutation, ProjectMutation, PlanningMutation):
+class Mutation(OrgMutation, ProjectMutation, PlanningMutation, SignoffMutation):
     pass
 
 
@@ -86,7 +91,7 @@ class LimitErrors(strawberry.extensions.SchemaExtension):
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    types=[Project, ProjectMember, User, Department, Task],
+    types=[Project, ProjectMember, User, Department, Task, SignableDocument],
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

@@ -17,6 +17,7 @@ from schema.common import (
 from schema.context import Context
 from schema.org import Department, Node, User
 from schema.planning import CriticalPath, ProjectSchedule, Task
+from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
 from server.errors import DomainError, NotFound
 from server.projects import service as projects
@@ -24,6 +25,8 @@ from server.projects.models import Project as ProjectRow
 from server.projects.models import ProjectMember as MemberRow
 from server.projects.models import ProjectStatus as StatusValue
 from server.projects.models import Role as RoleValue
+from server.signoffs import service as signoffs
+from server.signoffs.models import DocumentKind
 
 ProjectStatus = strawberry.enum(StatusValue, name="ProjectStatus")
 Role = strawberry.enum(RoleValue, name="Role")
@@ -165,6 +168,18 @@ class Project(Node):
         schedules = await info.context.schedules.load_many([t.id for t in rows])
         finishes = [s.early_finish for s in schedules if s is not None]
         return ProjectSchedule(start=self.start_date, finish=max(finishes, default=None))
+
+    @strawberry.field
+    async def charter(self, info: Info[Context, None]) -> SignableDocument:
+        return await self._document(info, DocumentKind.CHARTER)
+
+    @strawberry.field
+    async def collaboration_confirmation(self, info: Info[Context, None]) -> SignableDocument:
+        return await self._document(info, DocumentKind.COLLABORATION_CONFIRMATION)
+
+    async def _document(self, info: Info[Context, None], kind: DocumentKind) -> SignableDocument:
+        row = await signoffs.get_document(info.context.actor, project_id=self.pk, kind=kind)
+        return await load_document(info, row)
 
     @strawberry.field
     async def recent_activity(

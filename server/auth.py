@@ -46,6 +46,8 @@ class Action(StrEnum):
     MANAGE_TEAM = "manage_team"
     EDIT_PLAN = "edit_plan"
     APPROVE_PLAN = "approve_plan"
+    EDIT_DOCUMENTS = "edit_documents"
+    SIGN_DOCUMENTS = "sign_documents"
     ADMINISTER = "administer"
 
 
@@ -60,6 +62,7 @@ ROLE_GRANTS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_TEAM,
             Action.EDIT_PLAN,
             Action.APPROVE_PLAN,
+            Action.EDIT_DOCUMENTS,
         }
     ),
     Role.CO_CHAIR: frozenset({Action.VIEW_PROJECT}),
@@ -71,6 +74,8 @@ ROLE_GRANTS: dict[Role, frozenset[Action]] = {
 }
 DEPARTMENT_GRANTS: dict[Role, frozenset[Action]] = {
     Role.LIAISON: frozenset({Action.MANAGE_TEAM, Action.EDIT_PLAN}),
+    # The initiating department's head edits the charter; every head signs for their own.
+    Role.DEPARTMENT_HEAD: frozenset({Action.EDIT_DOCUMENTS, Action.SIGN_DOCUMENTS}),
 }
 READ_ONLY_ACTIONS = frozenset({Action.VIEW_PROJECT})
 

@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "server.org.models",
     "server.projects.models",
     "server.planning.models",
+    "server.signoffs.models",
     "server.notices.models",
     "server.audit.models",
 ]

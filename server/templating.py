@@ -10,6 +10,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from server import i18n
 from server.audit.service import ACTION_LABELS
 from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
+from server.signoffs.content import COLUMN_LABELS
+from server.signoffs.models import (
+    DECISION_LABELS,
+    DOCUMENT_STATUS_LABELS,
+    KIND_LABELS,
+    Decision,
+    DocumentKind,
+    DocumentStatus,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -35,9 +44,25 @@ def environment() -> Environment:
     env.globals["role_label"] = lambda role: i18n.gettext(ROLE_LABELS[Role(role)])
     env.globals["status_label"] = lambda status: i18n.gettext(STATUS_LABELS[ProjectStatus(status)])
     env.globals["action_label"] = lambda action: i18n.gettext(ACTION_LABELS.get(action) or action)
+    env.globals["kind_label"] = lambda kind: i18n.gettext(KIND_LABELS[DocumentKind(kind)])
+    env.globals["document_status_label"] = lambda status: i18n.gettext(
+        DOCUMENT_STATUS_LABELS[DocumentStatus(status)]
+    )
+    env.globals["decision_label"] = lambda value: i18n.gettext(DECISION_LABELS[Decision(value)])
+    env.globals["team_role_label"] = _team_role_label
+    env.filters["instant"] = lambda value, zone="Asia/Shanghai": i18n.format_instant(value, zone)
+    env.filters["column_label"] = lambda key: i18n.gettext(COLUMN_LABELS.get(key) or key)
     env.filters["day"] = lambda value: i18n.format_day(value)
     env.filters["number"] = lambda value: i18n.format_number(value)
     return env
+
+
+def _team_role_label(value: str) -> str:
+    """A charter's core-team role: a project role's label, or the words someone typed."""
+    try:
+        return i18n.gettext(ROLE_LABELS[Role(value)])
+    except ValueError:
+        return value
 
 
 def render(template_name: str, language: str, **context: object) -> str:

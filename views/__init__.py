@@ -1,11 +1,14 @@
 """Pages (Jinja2 + htmx): plain URLs that work without JavaScript, edited in place with htmx."""
 
+from starlette.convertors import register_url_convertor
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from server.settings import Settings
-from views import auth, health, notices, org, planning, projects
+from views import auth, health, notices, org, planning, projects, signoffs
 from views.middleware import PageMiddleware
+
+register_url_convertor("document", signoffs.DocumentSlug())
 
 
 def page_routes() -> list[BaseRoute]:
@@ -30,6 +33,22 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/plan/tasks/{task_id:int}", planning.save_task, methods=["POST"]),
         Route("/projects/{code}/plan.svg", planning.gantt_svg, methods=["GET"]),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
+        Route("/projects/{code}/{slug:document}", signoffs.document, methods=["GET"]),
+        Route("/projects/{code}/{slug:document}", signoffs.revise, methods=["POST"]),
+        Route("/projects/{code}/{slug:document}/edit", signoffs.edit_form, methods=["GET"]),
+        Route(
+            "/projects/{code}/{slug:document}/request",
+            signoffs.request_signatures,
+            methods=["POST"],
+        ),
+        Route("/projects/{code}/{slug:document}/remind", signoffs.remind, methods=["POST"]),
+        Route(
+            "/projects/{code}/{slug:document}/delegate", signoffs.name_delegate, methods=["POST"]
+        ),
+        Route("/projects/{code}/{slug:document}/sign", signoffs.sign_form, methods=["GET"]),
+        Route("/projects/{code}/{slug:document}/sign", signoffs.sign, methods=["POST"]),
+        Route("/projects/{code}/{slug:document}.md", signoffs.export_markdown, methods=["GET"]),
+        Route("/projects/{code}/{slug:document}.docx", signoffs.export_docx, methods=["GET"]),
         Route("/projects/{code}/team", projects.team, methods=["GET"]),
         Route("/projects/{code}/team", projects.add_member, methods=["POST"]),
         Route(

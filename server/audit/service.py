@@ -32,6 +32,12 @@ ACTION_LABELS: dict[str, str] = {
     "plan.approve": N_("approved the plan"),
     "calendar.set": N_("changed the working calendar"),
     "calendar.remove": N_("removed a calendar day"),
+    "document.revise": N_("revised a document"),
+    "document.request": N_("sent a document for signing"),
+    "document.sign": N_("signed a document"),
+    "document.reject": N_("rejected a document"),
+    "document.remind": N_("reminded missing signers"),
+    "document.delegate": N_("named a signing delegate"),
 }
 
 

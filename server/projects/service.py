@@ -270,6 +270,10 @@ async def update_project(
             setattr(project, name, value)
         project.version += 1
         await project.save()
+        if department_change[0] != department_change[1]:
+            from server.signoffs.service import settle_after_department_change
+
+            await settle_after_department_change(project.id)
         await record(
             actor,
             action="project.update",

@@ -124,3 +124,45 @@ async def test_a_pm_adds_a_liaison_in_place_on_a_phone(live_server, phone):
     error = page.locator("#role-error")
     await error.wait_for()
     assert "已有接口人（刘强）" in await error.inner_text()
+
+
+async def test_a_head_signs_the_charter_on_a_phone(live_server, phone):
+    from server.auth import Actor
+    from server.signoffs import service as signoffs
+    from server.signoffs.models import DocumentKind, DocumentStatus, SignableDocument
+
+    await load_demo()
+    pm = await User.get(email="wangfang@example.com")
+    project_id = (await ProjectMember.get(user_id=pm.id, role=Role.MANAGER)).project_id
+    charter = await signoffs.get_document(
+        Actor.for_user(pm), project_id=project_id, kind=DocumentKind.CHARTER
+    )
+    await signoffs.request_signatures(Actor.for_user(pm), document_id=charter.id)
+
+    page = phone
+    await page.goto(f"{live_server}/projects/X1-LAUNCH/charter/sign")
+    await page.fill("#email", "zhangwei@example.com")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url("**/charter/sign")
+    # One screen: the content, its hash, the comment and both decisions.
+    assert await page.locator(".doc-status code").inner_text() != ""
+    assert await page.locator("#sign-comment").is_visible()
+    approve = page.locator("button[value=APPROVE]")
+    reject = page.locator("button[value=REJECT]")
+    assert await approve.is_visible() and await reject.is_visible()
+    assert "研发部" in await page.locator(".sign-form").inner_text()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "charter-sign-375.png"), full_page=True)
+
+    # Rejecting without a reason is refused on the comment field.
+    await reject.click()
+    await page.locator("#comment-error").wait_for()
+    await page.fill("#sign-comment", "同意立项，研发资源按计划投入")
+    await page.locator("button[value=APPROVE]").click()
+    await page.wait_for_url("**/charter")
+    assert "同意立项，研发资源按计划投入" in await page.locator("#signatures").inner_text()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "charter-375.png"), full_page=True)
+    document = await SignableDocument.get(id=charter.id)
+    assert document.status == DocumentStatus.IN_SIGNING

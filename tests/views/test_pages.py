@@ -269,7 +269,7 @@ async def test_overview_costs_the_same_queries_for_3_and_30_members(http, size):
         response = await http.get("/projects/X1")
     assert response.status_code == 200
     assert response.text.count("<li>") >= 1
-    assert counter.count == 7, counter.queries
+    assert counter.count == 8, counter.queries
 
 
 async def test_the_pm_archives_a_project_and_it_becomes_read_only(http):

@@ -106,3 +106,33 @@ async def test_two_workers_at_once_send_each_notice_once(db, smtp_server):
     )
     assert sum(r.sent for r in reports) == 6
     assert sorted(m[0][0] for m in inbox.messages) == sorted(p.email for p in people)
+
+
+async def test_heads_get_the_signing_request_by_email_once(db, smtp_server):
+    from server.signoffs import service as signoffs
+    from server.signoffs.models import DocumentKind
+
+    inbox, smtp_url = smtp_server
+    settings = replace(db, smtp_url=smtp_url)
+    rnd = await f.department("研发部")
+    pm = await f.user()
+    project = await f.project(pm, departments=[rnd], name="智能保温杯", code="X1")
+    for dept, email in ((rnd, "zhangwei@example.com"), (None, "lina@example.com")):
+        head = await f.user(dept=dept or await pm.department, email=email)
+        await f.member(pm, project, head, Role.DEPARTMENT_HEAD)
+    await Notice.all().delete()  # the welcome emails are tested above
+    charter = await signoffs.get_document(
+        f.actor(pm), project_id=project.id, kind=DocumentKind.CHARTER
+    )
+    await signoffs.request_signatures(f.actor(pm), document_id=charter.id)
+    await signoffs.remind_missing_signers(f.actor(pm), document_id=charter.id)
+
+    await run_job_in_worker(settings)
+    requests = [(r, m) for r, m in inbox.messages if m["Subject"].startswith("请签署")]
+    assert sorted(r[0] for r, _ in requests) == ["lina@example.com", "zhangwei@example.com"]
+    body = requests[0][1].get_content()
+    assert "智能保温杯" in body and "/projects/X1/charter/sign" in body and "内容指纹" in body
+    reminders = [m for _, m in inbox.messages if m["Subject"].startswith("提醒")]
+    assert len(reminders) == 2
+    await run_job_in_worker(settings)
+    assert len(inbox.messages) == 4

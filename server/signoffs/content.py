@@ -1,0 +1,178 @@
+"""Document bodies as plain data: canonical form, content hash, sections, diffs. No I/O."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from server.projects.models import N_
+from server.signoffs.models import DocumentKind
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    # Field names of a list section's items; None for a text section.
+    columns: tuple[str, ...] | None = None
+
+
+CHARTER_SECTIONS: tuple[Section, ...] = (
+    Section("background", N_("Background")),
+    Section("goals", N_("Goals and measurable targets"), ("goal", "target")),
+    Section("scopeIn", N_("In scope")),
+    Section("scopeOut", N_("Out of scope")),
+    Section("milestones", N_("Milestones"), ("name", "date")),
+    Section("coreTeam", N_("Core team and roles"), ("name", "department", "role")),
+    Section("successCriteria", N_("Success criteria")),
+)
+COLUMN_LABELS = {
+    "goal": N_("Goal"),
+    "target": N_("Measurable target"),
+    "name": N_("Name"),
+    "date": N_("Date"),
+    "department": N_("Department"),
+    "role": N_("Role"),
+}
+MAX_TEXT = 20_000
+MAX_ITEMS = 200
+
+
+def _normalized_text(value: str) -> str:
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in value.split("\n")).strip("\n")
+
+
+def normalized(value: Any) -> Any:
+    """The body as it is stored and hashed: NFC, LF line ends, no trailing spaces."""
+    if isinstance(value, str):
+        return _normalized_text(value)
+    if isinstance(value, dict):
+        return {_normalized_text(str(k)): normalized(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalized(item) for item in value]
+    return value
+
+
+def canonical_json(document_id: int, number: int, body: dict[str, Any]) -> str:
+    payload = {"body": normalized(body), "documentId": document_id, "versionNumber": number}
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def content_hash(document_id: int, number: int, body: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON; the id and number make every version's hash its own."""
+    return hashlib.sha256(canonical_json(document_id, number, body).encode()).hexdigest()
+
+
+def short_hash(full: str) -> str:
+    return full[:10]
+
+
+# --- the charter's sections --------------------------------------------------------------
+
+
+def empty_charter() -> dict[str, Any]:
+    return {s.key: ([] if s.columns else "") for s in CHARTER_SECTIONS}
+
+
+def parse_rows(text: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """One item per line, fields separated by "|" (as people type a table into a box)."""
+    rows = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        parts += [""] * (len(columns) - len(parts))
+        head = parts[: len(columns) - 1]
+        tail = " | ".join(p for p in parts[len(columns) - 1 :] if p)
+        rows.append(dict(zip(columns, [*head, tail], strict=True)))
+    return rows
+
+
+def rows_text(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+    return "\n".join(" | ".join(str(row.get(c, "")) for c in columns).rstrip(" |") for row in rows)
+
+
+def section_lines(section: Section, value: Any) -> list[str]:
+    """A section as lines of text, for display, diffs and exports."""
+    if section.columns is None:
+        text = value if isinstance(value, str) else ""
+        return [line for line in text.split("\n")] if text else []
+    rows = value if isinstance(value, list) else []
+    return [" — ".join(str(row.get(c, "")) for c in section.columns if row.get(c)) for row in rows]
+
+
+def confirmation_sections(body: dict[str, Any]) -> list[tuple[Section, dict[str, Any]]]:
+    """Per department: its requirements and resources, as the confirmation lists them."""
+    result = []
+    for entry in body.get("departments", []):
+        key = f"department-{entry.get('departmentId')}"
+        result.append((Section(key, str(entry.get("department", ""))), entry))
+    return result
+
+
+@dataclass(frozen=True)
+class SectionText:
+    key: str
+    title: str
+    # Charter titles are message ids; confirmation titles are department names.
+    title_is_message: bool
+    part: str
+    lines: list[str]
+
+
+CONFIRMATION_PARTS = (
+    ("requirements", N_("Requirements")),
+    ("resources", N_("Resources committed")),
+)
+
+
+def document_lines(kind: DocumentKind, body: dict[str, Any]) -> list[SectionText]:
+    """Each section of a body as lines of text, in document order."""
+    if kind is DocumentKind.COLLABORATION_CONFIRMATION:
+        out = []
+        for section, entry in confirmation_sections(body):
+            for part, label in CONFIRMATION_PARTS:
+                text = str(entry.get(part, ""))
+                lines = text.split("\n") if text else []
+                out.append(SectionText(f"{section.key}-{part}", section.label, False, label, lines))
+        return out
+    return [
+        SectionText(s.key, s.label, True, "", section_lines(s, body.get(s.key)))
+        for s in CHARTER_SECTIONS
+    ]
+
+
+@dataclass(frozen=True)
+class SectionDiff:
+    section: SectionText
+    removed: list[str]
+    added: list[str]
+
+
+def diff(
+    kind: DocumentKind, before: dict[str, Any] | None, after: dict[str, Any]
+) -> list[SectionDiff]:
+    """What changed, per section; sections that did not change are left out."""
+    old = {section.key: section for section in document_lines(kind, before or {})}
+    result = []
+    for section in document_lines(kind, after):
+        previous = old.pop(section.key, None)
+        previous_lines = previous.lines if previous else []
+        if previous_lines == section.lines:
+            continue
+        removed, added = [], []
+        for line in difflib.ndiff(previous_lines, section.lines):
+            if line.startswith("- "):
+                removed.append(line[2:])
+            elif line.startswith("+ "):
+                added.append(line[2:])
+        result.append(SectionDiff(section, removed, added))
+    for gone in old.values():
+        if gone.lines:
+            result.append(SectionDiff(gone, gone.lines, []))
+    return result

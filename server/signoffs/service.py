@@ -1,0 +1,798 @@
+"""Signable documents: versions bound by content hash, and department heads' signatures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from server.audit.service import record
+from server.auth import Action, Actor, authorize
+from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.i18n import translate
+from server.notices.service import queue_email
+from server.org.models import Department, User
+from server.planning.models import Task
+from server.projects.models import (
+    ROLE_LABELS,
+    Project,
+    ProjectDepartment,
+    ProjectMember,
+    ProjectStatus,
+    Role,
+)
+from server.projects.service import get_project, list_participating_departments
+from server.signoffs import content
+from server.signoffs.models import (
+    Decision,
+    DocumentKind,
+    DocumentStatus,
+    DocumentVersion,
+    SignableDocument,
+    Signature,
+    SigningDelegate,
+)
+from server.validation import Checks
+
+SINGLE_KINDS = (DocumentKind.CHARTER, DocumentKind.COLLABORATION_CONFIRMATION)
+# URL names of the documents a project has one of.
+KIND_SLUGS = {
+    "charter": DocumentKind.CHARTER,
+    "confirmation": DocumentKind.COLLABORATION_CONFIRMATION,
+}
+SLUG_OF_KIND = {kind: slug for slug, kind in KIND_SLUGS.items()}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- the first version, pre-filled from the project -------------------------------------
+
+
+async def _charter_from_project(project: Project, language: str) -> dict[str, Any]:
+    body = content.empty_charter()
+    body["background"] = project.background
+    body["goals"] = [{"goal": line, "target": ""} for line in project.goals.split("\n") if line]
+    body["scopeIn"] = project.scope
+    body["successCriteria"] = project.success_criteria
+    milestones = await Task.filter(project_id=project.id, is_milestone=True).order_by(
+        "planned_start", "id"
+    )
+    body["milestones"] = [{"name": t.name, "date": t.planned_start.isoformat()} for t in milestones]
+    members = (
+        await ProjectMember.filter(project_id=project.id, left_at__isnull=True)
+        .select_related("user", "department")
+        .order_by("id")
+    )
+    body["coreTeam"] = [
+        {
+            "name": m.user.name,
+            "department": m.department.name,
+            # The charter is a document people read and edit: the role in words.
+            "role": translate(language, ROLE_LABELS[m.role]),
+        }
+        for m in members
+        if m.role != Role.VIEWER
+    ]
+    return content.normalized(body)  # type: ignore[no-any-return]
+
+
+async def _confirmation_from_project(project: Project) -> dict[str, Any]:
+    departments = (await list_participating_departments([project.id]))[project.id]
+    return {
+        "departments": [
+            {"departmentId": d.id, "department": d.name, "requirements": "", "resources": ""}
+            for d in departments
+        ]
+    }
+
+
+async def _first_body(project: Project, kind: DocumentKind, language: str) -> dict[str, Any]:
+    if kind is DocumentKind.CHARTER:
+        return await _charter_from_project(project, language)
+    return await _confirmation_from_project(project)
+
+
+async def _ensure_document(project: Project, kind: DocumentKind, language: str) -> SignableDocument:
+    """The project's charter or confirmation; made (as a pre-filled draft) on first use."""
+    slot = f"{project.id}:{kind.value}"
+    document = await SignableDocument.get_or_none(kind_slot=slot)
+    if document is not None:
+        return document
+    body = await _first_body(project, kind, language)
+    try:
+        async with in_transaction():
+            document = await SignableDocument.create(project=project, kind=kind, kind_slot=slot)
+            await DocumentVersion.create(
+                document=document,
+                number=1,
+                number_slot=f"{document.id}:1",
+                body=body,
+                content_hash=content.content_hash(document.id, 1, body),
+            )
+    except IntegrityError:
+        # Someone opened it at the same moment and made it first.
+        return await SignableDocument.get(kind_slot=slot)
+    return document
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass
+class SignatureView:
+    signature: Signature
+    department: Department
+    signer: User
+    number: int
+
+
+@dataclass
+class DocumentState:
+    """Everything a page or a client shows about a document, read in a fixed few queries."""
+
+    project: Project
+    document: SignableDocument
+    versions: list[DocumentVersion]
+    signatures: list[SignatureView]
+    required: list[Department]
+    heads: dict[int, list[User]] = field(default_factory=dict)
+    delegates: dict[int, User] = field(default_factory=dict)
+
+    @property
+    def current(self) -> DocumentVersion:
+        return next(v for v in self.versions if v.number == self.document.current_number)
+
+    @property
+    def previous(self) -> DocumentVersion | None:
+        older = [v for v in self.versions if v.number < self.document.current_number]
+        return older[-1] if older else None
+
+    @property
+    def current_signatures(self) -> list[SignatureView]:
+        return [s for s in self.signatures if s.number == self.document.current_number]
+
+    def _approved_now(self) -> set[int]:
+        if self.current.submitted_at is None:
+            return set()
+        return {
+            s.department.id
+            for s in self.current_signatures
+            if s.signature.decision == Decision.APPROVE
+        }
+
+    @property
+    def missing(self) -> list[Department]:
+        approved = self._approved_now()
+        return [d for d in self.required if d.id not in approved]
+
+    @property
+    def is_fully_signed(self) -> bool:
+        return self.document.status == DocumentStatus.SIGNED
+
+    @property
+    def must_sign_again(self) -> list[Department]:
+        """Departments that approved an older version but not this one."""
+        earlier = {
+            s.department.id
+            for s in self.signatures
+            if s.number < self.document.current_number and s.signature.decision == Decision.APPROVE
+        }
+        missing = {d.id for d in self.missing}
+        return [d for d in self.required if d.id in earlier and d.id in missing]
+
+    @property
+    def diff(self) -> list[content.SectionDiff]:
+        previous = self.previous
+        if previous is None:
+            return []
+        return content.diff(self.document.kind, previous.body, self.current.body)
+
+
+async def get_document(actor: Actor, *, project_id: int, kind: DocumentKind) -> SignableDocument:
+    project = await get_project(actor, project_id=project_id)
+    return await _ensure_document(project, kind, actor.language)
+
+
+async def get_document_by_id(actor: Actor, *, document_id: int) -> SignableDocument:
+    """A document of a project the actor may see; anything else is not found."""
+    document = await SignableDocument.get_or_none(id=document_id)
+    if document is None:
+        raise NotFound("No such document.", field="documentId")
+    await get_project(actor, project_id=document.project_id)  # type: ignore[attr-defined]
+    return document
+
+
+async def signers_by_department(project_id: int) -> dict[int, list[User]]:
+    """Who may sign for each department: its DEPARTMENT_HEAD members."""
+    rows = await ProjectMember.filter(
+        project_id=project_id, role=Role.DEPARTMENT_HEAD, left_at__isnull=True
+    ).select_related("user")
+    result: dict[int, list[User]] = {}
+    for row in rows:
+        result.setdefault(row.department_id, []).append(row.user)  # type: ignore[attr-defined]
+    return result
+
+
+async def delegates_by_department(project_id: int) -> dict[int, User]:
+    rows = await SigningDelegate.filter(project_id=project_id).select_related("delegate")
+    return {row.department_id: row.delegate for row in rows}  # type: ignore[attr-defined]
+
+
+async def document_state(actor: Actor, document: SignableDocument) -> DocumentState:
+    project = await get_project(actor, project_id=document.project_id)  # type: ignore[attr-defined]
+    versions = list(await DocumentVersion.filter(document_id=document.id).order_by("number"))
+    numbers = {v.id: v.number for v in versions}
+    signatures = await (
+        Signature.filter(document_id=document.id)
+        .select_related("department", "signer")
+        .order_by("id")
+    )
+    views = [
+        SignatureView(s, s.department, s.signer, numbers[s.document_version_id])  # type: ignore[attr-defined]
+        for s in signatures
+    ]
+    required = (await list_participating_departments([project.id]))[project.id]
+    if document.status == DocumentStatus.SIGNED:
+        # A signed document keeps the departments it was signed by; one added later
+        # signs the next version.
+        signed_by = {s.department.id for s in views if s.number == document.current_number}
+        required = [d for d in required if d.id in signed_by] or required
+    return DocumentState(
+        project=project,
+        document=document,
+        versions=versions,
+        signatures=views,
+        required=required,
+        heads=await signers_by_department(project.id),
+        delegates=await delegates_by_department(project.id),
+    )
+
+
+async def departments_actor_signs_for(actor: Actor, project: Project) -> list[int]:
+    """Departments the actor heads in this project, or was named delegate for."""
+    if actor.user is None:
+        return []
+    headed = [
+        dept for role, dept in await actor.roles_in(project.id) if role == Role.DEPARTMENT_HEAD
+    ]
+    delegated = await SigningDelegate.filter(
+        project_id=project.id, delegate_id=actor.user.id
+    ).values_list("department_id", flat=True)
+    return sorted(set(headed) | {int(str(d)) for d in delegated})
+
+
+async def may_edit(actor: Actor, project: Project) -> bool:
+    try:
+        await _authorize_edit(actor, project)
+    except Forbidden:
+        return False
+    return True
+
+
+async def _authorize_edit(actor: Actor, project: Project) -> None:
+    """The PM, or the head of the initiating department."""
+    await authorize(
+        actor,
+        Action.EDIT_DOCUMENTS,
+        project,
+        department_id=project.initiating_department_id,  # type: ignore[attr-defined]
+    )
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def _checked_body(kind: DocumentKind, body: Any, required: Sequence[Department]) -> dict[str, Any]:
+    checks = Checks()
+    if not isinstance(body, dict):
+        checks.fail("body", "The document body must be an object of sections.")
+        checks.done()
+    if kind is DocumentKind.COLLABORATION_CONFIRMATION:
+        return _checked_confirmation(checks, body, required)
+    allowed = {s.key: s for s in content.CHARTER_SECTIONS}
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        checks.fail("body", "Unknown section: %(name)s.", name=", ".join(unknown))
+    cleaned = content.empty_charter()
+    for key, section in allowed.items():
+        value = body.get(key, cleaned[key])
+        if section.columns is None:
+            if not isinstance(value, str):
+                checks.fail(key, "This section must be text.")
+                continue
+            cleaned[key] = checks.long_text(key, value)
+        else:
+            cleaned[key] = _checked_rows(checks, key, value, section.columns)
+    checks.done()
+    return content.normalized(cleaned)  # type: ignore[no-any-return]
+
+
+def _checked_rows(checks: Checks, key: str, value: Any, columns: tuple[str, ...]) -> list[Any]:
+    if not isinstance(value, list) or len(value) > content.MAX_ITEMS:
+        checks.fail(
+            key, "This section must be a list of at most %(max)s items.", max=content.MAX_ITEMS
+        )
+        return []
+    rows = []
+    for item in value:
+        if not isinstance(item, dict) or any(not isinstance(item.get(c, ""), str) for c in columns):
+            checks.fail(
+                key, "Each item needs the fields %(fields)s as text.", fields=", ".join(columns)
+            )
+            return []
+        row = {
+            c: checks.text(key, item.get(c, ""), required=False, max_length=500) for c in columns
+        }
+        if any(row.values()):
+            rows.append(row)
+    return rows
+
+
+def _checked_confirmation(
+    checks: Checks, body: dict[str, Any], required: Sequence[Department]
+) -> dict[str, Any]:
+    given = body.get("departments")
+    if not isinstance(given, list):
+        checks.fail("body", "The confirmation needs a list of departments.")
+        checks.done()
+        return {}
+    names = {d.id: d.name for d in required}
+    by_id: dict[int, dict[str, str]] = {}
+    for entry in given:
+        department_id = entry.get("departmentId") if isinstance(entry, dict) else None
+        if department_id not in names:
+            checks.fail("departmentId", "This department does not take part in the project.")
+            continue
+        key = f"department-{department_id}"
+        by_id[int(department_id)] = {
+            part: checks.long_text(key, str(entry.get(part) or ""))
+            for part in ("requirements", "resources")
+        }
+    checks.done()
+    sections = [
+        {"departmentId": d.id, "department": d.name}
+        | by_id.get(d.id, {"requirements": "", "resources": ""})
+        for d in required
+    ]
+    return content.normalized({"departments": sections})  # type: ignore[no-any-return]
+
+
+async def _locked_document(actor: Actor, document_id: int) -> tuple[SignableDocument, Project]:
+    """The document, locked for this transaction (PostgreSQL; SQLite writers are serial)."""
+    visible = await get_document_by_id(actor, document_id=document_id)
+    document = await SignableDocument.filter(id=visible.id).select_for_update().get()
+    project = await Project.get(id=document.project_id)  # type: ignore[attr-defined]
+    return document, project
+
+
+async def revise_document(
+    actor: Actor, *, document_id: int, body: Any, version: int | None = None
+) -> SignableDocument:
+    """Save new content. A version in signing is never changed: the edit becomes a new
+    draft version; a draft nobody was asked to sign yet is edited where it is."""
+    async with in_transaction():
+        document, project = await _locked_document(actor, document_id)
+        await _authorize_edit(actor, project)
+        if version is not None and version != document.version:
+            raise Conflict(
+                "Someone else changed this document in the meantime (now version %(version)s). "
+                "Reload and try again.",
+                field="version",
+                version=document.version,
+            )
+        required = (await list_participating_departments([project.id]))[project.id]
+        cleaned = _checked_body(document.kind, body, required)
+        current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+        if content.normalized(current.body) == cleaned:
+            raise Invalid(
+                "Nothing changed: the content is the same as version %(number)s.",
+                field="body",
+                number=current.number,
+            )
+        if current.submitted_at is None:
+            current.body = cleaned
+            current.content_hash = content.content_hash(document.id, current.number, cleaned)
+            current.author_id = actor.user_id
+            await current.save()
+            revised = current
+        else:
+            number = document.current_number + 1
+            revised = await DocumentVersion.create(
+                document=document,
+                number=number,
+                number_slot=f"{document.id}:{number}",
+                body=cleaned,
+                content_hash=content.content_hash(document.id, number, cleaned),
+                author_id=actor.user_id,
+            )
+            document.current_number = number
+        document.status = DocumentStatus.DRAFT
+        document.signed_at = None
+        document.version += 1
+        await document.save()
+        await record(
+            actor,
+            action="document.revise",
+            object_type="signable_document",
+            object_id=document.id,
+            project_id=project.id,
+            summary=f"{document.kind.value} v{revised.number}",
+            after={"number": revised.number, "contentHash": revised.content_hash},
+        )
+    return document
+
+
+async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocument:
+    """Send the current draft into signing and ask every required head by email."""
+    async with in_transaction():
+        document, project = await _locked_document(actor, document_id)
+        await _authorize_edit(actor, project)
+        current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+        if current.submitted_at is not None:
+            raise Invalid(
+                "Version %(number)s is already out for signing; "
+                "revise the document to start a new version.",
+                field="documentId",
+                number=current.number,
+            )
+        required = (await list_participating_departments([project.id]))[project.id]
+        heads = await signers_by_department(project.id)
+        delegates = await delegates_by_department(project.id)
+        headless = [d.name for d in required if not heads.get(d.id) and d.id not in delegates]
+        if headless:
+            raise Invalid(
+                "These departments have no department head in the team directory "
+                "to sign: %(names)s.",
+                field="documentId",
+                names="、".join(headless),
+            )
+        current.submitted_at = _now()
+        await current.save()
+        document.status = DocumentStatus.IN_SIGNING
+        document.version += 1
+        await document.save()
+        await record(
+            actor,
+            action="document.request",
+            object_type="signable_document",
+            object_id=document.id,
+            project_id=project.id,
+            summary=f"{document.kind.value} v{current.number}",
+            after={"number": current.number, "contentHash": current.content_hash},
+        )
+        for department in required:
+            for signer in _signers_of(department.id, heads, delegates):
+                await queue_email(
+                    recipient=signer,
+                    template="signature_requested",
+                    dedup_key=f"sign-request:{current.id}:{department.id}:{signer.id}",
+                    project_id=project.id,
+                    project=project,
+                    document=document,
+                    number=current.number,
+                    short_hash=content.short_hash(current.content_hash),
+                    department=department,
+                    link=_sign_link(project, document),
+                )
+    return document
+
+
+def _signers_of(
+    department_id: int, heads: dict[int, list[User]], delegates: dict[int, User]
+) -> list[User]:
+    people = list(heads.get(department_id, []))
+    delegate = delegates.get(department_id)
+    if delegate is not None and all(p.id != delegate.id for p in people):
+        people.append(delegate)
+    return people
+
+
+def _sign_link(project: Project, document: SignableDocument) -> str:
+    return f"/projects/{project.code}/{SLUG_OF_KIND[document.kind]}/sign"
+
+
+@dataclass
+class SignInput:
+    document_id: int
+    content_hash: str
+    decision: Decision | str
+    comment: str = ""
+    department_id: int | None = None
+
+
+async def sign_document(actor: Actor, data: SignInput) -> SignableDocument:
+    checks = Checks()
+    try:
+        decision = Decision(data.decision)
+    except ValueError:
+        checks.fail("decision", "Choose approve or reject.")
+        decision = Decision.APPROVE
+    comment = checks.text(
+        "comment", data.comment, required=decision is Decision.REJECT, max_length=2000
+    )
+    checks.done()
+    async with in_transaction():
+        document, project = await _locked_document(actor, data.document_id)
+        _refuse_if_archived(project)
+        department_id = await _department_signed_for(actor, project, data.department_id)
+        _refuse_unless_in_signing(document)
+        current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+        if data.content_hash.strip().lower() != current.content_hash:
+            raise Conflict(
+                "The document has changed since you opened it: version %(number)s (%(hash)s) is "
+                "current. Read it and sign again.",
+                field="contentHash",
+                number=current.number,
+                hash=content.short_hash(current.content_hash),
+            )
+        await _refuse_second_signature(project, current, department_id)
+        signature = await _store_signature(
+            actor, document, current, department_id, decision, comment
+        )
+        await record(
+            actor,
+            action="document.sign" if decision is Decision.APPROVE else "document.reject",
+            object_type="signable_document",
+            object_id=document.id,
+            project_id=project.id,
+            summary=f"{document.kind.value} v{current.number}",
+            after={
+                "departmentId": department_id,
+                "decision": decision.value,
+                "comment": comment,
+                "contentHash": current.content_hash,
+                "signatureId": signature.id,
+            },
+        )
+        await _settle(document, project, current)
+    return document
+
+
+def _refuse_if_archived(project: Project) -> None:
+    # Signers hold no editing role, so `authorize` is not asked; the archive rule still holds.
+    if project.status == ProjectStatus.ARCHIVED:
+        raise Forbidden("This project is archived and read-only.")
+
+
+def _refuse_unless_in_signing(document: SignableDocument) -> None:
+    if document.status == DocumentStatus.DRAFT:
+        raise Invalid("This version has not been sent for signing yet.", field="documentId")
+    if document.status == DocumentStatus.SIGNED:
+        raise Invalid("This version is already signed by every department.", field="documentId")
+    if document.status == DocumentStatus.REJECTED:
+        raise Invalid("This version was rejected; it waits for a new version.", field="documentId")
+
+
+async def _department_signed_for(actor: Actor, project: Project, wanted: int | None) -> int:
+    allowed = await departments_actor_signs_for(actor, project)
+    if wanted is not None:
+        if wanted not in allowed:
+            raise Forbidden(
+                "You may sign only for a department you head in this project "
+                "(or were named delegate for).",
+                field="departmentId",
+            )
+        return wanted
+    if not allowed:
+        raise Forbidden(
+            "Only the head of a participating department (or their delegate) may sign.",
+            field="departmentId",
+        )
+    if len(allowed) > 1:
+        raise Invalid("You sign for several departments; choose one.", field="departmentId")
+    return allowed[0]
+
+
+async def _refuse_second_signature(
+    project: Project, current: DocumentVersion, department_id: int
+) -> None:
+    if not await ProjectDepartment.filter(
+        project_id=project.id, department_id=department_id
+    ).exists():
+        raise Invalid("This department does not take part in the project.", field="departmentId")
+    if await Signature.filter(document_version_id=current.id, department_id=department_id).exists():
+        raise Invalid(
+            "Your department has already signed version %(number)s.",
+            field="documentId",
+            number=current.number,
+        )
+
+
+async def _store_signature(
+    actor: Actor,
+    document: SignableDocument,
+    current: DocumentVersion,
+    department_id: int,
+    decision: Decision,
+    comment: str,
+) -> Signature:
+    try:
+        return await Signature.create(
+            document=document,
+            document_version=current,
+            department_id=department_id,
+            signer_id=actor.user_id,
+            decision=decision,
+            comment=comment,
+            content_hash=current.content_hash,
+            slot=f"{current.id}:{department_id}",
+        )
+    except IntegrityError as error:
+        raise Invalid(
+            "Your department has already signed version %(number)s.",
+            field="documentId",
+            number=current.number,
+        ) from error
+
+
+async def _settle(document: SignableDocument, project: Project, current: DocumentVersion) -> None:
+    """Move the status on after a signature; tell the PM and the signers once."""
+    signatures = await Signature.filter(document_version_id=current.id).values(
+        "department_id", "decision"
+    )
+    required = {
+        int(str(d))
+        for d in await ProjectDepartment.filter(project_id=project.id).values_list(
+            "department_id", flat=True
+        )
+    }
+    approved = {int(s["department_id"]) for s in signatures if s["decision"] == Decision.APPROVE}
+    if any(s["decision"] == Decision.REJECT for s in signatures):
+        status = DocumentStatus.REJECTED
+    elif required <= approved:
+        status = DocumentStatus.SIGNED
+    else:
+        return
+    if document.status == status:
+        return
+    document.status = status
+    document.signed_at = _now() if status == DocumentStatus.SIGNED else None
+    document.version += 1
+    await document.save()
+    await _tell_outcome(document, project, current, status)
+
+
+async def _tell_outcome(
+    document: SignableDocument, project: Project, current: DocumentVersion, status: DocumentStatus
+) -> None:
+    managers = await ProjectMember.filter(
+        project_id=project.id, role=Role.MANAGER, left_at__isnull=True
+    ).values_list("user_id", flat=True)
+    signers = await Signature.filter(document_version_id=current.id).values_list(
+        "signer_id", flat=True
+    )
+    recipients = await User.filter(id__in={*managers, *signers}, is_active=True)
+    signatures = await Signature.filter(document_version_id=current.id).select_related(
+        "department", "signer"
+    )
+    for recipient in recipients:
+        await queue_email(
+            recipient=recipient,
+            template="document_outcome",
+            dedup_key=f"sign-outcome:{current.id}:{status.value}:{recipient.id}",
+            project_id=project.id,
+            project=project,
+            document=document,
+            status=status.value,
+            number=current.number,
+            short_hash=content.short_hash(current.content_hash),
+            signatures=signatures,
+            link=f"/projects/{project.code}/{SLUG_OF_KIND[document.kind]}",
+        )
+
+
+async def settle_after_department_change(project_id: int) -> None:
+    """A department left or joined: a document in signing may now be fully signed."""
+    documents = await SignableDocument.filter(
+        project_id=project_id, status=DocumentStatus.IN_SIGNING
+    )
+    if not documents:
+        return
+    project = await Project.get(id=project_id)
+    for document in documents:
+        current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+        await _settle(document, project, current)
+
+
+async def remind_missing_signers(actor: Actor, *, document_id: int) -> int:
+    """One email per missing head, at most once a day per version and department."""
+    async with in_transaction():
+        document, project = await _locked_document(actor, document_id)
+        await _authorize_edit(actor, project)
+        if document.status != DocumentStatus.IN_SIGNING:
+            raise Invalid(
+                "Only a document out for signing has signers to remind.", field="documentId"
+            )
+        state = await document_state(actor, document)
+        current = state.current
+        day = datetime.now(UTC).date().isoformat()
+        queued = 0
+        for department in state.missing:
+            for signer in _signers_of(department.id, state.heads, state.delegates):
+                await queue_email(
+                    recipient=signer,
+                    template="signature_reminder",
+                    dedup_key=f"sign-remind:{current.id}:{department.id}:{day}:{signer.id}",
+                    project_id=project.id,
+                    project=project,
+                    document=document,
+                    number=current.number,
+                    short_hash=content.short_hash(current.content_hash),
+                    department=department,
+                    link=_sign_link(project, document),
+                )
+                queued += 1
+        await record(
+            actor,
+            action="document.remind",
+            object_type="signable_document",
+            object_id=document.id,
+            project_id=project.id,
+            summary=f"{document.kind.value} v{current.number}",
+            after={"departments": [d.id for d in state.missing]},
+        )
+    return queued
+
+
+async def name_delegate(
+    actor: Actor, *, project_id: int, department_id: int, user_id: int | None
+) -> SigningDelegate | None:
+    """A head names who signs for their department in this project (None: nobody)."""
+    async with in_transaction():
+        project = await get_project(actor, project_id=project_id)
+        _refuse_if_archived(project)
+        headed = [d for role, d in await actor.roles_in(project.id) if role == Role.DEPARTMENT_HEAD]
+        if department_id not in headed:
+            raise Forbidden("Only the department's head may name a delegate.", field="departmentId")
+        pair = f"{project.id}:{department_id}"
+        await SigningDelegate.filter(pair=pair).delete()
+        delegation = None
+        if user_id is not None:
+            if not await ProjectMember.filter(
+                project_id=project.id, user_id=user_id, left_at__isnull=True
+            ).exists():
+                raise Invalid("The delegate must be on the project's team.", field="userId")
+            delegation = await SigningDelegate.create(
+                project=project,
+                department_id=department_id,
+                delegate_id=user_id,
+                named_by_id=actor.user_id,
+                pair=pair,
+            )
+        await record(
+            actor,
+            action="document.delegate",
+            object_type="signing_delegate",
+            object_id=delegation.id if delegation else 0,
+            project_id=project.id,
+            summary=str(user_id or ""),
+            after={"departmentId": department_id, "userId": user_id},
+        )
+    return delegation
+
+
+@dataclass
+class CharterSummary:
+    status: DocumentStatus
+    number: int
+    approved_department_ids: set[int]
+
+
+async def charter_summary(project_id: int) -> CharterSummary:
+    """The charter's status line for the overview, without making the document (1–2 queries)."""
+    slot = f"{project_id}:{DocumentKind.CHARTER.value}"
+    document = await SignableDocument.get_or_none(kind_slot=slot)
+    if document is None:
+        return CharterSummary(DocumentStatus.DRAFT, 1, set())
+    approved = await Signature.filter(
+        document_id=document.id,
+        document_version__number=document.current_number,
+        decision=Decision.APPROVE,
+    ).values_list("department_id", flat=True)
+    return CharterSummary(document.status, document.current_number, {int(str(d)) for d in approved})

@@ -1,0 +1,369 @@
+"""Charter and collaboration confirmation pages: read, edit, send for signing, sign, export."""
+
+from io import BytesIO
+from typing import Any
+from urllib.parse import quote
+
+from starlette.convertors import Convertor
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from server import i18n
+from server.auth import Actor
+from server.errors import DomainError, Forbidden
+from server.projects.models import Project
+from server.projects.service import get_project
+from server.signoffs import content
+from server.signoffs import service as signoffs
+from server.signoffs.models import DECISION_LABELS, DocumentKind, DocumentStatus
+from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
+
+
+class DocumentSlug(Convertor[str]):
+    regex = "charter|confirmation"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+async def _document_page_state(
+    request: Request,
+) -> tuple[Actor, Project, signoffs.DocumentState]:
+    actor = actor_of(request)
+    project = await get_project(actor, code=request.path_params["code"])
+    kind = signoffs.KIND_SLUGS[request.path_params["slug"]]
+    document = await signoffs.get_document(actor, project_id=project.id, kind=kind)
+    return actor, project, await signoffs.document_state(actor, document)
+
+
+async def _context(actor: Actor, project: Project, state: signoffs.DocumentState) -> dict[str, Any]:
+    signs_for = await signoffs.departments_actor_signs_for(actor, project)
+    missing = {d.id for d in state.missing}
+    return {
+        "project": project,
+        "state": state,
+        "slug": signoffs.SLUG_OF_KIND[state.document.kind],
+        "sections": content.document_lines(state.document.kind, state.current.body),
+        "may_edit": await signoffs.may_edit(actor, project),
+        "may_sign": state.document.status == DocumentStatus.IN_SIGNING
+        and bool(set(signs_for) & missing),
+        "signs_for": [d for d in state.required if d.id in signs_for and d.id in missing],
+        "headed": [d for d in state.required if actor.user and _heads(state, d.id, actor)],
+        "short": content.short_hash,
+        "charter_sections": content.CHARTER_SECTIONS,
+    }
+
+
+def _heads(state: signoffs.DocumentState, department_id: int, actor: Actor) -> bool:
+    return any(u.id == actor.user_id for u in state.heads.get(department_id, []))
+
+
+@page
+async def document(request: Request) -> Response:
+    actor, project, state = await _document_page_state(request)
+    context = await _context(actor, project, state)
+    members = await _team(project)
+    return render(request, "signoffs/document.html", errors={}, members=members, **context)
+
+
+async def _team(project: Project) -> list[Any]:
+    from server.projects.service import list_members
+
+    return (await list_members([project.id]))[project.id]
+
+
+@page
+async def edit_form(request: Request) -> Response:
+    actor, project, state = await _document_page_state(request)
+    if not await signoffs.may_edit(actor, project):
+        raise Forbidden("Your role in this project does not allow this.")
+    context = await _context(actor, project, state)
+    values = _form_values(state.document.kind, state.current.body)
+    return render(request, "signoffs/edit.html", errors={}, values=values, **context)
+
+
+def _form_values(kind: DocumentKind, body: dict[str, Any]) -> dict[str, str]:
+    """The body as the edit form's text boxes (list sections one row per line)."""
+    if kind is DocumentKind.COLLABORATION_CONFIRMATION:
+        values = {}
+        for entry in body.get("departments", []):
+            for part in ("requirements", "resources"):
+                values[f"{part}-{entry['departmentId']}"] = str(entry.get(part, ""))
+        return values
+    return {
+        s.key: content.rows_text(body.get(s.key, []), s.columns)
+        if s.columns
+        else str(body.get(s.key, ""))
+        for s in content.CHARTER_SECTIONS
+    }
+
+
+def _body_from_form(
+    kind: DocumentKind, form: dict[str, str], state: signoffs.DocumentState
+) -> dict[str, Any]:
+    if kind is DocumentKind.COLLABORATION_CONFIRMATION:
+        return {
+            "departments": [
+                {
+                    "departmentId": d.id,
+                    "requirements": form.get(f"requirements-{d.id}", ""),
+                    "resources": form.get(f"resources-{d.id}", ""),
+                }
+                for d in state.required
+            ]
+        }
+    return {
+        s.key: content.parse_rows(form.get(s.key, ""), s.columns)
+        if s.columns
+        else form.get(s.key, "")
+        for s in content.CHARTER_SECTIONS
+    }
+
+
+@page
+async def revise(request: Request) -> Response:
+    actor, project, state = await _document_page_state(request)
+    form = await form_data(request)
+    body = _body_from_form(state.document.kind, form, state)
+    try:
+        await signoffs.revise_document(
+            actor,
+            document_id=state.document.id,
+            body=body,
+            version=optional_int(form.get("version")) or 0,
+        )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        state = await signoffs.document_state(actor, state.document)
+        context = await _context(actor, project, state)
+        values = {key: form.get(key, "") for key in _form_values(state.document.kind, body)}
+        errors = field_errors(error, language_of(request))
+        return render(
+            request, "signoffs/edit.html", status_code=422, errors=errors, values=values, **context
+        )
+    return RedirectResponse(_url(project, state), status_code=303)
+
+
+def _url(project: Project, state: signoffs.DocumentState, suffix: str = "") -> str:
+    return f"/projects/{quote(project.code)}/{signoffs.SLUG_OF_KIND[state.document.kind]}{suffix}"
+
+
+async def _action_or_errors(
+    request: Request, action: str, actor: Actor, project: Project, state: signoffs.DocumentState
+) -> Response:
+    try:
+        if action == "request":
+            await signoffs.request_signatures(actor, document_id=state.document.id)
+        else:
+            await signoffs.remind_missing_signers(actor, document_id=state.document.id)
+    except Forbidden:
+        raise
+    except DomainError as error:
+        context = await _context(actor, project, state)
+        errors = field_errors(error, language_of(request))
+        members = await _team(project)
+        return render(
+            request,
+            "signoffs/document.html",
+            status_code=422,
+            errors=errors,
+            members=members,
+            **context,
+        )
+    return RedirectResponse(_url(project, state), status_code=303)
+
+
+@page
+async def request_signatures(request: Request) -> Response:
+    actor, project, state = await _document_page_state(request)
+    return await _action_or_errors(request, "request", actor, project, state)
+
+
+@page
+async def remind(request: Request) -> Response:
+    actor, project, state = await _document_page_state(request)
+    return await _action_or_errors(request, "remind", actor, project, state)
+
+
+@page
+async def name_delegate(request: Request) -> Response:
+    actor, project, state = await _document_page_state(request)
+    form = await form_data(request)
+    try:
+        await signoffs.name_delegate(
+            actor,
+            project_id=project.id,
+            department_id=optional_int(form.get("department_id")) or 0,
+            user_id=optional_int(form.get("user_id")),
+        )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        context = await _context(actor, project, state)
+        errors = field_errors(error, language_of(request))
+        members = await _team(project)
+        return render(
+            request,
+            "signoffs/document.html",
+            status_code=422,
+            errors=errors,
+            members=members,
+            **context,
+        )
+    return RedirectResponse(_url(project, state), status_code=303)
+
+
+@page
+async def sign_form(request: Request) -> Response:
+    actor, project, state = await _document_page_state(request)
+    context = await _context(actor, project, state)
+    return render(request, "signoffs/sign.html", errors={}, comment="", **context)
+
+
+@page
+async def sign(request: Request) -> Response:
+    actor, project, state = await _document_page_state(request)
+    form = await form_data(request)
+    try:
+        await signoffs.sign_document(
+            actor,
+            signoffs.SignInput(
+                document_id=state.document.id,
+                content_hash=form.get("content_hash", ""),
+                decision=form.get("decision", ""),
+                comment=form.get("comment", ""),
+                department_id=optional_int(form.get("department_id")),
+            ),
+        )
+    except DomainError as error:
+        # A changed document is shown again as it is now, with what the signer typed.
+        state = await signoffs.document_state(actor, state.document)
+        context = await _context(actor, project, state)
+        errors = field_errors(error, language_of(request))
+        return render(
+            request,
+            "signoffs/sign.html",
+            status_code=409 if error.code == "CONFLICT" else 422,
+            errors=errors,
+            comment=form.get("comment", ""),
+            **context,
+        )
+    return RedirectResponse(_url(project, state), status_code=303)
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+def _signature_rows(state: signoffs.DocumentState, zone: str) -> list[list[str]]:
+    _ = i18n.gettext
+    rows = []
+    for s in state.signatures:
+        rows.append(
+            [
+                s.department.name,
+                s.signer.name,
+                _(DECISION_LABELS[s.signature.decision]),
+                i18n.format_instant(s.signature.signed_at, zone),
+                f"v{s.number} {content.short_hash(s.signature.content_hash)}",
+            ]
+        )
+    return rows
+
+
+def _headline(state: signoffs.DocumentState) -> tuple[str, str]:
+    _ = i18n.gettext
+    from server.signoffs.models import DOCUMENT_STATUS_LABELS, KIND_LABELS
+
+    title = f"{state.project.name} · {_(KIND_LABELS[state.document.kind])}"
+    meta = _(
+        "Version %(number)s · %(status)s · content hash %(hash)s",
+        number=state.current.number,
+        status=_(DOCUMENT_STATUS_LABELS[state.document.status]),
+        hash=state.current.content_hash,
+    )
+    return title, meta
+
+
+def _section_title(section: content.SectionText) -> str:
+    _ = i18n.gettext
+    title = _(section.title) if section.title_is_message else section.title
+    return f"{title} · {_(section.part)}" if section.part else title
+
+
+def _signature_header() -> list[str]:
+    _ = i18n.gettext
+    return [_("Department"), _("Department head"), _("Decision"), _("Time"), _("Version")]
+
+
+@page
+async def export_markdown(request: Request) -> Response:
+    _actor, project, state = await _document_page_state(request)
+    token = i18n.current_language.set(language_of(request))
+    try:
+        title, meta = _headline(state)
+        lines = [f"# {title}", "", meta, ""]
+        for section in content.document_lines(state.document.kind, state.current.body):
+            lines += [f"## {_section_title(section)}", ""]
+            lines += [f"- {line}" for line in section.lines] or ["—"]
+            lines.append("")
+        header = _signature_header()
+        lines += [f"## {i18n.gettext('Signatures')}", ""]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+        for row in _signature_rows(state, project.time_zone):
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
+    finally:
+        i18n.current_language.reset(token)
+    return _download("\n".join(lines) + "\n", project, state, "md", "text/markdown; charset=utf-8")
+
+
+@page
+async def export_docx(request: Request) -> Response:
+    from docx import Document
+
+    _actor, project, state = await _document_page_state(request)
+    token = i18n.current_language.set(language_of(request))
+    try:
+        title, meta = _headline(state)
+        doc = Document()
+        doc.add_heading(title, level=0)
+        doc.add_paragraph(meta)
+        for section in content.document_lines(state.document.kind, state.current.body):
+            doc.add_heading(_section_title(section), level=1)
+            for line in section.lines or ["—"]:
+                doc.add_paragraph(line, style="List Bullet" if section.lines else None)
+        doc.add_heading(i18n.gettext("Signatures"), level=1)
+        rows = _signature_rows(state, project.time_zone)
+        table = doc.add_table(rows=1 + len(rows), cols=5)
+        table.style = "Table Grid"
+        for i, cell in enumerate(_signature_header()):
+            table.rows[0].cells[i].text = cell
+        for r, row in enumerate(rows, start=1):
+            for i, cell in enumerate(row):
+                table.rows[r].cells[i].text = cell
+    finally:
+        i18n.current_language.reset(token)
+    out = BytesIO()
+    doc.save(out)
+    return _download(
+        out.getvalue(),
+        project,
+        state,
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+
+
+def _download(
+    body: str | bytes, project: Project, state: signoffs.DocumentState, ext: str, media: str
+) -> Response:
+    name = f"{project.code}-{signoffs.SLUG_OF_KIND[state.document.kind]}-v{state.current.number}"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{ext}"'},
+    )
