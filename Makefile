@@ -46,6 +46,7 @@ messages: setup
 
 bench: setup
 	$(BIN)/python bench/sqlite_locking.py
+	$(BIN)/python bench/plan_500.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -31,6 +31,19 @@ def page_routes() -> list[BaseRoute]:
             methods=["GET"],
         ),
         Route("/projects/{code}/plan/tasks/{task_id:int}", planning.save_task, methods=["POST"]),
+        Route(
+            "/projects/{code}/plan/tasks/{task_id:int}/dependencies",
+            planning.add_dependency,
+            methods=["POST"],
+        ),
+        Route(
+            "/projects/{code}/plan/tasks/{task_id:int}/dependencies/{predecessor_id:int}/remove",
+            planning.remove_dependency,
+            methods=["POST"],
+        ),
+        Route(
+            "/projects/{code}/plan/calendar", planning.set_project_calendar_day, methods=["POST"]
+        ),
         Route("/projects/{code}/plan.svg", planning.gantt_svg, methods=["GET"]),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
         Route("/projects/{code}/{slug:document}", signoffs.document, methods=["GET"]),

@@ -30,13 +30,14 @@ class PlanRow:
     depth: int
     is_summary: bool
     predecessors: list[int]
+    links: list[Any]
 
 
-async def _plan(actor: Actor, project: Project) -> dict[str, Any]:
+async def _plan(actor: Actor, project: Project, baseline_id: int | None = None) -> dict[str, Any]:
     tasks = (await planning.list_tasks([project.id]))[project.id]
     ids = [t.id for t in tasks]
     schedules = await planning.schedules_for(ids)
-    baselines = await planning.baseline_dates(ids)
+    baselines = await planning.baseline_dates(ids, baseline_id=baseline_id)
     links = await planning.dependencies_of(ids)
     members = (await projects.list_members([project.id]))[project.id]
     names = {m.user_id: m.user.name for m in members}  # type: ignore[attr-defined]
@@ -55,6 +56,7 @@ async def _plan(actor: Actor, project: Project) -> dict[str, Any]:
             depth=t.wbs_code.count("."),
             is_summary=t.id in parents,
             predecessors=[link.predecessor_id for link in links[t.id]],  # type: ignore[attr-defined]
+            links=links[t.id],
         )
         for t in tasks
     ]
@@ -144,17 +146,24 @@ def _years_without_holidays(
 
 async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     from server.auth import Action, may
+    from views.common import optional_int
 
     actor = actor_of(request)
-    data = await _plan(actor, project)
+    baselines = await planning.list_baselines(project.id)
+    wanted = optional_int(request.query_params.get("baseline"))
+    chosen = next((b for b in baselines if b.id == wanted), baselines[-1] if baselines else None)
+    data = await _plan(actor, project, chosen.id if chosen else None)
     return {
+        "chosen_baseline": chosen,
+        "calendar_days": await planning.list_project_calendar_days(project.id),
+        "can_approve": await may(actor, Action.APPROVE_PLAN, project),
         "project": project,
         "rows": data["rows"],
         "gantt": _gantt(data["rows"], data["calendar"], project.start_date, date.today()),
         "missing_years": _years_without_holidays(
             data["calendar"], data["rows"], project.start_date
         ),
-        "baselines": await planning.list_baselines(project.id),
+        "baselines": baselines,
         "can_edit": await may(actor, Action.EDIT_PLAN, project),
         "people": (await projects.list_members([project.id]))[project.id],
         "plan_departments": (await projects.list_participating_departments([project.id]))[
@@ -394,3 +403,102 @@ async def set_calendar_day(request: Request) -> Response:
         )
     year = form.get("day", "")[:4]
     return RedirectResponse(f"/admin/calendar?year={year}", status_code=303)
+
+
+async def _plan_after_change(
+    request: Request, project: Project, task_id: int, errors: dict[str, str]
+) -> Response:
+    """The plan again with the task's form still open, showing what was refused (if anything)."""
+    from starlette.responses import RedirectResponse
+
+    from views.common import is_htmx
+
+    actor = actor_of(request)
+    if not errors and not is_htmx(request):
+        return RedirectResponse(
+            f"/projects/{project.code}/plan/tasks/{task_id}/edit", status_code=303
+        )
+    task = await planning.get_task(actor, task_id=task_id)
+    context = await _plan_context(request, project)
+    editing = next(r for r in context["rows"] if r.task.id == task.id)
+    context.update(editing=editing, values=_task_values(task), errors=errors)
+    template = "projects/_plan.html" if is_htmx(request) else "projects/plan.html"
+    status = 200 if is_htmx(request) or not errors else 400
+    return render(request, template, status_code=status, **context)
+
+
+@page
+async def add_dependency(request: Request) -> Response:
+    from server.errors import DomainError, Forbidden
+    from views.common import field_errors, form_data, language_of, optional_int
+
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    task_id = request.path_params["task_id"]
+    form = await form_data(request)
+    errors: dict[str, str] = {}
+    try:
+        await planning.add_dependency(
+            actor,
+            predecessor_id=optional_int(form.get("predecessor_id")) or 0,
+            successor_id=task_id,
+            type=form.get("type", "FS"),
+            lag_days=optional_int(form.get("lag_days")) or 0,
+        )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        errors = field_errors(error, language_of(request))
+    return await _plan_after_change(request, project, task_id, errors)
+
+
+@page
+async def remove_dependency(request: Request) -> Response:
+    from server.errors import DomainError, Forbidden
+    from views.common import field_errors, language_of
+
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    task_id = request.path_params["task_id"]
+    errors: dict[str, str] = {}
+    try:
+        await planning.remove_dependency(
+            actor, predecessor_id=request.path_params["predecessor_id"], successor_id=task_id
+        )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        errors = field_errors(error, language_of(request))
+    return await _plan_after_change(request, project, task_id, errors)
+
+
+@page
+async def set_project_calendar_day(request: Request) -> Response:
+    from starlette.responses import RedirectResponse
+
+    from server.errors import DomainError, Forbidden
+    from views.common import field_errors, form_data, language_of
+
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    try:
+        if form.get("remove") == "1":
+            await planning.remove_project_calendar_day(
+                actor, project_id=project.id, day=form.get("day", "")
+            )
+        else:
+            await planning.set_project_calendar_day(
+                actor,
+                project_id=project.id,
+                day=form.get("day", ""),
+                is_working=form.get("is_working") == "1",
+                name=form.get("name", ""),
+            )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        context = await _plan_context(request, project)
+        context.update(calendar_errors=field_errors(error, language_of(request)), values=form)
+        return render(request, "projects/plan.html", status_code=400, **context)
+    return RedirectResponse(f"/projects/{project.code}/plan#calendar", status_code=303)

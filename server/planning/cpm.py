@@ -131,21 +131,30 @@ def topological_order(task_ids: Iterable[int], links: Sequence[Link]) -> list[in
             if incoming[nxt] == 0:
                 ready.append(nxt)
     if len(order) < len(ids):
-        raise CycleError(find_cycle({t for t in ids if incoming[t] > 0}, outgoing))
+        stuck = {t for t in ids if incoming[t] > 0}
+        incoming_links: dict[int, list[int]] = {t: [] for t in stuck}
+        for link in links:
+            if link.successor in stuck and link.predecessor in stuck:
+                incoming_links[link.successor].append(link.predecessor)
+        raise CycleError(find_cycle(stuck, incoming_links))
     return order
 
 
-def find_cycle(nodes: set[int], outgoing: dict[int, list[int]]) -> list[int]:
-    """One cycle among `nodes` (every one of them lies on or leads into a cycle)."""
-    start = min(nodes)
+def find_cycle(nodes: set[int], predecessors: dict[int, list[int]]) -> list[int]:
+    """One cycle among the tasks Kahn's algorithm could not order, in link direction.
+
+    Those tasks lie on a cycle or downstream of one, so each still has a predecessor
+    among them: walking predecessors from any of them must come back round.
+    """
+    node = min(nodes)
     seen: dict[int, int] = {}
     path: list[int] = []
-    node = start
     while node not in seen:
         seen[node] = len(path)
         path.append(node)
-        node = next(n for n in outgoing[node] if n in nodes)
-    return [*path[seen[node] :], node]
+        node = min(predecessors[node])
+    cycle = [*path[seen[node] :], node]
+    return cycle[::-1]
 
 
 def schedule(

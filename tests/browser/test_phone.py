@@ -166,3 +166,24 @@ async def test_a_head_signs_the_charter_on_a_phone(live_server, phone):
     await page.screenshot(path=str(ARTIFACTS / "charter-375.png"), full_page=True)
     document = await SignableDocument.get(id=charter.id)
     assert document.status == DocumentStatus.IN_SIGNING
+
+
+async def test_tapping_a_gantt_bar_opens_the_task_form_in_place(live_server, phone):
+    from server.planning.models import Task
+
+    await load_demo()
+    hardware = await Task.get(name="硬件开发")
+    page = phone
+    await page.goto(f"{live_server}/projects/X1-LAUNCH/plan")
+    await page.fill("#email", "wangfang@example.com")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url("**/plan")
+    await page.evaluate("window.__notReloaded = true")
+    await page.locator(f"#bar-{hardware.id}").click()
+    form = page.locator(f"#task-{hardware.id}.editing")
+    await form.wait_for()
+    assert await page.evaluate("window.__notReloaded === true")
+    assert "添加前置任务" in await form.inner_text()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "plan-task-form-375.png"), full_page=False)

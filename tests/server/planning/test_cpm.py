@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.planning.calendar import WorkingCalendar, WorkingDayIndex
-from server.planning.cpm import CycleError, Link, LinkType, PlanTask, schedule
+from server.planning.cpm import CycleError, Link, LinkType, PlanTask, schedule, topological_order
 from tests.server.planning.test_calendar import company_calendar
 
 CAL = company_calendar()
@@ -66,6 +66,31 @@ def test_a_cycle_is_refused_naming_its_tasks():
     with pytest.raises(CycleError) as refused:
         schedule(tasks, [Link(1, 2), Link(2, 3), Link(3, 2), Link(3, 4)], MONDAY, CAL)
     assert set(refused.value.cycle) == {2, 3}
+
+
+def test_a_cycle_upstream_of_the_first_task_is_named_in_link_order():
+    tasks = [PlanTask(i, 1) for i in (1, 3, 4)]
+    with pytest.raises(CycleError) as refused:
+        schedule(tasks, [Link(3, 4), Link(4, 3), Link(4, 1)], MONDAY, CAL)
+    assert refused.value.cycle in ([3, 4, 3], [4, 3, 4])
+
+
+@given(
+    edges=st.lists(
+        st.tuples(st.integers(1, 8), st.integers(1, 8)).filter(lambda e: e[0] != e[1]),
+        min_size=1,
+        max_size=20,
+        unique=True,
+    )
+)
+def test_any_cycle_found_is_made_of_real_links(edges):
+    links = [Link(p, s) for p, s in edges]
+    try:
+        topological_order(range(1, 9), links)
+    except CycleError as refused:
+        cycle = refused.cycle
+        assert cycle[0] == cycle[-1] and len(cycle) >= 3
+        assert all((a, b) in set(edges) for a, b in zip(cycle, cycle[1:], strict=False))
 
 
 @st.composite

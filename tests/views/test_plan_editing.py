@@ -1,0 +1,137 @@
+"""Plan page: links edited in place, Gantt bars open the form, baselines, project calendar."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from server.auth import Actor
+from server.demo import DEMO_PASSWORD, load_demo
+from server.org.models import User
+from server.planning import service as planning
+from server.planning.models import Dependency, ProjectCalendarDay, Task, TaskSchedule
+from server.projects.models import Project
+from tests.views.helpers import log_in, post
+
+
+async def test_links_are_added_and_removed_in_place_and_a_cycle_is_refused_on_its_field(http):
+    await load_demo()
+    await log_in(http, "wangfang@example.com", DEMO_PASSWORD)
+    interviews = await Task.get(name="用户访谈与竞品分析")
+    hardware = await Task.get(name="硬件开发")
+    form = await http.get(
+        f"/projects/X1-LAUNCH/plan/tasks/{hardware.id}/edit", headers={"HX-Request": "true"}
+    )
+    assert "前置任务" in form.text and "添加前置任务" in form.text
+    links_before = await Dependency.filter(successor_id=hardware.id).count()
+
+    # The hardware work already follows the interviews through the plan: linking back loops.
+    refused = await post(
+        http,
+        f"/projects/X1-LAUNCH/plan/tasks/{interviews.id}/dependencies",
+        {"predecessor_id": str(hardware.id), "type": "FS", "lag_days": "0"},
+        htmx=True,
+    )
+    assert 'id="successorId-error"' in refused.text and "循环" in refused.text
+    assert await Dependency.filter(successor_id=interviews.id).count() == 0
+
+    finish_before = (await TaskSchedule.get(task_id=hardware.id)).early_finish
+    pm = await User.get(email="wangfang@example.com")
+    late_task = await planning.create_task(
+        Actor.for_user(pm),
+        project_id=hardware.project_id,
+        data=planning.TaskInput(
+            name="模具评审",
+            planned_start=date(2027, 3, 1),
+            duration_days=3,
+            parent_id=hardware.parent_id,
+        ),
+    )
+    added = await post(
+        http,
+        f"/projects/X1-LAUNCH/plan/tasks/{hardware.id}/dependencies",
+        {"predecessor_id": str(late_task.id), "type": "FS", "lag_days": "2"},
+        htmx=True,
+    )
+    assert added.text.lstrip().startswith('<div id="plan">')
+    assert f'id="task-{hardware.id}" class="editing"' in added.text
+    assert await Dependency.filter(successor_id=hardware.id).count() == links_before + 1
+    assert (await TaskSchedule.get(task_id=hardware.id)).early_finish > finish_before
+
+    removed = await post(
+        http,
+        f"/projects/X1-LAUNCH/plan/tasks/{hardware.id}/dependencies/{late_task.id}/remove",
+        {},
+        htmx=True,
+    )
+    assert removed.status_code == 200
+    assert await Dependency.filter(successor_id=hardware.id).count() == links_before
+    assert (await TaskSchedule.get(task_id=hardware.id)).early_finish == finish_before
+
+
+async def test_gantt_bars_open_the_task_form_for_editors_only(http):
+    await load_demo()
+    await log_in(http, "wangfang@example.com", DEMO_PASSWORD)
+    hardware = await Task.get(name="硬件开发")
+    page = await http.get("/projects/X1-LAUNCH/plan")
+    bar_link = re.search(
+        rf'<a href="[^"]*/plan/tasks/{hardware.id}/edit" hx-get="[^"]*" '
+        rf'hx-target="#task-{hardware.id}"',
+        page.text,
+    )
+    assert bar_link is not None
+    svg = await http.get("/projects/X1-LAUNCH/plan.svg")
+    assert "hx-get" not in svg.text  # the download is a plain picture
+
+
+async def test_the_plan_compares_with_any_baseline(http):
+    await load_demo()
+    pm = await User.get(email="wangfang@example.com")
+    project = await Project.get(code="X1-LAUNCH")
+    first = await planning.approve_plan(Actor.for_user(pm), project_id=project.id, name="基线一")
+    hardware = await Task.get(name="硬件开发")
+    await planning.update_task(
+        Actor.for_user(pm),
+        task_id=hardware.id,
+        version=hardware.version,
+        data=planning.TaskInput(duration_days=hardware.duration_days + 10),
+    )
+    await planning.approve_plan(Actor.for_user(pm), project_id=project.id, name="基线二")
+    await log_in(http, "wangfang@example.com", DEMO_PASSWORD)
+    latest = await http.get("/projects/X1-LAUNCH/plan")
+    assert "基线二" in latest.text and "基线一" in latest.text
+    chosen = await http.get(f"/projects/X1-LAUNCH/plan?baseline={first.id}")
+    assert re.search(rf'<option value="{first.id}" selected>基线一', chosen.text)
+    assert latest.text != chosen.text  # different baseline bars are drawn
+
+
+async def test_project_calendar_exceptions_move_the_plan_and_refusals_change_nothing(http):
+    await load_demo()
+    await log_in(http, "wangfang@example.com", DEMO_PASSWORD)
+    interviews = await Task.get(name="用户访谈与竞品分析")
+    before = await TaskSchedule.get(task_id=interviews.id)
+    shutdown = before.early_start.isoformat()
+    bad = await post(http, "/projects/X1-LAUNCH/plan/calendar", {"day": "2026-02-30"})
+    assert bad.status_code == 400 and 'id="day-error"' in bad.text
+    assert await ProjectCalendarDay.all().count() == 0
+    saved = await post(
+        http,
+        "/projects/X1-LAUNCH/plan/calendar",
+        {"day": shutdown, "is_working": "0", "name": "工厂停电检修"},
+    )
+    assert saved.status_code == 303
+    after = await TaskSchedule.get(task_id=interviews.id)
+    assert after.early_finish > before.early_finish
+    page = await http.get("/projects/X1-LAUNCH/plan")
+    assert "工厂停电检修" in page.text
+    await post(http, "/projects/X1-LAUNCH/plan/calendar", {"day": shutdown, "remove": "1"})
+    assert (await TaskSchedule.get(task_id=interviews.id)).early_finish == before.early_finish
+
+    await http.post("/logout", data={"csrf_token": http.cookies.get("xt_csrf")})
+    http.cookies.clear()
+    await log_in(http, "zhangwei@example.com", DEMO_PASSWORD)
+    refused = await post(
+        http, "/projects/X1-LAUNCH/plan/calendar", {"day": shutdown, "is_working": "0"}
+    )
+    assert refused.status_code == 403
+    assert await ProjectCalendarDay.all().count() == 0
