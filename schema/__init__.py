@@ -17,6 +17,7 @@ from schema.common import PageSizeError, decode_any
 from schema.context import Context
 from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
+from schema.progress import ProgressMutation, ProgressQuery
 from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery
 from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
@@ -58,7 +59,7 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
 
 
 @strawberry.type
-class Query(OrgQuery, ProjectQuery):
+class Query(OrgQuery, ProjectQuery, ProgressQuery):
     @strawberry.field
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         decoded = decode_any(id)
@@ -68,7 +69,7 @@ class Query(OrgQuery, ProjectQuery):
 
 
 @strawberry.type
-class Mutation(OrgMutation, ProjectMutation, PlanningMutation, SignoffMutation):
+class Mutation(OrgMutation, ProjectMutation, PlanningMutation, SignoffMutation, ProgressMutation):
     pass
 
 

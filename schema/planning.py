@@ -6,7 +6,15 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from schema.common import UserError, from_global_id, to_global_id, user_errors
+from schema.common import (
+    Connection,
+    UserError,
+    connection,
+    from_global_id,
+    page_window,
+    to_global_id,
+    user_errors,
+)
 from schema.context import Context
 from schema.org import Department, Node, User
 from server.errors import DomainError
@@ -16,6 +24,27 @@ from server.planning.models import DependencyType as DependencyTypeValue
 from server.planning.models import Task as TaskRow
 
 DependencyType = strawberry.enum(DependencyTypeValue, name="DependencyType")
+
+
+@strawberry.type
+class TaskUpdate:
+    percent_complete: int
+    note: str
+    blocker: bool
+    actual_finish: datetime.date | None
+    created_at: datetime.datetime
+    author: User | None
+
+    @classmethod
+    def of(cls, row: Any) -> "TaskUpdate":
+        return cls(
+            percent_complete=row.percent_complete,
+            note=row.note,
+            blocker=row.blocker,
+            actual_finish=row.actual_finish,
+            created_at=row.created_at,
+            author=User.of(row.author) if row.author else None,
+        )
 
 
 @strawberry.type
@@ -143,6 +172,21 @@ class Task(Node):
     async def is_critical(self, info: Info[Context, None]) -> bool:
         row = await self._schedule(info)
         return bool(row.is_critical) if row else False
+
+    @strawberry.field
+    async def updates(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[TaskUpdate]:
+        """Progress reports, newest first."""
+        from server.progress.service import list_updates
+
+        offset, limit = page_window(first, after)
+        rows = (await list_updates([self.pk], limit=10_000))[self.pk]
+        return connection(
+            [TaskUpdate.of(u) for u in rows[offset : offset + limit]],
+            offset=offset,
+            total=len(rows),
+        )
 
     @strawberry.field
     async def days_late(self, info: Info[Context, None]) -> int:

@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "server.projects.models",
     "server.planning.models",
     "server.signoffs.models",
+    "server.progress.models",
     "server.notices.models",
     "server.audit.models",
 ]

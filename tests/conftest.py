@@ -21,6 +21,7 @@ TABLES_IN_DELETE_ORDER = [
     "login_failure",
     "session",
     "api_token",
+    "task_update",
     "signature",
     "signing_delegate",
     "document_version",

@@ -5,7 +5,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from server.settings import Settings
-from views import auth, health, notices, org, planning, projects, signoffs
+from views import auth, health, notices, org, planning, progress, projects, signoffs
 from views.middleware import PageMiddleware
 
 register_url_convertor("document", signoffs.DocumentSlug())
@@ -20,6 +20,8 @@ def page_routes() -> list[BaseRoute]:
         Route("/language", auth.choose_language, methods=["POST"]),
         Route("/", projects.my_projects, methods=["GET"]),
         Route("/projects", projects.create_project, methods=["POST"]),
+        Route("/my/tasks", progress.my_tasks, methods=["GET"]),
+        Route("/my/tasks/{task_id:int}", progress.report, methods=["POST"]),
         Route("/projects/{code}", projects.overview, methods=["GET"]),
         Route("/projects/{code}", projects.edit_project, methods=["POST"]),
         Route("/projects/{code}/archive", projects.archive_project, methods=["POST"]),

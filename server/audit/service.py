@@ -32,6 +32,7 @@ ACTION_LABELS: dict[str, str] = {
     "plan.approve": N_("approved the plan"),
     "calendar.set": N_("changed the working calendar"),
     "calendar.remove": N_("removed a calendar day"),
+    "task.progress": N_("reported progress"),
     "document.revise": N_("revised a document"),
     "document.request": N_("sent a document for signing"),
     "document.sign": N_("signed a document"),

@@ -187,3 +187,24 @@ async def test_tapping_a_gantt_bar_opens_the_task_form_in_place(live_server, pho
     assert "添加前置任务" in await form.inner_text()
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "plan-task-form-375.png"), full_page=False)
+
+
+async def test_a_liaison_updates_progress_on_a_phone(live_server, phone):
+    from server.planning.models import Task
+
+    await load_demo()
+    page = phone
+    await page.goto(f"{live_server}/my/tasks")
+    await page.fill("#email", "sunhao@example.com")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url("**/my/tasks")
+    first = page.locator(".my-task").first
+    task_id = int((await first.get_attribute("id")).removeprefix("my-task-"))
+    await page.evaluate("window.__notReloaded = true")
+    await first.locator("button.step", has_text="50%").click()
+    await page.locator(f"#my-task-{task_id} button.step.chosen", has_text="50%").wait_for()
+    assert await page.evaluate("window.__notReloaded === true")
+    assert (await Task.get(id=task_id)).percent_complete == 50
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "my-tasks-375.png"), full_page=False)

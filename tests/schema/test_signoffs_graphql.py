@@ -140,3 +140,66 @@ async def test_charter_signed_over_graphql_and_a_stale_hash_refused(http):
         await gql(http, pm_token, "query($id: ID!) { node(id: $id) { id } }", {"id": charter["id"]})
     ).json()["data"]["node"]
     assert node == {"id": charter["id"]}
+
+
+async def test_report_progress_and_my_tasks_over_graphql(http):
+    from datetime import date
+
+    from server.planning import service as planning
+
+    rnd = await f.department("研发部")
+    pm = await f.user(dept=rnd)
+    project = await f.project(pm)
+    owner = await f.user(dept=rnd, name="孙浩")
+    await f.member(pm, project, owner, Role.MEMBER, rnd)
+    task = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(
+            name="样机测试", planned_start=date(2026, 11, 2), duration_days=3, owner_id=owner.id
+        ),
+    )
+    token = await token_for(owner)
+    mine = (
+        await gql(http, token, "{ myTasks { totalCount edges { node { id name version } } } }")
+    ).json()
+    [edge] = mine["data"]["myTasks"]["edges"]
+    assert edge["node"]["name"] == "样机测试"
+    mutation = """
+    mutation($input: ReportProgressInput!) { reportProgress(input: $input) {
+      task { percentComplete status version
+        updates { totalCount edges { node { note percentComplete author { name } } } } }
+      errors { code field message } } }
+    """
+    bad = (
+        await gql(
+            http,
+            token,
+            mutation,
+            {"input": {"taskId": edge["node"]["id"], "version": 1, "percentComplete": 140}},
+        )
+    ).json()["data"]["reportProgress"]
+    assert bad["task"] is None and bad["errors"][0]["field"] == ["percentComplete"]
+    ok = (
+        await gql(
+            http,
+            token,
+            mutation,
+            {
+                "input": {
+                    "taskId": edge["node"]["id"],
+                    "version": edge["node"]["version"],
+                    "percentComplete": 60,
+                    "note": "组装完成",
+                }
+            },
+        )
+    ).json()["data"]["reportProgress"]
+    assert ok["errors"] == []
+    assert ok["task"]["percentComplete"] == 60 and ok["task"]["status"] == "IN_PROGRESS"
+    assert ok["task"]["updates"]["edges"][0]["node"] == {
+        "note": "组装完成",
+        "percentComplete": 60,
+        "author": {"name": "孙浩"},
+    }
+    assert task.id

@@ -1,0 +1,61 @@
+"""Progress reports and the viewer's own tasks."""
+
+import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from schema.common import Connection, connection, from_global_id, page_window, user_errors
+from schema.context import Context
+from schema.planning import Task, TaskPayload
+from server.errors import DomainError
+from server.progress import service as progress
+
+
+@strawberry.input
+class ReportProgressInput:
+    task_id: strawberry.ID
+    version: int
+    percent_complete: int
+    note: str | None = None
+    blocker: bool = False
+    actual_finish: datetime.date | None = None
+    deliverable: str | None = None
+
+
+@strawberry.type
+class ProgressQuery:
+    @strawberry.field
+    async def my_tasks(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[Task]:
+        """Tasks the viewer owns or liaises for, late ones first."""
+        offset, limit = page_window(first, after)
+        rows = await progress.my_tasks(info.context.actor)
+        return connection(
+            [Task.of(m.task) for m in rows[offset : offset + limit]], offset=offset, total=len(rows)
+        )
+
+
+@strawberry.type
+class ProgressMutation:
+    @strawberry.mutation
+    async def report_progress(
+        self, info: Info[Context, None], input: ReportProgressInput
+    ) -> TaskPayload:
+        try:
+            row = await progress.report_progress(
+                info.context.actor,
+                progress.ProgressInput(
+                    task_id=from_global_id(input.task_id, "Task", field="taskId"),
+                    version=input.version,
+                    percent_complete=input.percent_complete,
+                    note=input.note or "",
+                    blocker=input.blocker,
+                    actual_finish=input.actual_finish,
+                    deliverable=input.deliverable,
+                ),
+            )
+        except DomainError as error:
+            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        return TaskPayload(task=Task.of(row), errors=[])

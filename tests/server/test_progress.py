@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from server.audit.models import AuditEntry
+from server.errors import Conflict, Forbidden, InvalidFields
+from server.planning import service as planning
+from server.planning.models import Task, TaskStatus
+from server.progress import service as progress
+from server.progress.models import TaskUpdate
+from server.projects.models import Role
+from tests import factories as f
+
+
+async def plan_with_owner():
+    rnd = await f.department("研发部")
+    pm = await f.user()
+    project = await f.project(pm, departments=[rnd])
+    owner = await f.user(dept=rnd)
+    liaison = await f.user(dept=rnd)
+    outsider = await f.user(dept=rnd)
+    await f.member(pm, project, owner, Role.MEMBER, rnd)
+    await f.member(pm, project, liaison, Role.LIAISON, rnd)
+    await f.member(pm, project, outsider, Role.MEMBER, rnd)
+    task = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(
+            name="样机测试",
+            planned_start=date(2026, 11, 2),
+            duration_days=5,
+            owner_id=owner.id,
+            department_id=rnd.id,
+        ),
+    )
+    return pm, owner, liaison, outsider, task
+
+
+def report(task, version, percent, **kw):
+    return progress.ProgressInput(task_id=task.id, version=version, percent_complete=percent, **kw)
+
+
+async def test_owner_reports_progress_kept_as_history_and_audited(db):
+    pm, owner, liaison, outsider, task = await plan_with_owner()
+    updated = await progress.report_progress(
+        f.actor(owner), report(task, task.version, 40, note="完成一半")
+    )
+    assert updated.status == TaskStatus.IN_PROGRESS and updated.actual_start is not None
+    updated = await progress.report_progress(
+        f.actor(liaison), report(task, updated.version, 100, deliverable="测试报告链接")
+    )
+    assert updated.status == TaskStatus.DONE and updated.actual_finish is not None
+    assert updated.deliverable == "测试报告链接"
+    history = (await progress.list_updates([task.id]))[task.id]
+    assert [u.percent_complete for u in history] == [100, 40]
+    assert history[1].note == "完成一半"
+    assert await AuditEntry.filter(action="task.progress").count() == 2
+
+
+async def test_refusals_change_nothing(db):
+    pm, owner, liaison, outsider, task = await plan_with_owner()
+    with pytest.raises(InvalidFields) as bad:
+        await progress.report_progress(
+            f.actor(owner),
+            report(task, task.version, 140, actual_finish=date.today() + timedelta(days=3)),
+        )
+    assert {e.field for e in bad.value.errors} == {"percentComplete", "actualFinish"}
+    with pytest.raises(Forbidden):
+        await progress.report_progress(f.actor(outsider), report(task, task.version, 10))
+    with pytest.raises(Conflict):
+        await progress.report_progress(f.actor(owner), report(task, task.version - 1, 10))
+    fresh = await Task.get(id=task.id)
+    assert fresh.percent_complete == 0 and fresh.version == task.version
+    assert await TaskUpdate.all().count() == 0
+
+
+async def test_my_tasks_lists_owned_and_department_tasks(db):
+    pm, owner, liaison, outsider, task = await plan_with_owner()
+    assert [m.task.id for m in await progress.my_tasks(f.actor(owner))] == [task.id]
+    [mine] = await progress.my_tasks(f.actor(liaison))
+    assert mine.task.id == task.id and not mine.mine
+    assert await progress.my_tasks(f.actor(outsider)) == []
