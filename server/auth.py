@@ -48,6 +48,8 @@ class Action(StrEnum):
     APPROVE_PLAN = "approve_plan"
     EDIT_DOCUMENTS = "edit_documents"
     SIGN_DOCUMENTS = "sign_documents"
+    RAISE_PROBLEM = "raise_problem"
+    MANAGE_PROBLEMS = "manage_problems"
     ADMINISTER = "administer"
 
 
@@ -63,17 +65,19 @@ ROLE_GRANTS: dict[Role, frozenset[Action]] = {
             Action.EDIT_PLAN,
             Action.APPROVE_PLAN,
             Action.EDIT_DOCUMENTS,
+            Action.RAISE_PROBLEM,
+            Action.MANAGE_PROBLEMS,
         }
     ),
-    Role.CO_CHAIR: frozenset({Action.VIEW_PROJECT}),
-    Role.LIAISON: frozenset({Action.VIEW_PROJECT}),
-    Role.DEPARTMENT_HEAD: frozenset({Action.VIEW_PROJECT}),
+    Role.CO_CHAIR: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM, Action.MANAGE_PROBLEMS}),
+    Role.LIAISON: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM}),
+    Role.DEPARTMENT_HEAD: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM}),
     Role.MANAGEMENT: frozenset({Action.VIEW_PROJECT}),
-    Role.MEMBER: frozenset({Action.VIEW_PROJECT}),
+    Role.MEMBER: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM}),
     Role.VIEWER: frozenset({Action.VIEW_PROJECT}),
 }
 DEPARTMENT_GRANTS: dict[Role, frozenset[Action]] = {
-    Role.LIAISON: frozenset({Action.MANAGE_TEAM, Action.EDIT_PLAN}),
+    Role.LIAISON: frozenset({Action.MANAGE_TEAM, Action.EDIT_PLAN, Action.MANAGE_PROBLEMS}),
     # The initiating department's head edits the charter; every head signs for their own.
     Role.DEPARTMENT_HEAD: frozenset({Action.EDIT_DOCUMENTS, Action.SIGN_DOCUMENTS}),
 }

@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "server.planning.models",
     "server.signoffs.models",
     "server.progress.models",
+    "server.risks.models",
     "server.notices.models",
     "server.audit.models",
 ]

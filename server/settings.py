@@ -29,6 +29,8 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     max_field_chars: int = 20_000
+    escalation_hour: int = 9
+    digest_hour: int = 8
 
     @property
     def redis_socket(self) -> Path:
@@ -67,6 +69,8 @@ def load_settings() -> Settings:
         dev=_flag(os.environ.get("XIETONG_DEV")),
         base_url=os.environ.get("XIETONG_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         mail_from=os.environ.get("XIETONG_MAIL_FROM", "xietong@localhost"),
+        escalation_hour=int(os.environ.get("XIETONG_ESCALATION_HOUR", "9")),
+        digest_hour=int(os.environ.get("XIETONG_DIGEST_HOUR", "8")),
     )
 
 

@@ -27,7 +27,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=select_autoescape(default=True, default_for_string=True),
+        # Plain-text mail and chat messages are not HTML: escaping would show "&amp;" there.
+        autoescape=select_autoescape(
+            disabled_extensions=("txt",), default=True, default_for_string=True
+        ),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,
         trim_blocks=True,

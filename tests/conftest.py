@@ -18,6 +18,12 @@ from server.settings import Settings, get_settings, reset_settings
 TABLES_IN_DELETE_ORDER = [
     "audit_entry",
     "notice",
+    "chat_robot",
+    "escalation",
+    "ladder_step",
+    "problem",
+    "progress_snapshot",
+    "tracking_note",
     "login_failure",
     "session",
     "api_token",

@@ -5,19 +5,32 @@ A job takes the settings and an optional project code and returns a line saying 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from typing import Protocol
 
 from server.settings import Settings
-from workers import notices, org
+from workers import notices, org, progress, risks
 
-Job = Callable[[Settings, str | None], Awaitable[str]]
+
+class Job(Protocol):
+    def __call__(
+        self, settings: Settings, project_code: str | None = None, *, scheduled: bool = False
+    ) -> Awaitable[str]: ...
+
 
 JOBS: dict[str, Job] = {
     "deliver-notices": notices.deliver_notices,
     "purge-sessions": org.purge_sessions,
+    "escalations": risks.escalations,
+    "snapshots": progress.snapshots,
+    "digest": progress.digest,
 }
 
 DESCRIPTIONS: dict[str, str] = {
     "deliver-notices": "send queued emails and chat messages, retrying failures with backoff",
     "purge-sessions": "remove sessions that ended over 30 days ago and old failed logins",
+    "escalations": "climb the escalation ladder for late tasks and overdue problems "
+    "(scheduled: 09:00 project time, working days)",
+    "snapshots": "measure planned vs actual progress of every live project for today",
+    "digest": "each liaison's daily list of due, late and stale tasks (scheduled: 08:00)",
 }

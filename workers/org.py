@@ -4,6 +4,8 @@ from server.org.service import purge_sessions as purge
 from server.settings import Settings
 
 
-async def purge_sessions(settings: Settings, project_code: str | None = None) -> str:
+async def purge_sessions(
+    settings: Settings, project_code: str | None = None, *, scheduled: bool = False
+) -> str:
     removed = await purge()
     return f"purge-sessions: removed {removed} rows"

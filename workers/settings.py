@@ -40,6 +40,26 @@ async def purge_sessions(ctx: dict[str, Any], project_code: str | None = None) -
     return await JOBS["purge-sessions"](_settings(ctx), project_code)
 
 
+async def escalations(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["escalations"](_settings(ctx), project_code)
+
+
+async def snapshots(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["snapshots"](_settings(ctx), project_code)
+
+
+async def digest(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["digest"](_settings(ctx), project_code)
+
+
+async def escalations_on_schedule(ctx: dict[str, Any]) -> str:
+    return await JOBS["escalations"](_settings(ctx), None, scheduled=True)
+
+
+async def digest_on_schedule(ctx: dict[str, Any]) -> str:
+    return await JOBS["digest"](_settings(ctx), None, scheduled=True)
+
+
 def redis_settings(settings: Settings) -> RedisSettings:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set and no embedded Redis was started")
@@ -50,11 +70,16 @@ CRON_JOBS: list[CronJob] = [
     # Often, so a notice leaves within seconds of its cause; claiming makes overlaps harmless.
     cron(deliver_notices, second={0, 10, 20, 30, 40, 50}, unique=True, run_at_startup=True),
     cron(purge_sessions, hour={3}, minute={17}, unique=True),
+    # Hourly: each project's own 09:00 (its time zone) decides; dedup keys make reruns harmless.
+    cron(escalations_on_schedule, minute={0}, second={5}, unique=True),
+    cron(digest_on_schedule, minute={0}, second={35}, unique=True),
+    # Hourly too: a rerun the same local day replaces that day's row, so the last one wins.
+    cron(snapshots, minute={50}, unique=True),
 ]
 
 
 class WorkerSettings:
-    functions = [deliver_notices, purge_sessions]
+    functions = [deliver_notices, purge_sessions, escalations, snapshots, digest]
     cron_jobs = CRON_JOBS
     on_startup = startup
     on_shutdown = shutdown

@@ -7,12 +7,42 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from server.org.models import User
+    from server.org.models import Department, User
+    from server.projects.models import Project
 
 
 class Channel(StrEnum):
     EMAIL = "EMAIL"
     WEBHOOK = "WEBHOOK"
+
+
+class RobotKind(StrEnum):
+    DINGTALK = "DINGTALK"
+    FEISHU = "FEISHU"
+    WECOM = "WECOM"
+    GENERIC = "GENERIC"
+
+
+class ChatRobot(Model):
+    # A group chat's incoming-webhook robot, for a whole project or for one department.
+
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="chat_robots", null=True, on_delete=fields.CASCADE
+    )
+    department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="chat_robots", null=True, on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(RobotKind, max_length=16)
+    name = fields.CharField(max_length=100)
+    url = fields.CharField(max_length=1000)
+    secret = fields.CharField(max_length=255, default="")
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chat_robot"
+        ordering = ["id"]
 
 
 class NoticeStatus(StrEnum):
@@ -33,8 +63,14 @@ class Notice(Model):
         "models.User", related_name="notices", null=True, on_delete=fields.SET_NULL
     )
     address = fields.CharField(max_length=500, default="")
+    robot: fields.ForeignKeyNullableRelation[ChatRobot] = fields.ForeignKeyField(
+        "models.ChatRobot", related_name="notices", null=True, on_delete=fields.SET_NULL
+    )
+    # Mobile numbers a chat message @-mentions.
+    mentions: list[str] = fields.JSONField(default=list)
     subject = fields.CharField(max_length=255)
     body = fields.TextField()
+    html_body = fields.TextField(default="")
     project_id = fields.IntField(null=True)
     status = fields.CharEnumField(NoticeStatus, default=NoticeStatus.PENDING, max_length=16)
     attempts = fields.IntField(default=0)

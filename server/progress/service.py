@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
+from server import events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.errors import Conflict, Forbidden
+from server.notices import service as notices
+from server.org.models import User
 from server.planning import service as planning
-from server.planning.calendar import days_late
-from server.planning.models import Task, TaskSchedule, TaskStatus
-from server.progress.models import TaskUpdate
+from server.planning.calendar import CalendarDay as CalendarRow
+from server.planning.calendar import WorkingCalendar, days_late
+from server.planning.models import (
+    Baseline,
+    BaselineTask,
+    CalendarDay,
+    ProjectCalendarDay,
+    Task,
+    TaskSchedule,
+    TaskStatus,
+)
+from server.progress import measures
+from server.progress.models import ProgressSnapshot, TaskUpdate
 from server.projects.models import Project, ProjectMember, ProjectStatus, Role
+from server.risks import service as risks
 from server.validation import Checks
 
 TASK_FIELDS = ["percent_complete", "status", "actual_start", "actual_finish", "deliverable"]
@@ -107,9 +122,19 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
             before=before,
             after=snapshot(task, TASK_FIELDS) | {"note": note, "blocker": data.blocker},
         )
+        if data.blocker:
+            await risks.open_problem_for_blocker(actor, project=project, task=task, note=note)
         if started_now:
             # A started task keeps its actual start in the schedule.
             await planning.reschedule(project)
+    await events.publish(
+        "project",
+        project.id,
+        "task.progress",
+        taskId=task.id,
+        percentComplete=percent,
+        blocker=data.blocker,
+    )
     return task
 
 
@@ -190,3 +215,370 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
         )
     )
     return result
+
+
+# --- plan vs actual: figures, snapshots, the weekly tracking table --------------------------
+
+
+@dataclass
+class Measured:
+    """One project's plan-vs-actual figures on one day, with its leaf tasks' facts."""
+
+    project_id: int
+    day: date
+    figures: measures.ProgressFigures
+    critical_finish: date | None
+    forecast_finish: date | None
+    tasks: list[TaskMeasure]
+
+
+@dataclass
+class TaskMeasure:
+    task_id: int
+    planned_percent: float
+    actual_percent: int
+    days_late: int
+    forecast_finish: date | None
+    due: date
+
+    @property
+    def variance(self) -> float:
+        return round(self.actual_percent - self.planned_percent, 1)
+
+
+class _Counters:
+    """One DayCounter per distinct calendar: projects without exceptions share the company's."""
+
+    def __init__(self, company: list[CalendarRow], exceptions: dict[int, list[CalendarRow]]):
+        self.company = company
+        self.exceptions = exceptions
+        self._shared: measures.DayCounter | None = None
+        self._own: dict[int, measures.DayCounter] = {}
+
+    def for_project(self, project_id: int, first: date, last: date) -> measures.DayCounter:
+        if project_id in self.exceptions:
+            counter = self._own.get(project_id)
+            if counter is None:
+                calendar = WorkingCalendar(self.company, self.exceptions[project_id])
+                counter = self._own[project_id] = measures.DayCounter(calendar, first, last)
+            return counter
+        if self._shared is None:
+            self._shared = measures.DayCounter(WorkingCalendar(self.company), first, last)
+        return self._shared
+
+
+async def _measure(project_days: dict[int, date]) -> dict[int, Measured]:
+    """Figures for many projects at once in a fixed number of queries (set-based).
+
+    `project_days` maps each project to the day to measure it on (its own local date).
+    """
+    ids = list(project_days)
+    if not ids:
+        return {}
+    tasks = await Task.filter(project_id__in=ids).values(
+        "id",
+        "project_id",
+        "parent_id",
+        "department_id",
+        "planned_start",
+        "planned_finish",
+        "percent_complete",
+        "status",
+        "actual_start",
+    )
+    schedules = {
+        row["task_id"]: row
+        for row in await TaskSchedule.filter(project_id__in=ids).values(
+            "task_id", "early_start", "early_finish", "is_critical"
+        )
+    }
+    latest: dict[int, int] = {}
+    for baseline_id, project_id in await Baseline.filter(project_id__in=ids).values_list(
+        "id", "project_id"
+    ):
+        latest[project_id] = max(latest.get(project_id, 0), baseline_id)
+    baseline_rows = await BaselineTask.filter(baseline_id__in=list(latest.values())).values_list(
+        "task_id", "start", "finish"
+    )
+    baseline = {task_id: (start, finish) for task_id, start, finish in baseline_rows}
+    company = [
+        CalendarRow(d, bool(w), n)
+        for d, w, n in await CalendarDay.all().values_list("day", "is_working", "name")
+    ]
+    exceptions: dict[int, list[CalendarRow]] = {}
+    for pid, d, w in await ProjectCalendarDay.filter(project_id__in=ids).values_list(
+        "project_id", "day", "is_working"
+    ):
+        exceptions.setdefault(pid, []).append(CalendarRow(d, bool(w)))
+    parents = {row["parent_id"] for row in tasks if row["parent_id"] is not None}
+    by_project: dict[int, list[dict[str, Any]]] = {pid: [] for pid in ids}
+    first, last = date.max, min(project_days.values())
+    for row in tasks:
+        if row["id"] in parents:
+            continue
+        schedule = schedules.get(row["id"])
+        start, finish = baseline.get(row["id"]) or (
+            (schedule["early_start"], schedule["early_finish"])
+            if schedule
+            else (row["planned_start"], row["planned_finish"] or row["planned_start"])
+        )
+        row["plan"] = (start, finish)
+        first, last = min(first, start), max(last, finish)
+        by_project[row["project_id"]].append(row)
+    counters = _Counters(company, exceptions)
+    if first == date.max:
+        first = last
+    result = {}
+    for pid, rows in by_project.items():
+        counter = counters.for_project(pid, first, last)
+        result[pid] = _measure_project(pid, project_days[pid], rows, schedules, counter)
+    return result
+
+
+def _measure_project(
+    project_id: int,
+    day: date,
+    rows: list[dict[str, Any]],
+    schedules: dict[int, dict[str, Any]],
+    counter: measures.DayCounter,
+) -> Measured:
+    facts = []
+    per_task = []
+    critical_finish: date | None = None
+    forecast: date | None = None
+    for row in rows:
+        start, finish = row["plan"]
+        done = row["status"] == TaskStatus.DONE
+        facts.append(
+            measures.TaskFacts(
+                task_id=row["id"],
+                department_id=row["department_id"],
+                planned_start=start,
+                planned_finish=finish,
+                percent_complete=row["percent_complete"],
+                done=done,
+                actual_start=row["actual_start"],
+            )
+        )
+        schedule = schedules.get(row["id"])
+        early_finish = schedule["early_finish"] if schedule else finish
+        if schedule:
+            critical_finish = max(critical_finish or early_finish, early_finish)
+        task_forecast = measures.forecast_finish(
+            counter,
+            actual_start=row["actual_start"],
+            percent_complete=row["percent_complete"],
+            today=day,
+            done=done,
+        )
+        expected = max(early_finish, task_forecast) if task_forecast else early_finish
+        forecast = max(forecast or expected, expected)
+        per_task.append(
+            TaskMeasure(
+                task_id=row["id"],
+                planned_percent=round(
+                    100 * measures.planned_fraction(counter, start, finish, day), 1
+                ),
+                actual_percent=100 if done else row["percent_complete"],
+                days_late=counter.late(finish, day, done),
+                forecast_finish=task_forecast,
+                due=finish,
+            )
+        )
+    return Measured(
+        project_id=project_id,
+        day=day,
+        figures=measures.figures(facts, counter=counter, day=day),
+        critical_finish=critical_finish,
+        forecast_finish=forecast,
+        tasks=per_task,
+    )
+
+
+async def project_progress(project: Project, *, day: date | None = None) -> Measured:
+    """A project's figures now (or at the end of `day`), for Project.progress and its pages."""
+    measured = await _measure({project.id: day or _today(project)})
+    return measured[project.id]
+
+
+@dataclass
+class SnapshotReport:
+    projects: int
+    statements: int = 0
+
+    def __str__(self) -> str:
+        return f"snapshots: {self.projects} projects measured"
+
+
+def _local_day(zone: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+async def take_snapshots(
+    *, project_code: str | None = None, now: datetime | None = None
+) -> SnapshotReport:
+    """One snapshot per live project for its local today; a rerun replaces that day's row.
+
+    Set-based: the same handful of statements for one project or a thousand, and the write
+    is a single upsert on the (project, day) slot, so two workers at once cannot add a row.
+    """
+    now = now or datetime.now(UTC)
+    query = Project.filter(status__in=[ProjectStatus.PLANNING, ProjectStatus.ACTIVE])
+    if project_code:
+        query = query.filter(code=project_code.upper())
+    zones = await query.values_list("id", "time_zone")
+    days = {pid: _local_day(zone, now) for pid, zone in zones}
+    measured = await _measure(days)
+    rows = [
+        ProgressSnapshot(
+            project_id=m.project_id,
+            day=m.day,
+            slot=f"{m.project_id}:{m.day.isoformat()}",
+            planned_percent=m.figures.planned_percent,
+            actual_percent=m.figures.actual_percent,
+            spi=m.figures.spi,
+            late_tasks=m.figures.late_tasks,
+            late_by_department=m.figures.late_by_department,
+            critical_finish=m.critical_finish,
+            forecast_finish=m.forecast_finish,
+            computed_at=now,
+        )
+        for m in measured.values()
+    ]
+    if rows:
+        await ProgressSnapshot.bulk_create(
+            rows,
+            on_conflict=["slot"],
+            update_fields=[
+                "planned_percent",
+                "actual_percent",
+                "spi",
+                "late_tasks",
+                "late_by_department",
+                "critical_finish",
+                "forecast_finish",
+                "computed_at",
+            ],
+        )
+    return SnapshotReport(projects=len(rows))
+
+
+async def list_snapshots(project_id: int, *, limit: int = 120) -> list[ProgressSnapshot]:
+    rows = await ProgressSnapshot.filter(project_id=project_id).order_by("-day").limit(limit)
+    return list(reversed(rows))
+
+
+# --- the liaisons' daily digest --------------------------------------------------------------
+
+
+@dataclass
+class DigestLine:
+    task: Task
+    project: Project
+    due: date
+    days_late: int
+
+
+@dataclass
+class Digest:
+    due_this_week: list[DigestLine]
+    late: list[DigestLine]
+    not_updated: list[DigestLine]
+
+    def __bool__(self) -> bool:
+        return bool(self.due_this_week or self.late or self.not_updated)
+
+
+STALE_AFTER_WORKING_DAYS = 2
+
+
+async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None = None) -> int:
+    """One message per liaison: their departments' tasks due this week, late, and not updated
+    for 2 working days. The cron passes only_at_hour (the digest hour in each liaison's own
+    time zone, working days only); `job run digest` sends to everyone now. Once per local day."""
+    now = now or datetime.now(UTC)
+    calendar = WorkingCalendar(
+        [
+            CalendarRow(d, bool(w), n)
+            for d, w, n in await CalendarDay.all().values_list("day", "is_working", "name")
+        ]
+    )
+    liaisons = await ProjectMember.filter(
+        role=Role.LIAISON,
+        left_at__isnull=True,
+        project__status__in=[ProjectStatus.PLANNING, ProjectStatus.ACTIVE],
+    ).select_related("user", "project")
+    due_users: dict[int, tuple[User, date, list[ProjectMember]]] = {}
+    for member in liaisons:
+        local = now.astimezone(ZoneInfo(member.user.time_zone))
+        if member.user.deactivated_at is not None:
+            continue
+        if only_at_hour is not None and (
+            local.hour != only_at_hour or not calendar.is_working_day(local.date())
+        ):
+            continue
+        due_users.setdefault(member.user.id, (member.user, local.date(), []))[2].append(member)
+    if not due_users:
+        return 0
+    pairs = {
+        (m.project_id, m.department_id)  # type: ignore[attr-defined]
+        for _, _, members in due_users.values()
+        for m in members
+    }
+    tasks = await Task.filter(
+        project_id__in={p for p, _ in pairs}, status__not=TaskStatus.DONE
+    ).order_by("id")
+    parents = {
+        int(str(pid))
+        for pid in await Task.filter(
+            project_id__in={p for p, _ in pairs}, parent_id__not_isnull=True
+        ).values_list("parent_id", flat=True)
+    }
+    tasks = [t for t in tasks if t.id not in parents]
+    ids = [t.id for t in tasks]
+    schedules = await planning.schedules_for(ids)
+    baselines = await planning.baseline_dates(ids)
+    last_update: dict[int, datetime] = {}
+    for task_id, created_at in await TaskUpdate.filter(task_id__in=ids).values_list(
+        "task_id", "created_at"
+    ):
+        last_update[task_id] = max(last_update.get(task_id, created_at), created_at)
+    queued = 0
+    for user, today, members in due_users.values():
+        projects = {m.project_id: m.project for m in members}  # type: ignore[attr-defined]
+        mine = {(m.project_id, m.department_id) for m in members}  # type: ignore[attr-defined]
+        digest = Digest([], [], [])
+        week_end = today + timedelta(days=6 - today.weekday())
+        for task in tasks:
+            key = (task.project_id, task.department_id)  # type: ignore[attr-defined]
+            if key not in mine:
+                continue
+            baseline = baselines.get(task.id)
+            schedule = schedules.get(task.id)
+            due = baseline.finish if baseline else (schedule.early_finish if schedule else None)
+            if due is None:
+                continue
+            late = days_late(calendar, finish=due, today=today, done=False)
+            line = DigestLine(task, projects[key[0]], due, late)
+            if late > 0:
+                digest.late.append(line)
+            elif due <= week_end:
+                digest.due_this_week.append(line)
+            start = schedule.early_start if schedule else task.planned_start
+            if start <= today:
+                seen = last_update.get(task.id)
+                seen_day = seen.astimezone(ZoneInfo(user.time_zone)).date() if seen else None
+                quiet_since = seen_day or calendar.add_working_days(start, -1)
+                if calendar.working_days_between(quiet_since, today) >= STALE_AFTER_WORKING_DAYS:
+                    digest.not_updated.append(line)
+        if not digest:
+            continue
+        await notices.queue_email(
+            recipient=user,
+            template="daily_digest",
+            dedup_key=f"digest:{user.id}:{today.isoformat()}",
+            digest=digest,
+            today=today,
+        )
+        queued += 1
+    return queued

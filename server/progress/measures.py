@@ -1,0 +1,130 @@
+"""Plan-vs-actual arithmetic, pure: planned %, actual %, SPI, forecast finish.
+
+Weights are task durations in working days (a milestone weighs one day), so a long task
+counts more than a short one; "planned %" at a day is the share of each task's baseline
+working days that should be behind us by the end of that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from server.planning.calendar import WorkingCalendar, WorkingDayIndex
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    task_id: int
+    department_id: int | None
+    planned_start: date
+    planned_finish: date
+    percent_complete: int
+    done: bool
+    actual_start: date | None = None
+
+
+@dataclass
+class ProgressFigures:
+    planned_percent: float = 0.0
+    actual_percent: float = 0.0
+    spi: float | None = None
+    late_tasks: int = 0
+    late_by_department: dict[str, int] = field(default_factory=dict)
+
+
+class DayCounter:
+    """Working-day counts between dates in O(log n) once an index of the span is built."""
+
+    def __init__(self, calendar: WorkingCalendar, first: date, last: date) -> None:
+        self.index = WorkingDayIndex(calendar, first, last)
+
+    def through(self, day: date) -> int:
+        """Working days from the index's first day through `day`, inclusive."""
+        if day > self.index.days[-1]:
+            self.index.index_of(day)  # grows the index to cover `day`
+        return self.index.index_on_or_before(day) + 1
+
+    def between(self, start: date, finish: date) -> int:
+        """Working days from start to finish, both included (0 when finish < start)."""
+        return max(self.through(finish) - self.through(start) + (self._is_working(start)), 0)
+
+    def _is_working(self, day: date) -> int:
+        return 1 if self.index.calendar.is_working_day(day) else 0
+
+    def add(self, day: date, count: int) -> date:
+        """The working day `count` working days after `day` (day itself when count is 0)."""
+        start = self.index.index_of(day)
+        return self.index.day_at(start + count)
+
+    def late(self, finish: date, today: date, done: bool) -> int:
+        if done or today <= finish:
+            return 0
+        return self.through(today) - self.through(finish)
+
+
+def planned_fraction(counter: DayCounter, start: date, finish: date, day: date) -> float:
+    """How much of a task should be done by the end of `day` according to its plan."""
+    if day < start:
+        return 0.0
+    if day >= finish:
+        return 1.0
+    total = counter.between(start, finish)
+    if total <= 0:
+        return 1.0
+    return min(counter.between(start, day) / total, 1.0)
+
+
+def figures(
+    tasks: Iterable[TaskFacts],
+    *,
+    counter: DayCounter,
+    day: date,
+    late_after: dict[int, date] | None = None,
+) -> ProgressFigures:
+    """Planned and actual % weighted by duration, SPI = actual / planned, late tasks by department.
+
+    `late_after` gives the date after which a task counts as late (its baseline finish);
+    a task not in it is judged by its planned finish.
+    """
+    planned_weight = actual_weight = total_weight = 0.0
+    result = ProgressFigures()
+    for task in tasks:
+        weight = float(max(counter.between(task.planned_start, task.planned_finish), 1))
+        total_weight += weight
+        planned_weight += weight * planned_fraction(
+            counter, task.planned_start, task.planned_finish, day
+        )
+        actual_weight += weight * (100 if task.done else task.percent_complete) / 100
+        due = (late_after or {}).get(task.task_id, task.planned_finish)
+        if counter.late(due, day, task.done) > 0:
+            result.late_tasks += 1
+            key = str(task.department_id or 0)
+            result.late_by_department[key] = result.late_by_department.get(key, 0) + 1
+    if total_weight:
+        result.planned_percent = round(100 * planned_weight / total_weight, 1)
+        result.actual_percent = round(100 * actual_weight / total_weight, 1)
+        if planned_weight > 0:
+            result.spi = round(actual_weight / planned_weight, 2)
+    return result
+
+
+def forecast_finish(
+    counter: DayCounter,
+    *,
+    actual_start: date | None,
+    percent_complete: int,
+    today: date,
+    done: bool,
+) -> date | None:
+    """When the task will finish at the rate it has gone so far (None before it starts)."""
+    if done or actual_start is None or percent_complete <= 0 or today < actual_start:
+        return None
+    worked = max(counter.between(actual_start, today), 1)
+    per_day = percent_complete / worked
+    remaining = (100 - percent_complete) / per_day
+    whole_days = int(-(-remaining // 1))
+    if whole_days <= 0:
+        return today
+    return counter.add(today, whole_days)

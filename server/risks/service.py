@@ -1,0 +1,587 @@
+"""Problems (问题) and the escalation ladder that climbs when tasks or problems stay late."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from server import events
+from server.audit.service import record, snapshot
+from server.auth import Action, Actor, authorize
+from server.errors import Conflict, Invalid, NotFound
+from server.notices import service as notices
+from server.notices.models import ChatRobot
+from server.org.models import User
+from server.planning import service as planning
+from server.planning.calendar import WorkingCalendar, days_late
+from server.planning.models import Task, TaskStatus
+from server.projects.models import (
+    Project,
+    ProjectDepartment,
+    ProjectMember,
+    ProjectStatus,
+    Role,
+)
+from server.projects.service import get_project
+from server.risks.ladder import finish_slip, level_reached, next_rungs
+from server.risks.models import (
+    OPEN_STATUSES,
+    Escalation,
+    LadderStep,
+    Problem,
+    ProblemStatus,
+    Severity,
+)
+from server.validation import Checks
+
+PROBLEM_FIELDS = [
+    "title",
+    "description",
+    "severity",
+    "status",
+    "owner_id",
+    "department_id",
+    "due_date",
+    "resolution",
+]
+LIVE_PROJECT_STATUSES = (ProjectStatus.PLANNING, ProjectStatus.ACTIVE)
+
+
+def _today(project: Project) -> date:
+    return datetime.now(ZoneInfo(project.time_zone)).date()
+
+
+# --- problems ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ProblemInput:
+    title: str | None = None
+    description: str | None = None
+    severity: str | None = None
+    owner_id: int | None = None
+    department_id: int | None = None
+    due_date: date | str | None = None
+    task_id: int | None = None
+    status: str | None = None
+    resolution: str | None = None
+
+
+def _enum(checks: Checks, field_name: str, value: str | None, kind: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        checks.fail(field_name, "Choose one of: %(choices)s.", choices=", ".join(kind))
+        return None
+
+
+async def _checked_problem(
+    project: Project, data: ProblemInput, *, creating: bool, today: date
+) -> dict[str, Any]:
+    checks = Checks()
+    changes: dict[str, Any] = {}
+    if creating or data.title is not None:
+        changes["title"] = checks.text("title", data.title, max_length=200)
+    if data.description is not None:
+        changes["description"] = checks.long_text("description", data.description)
+    if data.severity is not None:
+        changes["severity"] = _enum(checks, "severity", data.severity, Severity)
+    if data.status is not None:
+        changes["status"] = _enum(checks, "status", data.status, ProblemStatus)
+    if data.resolution is not None:
+        changes["resolution"] = checks.long_text("resolution", data.resolution)
+    if data.due_date not in (None, ""):
+        due = checks.day("dueDate", data.due_date)
+        if due is not None and creating and due < today:
+            checks.fail("dueDate", "The due date cannot be in the past.")
+        changes["due_date"] = due
+    elif data.due_date == "":
+        changes["due_date"] = None
+    if data.owner_id is not None:
+        is_member = await ProjectMember.filter(
+            project_id=project.id, user_id=data.owner_id, left_at__isnull=True
+        ).exists()
+        if not is_member:
+            checks.fail("ownerId", "The owner must be a member of the project.")
+        changes["owner_id"] = data.owner_id
+    if data.department_id is not None:
+        takes_part = await ProjectDepartment.filter(
+            project_id=project.id, department_id=data.department_id
+        ).exists()
+        if not takes_part:
+            checks.fail("departmentId", "This department does not take part in the project.")
+        changes["department_id"] = data.department_id
+    if data.task_id is not None:
+        if not await Task.filter(id=data.task_id, project_id=project.id).exists():
+            checks.fail("taskId", "No such task in this project.")
+        changes["task_id"] = data.task_id
+    checks.done()
+    return changes
+
+
+async def report_problem(actor: Actor, *, project_id: int, data: ProblemInput) -> Problem:
+    project = await get_project(actor, project_id=project_id)
+    async with in_transaction():
+        await authorize(actor, Action.RAISE_PROBLEM, project)
+        changes = await _checked_problem(project, data, creating=True, today=_today(project))
+        changes.setdefault("owner_id", actor.user_id)
+        problem = await Problem.create(project=project, raised_by_id=actor.user_id, **changes)
+        await record(
+            actor,
+            action="problem.report",
+            object_type="problem",
+            object_id=problem.id,
+            project_id=project.id,
+            summary=problem.title,
+            after=snapshot(problem, PROBLEM_FIELDS),
+        )
+    await events.publish("project", project.id, "problem.reported", problemId=problem.id)
+    return problem
+
+
+async def open_problem_for_blocker(
+    actor: Actor, *, project: Project, task: Task, note: str
+) -> Problem | None:
+    """A blocker reported on a task opens a problem, unless one from a blocker is still open.
+
+    Called inside the caller's transaction (the task row is locked there).
+    """
+    already = await Problem.filter(
+        task_id=task.id, status__in=list(OPEN_STATUSES), raised_by_id__isnull=False
+    ).exists()
+    if already:
+        return None
+    problem = await Problem.create(
+        project=project,
+        title=(note.strip().splitlines()[0] if note.strip() else task.name)[:200],
+        description=note,
+        severity=Severity.HIGH,
+        owner_id=task.owner_id,  # type: ignore[attr-defined]
+        department_id=task.department_id,  # type: ignore[attr-defined]
+        due_date=_today(project),
+        task=task,
+        raised_by_id=actor.user_id,
+    )
+    await record(
+        actor,
+        action="problem.report",
+        object_type="problem",
+        object_id=problem.id,
+        project_id=project.id,
+        summary=problem.title,
+        after=snapshot(problem, PROBLEM_FIELDS),
+    )
+    return problem
+
+
+async def get_problem(actor: Actor, *, problem_id: int) -> Problem:
+    problem = await Problem.get_or_none(id=problem_id)
+    if problem is None:
+        raise NotFound("No such problem.", field="problemId")
+    await get_project(actor, project_id=problem.project_id)  # type: ignore[attr-defined]
+    return problem
+
+
+async def _authorize_problem_change(actor: Actor, project: Project, problem: Problem) -> None:
+    """The PM or a co-chair any problem, a liaison their department's, the owner their own."""
+    if problem.owner_id is not None and problem.owner_id == actor.user_id:  # type: ignore[attr-defined]
+        await authorize(actor, Action.VIEW_PROJECT, project)
+        if project.status == ProjectStatus.ARCHIVED:
+            await authorize(actor, Action.MANAGE_PROBLEMS, project)
+        return
+    await authorize(
+        actor,
+        Action.MANAGE_PROBLEMS,
+        project,
+        department_id=problem.department_id,  # type: ignore[attr-defined]
+    )
+
+
+async def update_problem(
+    actor: Actor, *, problem_id: int, version: int, data: ProblemInput
+) -> Problem:
+    problem = await get_problem(actor, problem_id=problem_id)
+    async with in_transaction():
+        project = await Project.filter(id=problem.project_id).select_for_update().get()  # type: ignore[attr-defined]
+        problem = await Problem.filter(id=problem.id).select_for_update().get()
+        await _authorize_problem_change(actor, project, problem)
+        changes = await _checked_problem(project, data, creating=False, today=_today(project))
+        if problem.version != version:
+            raise Conflict(
+                "Someone else changed this problem in the meantime (now version %(version)s). "
+                "Reload and try again.",
+                field="version",
+                version=problem.version,
+            )
+        closing = changes.get("status") in (ProblemStatus.RESOLVED, ProblemStatus.CLOSED)
+        if closing and not (changes.get("resolution") or problem.resolution):
+            raise Invalid("Say how the problem was resolved.", field="resolution")
+        before = snapshot(problem, PROBLEM_FIELDS)
+        for name, value in changes.items():
+            setattr(problem, name, value)
+        if closing and problem.resolved_at is None:
+            problem.resolved_at = datetime.now(UTC)
+        elif "status" in changes and not closing:
+            problem.resolved_at = None
+        problem.version += 1
+        await problem.save()
+        await record(
+            actor,
+            action="problem.update",
+            object_type="problem",
+            object_id=problem.id,
+            project_id=project.id,
+            summary=problem.title,
+            before=before,
+            after=snapshot(problem, PROBLEM_FIELDS),
+        )
+    await events.publish("project", project.id, "problem.updated", problemId=problem.id)
+    return problem
+
+
+async def list_problems(
+    project_ids: Sequence[int], *, open_only: bool = False
+) -> dict[int, list[Problem]]:
+    query = Problem.filter(project_id__in=list(project_ids))
+    if open_only:
+        query = query.filter(status__in=list(OPEN_STATUSES))
+    result: dict[int, list[Problem]] = {pid: [] for pid in project_ids}
+    for row in await query.order_by("-id"):
+        result[row.project_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+async def problems_of_tasks(task_ids: Sequence[int]) -> dict[int, list[Problem]]:
+    result: dict[int, list[Problem]] = {tid: [] for tid in task_ids}
+    for row in await Problem.filter(task_id__in=list(task_ids)).order_by("-id"):
+        result[row.task_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+# --- the escalation ladder ---------------------------------------------------------------------
+
+
+@dataclass
+class LateSubject:
+    """A task or problem as the ladder sees it."""
+
+    key: str
+    kind: str  # "task" or "problem"
+    name: str
+    owner_id: int | None
+    department_id: int | None
+    days_late: int
+    critical: bool
+    due: date
+    total_float: int | None = None
+
+
+@dataclass
+class EscalationReport:
+    projects: int = 0
+    escalations: int = 0
+    notices: int = 0
+    recovered: int = 0
+    levels: dict[int, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        by_level = ", ".join(f"L{k}: {v}" for k, v in sorted(self.levels.items())) or "none"
+        return (
+            f"{self.projects} projects checked, {self.escalations} escalations ({by_level}), "
+            f"{self.notices} notices queued, {self.recovered} recovered"
+        )
+
+
+async def _late_tasks(
+    project: Project, calendar: WorkingCalendar, today: date
+) -> list[LateSubject]:
+    tasks = await Task.filter(project_id=project.id)
+    parents = {t.parent_id for t in tasks if t.parent_id is not None}  # type: ignore[attr-defined]
+    leaves = [t for t in tasks if t.id not in parents]
+    ids = [t.id for t in leaves]
+    schedules = await planning.schedules_for(ids)
+    baselines = await planning.baseline_dates(ids)
+    subjects = []
+    for task in leaves:
+        schedule = schedules.get(task.id)
+        baseline = baselines.get(task.id)
+        due = baseline.finish if baseline else (schedule.early_finish if schedule else None)
+        if due is None:
+            continue
+        late = days_late(calendar, finish=due, today=today, done=task.status == TaskStatus.DONE)
+        subjects.append(
+            LateSubject(
+                key=f"task:{task.id}",
+                kind="task",
+                name=task.name,
+                owner_id=task.owner_id,  # type: ignore[attr-defined]
+                department_id=task.department_id,  # type: ignore[attr-defined]
+                days_late=late,
+                critical=bool(schedule and schedule.is_critical),
+                due=due,
+                total_float=schedule.total_float if schedule else None,
+            )
+        )
+    return subjects
+
+
+async def _overdue_problems(
+    project: Project, calendar: WorkingCalendar, today: date
+) -> list[LateSubject]:
+    subjects = []
+    for problem in await Problem.filter(project_id=project.id, due_date__isnull=False):
+        is_open = problem.status in OPEN_STATUSES
+        assert problem.due_date is not None
+        late = days_late(calendar, finish=problem.due_date, today=today, done=not is_open)
+        subjects.append(
+            LateSubject(
+                key=f"problem:{problem.id}",
+                kind="problem",
+                name=problem.title,
+                owner_id=problem.owner_id,  # type: ignore[attr-defined]
+                department_id=problem.department_id,  # type: ignore[attr-defined]
+                days_late=late,
+                critical=problem.severity == Severity.CRITICAL,
+                due=problem.due_date,
+            )
+        )
+    return subjects
+
+
+@dataclass
+class _ProjectPeople:
+    members: list[ProjectMember]
+
+    def with_role(self, role: Role, department_id: int | None = None) -> list[User]:
+        return [
+            m.user
+            for m in self.members
+            if m.role == role and (department_id is None or m.department_id == department_id)  # type: ignore[attr-defined]
+        ]
+
+    def recipients(self, level: int, subject: LateSubject, users: dict[int, User]) -> list[User]:
+        if level == 1:
+            found = self.with_role(Role.LIAISON, subject.department_id or -1)
+            owner = users.get(subject.owner_id or -1)
+            found = ([owner] if owner else []) + found
+        elif level == 2:
+            found = self.with_role(Role.MANAGER)
+        elif level == 3:
+            found = self.with_role(Role.DEPARTMENT_HEAD, subject.department_id or -1)
+        else:
+            found = self.with_role(Role.MANAGEMENT)
+        unique: dict[int, User] = {}
+        for user in found:
+            if user.deactivated_at is None:
+                unique.setdefault(user.id, user)
+        return list(unique.values())
+
+
+def _robots_for(robots: list[ChatRobot], subject: LateSubject) -> list[ChatRobot]:
+    return [
+        r
+        for r in robots
+        if r.department_id is None or r.department_id == subject.department_id  # type: ignore[attr-defined]
+    ]
+
+
+async def _notify_rung(
+    project: Project,
+    subject: LateSubject,
+    *,
+    episode: int,
+    level: int,
+    people: _ProjectPeople,
+    users: dict[int, User],
+    robots: list[ChatRobot],
+    project_finish: date | None,
+    calendar: WorkingCalendar,
+) -> int:
+    slip = finish_slip(subject.days_late, total_float=subject.total_float)
+    if subject.kind == "problem":
+        slip = 0
+    moved_finish = (
+        calendar.add_working_days(project_finish, slip) if project_finish and slip else None
+    )
+    owner = users.get(subject.owner_id or -1)
+    context: dict[str, Any] = {
+        "project": project,
+        "subject": subject,
+        "level": level,
+        "owner": owner,
+        "slip": slip,
+        "project_finish": project_finish,
+        "moved_finish": moved_finish,
+        "path": f"/projects/{project.code}/plan"
+        if subject.kind == "task"
+        else f"/projects/{project.code}/problems",
+    }
+    base_key = f"escalation:{subject.key}:e{episode}:L{level}"
+    await Escalation.bulk_create(
+        [
+            Escalation(
+                project=project,
+                slot=base_key[:64],
+                subject=subject.key,
+                episode=episode,
+                level=level,
+                days_late=subject.days_late,
+                summary=f"{subject.name}"[:300],
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    queued = 0
+    recipients = people.recipients(level, subject, users)
+    for user in recipients:
+        await notices.queue_email(
+            recipient=user,
+            template="escalation",
+            dedup_key=f"{base_key}:u{user.id}",
+            project_id=project.id,
+            **context,
+        )
+        queued += 1
+    mobiles = [u.mobile for u in recipients if u.mobile]
+    for robot in _robots_for(robots, subject):
+        await notices.queue_chat(
+            robot=robot,
+            template="escalation",
+            dedup_key=f"{base_key}:r{robot.id}",
+            project_id=project.id,
+            mentions=mobiles,
+            **context,
+        )
+        queued += 1
+    return queued
+
+
+async def escalate_project(project_id: int, *, today: date | None = None) -> EscalationReport:
+    """One project's ladder run, in one transaction: notices and ladder state commit together.
+
+    The project row is locked first, so two runs at once take turns; every notice also has
+    a dedup key, so a run repeated after a crash queues only what the first did not commit.
+    """
+    report = EscalationReport(projects=1)
+    async with in_transaction():
+        project = await Project.filter(id=project_id).select_for_update().get()
+        today = today or _today(project)
+        calendar = await planning.working_calendar(project.id)
+        subjects = await _late_tasks(project, calendar, today)
+        subjects += await _overdue_problems(project, calendar, today)
+        steps = {s.subject: s for s in await LadderStep.filter(project_id=project.id)}
+        people = _ProjectPeople(
+            await ProjectMember.filter(project_id=project.id, left_at__isnull=True).select_related(
+                "user"
+            )
+        )
+        owner_ids = {s.owner_id for s in subjects if s.owner_id}
+        users = {u.id: u for u in await User.filter(id__in=list(owner_ids))}
+        robots = await ChatRobot.filter(
+            Q(project_id=project.id) | Q(project_id=None, department_id__not_isnull=True),
+            active=True,
+        )
+        robots = [
+            r
+            for r in robots
+            if r.project_id == project.id or r.department_id in _department_ids(subjects)  # type: ignore[attr-defined]
+        ]
+        schedule = await planning.schedules_for(
+            [int(s.key.split(":")[1]) for s in subjects if s.kind == "task"]
+        )
+        project_finish = max((s.early_finish for s in schedule.values()), default=None)
+        for subject in subjects:
+            step = steps.get(subject.key)
+            reached = level_reached(
+                subject.days_late, threshold=project.late_threshold_days, critical=subject.critical
+            )
+            rung = next_rungs(
+                reached=reached,
+                episode=step.episode if step else 0,
+                notified_level=step.level if step else 0,
+            )
+            if step is None and not rung.levels:
+                continue
+            for level in rung.levels:
+                report.notices += await _notify_rung(
+                    project,
+                    subject,
+                    episode=rung.episode,
+                    level=level,
+                    people=people,
+                    users=users,
+                    robots=robots,
+                    project_finish=project_finish,
+                    calendar=calendar,
+                )
+                report.escalations += 1
+                report.levels[level] = report.levels.get(level, 0) + 1
+            if step is None:
+                await LadderStep.bulk_create(
+                    [
+                        LadderStep(
+                            project=project,
+                            subject=subject.key,
+                            episode=rung.episode,
+                            level=rung.level_after,
+                        )
+                    ],
+                    ignore_conflicts=True,
+                )
+            elif (step.episode, step.level) != (rung.episode, rung.level_after):
+                if rung.episode != step.episode:
+                    report.recovered += 1
+                await LadderStep.filter(id=step.id).update(
+                    episode=rung.episode, level=rung.level_after
+                )
+    return report
+
+
+def _department_ids(subjects: list[LateSubject]) -> set[int]:
+    return {s.department_id for s in subjects if s.department_id is not None}
+
+
+def is_escalation_hour(
+    project: Project, calendar: WorkingCalendar, now: datetime, hour: int
+) -> bool:
+    """True at `hour` o'clock on a working day in the project's time zone."""
+    local = now.astimezone(ZoneInfo(project.time_zone))
+    return local.hour == hour and calendar.is_working_day(local.date())
+
+
+async def run_escalations(
+    *,
+    project_code: str | None = None,
+    now: datetime | None = None,
+    only_at_hour: int | None = None,
+) -> EscalationReport:
+    """Climb the ladder for every live project (or one); the cron passes only_at_hour=9."""
+    now = now or datetime.now(UTC)
+    query = Project.filter(status__in=list(LIVE_PROJECT_STATUSES))
+    if project_code:
+        query = query.filter(code=project_code.upper())
+    total = EscalationReport()
+    for project in await query.order_by("id"):
+        if only_at_hour is not None:
+            calendar = await planning.working_calendar(project.id)
+            if not is_escalation_hour(project, calendar, now, only_at_hour):
+                continue
+        today = now.astimezone(ZoneInfo(project.time_zone)).date()
+        one = await escalate_project(project.id, today=today)
+        total.projects += 1
+        total.escalations += one.escalations
+        total.notices += one.notices
+        total.recovered += one.recovered
+        for level, count in one.levels.items():
+            total.levels[level] = total.levels.get(level, 0) + count
+    return total
+
+
+async def list_escalations(project_id: int, *, limit: int = 50) -> list[Escalation]:
+    return await Escalation.filter(project_id=project_id).order_by("-id").limit(limit)
