@@ -161,9 +161,7 @@ async def test_a_critical_task_skips_to_the_pm_and_reaches_management(db):
 async def test_the_notice_says_task_owner_days_late_effect_on_finish_and_link(db):
     t = await team()
     await run_on(date(2026, 11, 18))
-    notice = await Notice.get(
-        dedup_key=f"escalation:task:{t.long_task.id}:e0:L2:u{t.pm.id}"
-    )
+    notice = await Notice.get(dedup_key=f"escalation:task:{t.long_task.id}:e0:L2:u{t.pm.id}")
     assert "整机设计" in notice.subject and t.project.code in notice.subject
     assert "孙浩" in notice.body
     assert "3" in notice.body
@@ -339,7 +337,11 @@ async def test_a_blocker_opens_one_problem_for_the_task(db):
     first = await progress.report_progress(
         f.actor(t.owner),
         progress.ProgressInput(
-            task_id=task.id, version=task.version, percent_complete=30, note="等待模具", blocker=True
+            task_id=task.id,
+            version=task.version,
+            percent_complete=30,
+            note="等待模具",
+            blocker=True,
         ),
     )
     await progress.report_progress(

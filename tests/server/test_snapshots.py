@@ -61,9 +61,10 @@ def test_forecast_finish_follows_the_rate_so_far() -> None:
         c, actual_start=MONDAY, percent_complete=40, today=date(2026, 11, 5), done=False
     )
     assert forecast == date(2026, 11, 13)
-    assert measures.forecast_finish(
-        c, actual_start=None, percent_complete=0, today=MONDAY, done=False
-    ) is None
+    assert (
+        measures.forecast_finish(c, actual_start=None, percent_complete=0, today=MONDAY, done=False)
+        is None
+    )
 
 
 async def project_with_tasks(count: int, code: str | None = None):
