@@ -31,6 +31,7 @@ class Settings:
     max_field_chars: int = 20_000
     escalation_hour: int = 9
     digest_hour: int = 8
+    webhook_timeout_seconds: float = 10.0
 
     @property
     def redis_socket(self) -> Path:
@@ -71,6 +72,7 @@ def load_settings() -> Settings:
         mail_from=os.environ.get("XIETONG_MAIL_FROM", "xietong@localhost"),
         escalation_hour=int(os.environ.get("XIETONG_ESCALATION_HOUR", "9")),
         digest_hour=int(os.environ.get("XIETONG_DIGEST_HOUR", "8")),
+        webhook_timeout_seconds=float(os.environ.get("XIETONG_WEBHOOK_TIMEOUT", "10")),
     )
 
 

@@ -9,6 +9,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from server import i18n
 from server.audit.service import ACTION_LABELS
+from server.notices.models import (
+    NOTICE_STATUS_LABELS,
+    ROBOT_KIND_LABELS,
+    NoticeStatus,
+    RobotKind,
+)
 from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
 from server.signoffs.content import COLUMN_LABELS
 from server.signoffs.models import (
@@ -53,6 +59,12 @@ def environment() -> Environment:
     )
     env.globals["decision_label"] = lambda value: i18n.gettext(DECISION_LABELS[Decision(value)])
     env.globals["team_role_label"] = _team_role_label
+    env.globals["notice_status_label"] = lambda value: i18n.gettext(
+        NOTICE_STATUS_LABELS[NoticeStatus(value)]
+    )
+    env.globals["robot_kind_label"] = lambda value: i18n.gettext(
+        ROBOT_KIND_LABELS[RobotKind(value)]
+    )
     env.filters["instant"] = lambda value, zone="Asia/Shanghai": i18n.format_instant(value, zone)
     env.filters["column_label"] = lambda key: i18n.gettext(COLUMN_LABELS.get(key) or key)
     env.filters["day"] = lambda value: i18n.format_day(value)

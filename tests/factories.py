@@ -30,7 +30,7 @@ async def user(
     email: str | None = None,
     mobile: str | None = None,
     is_admin: bool = False,
-    password: str = PASSWORD,
+    password: str | None = PASSWORD,
     language: str = "zh-CN",
 ) -> User:
     n = next(_sequence)

@@ -82,6 +82,11 @@ def page_routes() -> list[BaseRoute]:
         Route("/tokens", org.create_token, methods=["POST"]),
         Route("/tokens/{token_id:int}/revoke", org.revoke_token, methods=["POST"]),
         Route("/mailbox", notices.mailbox, methods=["GET"]),
+        Route("/admin/outbox", notices.outbox, methods=["GET"]),
+        Route("/admin/outbox/{notice_id:int}/retry", notices.retry, methods=["POST"]),
+        Route("/admin/robots", notices.robots, methods=["GET"]),
+        Route("/admin/robots", notices.add_robot, methods=["POST"]),
+        Route("/admin/robots/{robot_id:int}/remove", notices.remove_robot, methods=["POST"]),
     ]
 
 

@@ -1,10 +1,13 @@
-"""The in-app mailbox: where mail goes when no SMTP server is configured."""
+"""Administrators' view of outgoing notices: the mailbox, the outbox and the chat robots."""
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
+from server.errors import DomainError, Forbidden
 from server.notices import service as notices
-from views.common import actor_of, page, render
+from server.notices.models import NoticeStatus, RobotKind
+from server.org import service as org
+from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
 
 
 @page
@@ -12,3 +15,82 @@ async def mailbox(request: Request) -> Response:
     actor = actor_of(request)
     mails = await notices.list_mailbox(actor)
     return render(request, "notices/mailbox.html", mails=mails)
+
+
+@page
+async def outbox(request: Request) -> Response:
+    actor = actor_of(request)
+    status = request.query_params.get("status") or None
+    rows = await notices.list_outbox(actor, status=status)
+    counts = await notices.count_by_status(actor)
+    return render(
+        request,
+        "notices/outbox.html",
+        rows=rows,
+        counts=counts,
+        status=status,
+        statuses=[s.value for s in NoticeStatus],
+    )
+
+
+@page
+async def retry(request: Request) -> Response:
+    actor = actor_of(request)
+    notice_id = int(request.path_params["notice_id"])
+    await notices.retry_notice(actor, notice_id=notice_id)
+    return RedirectResponse("/admin/outbox?status=PENDING", status_code=303)
+
+
+async def _robots_page(
+    request: Request, *, errors: dict[str, str], values: dict[str, str], status_code: int = 200
+) -> Response:
+    actor = actor_of(request)
+    robots = await notices.list_robots(actor)
+    departments = await org.list_departments(actor)
+    return render(
+        request,
+        "notices/robots.html",
+        status_code=status_code,
+        robots=[r for r in robots if r.active],
+        departments=departments,
+        kinds=[k.value for k in RobotKind],
+        errors=errors,
+        values=values,
+    )
+
+
+@page
+async def robots(request: Request) -> Response:
+    return await _robots_page(request, errors={}, values={})
+
+
+@page
+async def add_robot(request: Request) -> Response:
+    actor = actor_of(request)
+    form = await form_data(request)
+    try:
+        await notices.add_robot(
+            actor,
+            notices.RobotInput(
+                kind=form.get("kind", ""),
+                name=form.get("name", ""),
+                url=form.get("url", ""),
+                secret=form.get("secret", ""),
+                project_code=form.get("project_code", ""),
+                department_id=optional_int(form.get("department_id")),
+            ),
+        )
+    except DomainError as error:
+        if isinstance(error, Forbidden):
+            raise
+        return await _robots_page(
+            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
+        )
+    return RedirectResponse("/admin/robots", status_code=303)
+
+
+@page
+async def remove_robot(request: Request) -> Response:
+    actor = actor_of(request)
+    await notices.remove_robot(actor, robot_id=int(request.path_params["robot_id"]))
+    return RedirectResponse("/admin/robots", status_code=303)

@@ -84,3 +84,23 @@ class Notice(Model):
     class Meta:
         table = "notice"
         ordering = ["-id"]
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+NOTICE_STATUS_LABELS: dict[NoticeStatus, str] = {
+    NoticeStatus.PENDING: N_("Waiting"),
+    NoticeStatus.SENDING: N_("Sending"),
+    NoticeStatus.SENT: N_("Sent"),
+    NoticeStatus.FAILED: N_("Failed"),
+    NoticeStatus.SKIPPED: N_("Skipped (no address)"),
+}
+ROBOT_KIND_LABELS: dict[RobotKind, str] = {
+    RobotKind.DINGTALK: N_("DingTalk"),
+    RobotKind.FEISHU: N_("Feishu / Lark"),
+    RobotKind.WECOM: N_("WeCom"),
+    RobotKind.GENERIC: N_("Generic JSON webhook"),
+}

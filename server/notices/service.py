@@ -1,4 +1,10 @@
-"""The outbox: notices are rows written with their cause, delivered later by a worker."""
+"""The outbox: notices are rows written with their cause, delivered later by a worker.
+
+Delivery is at-least-once with one known window: a worker killed after the SMTP server (or
+chat robot) accepted a message but before the row was marked SENT leaves it SENDING; after
+CLAIM_TIMEOUT it is released and sent again. Everything else (retries, two workers, a
+crash before sending) delivers each notice exactly once.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +20,16 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 from jinja2 import TemplateNotFound
+from tortoise.transactions import in_transaction
 
 from server.auth import Action, Actor, authorize
+from server.errors import Invalid, NotFound
 from server.notices import chat
-from server.notices.models import Channel, ChatRobot, Notice, NoticeStatus
+from server.notices.models import Channel, ChatRobot, Notice, NoticeStatus, RobotKind
 from server.org.models import User
 from server.settings import Settings, get_settings
 from server.templating import render
+from server.validation import Checks
 
 log = logging.getLogger(__name__)
 
@@ -207,10 +216,7 @@ async def _send_email(notice: Notice, settings: Settings) -> str:
     return "smtp"
 
 
-WEBHOOK_TIMEOUT = 10.0
-
-
-async def _send_webhook(notice: Notice) -> str:
+async def _send_webhook(notice: Notice, settings: Settings) -> str:
     robot = await ChatRobot.get_or_none(id=notice.robot_id)  # type: ignore[attr-defined]
     if robot is None or not robot.active:
         raise PermanentFailure("the chat robot was removed or switched off")
@@ -223,7 +229,7 @@ async def _send_webhook(notice: Notice) -> str:
         mentions=list(notice.mentions or []),
         now_ms=int(time.time() * 1000),
     )
-    async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT) as client:
+    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
         response = await client.post(url, json=body)
     answer: Any = None
     try:
@@ -247,7 +253,7 @@ async def _deliver_one(notice: Notice, settings: Settings, report: DeliveryRepor
     attempts = notice.attempts + 1
     try:
         if notice.channel == Channel.WEBHOOK:
-            via = await _send_webhook(notice)
+            via = await _send_webhook(notice, settings)
         else:
             via = await _send_email(notice, settings)
     except PermanentFailure as error:
@@ -277,20 +283,31 @@ async def _deliver_one(notice: Notice, settings: Settings, report: DeliveryRepor
     report.sent += 1
 
 
-async def deliver_pending(settings: Settings, *, limit: int = 100) -> DeliveryReport:
-    """Deliver due notices once each; release claims a crashed worker left behind."""
+async def deliver_pending(
+    settings: Settings, *, batch: int = 100, budget: timedelta = timedelta(seconds=50)
+) -> DeliveryReport:
+    """Deliver due notices once each, batch after batch until none is due or the time budget
+    is spent (the next run goes on); release claims a crashed worker left behind."""
     report = DeliveryReport()
     await Notice.filter(status=NoticeStatus.SENDING, claimed_at__lt=_now() - CLAIM_TIMEOUT).update(
         status=NoticeStatus.PENDING
     )
-    due = (
-        await Notice.filter(status=NoticeStatus.PENDING, next_attempt_at__lte=_now())
-        .order_by("id")
-        .limit(limit)
-    )
-    for notice in due:
-        if await _claim(notice.id):
-            await _deliver_one(notice, settings, report)
+    started = _now()
+    after_id = 0
+    while _now() - started < budget:
+        due = (
+            await Notice.filter(
+                status=NoticeStatus.PENDING, next_attempt_at__lte=started, id__gt=after_id
+            )
+            .order_by("id")
+            .limit(batch)
+        )
+        if not due:
+            break
+        for notice in due:
+            after_id = notice.id
+            if await _claim(notice.id):
+                await _deliver_one(notice, settings, report)
     return report
 
 
@@ -305,6 +322,99 @@ async def list_mailbox(actor: Actor, *, limit: int = 100) -> list[Notice]:
     )
 
 
-async def list_outbox(actor: Actor, *, limit: int = 100) -> list[Notice]:
+async def list_outbox(actor: Actor, *, status: str | None = None, limit: int = 200) -> list[Notice]:
+    """Every outgoing notice with its delivery state; failures stay here until retried."""
     await authorize(actor, Action.ADMINISTER)
-    return await Notice.all().select_related("recipient").order_by("-id").limit(limit)
+    query = Notice.all()
+    if status is not None and status in NoticeStatus.__members__:
+        query = query.filter(status=NoticeStatus(status))
+    return await query.select_related("recipient", "robot").order_by("-id").limit(limit)
+
+
+async def count_by_status(actor: Actor) -> dict[str, int]:
+    await authorize(actor, Action.ADMINISTER)
+    counts = {status.value: 0 for status in NoticeStatus}
+    for status in NoticeStatus:
+        counts[status.value] = await Notice.filter(status=status).count()
+    return counts
+
+
+async def retry_notice(actor: Actor, *, notice_id: int) -> Notice:
+    """Send a failed notice again (after the address or robot was fixed)."""
+    await authorize(actor, Action.ADMINISTER)
+    notice = await Notice.get_or_none(id=notice_id)
+    if notice is None:
+        raise NotFound("No such notice.", field="noticeId")
+    if notice.status != NoticeStatus.FAILED:
+        raise Invalid("Only a failed notice can be sent again.", field="noticeId")
+    await Notice.filter(id=notice.id, status=NoticeStatus.FAILED).update(
+        status=NoticeStatus.PENDING, next_attempt_at=_now(), attempts=0
+    )
+    return await Notice.get(id=notice.id)
+
+
+# --- chat robots ----------------------------------------------------------------------------
+
+
+@dataclass
+class RobotInput:
+    kind: str
+    name: str
+    url: str
+    secret: str = ""
+    project_code: str = ""
+    department_id: int | None = None
+
+
+async def list_robots(actor: Actor) -> list[ChatRobot]:
+    await authorize(actor, Action.ADMINISTER)
+    return await ChatRobot.all().select_related("project", "department").order_by("id")
+
+
+async def add_robot(actor: Actor, data: RobotInput) -> ChatRobot:
+    """A group chat's robot for a project, a department, or a department within a project."""
+    from server.org.models import Department
+    from server.projects.models import Project
+
+    await authorize(actor, Action.ADMINISTER)
+    checks = Checks()
+    try:
+        kind = RobotKind(data.kind)
+    except ValueError:
+        checks.fail("kind", "Choose one of: %(choices)s.", choices=", ".join(RobotKind))
+        kind = RobotKind.GENERIC
+    name = checks.text("name", data.name, max_length=100)
+    url = (data.url or "").strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        checks.fail("url", "Enter the robot's webhook address (http:// or https://).")
+    project = None
+    if data.project_code.strip():
+        project = await Project.get_or_none(code=data.project_code.strip().upper())
+        if project is None:
+            checks.fail("projectCode", "No such project.")
+    department = None
+    if data.department_id is not None:
+        department = await Department.get_or_none(id=data.department_id)
+        if department is None:
+            checks.fail("departmentId", "No such department.")
+    if project is None and department is None and not checks.errors:
+        checks.fail("projectCode", "Name a project, a department, or both.")
+    checks.done()
+    async with in_transaction():
+        robot = await ChatRobot.create(
+            kind=kind,
+            name=name,
+            url=url[:1000],
+            secret=(data.secret or "").strip()[:255],
+            project=project,
+            department=department,
+        )
+    return robot
+
+
+async def remove_robot(actor: Actor, *, robot_id: int) -> None:
+    await authorize(actor, Action.ADMINISTER)
+    updated = await ChatRobot.filter(id=robot_id).update(active=False)
+    if not updated:
+        raise NotFound("No such chat robot.", field="robotId")

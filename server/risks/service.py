@@ -391,30 +391,35 @@ def _robots_for(robots: list[ChatRobot], subject: LateSubject) -> list[ChatRobot
     ]
 
 
-async def _notify_rung(
+@dataclass
+class _Rungs:
+    """What one run tells about one subject: its context and every level it just reached."""
+
+    project: Project
+    subject: LateSubject
+    episode: int
+    context: dict[str, Any]
+
+
+def _context(
     project: Project,
     subject: LateSubject,
-    *,
-    episode: int,
-    level: int,
-    people: _ProjectPeople,
     users: dict[int, User],
-    robots: list[ChatRobot],
     project_finish: date | None,
     calendar: WorkingCalendar,
-) -> int:
-    slip = finish_slip(subject.days_late, total_float=subject.total_float)
-    if subject.kind == "problem":
-        slip = 0
+) -> dict[str, Any]:
+    slip = (
+        0
+        if subject.kind == "problem"
+        else finish_slip(subject.days_late, total_float=subject.total_float)
+    )
     moved_finish = (
         calendar.add_working_days(project_finish, slip) if project_finish and slip else None
     )
-    owner = users.get(subject.owner_id or -1)
-    context: dict[str, Any] = {
+    return {
         "project": project,
         "subject": subject,
-        "level": level,
-        "owner": owner,
+        "owner": users.get(subject.owner_id or -1),
         "slip": slip,
         "project_finish": project_finish,
         "moved_finish": moved_finish,
@@ -422,44 +427,59 @@ async def _notify_rung(
         if subject.kind == "task"
         else f"/projects/{project.code}/problems",
     }
-    base_key = f"escalation:{subject.key}:e{episode}:L{level}"
+
+
+async def _email_level(
+    rungs: _Rungs, level: int, people: _ProjectPeople, users: dict[int, User]
+) -> list[User]:
+    """Record the rung and mail its people; returns who was told."""
+    subject = rungs.subject
+    base_key = f"escalation:{subject.key}:e{rungs.episode}:L{level}"
     await Escalation.bulk_create(
         [
             Escalation(
-                project=project,
+                project=rungs.project,
                 slot=base_key[:64],
                 subject=subject.key,
-                episode=episode,
+                episode=rungs.episode,
                 level=level,
                 days_late=subject.days_late,
-                summary=f"{subject.name}"[:300],
+                summary=subject.name[:300],
             )
         ],
         ignore_conflicts=True,
     )
-    queued = 0
     recipients = people.recipients(level, subject, users)
     for user in recipients:
         await notices.queue_email(
             recipient=user,
             template="escalation",
             dedup_key=f"{base_key}:u{user.id}",
-            project_id=project.id,
-            **context,
+            project_id=rungs.project.id,
+            level=level,
+            **rungs.context,
         )
-        queued += 1
-    mobiles = [u.mobile for u in recipients if u.mobile]
-    for robot in _robots_for(robots, subject):
+    return recipients
+
+
+async def _post_to_chats(
+    rungs: _Rungs, level: int, told: list[User], robots: list[ChatRobot]
+) -> int:
+    """One chat message per robot for the highest level reached, @-mentioning everyone told."""
+    mobiles = list(dict.fromkeys(u.mobile for u in told if u.mobile))
+    base_key = f"escalation:{rungs.subject.key}:e{rungs.episode}:L{level}"
+    targets = _robots_for(robots, rungs.subject)
+    for robot in targets:
         await notices.queue_chat(
             robot=robot,
             template="escalation",
             dedup_key=f"{base_key}:r{robot.id}",
-            project_id=project.id,
+            project_id=rungs.project.id,
             mentions=mobiles,
-            **context,
+            level=level,
+            **rungs.context,
         )
-        queued += 1
-    return queued
+    return len(targets)
 
 
 async def escalate_project(project_id: int, *, today: date | None = None) -> EscalationReport:
@@ -508,20 +528,20 @@ async def escalate_project(project_id: int, *, today: date | None = None) -> Esc
             )
             if step is None and not rung.levels:
                 continue
-            for level in rung.levels:
-                report.notices += await _notify_rung(
+            if rung.levels:
+                rungs = _Rungs(
                     project,
                     subject,
-                    episode=rung.episode,
-                    level=level,
-                    people=people,
-                    users=users,
-                    robots=robots,
-                    project_finish=project_finish,
-                    calendar=calendar,
+                    rung.episode,
+                    _context(project, subject, users, project_finish, calendar),
                 )
-                report.escalations += 1
-                report.levels[level] = report.levels.get(level, 0) + 1
+                told: list[User] = []
+                for level in rung.levels:
+                    told += await _email_level(rungs, level, people, users)
+                    report.escalations += 1
+                    report.levels[level] = report.levels.get(level, 0) + 1
+                report.notices += len(told)
+                report.notices += await _post_to_chats(rungs, rung.levels[-1], told, robots)
             if step is None:
                 await LadderStep.bulk_create(
                     [

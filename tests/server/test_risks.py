@@ -243,6 +243,15 @@ async def test_chat_robots_get_one_message_per_level_mentioning_mobiles(db):
     assert [c.address for c in chats] == ["研发部群", "项目群"]
     assert set(chats[0].mentions) == {"13800000002", "13800000003"}
     assert "样机测试" in chats[0].subject
+    # Levels 1 and 2 reached in one run (the critical task, 7 days late): one message per
+    # chat, at level 2, mentioning everyone told.
+    await run_on(date(2026, 11, 24))
+    long_chats = await Notice.filter(
+        channel=Channel.WEBHOOK, dedup_key__startswith=f"escalation:task:{t.long_task.id}:"
+    )
+    assert sorted(c.address for c in long_chats) == ["研发部群", "项目群"]
+    assert all(":L3:" in c.dedup_key for c in long_chats)
+    assert set(long_chats[0].mentions) == {"13800000001", "13800000002", "13800000003"}
 
 
 # --- problems -------------------------------------------------------------------------------
