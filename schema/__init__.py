@@ -7,11 +7,14 @@ import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import Info
+from strawberry.types.unset import UnsetType
 
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
@@ -19,6 +22,7 @@ from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
 from schema.progress import ProgressMutation, ProgressQuery
 from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery
+from schema.risks import EventSubscription, Problem, RiskMutation
 from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
 from server.auth import Actor
@@ -26,6 +30,7 @@ from server.errors import NotFound
 from server.org import service as org
 from server.planning import service as planning
 from server.projects import service as projects
+from server.risks import service as risks
 from server.settings import Settings
 from server.signoffs import service as signoffs
 
@@ -50,6 +55,8 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
             return Department.of(await org.get_department(actor, pk))
         if type_name == "Task":
             return Task.of(await planning.get_task(actor, task_id=pk))
+        if type_name == "Problem":
+            return Problem.of(await risks.get_problem(actor, problem_id=pk))
         if type_name == "SignableDocument":
             row = await signoffs.get_document_by_id(actor, document_id=pk)
             return await load_document(info, row)
@@ -69,7 +76,14 @@ class Query(OrgQuery, ProjectQuery, ProgressQuery):
 
 
 @strawberry.type
-class Mutation(OrgMutation, ProjectMutation, PlanningMutation, SignoffMutation, ProgressMutation):
+class Mutation(
+    OrgMutation, ProjectMutation, PlanningMutation, SignoffMutation, ProgressMutation, RiskMutation
+):
+    pass
+
+
+@strawberry.type
+class Subscription(EventSubscription):
     pass
 
 
@@ -92,7 +106,8 @@ class LimitErrors(strawberry.extensions.SchemaExtension):
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    types=[Project, ProjectMember, User, Department, Task, SignableDocument],
+    subscription=Subscription,
+    types=[Project, ProjectMember, User, Department, Task, SignableDocument, Problem],
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
@@ -104,8 +119,24 @@ schema = strawberry.Schema(
 
 class XietongGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
-        actor: Actor = request.scope["xietong.actor"]
+        actor: Actor | None = request.scope.get("xietong.actor")
+        if actor is None:
+            # A websocket before connection_init: nobody yet, on_ws_connect decides.
+            language = i18n.negotiate(request.headers.get("accept-language"))
+            actor = Actor(user=None, language=language, is_admin=False)
         return Context(actor=actor, language=actor.language, request=request, response=response)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: connection_init's payload carries the Bearer token."""
+        params = context.connection_params or {}
+        header = str(params.get("Authorization") or params.get("authorization") or "")
+        scheme, _, token = header.partition(" ")
+        user = await org.user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise ConnectionRejectionError({"message": "unauthenticated"})
+        context.actor = Actor.for_user(user, context.language)
+        context.language = context.actor.language
+        return None
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
@@ -129,6 +160,7 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
         schema,
         graphql_ide="graphiql" if settings.dev else None,
         allow_queries_via_get=False,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
 
     class Endpoint:
@@ -154,4 +186,7 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
         scope["xietong.actor"] = Actor.for_user(user, language)
         await graphql_app(scope, receive, send)
 
-    return [Route("/graphql", endpoint=Endpoint(), methods=["GET", "POST"])]
+    return [
+        Route("/graphql", endpoint=Endpoint(), methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", endpoint=graphql_app),
+    ]

@@ -86,6 +86,8 @@ class Context:
     language: str
     request: Any = None
     response: Any = None
+    # graphql-transport-ws: the connection_init payload (strawberry fills it in).
+    connection_params: dict[str, Any] | None = None
     users: DataLoader[int, User | None] = field(default_factory=lambda: DataLoader(_users))
     departments: DataLoader[int, Department | None] = field(
         default_factory=lambda: DataLoader(_departments)

@@ -17,6 +17,7 @@ from schema.common import (
 from schema.context import Context
 from schema.org import Department, Node, User
 from schema.planning import CriticalPath, ProjectSchedule, Task
+from schema.risks import Problem, ProjectProgress, progress_of
 from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
 from server.errors import DomainError, NotFound
@@ -25,6 +26,7 @@ from server.projects.models import Project as ProjectRow
 from server.projects.models import ProjectMember as MemberRow
 from server.projects.models import ProjectStatus as StatusValue
 from server.projects.models import Role as RoleValue
+from server.risks.service import list_problems
 from server.signoffs import service as signoffs
 from server.signoffs.models import DocumentKind
 
@@ -168,6 +170,19 @@ class Project(Node):
         schedules = await info.context.schedules.load_many([t.id for t in rows])
         finishes = [s.early_finish for s in schedules if s is not None]
         return ProjectSchedule(start=self.start_date, finish=max(finishes, default=None))
+
+    @strawberry.field
+    async def problems(
+        self, info: Info[Context, None], open_only: bool = False
+    ) -> list[Problem]:
+        rows = (await list_problems([self.pk], open_only=open_only))[self.pk]
+        return [Problem.of(r) for r in rows]
+
+    @strawberry.field
+    async def progress(
+        self, info: Info[Context, None]
+    ) -> ProjectProgress:
+        return await progress_of(self.pk, self.time_zone)
 
     @strawberry.field
     async def charter(self, info: Info[Context, None]) -> SignableDocument:

@@ -395,10 +395,13 @@ def _measure_project(
     )
 
 
-async def project_progress(project: Project, *, day: date | None = None) -> Measured:
+async def project_progress(
+    project_id: int, time_zone: str, *, day: date | None = None
+) -> Measured:
     """A project's figures now (or at the end of `day`), for Project.progress and its pages."""
-    measured = await _measure({project.id: day or _today(project)})
-    return measured[project.id]
+    today = datetime.now(ZoneInfo(time_zone)).date()
+    measured = await _measure({project_id: day or today})
+    return measured[project_id]
 
 
 @dataclass

@@ -89,14 +89,14 @@ async def test_figures_weigh_tasks_by_duration(db):
     pm, project = await project_with_tasks(2)
     short, long = await Task.filter(project_id=project.id).order_by("id")
     await Task.filter(id=short.id).update(percent_complete=100, status="DONE")
-    measured = await progress.project_progress(project, day=date(2026, 11, 6))
+    measured = await progress.project_progress(project.id, project.time_zone, day=date(2026, 11, 6))
     # The 5-day task should be done (5 of 5), the 10-day one half done (5 of 10): 10/15.
     assert measured.figures.planned_percent == 66.7
     # Done: 5 of 15 weighted days.
     assert measured.figures.actual_percent == 33.3
     assert measured.figures.spi == 0.5
     assert measured.figures.late_tasks == 0
-    later = await progress.project_progress(project, day=date(2026, 11, 18))
+    later = await progress.project_progress(project.id, project.time_zone, day=date(2026, 11, 18))
     assert later.figures.late_tasks == 1
     assert later.critical_finish == date(2026, 11, 13)
 

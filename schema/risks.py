@@ -1,0 +1,249 @@
+"""Problems (问题), plan-vs-actual figures and the live project events."""
+
+import datetime
+import json
+from collections.abc import AsyncGenerator
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from schema.common import UserError, from_global_id, to_global_id, user_errors
+from schema.context import Context
+from schema.org import Department, Node, User
+from server import events
+from server.errors import DomainError
+from server.progress import service as progress
+from server.projects.service import get_project
+from server.risks import service as risks
+from server.risks.models import Problem as ProblemRow
+
+
+@strawberry.enum
+class Severity(Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+@strawberry.enum
+class ProblemStatus(Enum):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+
+
+@strawberry.type
+class Problem(Node):
+    title: str
+    description: str
+    severity: Severity
+    status: ProblemStatus
+    due_date: datetime.date | None
+    resolution: str
+    version: int
+    created_at: datetime.datetime
+    resolved_at: datetime.datetime | None
+    owner_pk: strawberry.Private[int | None]
+    department_pk: strawberry.Private[int | None]
+    task_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, row: ProblemRow) -> "Problem":
+        return cls(
+            id=to_global_id("Problem", row.id),
+            title=row.title,
+            description=row.description,
+            severity=Severity(row.severity.value),
+            status=ProblemStatus(row.status.value),
+            due_date=row.due_date,
+            resolution=row.resolution,
+            version=row.version,
+            created_at=row.created_at,
+            resolved_at=row.resolved_at,
+            owner_pk=row.owner_id,  # type: ignore[attr-defined]
+            department_pk=row.department_id,  # type: ignore[attr-defined]
+            task_pk=row.task_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field
+    async def owner(self, info: Info[Context, None]) -> User | None:
+        row = await info.context.users.load(self.owner_pk) if self.owner_pk else None
+        return User.of(row) if row else None
+
+    @strawberry.field
+    async def department(self, info: Info[Context, None]) -> Department | None:
+        row = (
+            await info.context.departments.load(self.department_pk) if self.department_pk else None
+        )
+        return Department.of(row) if row else None
+
+    @strawberry.field
+    def task_id(self) -> strawberry.ID | None:
+        return to_global_id("Task", self.task_pk) if self.task_pk else None
+
+
+@strawberry.type
+class DepartmentLateCount:
+    department_id: strawberry.ID | None
+    late_tasks: int
+
+
+@strawberry.type
+class ProjectProgress:
+    """Plan vs actual today: duration-weighted percentages and the schedule performance index."""
+
+    day: datetime.date
+    planned_percent: float
+    actual_percent: float
+    spi: float | None
+    late_tasks: int
+    late_by_department: list[DepartmentLateCount]
+    critical_finish: datetime.date | None
+    forecast_finish: datetime.date | None
+
+
+async def progress_of(project_pk: int, time_zone: str) -> ProjectProgress:
+    measured = await progress.project_progress(project_pk, time_zone)
+    figures = measured.figures
+    return ProjectProgress(
+        day=measured.day,
+        planned_percent=figures.planned_percent,
+        actual_percent=figures.actual_percent,
+        spi=figures.spi,
+        late_tasks=figures.late_tasks,
+        late_by_department=[
+            DepartmentLateCount(
+                department_id=to_global_id("Department", int(key)) if key != "0" else None,
+                late_tasks=count,
+            )
+            for key, count in sorted(figures.late_by_department.items())
+        ],
+        critical_finish=measured.critical_finish,
+        forecast_finish=measured.forecast_finish,
+    )
+
+
+@strawberry.input
+class ReportProblemInput:
+    project_id: strawberry.ID
+    title: str
+    description: str | None = None
+    severity: Severity | None = None
+    owner_id: strawberry.ID | None = None
+    department_id: strawberry.ID | None = None
+    due_date: datetime.date | None = None
+    task_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class UpdateProblemInput:
+    id: strawberry.ID
+    version: int
+    title: str | None = None
+    description: str | None = None
+    severity: Severity | None = None
+    status: ProblemStatus | None = None
+    owner_id: strawberry.ID | None = None
+    department_id: strawberry.ID | None = None
+    due_date: datetime.date | None = None
+    resolution: str | None = None
+
+
+@strawberry.type
+class ProblemPayload:
+    problem: Problem | None
+    errors: list[UserError]
+
+
+def _pk(value: strawberry.ID | None, kind: str, field: str) -> int | None:
+    return from_global_id(value, kind, field=field) if value else None
+
+
+@strawberry.type
+class RiskMutation:
+    @strawberry.mutation
+    async def report_problem(
+        self, info: Info[Context, None], input: ReportProblemInput
+    ) -> ProblemPayload:
+        try:
+            row = await risks.report_problem(
+                info.context.actor,
+                project_id=from_global_id(input.project_id, "Project", field="projectId"),
+                data=risks.ProblemInput(
+                    title=input.title,
+                    description=input.description,
+                    severity=input.severity.value if input.severity else None,
+                    owner_id=_pk(input.owner_id, "User", "ownerId"),
+                    department_id=_pk(input.department_id, "Department", "departmentId"),
+                    due_date=input.due_date,
+                    task_id=_pk(input.task_id, "Task", "taskId"),
+                ),
+            )
+        except DomainError as error:
+            return ProblemPayload(problem=None, errors=user_errors(error, info.context.language))
+        return ProblemPayload(problem=Problem.of(row), errors=[])
+
+    @strawberry.mutation
+    async def update_problem(
+        self, info: Info[Context, None], input: UpdateProblemInput
+    ) -> ProblemPayload:
+        try:
+            row = await risks.update_problem(
+                info.context.actor,
+                problem_id=from_global_id(input.id, "Problem", field="id"),
+                version=input.version,
+                data=risks.ProblemInput(
+                    title=input.title,
+                    description=input.description,
+                    severity=input.severity.value if input.severity else None,
+                    status=input.status.value if input.status else None,
+                    owner_id=_pk(input.owner_id, "User", "ownerId"),
+                    department_id=_pk(input.department_id, "Department", "departmentId"),
+                    due_date=input.due_date,
+                    resolution=input.resolution,
+                ),
+            )
+        except DomainError as error:
+            return ProblemPayload(problem=None, errors=user_errors(error, info.context.language))
+        return ProblemPayload(problem=Problem.of(row), errors=[])
+
+
+@strawberry.type
+class ProjectEvent:
+    """Something changed in a project: a task's progress, a problem reported or updated."""
+
+    id: str
+    kind: str
+    task_id: strawberry.ID | None
+    problem_id: strawberry.ID | None
+    data: str  # the event's fields as JSON
+    at: str | None
+
+
+def project_event(event: events.Event) -> ProjectEvent:
+    task = event.data.get("taskId")
+    problem = event.data.get("problemId")
+    return ProjectEvent(
+        id=event.id,
+        kind=event.kind,
+        task_id=to_global_id("Task", int(task)) if task else None,
+        problem_id=to_global_id("Problem", int(problem)) if problem else None,
+        data=json.dumps(event.data, ensure_ascii=False),
+        at=event.data.get("at"),
+    )
+
+
+@strawberry.type
+class EventSubscription:
+    @strawberry.subscription
+    async def project_events(
+        self, info: Info[Context, None], project_id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[ProjectEvent, None]:
+        """Events of a project the viewer may see, from now on (or after the event id given)."""
+        pk = from_global_id(project_id, "Project", field="projectId")
+        project = await get_project(info.context.actor, project_id=pk)
+        async for event in events.follow("project", project.id, last_id=after):
+            yield project_event(event)
