@@ -172,16 +172,12 @@ class Project(Node):
         return ProjectSchedule(start=self.start_date, finish=max(finishes, default=None))
 
     @strawberry.field
-    async def problems(
-        self, info: Info[Context, None], open_only: bool = False
-    ) -> list[Problem]:
+    async def problems(self, info: Info[Context, None], open_only: bool = False) -> list[Problem]:
         rows = (await list_problems([self.pk], open_only=open_only))[self.pk]
         return [Problem.of(r) for r in rows]
 
     @strawberry.field
-    async def progress(
-        self, info: Info[Context, None]
-    ) -> ProjectProgress:
+    async def progress(self, info: Info[Context, None]) -> ProjectProgress:
         return await progress_of(self.pk, self.time_zone)
 
     @strawberry.field

@@ -16,6 +16,7 @@ from server.notices.models import (
     RobotKind,
 )
 from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
+from server.risks.models import PROBLEM_STATUS_LABELS, SEVERITY_LABELS, ProblemStatus, Severity
 from server.signoffs.content import COLUMN_LABELS
 from server.signoffs.models import (
     DECISION_LABELS,
@@ -64,6 +65,10 @@ def environment() -> Environment:
     )
     env.globals["robot_kind_label"] = lambda value: i18n.gettext(
         ROBOT_KIND_LABELS[RobotKind(value)]
+    )
+    env.globals["severity_label"] = lambda value: i18n.gettext(SEVERITY_LABELS[Severity(value)])
+    env.globals["problem_status_label"] = lambda value: i18n.gettext(
+        PROBLEM_STATUS_LABELS[ProblemStatus(value)]
     )
     env.filters["instant"] = lambda value, zone="Asia/Shanghai": i18n.format_instant(value, zone)
     env.filters["column_label"] = lambda key: i18n.gettext(COLUMN_LABELS.get(key) or key)

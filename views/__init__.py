@@ -5,7 +5,18 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from server.settings import Settings
-from views import auth, health, notices, org, planning, progress, projects, signoffs
+from views import (
+    auth,
+    health,
+    notices,
+    org,
+    planning,
+    progress,
+    projects,
+    risks,
+    signoffs,
+    tracking,
+)
 from views.middleware import PageMiddleware
 
 register_url_convertor("document", signoffs.DocumentSlug())
@@ -47,6 +58,13 @@ def page_routes() -> list[BaseRoute]:
             "/projects/{code}/plan/calendar", planning.set_project_calendar_day, methods=["POST"]
         ),
         Route("/projects/{code}/plan.svg", planning.gantt_svg, methods=["GET"]),
+        Route("/projects/{code}/tracking", tracking.tracking, methods=["GET"]),
+        Route("/projects/{code}/tracking.xlsx", tracking.tracking_xlsx, methods=["GET"]),
+        Route("/projects/{code}/tracking.svg", tracking.tracking_svg, methods=["GET"]),
+        Route("/projects/{code}/tracking/tasks/{task_id:int}", tracking.explain, methods=["POST"]),
+        Route("/projects/{code}/problems", risks.problems, methods=["GET"]),
+        Route("/projects/{code}/problems", risks.report, methods=["POST"]),
+        Route("/projects/{code}/problems/{problem_id:int}", risks.update, methods=["POST"]),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
         Route("/projects/{code}/{slug:document}", signoffs.document, methods=["GET"]),
         Route("/projects/{code}/{slug:document}", signoffs.revise, methods=["POST"]),

@@ -208,6 +208,16 @@ def _task_input(form: dict[str, str]) -> planning.TaskInput:
     )
 
 
+async def _edit(context: dict[str, Any], task_id: int) -> None:
+    """The task whose form is open, with its progress history and problems."""
+    from server.progress.service import list_updates
+    from server.risks.service import problems_of_tasks
+
+    context["editing"] = next(r for r in context["rows"] if r.task.id == task_id)
+    context["history"] = (await list_updates([task_id], limit=20))[task_id]
+    context["task_problems"] = (await problems_of_tasks([task_id]))[task_id]
+
+
 @page
 async def edit_task_form(request: Request) -> Response:
     from views.common import is_htmx
@@ -216,8 +226,8 @@ async def edit_task_form(request: Request) -> Response:
     project = await projects.get_project(actor, code=request.path_params["code"])
     task = await planning.get_task(actor, task_id=request.path_params["task_id"])
     context = await _plan_context(request, project)
-    editing = next(r for r in context["rows"] if r.task.id == task.id)
-    context.update(editing=editing, values=_task_values(task))
+    await _edit(context, task.id)
+    context.update(values=_task_values(task))
     template = "projects/_task_form_row.html" if is_htmx(request) else "projects/plan.html"
     return render(request, template, **context)
 
@@ -255,8 +265,7 @@ async def save_task(request: Request) -> Response:
                 request, template, status_code=200 if is_htmx(request) else 400, **context
             )
         task = await planning.get_task(actor, task_id=task_id)
-        editing = next(r for r in context["rows"] if r.task.id == task.id)
-        context.update(editing=editing)
+        await _edit(context, task.id)
         if not is_htmx(request):
             return render(request, "projects/plan.html", status_code=400, **context)
         response = render(request, "projects/_task_form_row.html", **context)
@@ -420,8 +429,8 @@ async def _plan_after_change(
         )
     task = await planning.get_task(actor, task_id=task_id)
     context = await _plan_context(request, project)
-    editing = next(r for r in context["rows"] if r.task.id == task.id)
-    context.update(editing=editing, values=_task_values(task), errors=errors)
+    await _edit(context, task.id)
+    context.update(values=_task_values(task), errors=errors)
     template = "projects/_plan.html" if is_htmx(request) else "projects/plan.html"
     status = 200 if is_htmx(request) or not errors else 400
     return render(request, template, status_code=status, **context)

@@ -96,3 +96,22 @@ class Escalation(Model):
     class Meta:
         table = "escalation"
         ordering = ["-id"]
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+SEVERITY_LABELS: dict[Severity, str] = {
+    Severity.LOW: N_("Low"),
+    Severity.MEDIUM: N_("Medium"),
+    Severity.HIGH: N_("High"),
+    Severity.CRITICAL: N_("Critical"),
+}
+PROBLEM_STATUS_LABELS: dict[ProblemStatus, str] = {
+    ProblemStatus.OPEN: N_("Open"),
+    ProblemStatus.IN_PROGRESS: N_("Being handled"),
+    ProblemStatus.RESOLVED: N_("Resolved"),
+    ProblemStatus.CLOSED: N_("Closed"),
+}

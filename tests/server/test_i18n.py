@@ -32,6 +32,7 @@ METHODS = [
     ("workers/**.py", "python"),
     ("templates/**.html", "jinja2"),
     ("templates/**.txt", "jinja2"),
+    ("templates/**.svg", "jinja2"),
 ]
 
 
