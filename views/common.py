@@ -60,7 +60,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 
 def login_redirect(request: Request) -> Response:
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    """Back to the same page, query included (a tracking week, a filter), after signing in."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
 def not_found(request: Request) -> Response:

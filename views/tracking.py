@@ -133,7 +133,12 @@ async def tracking_xlsx(request: Request) -> Response:
     figures = table.measured.figures
     sheet.append([table.project.name, table.week, table.day.isoformat()])
     sheet.append(
-        [_("Planned %"), figures.planned_percent, _("Actual %"), figures.actual_percent]
+        [
+            _("Planned progress"),
+            figures.planned_percent,
+            _("Actual progress"),
+            figures.actual_percent,
+        ]
         + [
             _("SPI"),
             figures.spi if figures.spi is not None else "",
@@ -148,8 +153,8 @@ async def tracking_xlsx(request: Request) -> Response:
         _("Owner"),
         _("Department"),
         _("Due"),
-        _("Planned %"),
-        _("Actual %"),
+        _("Planned progress"),
+        _("Actual progress"),
         _("Variance"),
         _("Working days late"),
         _("Forecast finish"),

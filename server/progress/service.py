@@ -400,6 +400,8 @@ def _measure_project(
             done=done,
         )
         expected = max(early_finish, task_forecast) if task_forecast else early_finish
+        if not done:
+            expected = max(expected, day)  # unfinished work cannot finish in the past
         forecast = max(forecast or expected, expected)
         per_task.append(
             TaskMeasure(

@@ -183,3 +183,31 @@ async def test_a_liaison_updates_progress_on_a_phone(live_server, phone):
     assert (await Task.get(id=task_id)).percent_complete == 50
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "my-tasks-375.png"), full_page=False)
+
+
+async def test_a_liaison_explains_a_late_task_on_the_tracking_page(live_server, phone):
+    from tests import factories as f
+    from tests.views.test_tracking_pages import late_plan
+
+    project, pm, liaison, viewer, late = await late_plan()
+    page = phone
+    await page.goto(f"{live_server}/projects/{project.code}/tracking?week=2026-W46")
+    await page.fill("#email", liaison.email)
+    await page.fill("#password", f.PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url("**/tracking*")
+    await page.evaluate("window.__notReloaded = true")
+    row = page.locator(f"#track-{late.id}")
+    await row.locator("input[name=cause]").fill("模具延期")
+    await row.locator("input[name=action]").fill("换供应商，周五前交样")
+    await row.locator("button").click()
+    await page.locator(f"#track-{late.id} input[value='模具延期']").wait_for()
+    assert await page.evaluate("window.__notReloaded === true")
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "tracking-375.png"), full_page=True)
+    await page.goto(f"{live_server}/projects/{project.code}/problems")
+    await page.fill("#np-title", "模具供应商延期")
+    await page.click("form.form button.primary")
+    await page.locator(".problem", has_text="模具供应商延期").wait_for()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "problems-375.png"), full_page=True)
