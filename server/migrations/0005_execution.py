@@ -6,6 +6,7 @@ from server.notices.models import RobotKind
 from server.risks.models import ProblemStatus, Severity
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0004_progress')]
@@ -114,6 +115,10 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'tracking_note', 'app': 'models', 'pk_attr': 'id'},
             bases=['Model'],
+        ),
+        ops.AddIndex(
+            model_name='BaselineTask',
+            index=Index(fields=['baseline_id', 'task_id']),
         ),
         ops.AddField(
             model_name='Notice',

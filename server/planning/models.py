@@ -160,3 +160,5 @@ class BaselineTask(Model):
 
     class Meta:
         table = "baseline_task"
+        # Tracking and snapshots look up each task's dates in one baseline.
+        indexes = (("baseline_id", "task_id"),)
