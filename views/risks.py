@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from server.errors import Conflict, DomainError, Forbidden
 from server.projects import service as projects
 from server.risks import service as risks
-from server.risks.models import Problem, ProblemStatus, Severity
+from server.risks.models import ProblemStatus, Severity
 from views.common import (
     actor_of,
     field_errors,
@@ -26,7 +26,6 @@ async def _context(request: Request, code: str) -> dict[str, Any]:
     project = await projects.get_project(actor, code=code)
     show_all = request.query_params.get("all") == "1"
     rows = (await risks.list_problems([project.id], open_only=not show_all))[project.id]
-    await Problem.fetch_for_list(rows, "owner", "department", "task")
     members = (await projects.list_members([project.id]))[project.id]
     departments = (await projects.list_participating_departments([project.id]))[project.id]
     people = {m.user.id: m.user for m in members}
@@ -106,7 +105,6 @@ async def update(request: Request) -> Response:
         return RedirectResponse(f"/projects/{code}/problems", status_code=303)
     context = await _context(request, code)
     problem = await risks.get_problem(actor, problem_id=problem_id)
-    await problem.fetch_related("owner", "department", "task")
     return render(
         request,
         "risks/_problem_row.html",

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from server.projects.models import N_
+
 if TYPE_CHECKING:
     from server.org.models import Department, User
     from server.projects.models import Project
@@ -84,11 +86,6 @@ class Notice(Model):
     class Meta:
         table = "notice"
         ordering = ["-id"]
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogs; it is translated where it is shown."""
-    return message
 
 
 NOTICE_STATUS_LABELS: dict[NoticeStatus, str] = {

@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 from server.org.models import Department, User
 from server.planning.models import Task
-from server.projects.models import Project
+from server.projects.models import N_, Project
 
 
 class Severity(StrEnum):
@@ -96,11 +96,6 @@ class Escalation(Model):
     class Meta:
         table = "escalation"
         ordering = ["-id"]
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogs; it is translated where it is shown."""
-    return message
 
 
 SEVERITY_LABELS: dict[Severity, str] = {

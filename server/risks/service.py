@@ -132,15 +132,7 @@ async def report_problem(actor: Actor, *, project_id: int, data: ProblemInput) -
         changes = await _checked_problem(project, data, creating=True, today=_today(project))
         changes.setdefault("owner_id", actor.user_id)
         problem = await Problem.create(project=project, raised_by_id=actor.user_id, **changes)
-        await record(
-            actor,
-            action="problem.report",
-            object_type="problem",
-            object_id=problem.id,
-            project_id=project.id,
-            summary=problem.title,
-            after=snapshot(problem, PROBLEM_FIELDS),
-        )
+        await _record_report(actor, problem, project)
     await events.publish("project", project.id, "problem.reported", problemId=problem.id)
     return problem
 
@@ -168,6 +160,11 @@ async def open_problem_for_blocker(
         task=task,
         raised_by_id=actor.user_id,
     )
+    await _record_report(actor, problem, project)
+    return problem
+
+
+async def _record_report(actor: Actor, problem: Problem, project: Project) -> None:
     await record(
         actor,
         action="problem.report",
@@ -177,11 +174,12 @@ async def open_problem_for_blocker(
         summary=problem.title,
         after=snapshot(problem, PROBLEM_FIELDS),
     )
-    return problem
 
 
 async def get_problem(actor: Actor, *, problem_id: int) -> Problem:
-    problem = await Problem.get_or_none(id=problem_id)
+    problem = (
+        await Problem.filter(id=problem_id).select_related("owner", "department", "task").first()
+    )
     if problem is None:
         raise NotFound("No such problem.", field="problemId")
     await get_project(actor, project_id=problem.project_id)  # type: ignore[attr-defined]
@@ -248,7 +246,9 @@ async def update_problem(
 async def list_problems(
     project_ids: Sequence[int], *, open_only: bool = False
 ) -> dict[int, list[Problem]]:
-    query = Problem.filter(project_id__in=list(project_ids))
+    query = Problem.filter(project_id__in=list(project_ids)).select_related(
+        "owner", "department", "task"
+    )
     if open_only:
         query = query.filter(status__in=list(OPEN_STATUSES))
     result: dict[int, list[Problem]] = {pid: [] for pid in project_ids}

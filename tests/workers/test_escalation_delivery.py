@@ -32,7 +32,8 @@ from server.planning import service as planning
 from server.projects.models import Role
 from server.risks.models import Escalation
 from tests import factories as f
-from tests.workers.test_notice_delivery import Inbox, free_port, run_job_in_worker
+from tests.conftest import free_port
+from tests.workers.test_notice_delivery import Inbox, run_job_in_worker
 from workers.settings import build_worker, redis_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -17,6 +16,7 @@ from server.notices import service as notices
 from server.notices.models import Notice, NoticeStatus
 from server.projects.models import Role
 from tests import factories as f
+from tests.conftest import free_port
 from workers.settings import build_worker, redis_settings
 
 
@@ -29,12 +29,6 @@ class Inbox:
             (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
         )
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
