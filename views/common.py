@@ -62,7 +62,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def login_redirect(request: Request) -> Response:
     """Back to the same page, query included (a tracking week, a filter), after signing in."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
 def not_found(request: Request) -> Response:
