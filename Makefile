@@ -47,6 +47,8 @@ messages: setup
 bench: setup
 	$(BIN)/python bench/sqlite_locking.py
 	$(BIN)/python bench/plan_500.py
+	$(BIN)/python bench/snapshots.py
+	$(BIN)/python bench/updates.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,348 @@
+"""Daily updates under load: 50 phones posting `reportProgress` over HTTP at once.
+
+A real server (uvicorn, one process, SQLite, embedded Redis for the live events) is started
+on a fresh database with one project, 50 owners and 50 tasks; each client holds one owner's
+API token and reports on that owner's task, carrying the task version forward as a phone does.
+Printed, side by side in one run:
+
+1. steady load — requests offered at a fixed rate (default 300/s, spread over the 50 clients);
+   latency is measured from the moment each request was due, so a server falling behind shows
+   up in the figures instead of silently slowing the senders;
+2. peak — every client sends its next update as soon as the last one is answered;
+3. baseline — a plain ORM loop in this process updating the same rows
+   (`Task.filter(id=…).update(...)`, no HTTP, no rules, no history, no audit).
+
+Then nothing may be lost: every accepted update is one history row, and each task's version
+has risen by exactly the number of updates accepted for it.
+
+    .venv/bin/python bench/updates.py [offered rate, default 300] [seconds per phase, 10]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CLIENTS = 50
+MUTATION = """
+mutation Report($input: ReportProgressInput!) {
+  reportProgress(input: $input) { task { version } errors { code field message } }
+}
+"""
+
+
+@dataclass
+class Phone:
+    token: str
+    task_id: int
+    version: int
+    accepted: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / (self.finished - self.started)
+
+    def line(self, label: str) -> str:
+        ordered = sorted(self.latencies)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return (
+            f"{label:38} {len(ordered):6d} updates  {self.rate:7.1f}/s  "
+            f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def global_id(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"Task:{pk}".encode()).decode()
+
+
+async def seed() -> list[Phone]:
+    """One project, 50 owners with a token each, one task per owner — through the services."""
+    from server.auth import Actor
+    from server.org import service as org
+    from server.planning import service as planning
+    from server.planning.service import seed_company_calendar
+    from server.projects import service as projects
+    from server.projects.models import Role
+
+    await seed_company_calendar()
+    system = Actor.system()
+    department = await org.create_department(system, name="研发部")
+
+    async def person(n: int) -> object:
+        return await org.create_user(
+            system,
+            name=f"成员{n}",
+            email=f"owner{n}@example.com",
+            mobile=None,
+            department_id=department.id,
+            password=None,
+            is_admin=False,
+            language="zh-CN",
+        )
+
+    manager = await person(0)
+    pm = Actor.for_user(manager)  # type: ignore[arg-type]
+    project = await projects.create_project(
+        pm,
+        projects.ProjectInput(
+            code="BENCH",
+            name="压测项目",
+            initiating_department_id=department.id,
+            department_ids=[],
+            start_date=date(2026, 11, 2),
+            goals="",
+        ),
+    )
+    phones = []
+    for n in range(1, CLIENTS + 1):
+        owner = await person(n)
+        await projects.add_project_member(
+            pm,
+            projects.MemberInput(
+                project_id=project.id,
+                user_id=owner.id,
+                role=Role.MEMBER,
+                department_id=department.id,
+            ),
+        )
+        task = await planning.create_task(
+            pm,
+            project_id=project.id,
+            data=planning.TaskInput(
+                name=f"任务{n}",
+                planned_start=date(2026, 11, 2),
+                duration_days=10,
+                owner_id=owner.id,
+                department_id=department.id,
+            ),
+        )
+        issued = await org.create_api_token(Actor.for_user(owner), name="bench")  # type: ignore[arg-type]
+        phones.append(Phone(token=issued.secret, task_id=task.id, version=task.version))
+    return phones
+
+
+async def report(client: httpx.AsyncClient, phone: Phone, percent: int) -> None:
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": MUTATION,
+            "variables": {
+                "input": {
+                    "taskId": global_id(phone.task_id),
+                    "version": phone.version,
+                    "percentComplete": percent,
+                    "note": "今日进展",
+                }
+            },
+        },
+        headers={"Authorization": f"Bearer {phone.token}"},
+    )
+    body = response.json()
+    payload = (body.get("data") or {}).get("reportProgress")
+    if response.status_code != 200 or not payload or payload["errors"]:
+        phone.refused.append(str(body)[:300])
+        return
+    phone.version = payload["task"]["version"]
+    phone.accepted += 1
+
+
+async def steady(
+    client: httpx.AsyncClient, phones: list[Phone], rate: float, seconds: float
+) -> Tally:
+    """Open loop: request i is due at start + i/rate, sent by phone i mod 50."""
+    tally = Tally(started=time.perf_counter())
+    total = int(rate * seconds)
+    queues: list[asyncio.Queue[float | None]] = [asyncio.Queue() for _ in phones]
+
+    async def sender(phone: Phone, queue: asyncio.Queue[float | None]) -> None:
+        n = 0
+        while (due := await queue.get()) is not None:
+            n += 1
+            await report(client, phone, 1 + n % 98)
+            tally.latencies.append(time.perf_counter() - due)
+
+    senders = [asyncio.create_task(sender(p, q)) for p, q in zip(phones, queues, strict=True)]
+    for i in range(total):
+        due = tally.started + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queues[i % len(phones)].put_nowait(due)
+    for queue in queues:
+        queue.put_nowait(None)
+    await asyncio.gather(*senders)
+    tally.finished = time.perf_counter()
+    return tally
+
+
+async def peak(client: httpx.AsyncClient, phones: list[Phone], seconds: float) -> Tally:
+    """Closed loop: each phone sends its next update as soon as the last one is answered."""
+    tally = Tally(started=time.perf_counter())
+    stop_at = tally.started + seconds
+
+    async def sender(phone: Phone) -> None:
+        n = 0
+        while time.perf_counter() < stop_at:
+            n += 1
+            sent = time.perf_counter()
+            await report(client, phone, 1 + n % 98)
+            tally.latencies.append(time.perf_counter() - sent)
+
+    await asyncio.gather(*(sender(p) for p in phones))
+    tally.finished = time.perf_counter()
+    return tally
+
+
+async def plain_orm_loop(phones: list[Phone], seconds: float) -> Tally:
+    """The floor: one UPDATE per call, nothing else."""
+    from tortoise.expressions import F
+
+    from server.planning.models import Task
+
+    tally = Tally(started=time.perf_counter())
+    n = 0
+    while time.perf_counter() - tally.started < seconds:
+        phone = phones[n % len(phones)]
+        n += 1
+        sent = time.perf_counter()
+        await Task.filter(id=phone.task_id).update(
+            percent_complete=1 + n % 98, version=F("version")
+        )
+        tally.latencies.append(time.perf_counter() - sent)
+    tally.finished = time.perf_counter()
+    return tally
+
+
+async def lost_updates(phones: list[Phone], first_versions: dict[int, int]) -> list[str]:
+    from tortoise.functions import Count
+
+    from server.planning.models import Task
+    from server.progress.models import TaskUpdate
+
+    kept = dict(
+        await TaskUpdate.filter(task_id__in=[p.task_id for p in phones])
+        .annotate(n=Count("id"))
+        .group_by("task_id")
+        .values_list("task_id", "n")
+    )
+    versions = dict(await Task.filter(id__in=list(kept)).values_list("id", "version"))
+    problems = []
+    for phone in phones:
+        if kept.get(phone.task_id, 0) != phone.accepted:
+            problems.append(
+                f"task {phone.task_id}: {phone.accepted} accepted, {kept.get(phone.task_id)} kept"
+            )
+        if versions.get(phone.task_id) != first_versions[phone.task_id] + phone.accepted:
+            problems.append(f"task {phone.task_id}: version {versions.get(phone.task_id)}")
+    return problems
+
+
+def start_server(data_dir: Path, redis_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = os.environ | {"XIETONG_DATA_DIR": str(data_dir), "REDIS_URL": redis_url}
+    env.pop("DATABASE_URL", None)
+    command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app"]
+    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - fixed arguments
+
+
+async def wait_until_up(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url) as client:
+        for _ in range(200):
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+async def main(rate: float, seconds: float) -> int:
+    with tempfile.TemporaryDirectory(prefix="xietong-bench-") as tmp:
+        data_dir = Path(tmp)
+        os.environ["XIETONG_DATA_DIR"] = str(data_dir)
+        os.environ.pop("DATABASE_URL", None)
+        from server.db import close_db, init_db, migrate
+        from server.redis_embedded import EmbeddedRedis
+        from server.settings import get_settings, reset_settings
+
+        reset_settings()
+        settings = get_settings()
+        await migrate(settings)
+        await init_db(settings)
+        phones = await seed()
+        first_versions = {p.task_id: p.version for p in phones}
+        redis = EmbeddedRedis(data_dir)
+        redis_url = redis.start()
+        port = free_port()
+        server = start_server(data_dir, redis_url, port)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            await wait_until_up(url)
+            limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+            async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+                # Warm-up: each task's first report starts it (a reschedule); phones then
+                # report on started tasks, as on any ordinary day.
+                await asyncio.gather(*(report(client, p, 1) for p in phones))
+                steady_tally = await steady(client, phones, rate, seconds)
+                peak_tally = await peak(client, phones, seconds)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        lost = await lost_updates(phones, first_versions)
+        baseline = await plain_orm_loop(phones, seconds)
+        await close_db()
+        redis.stop()
+
+    refused = [r for p in phones for r in p.refused]
+    print(
+        f"{CLIENTS} clients, reportProgress over HTTP (GraphQL, Bearer), SQLite, one server process"
+    )
+    print(steady_tally.line(f"steady, offered {rate:.0f}/s"))
+    print(peak_tally.line("peak (closed loop)"))
+    print(baseline.line("baseline: plain ORM update loop"))
+    print(f"peak / plain ORM loop: {peak_tally.rate / baseline.rate:.2f}x")
+    print(f"accepted {sum(p.accepted for p in phones)}, refused {len(refused)}, lost {len(lost)}")
+    for line in (refused + lost)[:5]:
+        print("  ", line)
+    return 1 if lost or refused else 0
+
+
+if __name__ == "__main__":
+    offered = float(sys.argv[1]) if len(sys.argv) > 1 else 300.0
+    phase_seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+    sys.exit(asyncio.run(main(offered, phase_seconds)))
