@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import random
 import statistics
@@ -25,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.statements import counting, stop_counting  # noqa: E402
 from server.planning.calendar import CalendarDay, WorkingCalendar, WorkingDayIndex  # noqa: E402
 from server.planning.cpm import Link, LinkType, PlanTask, schedule  # noqa: E402
 
@@ -112,15 +112,6 @@ def bench_cpm(repeats: int, size: int) -> None:
         f"  ratio naive (shuffled) / ours: {naive_s / ours_s:.1f}x; "
         f"early-start mismatches: {mismatches}"
     )
-
-
-class QueryCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
 
 
 async def seed_project(code: str, size: int) -> None:
@@ -219,16 +210,12 @@ async def bench_page(repeats: int) -> None:
                     "csrf_token": http.cookies.get("xt_csrf"),
                 },
             )
-            logger = logging.getLogger("tortoise.db_client")
             print(f"Plan page /projects/CODE/plan (median of {repeats}):")
             results = {}
             for code in ("P50", "P500"):
-                counter = QueryCounter()
-                logger.setLevel(logging.DEBUG)
-                logger.addHandler(counter)
+                counter = counting()
                 response = await http.get(f"/projects/{code}/plan")
-                logger.removeHandler(counter)
-                logger.setLevel(logging.WARNING)
+                stop_counting(counter)
                 assert response.status_code == 200, response.status_code
                 samples = []
                 for _ in range(repeats):

@@ -14,7 +14,6 @@ Both compute the same figures (checked). Printed: time, SQL statements, ratio.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import random
 import sys
@@ -26,29 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.statements import counting, stop_counting  # noqa: E402
+
 START = date(2026, 9, 1)
 TODAY = date(2026, 11, 18)
-
-
-class StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-def counting() -> StatementCounter:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    return counter
-
-
-def stop_counting(counter: StatementCounter) -> None:
-    logging.getLogger("tortoise.db_client").removeHandler(counter)
 
 
 async def seed(projects: int, tasks_per_project: int) -> None:
