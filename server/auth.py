@@ -50,6 +50,8 @@ class Action(StrEnum):
     SIGN_DOCUMENTS = "sign_documents"
     RAISE_PROBLEM = "raise_problem"
     MANAGE_PROBLEMS = "manage_problems"
+    RUN_MEETINGS = "run_meetings"
+    SUBMIT_REPORT = "submit_report"
     ADMINISTER = "administer"
 
 
@@ -67,9 +69,19 @@ ROLE_GRANTS: dict[Role, frozenset[Action]] = {
             Action.EDIT_DOCUMENTS,
             Action.RAISE_PROBLEM,
             Action.MANAGE_PROBLEMS,
+            Action.RUN_MEETINGS,
+            Action.SUBMIT_REPORT,
         }
     ),
-    Role.CO_CHAIR: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM, Action.MANAGE_PROBLEMS}),
+    Role.CO_CHAIR: frozenset(
+        {
+            Action.VIEW_PROJECT,
+            Action.RAISE_PROBLEM,
+            Action.MANAGE_PROBLEMS,
+            Action.RUN_MEETINGS,
+            Action.SUBMIT_REPORT,
+        }
+    ),
     Role.LIAISON: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM}),
     Role.DEPARTMENT_HEAD: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM}),
     Role.MANAGEMENT: frozenset({Action.VIEW_PROJECT}),
@@ -77,7 +89,9 @@ ROLE_GRANTS: dict[Role, frozenset[Action]] = {
     Role.VIEWER: frozenset({Action.VIEW_PROJECT}),
 }
 DEPARTMENT_GRANTS: dict[Role, frozenset[Action]] = {
-    Role.LIAISON: frozenset({Action.MANAGE_TEAM, Action.EDIT_PLAN, Action.MANAGE_PROBLEMS}),
+    Role.LIAISON: frozenset(
+        {Action.MANAGE_TEAM, Action.EDIT_PLAN, Action.MANAGE_PROBLEMS, Action.SUBMIT_REPORT}
+    ),
     # The initiating department's head edits the charter; every head signs for their own.
     Role.DEPARTMENT_HEAD: frozenset({Action.EDIT_DOCUMENTS, Action.SIGN_DOCUMENTS}),
 }

@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "server.signoffs.models",
     "server.progress.models",
     "server.risks.models",
+    "server.meetings.models",
     "server.notices.models",
     "server.audit.models",
 ]

@@ -9,6 +9,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from server import i18n
 from server.audit.service import ACTION_LABELS
+from server.meetings.models import (
+    ATTENDANCE_LABELS,
+    MEETING_KIND_LABELS,
+    MEETING_STATUS_LABELS,
+    Attendance,
+    MeetingKind,
+    MeetingStatus,
+)
 from server.notices.models import (
     NOTICE_STATUS_LABELS,
     ROBOT_KIND_LABELS,
@@ -36,7 +44,7 @@ def environment() -> Environment:
         loader=FileSystemLoader(TEMPLATE_DIR),
         # Plain-text mail and chat messages are not HTML: escaping would show "&amp;" there.
         autoescape=select_autoescape(
-            disabled_extensions=("txt",), default=True, default_for_string=True
+            disabled_extensions=("txt", "md"), default=True, default_for_string=True
         ),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,
@@ -69,6 +77,15 @@ def environment() -> Environment:
     env.globals["severity_label"] = lambda value: i18n.gettext(SEVERITY_LABELS[Severity(value)])
     env.globals["problem_status_label"] = lambda value: i18n.gettext(
         PROBLEM_STATUS_LABELS[ProblemStatus(value)]
+    )
+    env.globals["meeting_kind_label"] = lambda value: i18n.gettext(
+        MEETING_KIND_LABELS[MeetingKind(value)]
+    )
+    env.globals["meeting_status_label"] = lambda value: i18n.gettext(
+        MEETING_STATUS_LABELS[MeetingStatus(value)]
+    )
+    env.globals["attendance_label"] = lambda value: i18n.gettext(
+        ATTENDANCE_LABELS[Attendance(value)]
     )
     env.filters["instant"] = lambda value, zone="Asia/Shanghai": i18n.format_instant(value, zone)
     env.filters["column_label"] = lambda key: i18n.gettext(COLUMN_LABELS.get(key) or key)

@@ -17,6 +17,14 @@ from server.settings import Settings, get_settings, reset_settings
 
 TABLES_IN_DELETE_ORDER = [
     "audit_entry",
+    "minutes_revision",
+    "action_item",
+    "decision",
+    "report_need",
+    "department_report",
+    "agenda_item",
+    "meeting_attendee",
+    "meeting",
     "notice",
     "chat_robot",
     "escalation",

@@ -73,6 +73,8 @@ class Notice(Model):
     subject = fields.CharField(max_length=255)
     body = fields.TextField()
     html_body = fields.TextField(default="")
+    # Files sent with an email: [{"filename", "content_type", "content"}] (text parts only).
+    attachments: list[dict[str, str]] = fields.JSONField(default=list)
     project_id = fields.IntField(null=True)
     status = fields.CharEnumField(NoticeStatus, default=NoticeStatus.PENDING, max_length=16)
     attempts = fields.IntField(default=0)

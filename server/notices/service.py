@@ -53,6 +53,7 @@ async def queue(
     html_body: str = "",
     robot: ChatRobot | None = None,
     mentions: list[str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> None:
     """Add a notice to the outbox inside the caller's transaction.
 
@@ -73,6 +74,7 @@ async def queue(
                 html_body=html_body,
                 robot=robot,
                 mentions=mentions or [],
+                attachments=attachments or [],
                 project_id=project_id,
                 next_attempt_at=_now(),
             )
@@ -87,6 +89,7 @@ async def queue_email(
     template: str,
     dedup_key: str,
     project_id: int | None = None,
+    attachments: list[dict[str, str]] | None = None,
     **context: object,
 ) -> None:
     """Render `templates/emails/<template>.txt` in the recipient's language and queue it.
@@ -108,6 +111,7 @@ async def queue_email(
         html_body=html_body,
         recipient=recipient,
         project_id=project_id,
+        attachments=attachments,
     )
 
 
@@ -169,6 +173,14 @@ def _send_smtp(smtp_url: str, mail_from: str, notice: Notice) -> None:
     message.set_content(notice.body)
     if notice.html_body:
         message.add_alternative(notice.html_body, subtype="html")
+    for attachment in notice.attachments:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        message.add_attachment(
+            attachment["content"].encode(),
+            maintype=maintype,
+            subtype=subtype.split(";")[0],
+            filename=attachment["filename"],
+        )
     port = url.port or (465 if url.scheme == "smtps" else 25)
     connection_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
     with connection_class(url.hostname or "localhost", port, timeout=30) as smtp:

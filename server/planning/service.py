@@ -268,6 +268,47 @@ async def create_task(actor: Actor, *, project_id: int, data: TaskInput) -> Task
     return task
 
 
+async def add_follow_up_task(
+    actor: Actor,
+    *,
+    project: Project,
+    name: str,
+    owner_id: int,
+    department_id: int | None,
+    start: date,
+    finish: date,
+    deliverable: str = "",
+) -> Task:
+    """A task agreed elsewhere (a meeting's action item), inside the caller's transaction.
+
+    The caller has locked the project and checked who may agree it; the plan rules
+    (working-day duration, WBS code, schedule) are the same as for any task.
+    """
+    changes: dict[str, Any] = {
+        "name": name[:200],
+        "owner_id": owner_id,
+        "department_id": department_id,
+        "planned_start": min(start, finish),
+        "planned_finish": finish,
+        "deliverable": deliverable,
+    }
+    _fill_duration(changes, await working_calendar(project.id))
+    task = await Task.create(project=project, **changes)
+    await renumber_wbs(project.id)
+    await task.refresh_from_db()
+    await record(
+        actor,
+        action="task.create",
+        object_type="task",
+        object_id=task.id,
+        project_id=project.id,
+        summary=task.name,
+        after=snapshot(task, TASK_FIELDS),
+    )
+    await reschedule(project)
+    return task
+
+
 async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInput) -> Task:
     changes = _checked(data, creating=False)
     async with in_transaction():
