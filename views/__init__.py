@@ -8,6 +8,7 @@ from server.settings import Settings
 from views import (
     auth,
     health,
+    meetings,
     notices,
     org,
     planning,
@@ -66,6 +67,10 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/problems", risks.report, methods=["POST"]),
         Route("/projects/{code}/problems/{problem_id:int}", risks.update, methods=["POST"]),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
+        Route("/projects/{code}/calendar.ics", meetings.calendar_feed, methods=["GET"]),
+        Route("/projects/{code}/meetings", meetings.meeting_list, methods=["GET"]),
+        Route("/projects/{code}/meetings", meetings.create, methods=["POST"]),
+        *meeting_routes(),
         Route("/projects/{code}/{slug:document}", signoffs.document, methods=["GET"]),
         Route("/projects/{code}/{slug:document}", signoffs.revise, methods=["POST"]),
         Route("/projects/{code}/{slug:document}/edit", signoffs.edit_form, methods=["GET"]),
@@ -105,6 +110,25 @@ def page_routes() -> list[BaseRoute]:
         Route("/admin/robots", notices.robots, methods=["GET"]),
         Route("/admin/robots", notices.add_robot, methods=["POST"]),
         Route("/admin/robots/{robot_id:int}/remove", notices.remove_robot, methods=["POST"]),
+    ]
+
+
+def meeting_routes() -> list[BaseRoute]:
+    base = "/projects/{code}/meetings/{meeting_id:int}"
+    return [
+        Route(base, meetings.meeting_page, methods=["GET"]),
+        Route(base + "/events", meetings.live_events, methods=["GET"]),
+        Route(base + "/minutes.md", meetings.minutes_markdown, methods=["GET"]),
+        Route(base + "/minutes.docx", meetings.minutes_docx, methods=["GET"]),
+        Route(base + "/start", meetings.start, methods=["POST"]),
+        Route(base + "/next", meetings.next_item, methods=["POST"]),
+        Route(base + "/end", meetings.end, methods=["POST"]),
+        Route(base + "/attendance", meetings.attendance, methods=["POST"]),
+        Route(base + "/decisions", meetings.decision, methods=["POST"]),
+        Route(base + "/action-items", meetings.action_item, methods=["POST"]),
+        Route(base + "/report", meetings.report, methods=["POST"]),
+        Route(base + "/minutes", meetings.save_minutes, methods=["POST"]),
+        Route(base + "/publish", meetings.publish, methods=["POST"]),
     ]
 
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 from typing import Protocol
 
 from server.settings import Settings
-from workers import notices, org, progress, risks
+from workers import meetings, notices, org, progress, risks
 
 
 class Job(Protocol):
@@ -24,6 +24,8 @@ JOBS: dict[str, Job] = {
     "escalations": risks.escalations,
     "snapshots": progress.snapshots,
     "digest": progress.digest,
+    "minutes-deadlines": meetings.minutes_deadlines,
+    "report-reminders": meetings.report_reminders,
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -33,4 +35,8 @@ DESCRIPTIONS: dict[str, str] = {
     "(scheduled: 09:00 project time, working days)",
     "snapshots": "measure planned vs actual progress of every live project for today",
     "digest": "each liaison's daily list of due, late and stale tasks (scheduled: 08:00)",
+    "minutes-deadlines": "tell the PM, then the initiating department's head, of minutes "
+    "not published within 24 hours of a meeting's end (every 10 minutes)",
+    "report-reminders": "remind liaisons whose department has not reported for a weekly "
+    "meeting starting within a day (hourly)",
 }

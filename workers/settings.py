@@ -52,6 +52,14 @@ async def digest(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["digest"](_settings(ctx), project_code)
 
 
+async def minutes_deadlines(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["minutes-deadlines"](_settings(ctx), project_code)
+
+
+async def report_reminders(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["report-reminders"](_settings(ctx), project_code)
+
+
 async def escalations_on_schedule(ctx: dict[str, Any]) -> str:
     return await JOBS["escalations"](_settings(ctx), None, scheduled=True)
 
@@ -75,11 +83,22 @@ CRON_JOBS: list[CronJob] = [
     cron(digest_on_schedule, minute={0}, second={35}, unique=True),
     # Hourly too: a rerun the same local day replaces that day's row, so the last one wins.
     cron(snapshots, minute={50}, unique=True),
+    # Minutes are due to the minute; the level reached and dedup keys make reruns harmless.
+    cron(minutes_deadlines, minute={0, 10, 20, 30, 40, 50}, second={15}, unique=True),
+    cron(report_reminders, minute={20}, unique=True),
 ]
 
 
 class WorkerSettings:
-    functions = [deliver_notices, purge_sessions, escalations, snapshots, digest]
+    functions = [
+        deliver_notices,
+        purge_sessions,
+        escalations,
+        snapshots,
+        digest,
+        minutes_deadlines,
+        report_reminders,
+    ]
     cron_jobs = CRON_JOBS
     on_startup = startup
     on_shutdown = shutdown

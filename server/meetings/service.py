@@ -245,15 +245,10 @@ async def _checked_meeting(project: Project, data: MeetingInput) -> dict[str, An
     duration = data.duration_minutes
     if duration is None:
         checks.fail("durationMinutes", "This field is required.")
+    elif not low <= duration <= high and kind == MeetingKind.WEEKLY:
+        checks.fail("durationMinutes", "A weekly meeting lasts 30 to 60 minutes.")
     elif not low <= duration <= high:
-        checks.fail(
-            "durationMinutes",
-            "A weekly meeting lasts %(low)s to %(high)s minutes."
-            if kind == MeetingKind.WEEKLY
-            else "A meeting lasts %(low)s to %(high)s minutes.",
-            low=low,
-            high=high,
-        )
+        checks.fail("durationMinutes", "A meeting lasts 5 to 480 minutes.")
     if data.repeat_weeks != 1 and kind != MeetingKind.WEEKLY:
         checks.fail("repeatWeeks", "Only a weekly meeting repeats.")
     elif not 1 <= data.repeat_weeks <= MAX_SERIES:

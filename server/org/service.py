@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +23,7 @@ from server.auth import (
 from server.errors import Conflict, Invalid, NotFound, Throttled
 from server.i18n import normalize_language
 from server.org.models import ApiToken, Department, LoginFailure, Session, User
-from server.settings import Settings
+from server.settings import Settings, get_settings
 from server.validation import Checks
 
 USER_FIELDS = [
@@ -271,6 +273,30 @@ async def end_session(token: str | None) -> None:
         await Session.filter(token_hash=token_digest(token), revoked_at__isnull=True).update(
             revoked_at=_now()
         )
+
+
+# --- calendar feed tokens ------------------------------------------------------------------
+
+
+def feed_token(user: User) -> str:
+    """A token for calendar apps that cannot log in: it reads feeds only, nothing else.
+
+    Derived from the server's secret and the user's password hash, so changing the
+    password revokes every feed URL handed out before.
+    """
+    key = get_settings().secret_key.encode()
+    mac = hmac.new(key, f"feed:{user.id}:{user.password_hash}".encode(), hashlib.sha256)
+    return f"{user.id}.{mac.hexdigest()[:40]}"
+
+
+async def user_for_feed_token(token: str | None) -> User | None:
+    user_part, _, _ = (token or "").partition(".")
+    if not user_part.isdigit():
+        return None
+    user = await User.get_or_none(id=int(user_part))
+    if user is None or not user.is_active:
+        return None
+    return user if hmac.compare_digest(feed_token(user), token or "") else None
 
 
 # --- API tokens ----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ METHODS = [
     ("templates/**.html", "jinja2"),
     ("templates/**.txt", "jinja2"),
     ("templates/**.svg", "jinja2"),
+    ("templates/**.md", "jinja2"),
 ]
 
 

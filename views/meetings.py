@@ -1,0 +1,424 @@
+"""Meeting pages: the list and calendar feed, one meeting run live, minutes and exports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from server import events
+from server.auth import Action, Actor, may
+from server.errors import DomainError, Forbidden, NotFound
+from server.meetings import exports
+from server.meetings import service as meetings
+from server.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
+from server.org import service as org
+from server.projects import service as projects
+from server.projects.models import Project, Role
+from server.templating import render as render_template
+from views.common import (
+    actor_of,
+    current_user,
+    field_errors,
+    is_htmx,
+    language_of,
+    optional_int,
+    page,
+    render,
+)
+
+KEEPALIVE_SECONDS = 15
+
+
+def _meeting_path(project: Project, meeting: Meeting) -> str:
+    return f"/projects/{project.code}/meetings/{meeting.id}"
+
+
+# --- the list -----------------------------------------------------------------------------------
+
+
+async def _list_context(request: Request, project: Project) -> dict[str, Any]:
+    actor = actor_of(request)
+    rows = (await meetings.list_meetings([project.id]))[project.id]
+    members = (await projects.list_members([project.id]))[project.id]
+    people = {m.user.id: m.user for m in members}
+    user = current_user(request)
+    assert user is not None
+    return {
+        "project": project,
+        "meetings": rows,
+        "minutes_state": meetings.minutes_state,
+        "people": sorted(people.values(), key=lambda u: u.name),
+        "kinds": [k.value for k in MeetingKind],
+        "may_run": await may(actor, Action.RUN_MEETINGS, project),
+        "feed_url": f"/projects/{project.code}/calendar.ics?token={quote(org.feed_token(user))}",
+    }
+
+
+@page
+async def meeting_list(request: Request) -> Response:
+    project = await projects.get_project(actor_of(request), code=request.path_params["code"])
+    context = await _list_context(request, project)
+    return render(request, "meetings/list.html", errors={}, values={}, **context)
+
+
+@page
+async def create(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    agenda = [
+        meetings.AgendaInput(title=str(title), minutes=optional_int(str(minutes)))
+        for title, minutes in zip(
+            form.getlist("agenda_title"), form.getlist("agenda_minutes"), strict=False
+        )
+        if str(title).strip() or str(minutes).strip()
+    ]
+    try:
+        meeting = await meetings.create_meeting(
+            actor,
+            project_id=project.id,
+            data=meetings.MeetingInput(
+                kind=values.get("kind"),
+                title=values.get("title"),
+                scheduled_start=values.get("scheduled_start"),
+                duration_minutes=optional_int(values.get("duration_minutes")),
+                place=values.get("place", ""),
+                attendee_ids=[
+                    int(str(v)) for v in form.getlist("attendee_ids") if str(v).isdigit()
+                ],
+                agenda=agenda,
+                repeat_weeks=optional_int(values.get("repeat_weeks")) or 1,
+            ),
+        )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        context = await _list_context(request, project)
+        errors = field_errors(error, language_of(request))
+        return render(
+            request, "meetings/list.html", status_code=400, errors=errors, values=values, **context
+        )
+    return RedirectResponse(_meeting_path(project, meeting), status_code=303)
+
+
+@page
+async def calendar_feed(request: Request) -> Response:
+    """The project's meetings as iCalendar, for the session or a feed token (?token=)."""
+    user = current_user(request) or await org.user_for_feed_token(request.query_params.get("token"))
+    if user is None:
+        return Response("Not signed in.", status_code=401, media_type="text/plain")
+    actor = Actor.for_user(user, language_of(request))
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    rows = (await meetings.list_meetings([project.id]))[project.id]
+    return Response(
+        exports.project_calendar(project, rows),
+        media_type="text/calendar; charset=utf-8",
+        headers={"content-disposition": f'inline; filename="{project.code}.ics"'},
+    )
+
+
+# --- one meeting --------------------------------------------------------------------------------
+
+
+async def _meeting_context(request: Request, *, meeting_id: int | None = None) -> dict[str, Any]:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    meeting = await meetings.get_meeting(
+        actor, meeting_id=meeting_id or int(request.path_params["meeting_id"]), project=project
+    )
+    view = await meetings.meeting_view(meeting)
+    roles = await actor.roles_in(project.id)
+    may_run = await may(actor, Action.RUN_MEETINGS, project)
+    invited = any(a.user.id == actor.user_id for a in view.attendees)
+    report_departments = (
+        view.departments
+        if may_run
+        else [d for d in view.departments if (Role.LIAISON, d.id) in roles]
+    )
+    members = (await projects.list_members([project.id]))[project.id]
+    return {
+        "project": project,
+        "meeting": meeting,
+        "view": view,
+        "may_run": may_run,
+        "may_record": (may_run or invited) and meeting.status == MeetingStatus.LIVE,
+        "report_departments": report_departments,
+        "people": sorted({m.user.id: m.user for m in members}.values(), key=lambda u: u.name),
+        "attendance_values": [a.value for a in Attendance],
+        "minutes_state": meetings.minutes_state(meeting),
+        "after": await events.latest_id("meeting", meeting.id),
+    }
+
+
+@page
+async def meeting_page(request: Request) -> Response:
+    context = await _meeting_context(request)
+    return render(request, "meetings/meeting.html", errors={}, values={}, **context)
+
+
+async def _after_write(
+    request: Request,
+    error: DomainError | None,
+    *,
+    fragment: str,
+    values: dict[str, str],
+) -> Response:
+    """No JS: back to the page (or it with errors). htmx: the form again, emptied on success."""
+    if error is None and not is_htmx(request):
+        return RedirectResponse(request.url.path.rsplit("/", 1)[0], status_code=303)
+    context = await _meeting_context(request)
+    errors = field_errors(error, language_of(request)) if error else {}
+    template = fragment if is_htmx(request) else "meetings/meeting.html"
+    return render(
+        request,
+        template,
+        status_code=400 if error else 200,
+        errors=errors,
+        values=values if error else {},
+        **context,
+    )
+
+
+WriteAction = Callable[[Actor, Meeting, Any, dict[str, str]], Awaitable[None]]
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _write(fragment: str) -> Callable[[WriteAction], Handler]:
+    """A POST handler around one service call: errors land on the form's fields."""
+
+    def decorator(action: WriteAction) -> Handler:
+        @page
+        async def handler(request: Request) -> Response:
+            actor = actor_of(request)
+            project = await projects.get_project(actor, code=request.path_params["code"])
+            meeting = await meetings.get_meeting(
+                actor, meeting_id=int(request.path_params["meeting_id"]), project=project
+            )
+            form = await request.form()
+            values = {k: v for k, v in form.items() if isinstance(v, str)}
+            error: DomainError | None = None
+            try:
+                await action(actor, meeting, form, values)
+            except (Forbidden, NotFound):
+                raise
+            except DomainError as failure:
+                error = failure
+            return await _after_write(request, error, fragment=fragment, values=values)
+
+        wrapped: Handler = handler
+        return wrapped
+
+    return decorator
+
+
+@_write("meetings/_controls.html")
+async def start(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.start_meeting(actor, meeting_id=meeting.id)
+
+
+@_write("meetings/_controls.html")
+async def next_item(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.next_agenda_item(actor, meeting_id=meeting.id)
+
+
+@_write("meetings/_controls.html")
+async def end(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.end_meeting(actor, meeting_id=meeting.id)
+
+
+@_write("meetings/_attendance_form.html")
+async def attendance(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.set_attendance(
+        actor,
+        meeting_id=meeting.id,
+        user_id=optional_int(values.get("user_id")) or 0,
+        attendance=values.get("attendance", ""),
+    )
+
+
+@_write("meetings/_decision_form.html")
+async def decision(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.record_decision(actor, meeting_id=meeting.id, text=values.get("text"))
+
+
+@_write("meetings/_action_form.html")
+async def action_item(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.add_action_item(
+        actor,
+        meeting_id=meeting.id,
+        data=meetings.ActionItemInput(
+            title=values.get("title"),
+            owner_id=optional_int(values.get("owner_id")),
+            due_date=values.get("due_date") or None,
+            department_id=optional_int(values.get("department_id")),
+            need_id=optional_int(values.get("need_id")),
+        ),
+    )
+
+
+@_write("meetings/_report_form.html")
+async def report(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    needs = [
+        meetings.NeedInput(department_id=optional_int(str(dept)), text=str(text))
+        for dept, text in zip(
+            form.getlist("need_department"), form.getlist("need_text"), strict=False
+        )
+        if str(text).strip()
+    ]
+    await meetings.submit_department_report(
+        actor,
+        meeting_id=meeting.id,
+        data=meetings.ReportInput(
+            department_id=optional_int(values.get("department_id")),
+            done=values.get("done"),
+            next_week=values.get("next_week"),
+            needs=needs,
+        ),
+    )
+
+
+@_write("meetings/_minutes.html")
+async def save_minutes(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.edit_minutes(
+        actor,
+        meeting_id=meeting.id,
+        version=optional_int(values.get("version")) or 0,
+        body=values.get("minutes"),
+    )
+
+
+@_write("meetings/_minutes.html")
+async def publish(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.publish_minutes(
+        actor, meeting_id=meeting.id, change_note=values.get("change_note")
+    )
+
+
+# --- live updates -------------------------------------------------------------------------------
+
+# One render per (meeting, event id, language) however many pages watch the meeting.
+_renders: dict[tuple[int, str, str], asyncio.Task[str]] = {}
+_RENDERS_KEPT = 256
+
+
+async def _render_live(meeting_id: int, cursor: str, language: str) -> str:
+    meeting = await Meeting.get(id=meeting_id)
+    view = await meetings.meeting_view(meeting)
+    return render_template(
+        "meetings/_live.html",
+        language,
+        view=view,
+        meeting=meeting,
+        project=view.project,
+        minutes_state=meetings.minutes_state(meeting),
+    )
+
+
+def live_fragment(meeting_id: int, cursor: str, language: str) -> asyncio.Task[str]:
+    key = (meeting_id, cursor, language)
+    task = _renders.get(key)
+    if task is None:
+        if len(_renders) >= _RENDERS_KEPT:
+            for old in list(_renders)[: _RENDERS_KEPT // 2]:
+                _renders.pop(old, None)
+        task = asyncio.ensure_future(_render_live(meeting_id, cursor, language))
+        _renders[key] = task
+    return task
+
+
+def sse_message(event_id: str, name: str, data: str) -> str:
+    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
+    return f"id: {event_id}\nevent: {name}\n{lines}\n"
+
+
+async def _live_stream(meeting_id: int, cursor: str, language: str) -> AsyncIterator[str]:
+    """The live fragment, re-rendered whole after each batch of events since `cursor`."""
+    yield "retry: 1000\n\n"
+    while True:
+        batch = await events.read_since(
+            "meeting", meeting_id, cursor, block_ms=KEEPALIVE_SECONDS * 1000
+        )
+        if not batch:
+            yield ": keepalive\n\n"
+            continue
+        cursor = batch[-1].id
+        html = await live_fragment(meeting_id, cursor, language)
+        yield sse_message(cursor, "live", html)
+        if any(e.kind in ("meeting.started", "meeting.ended") for e in batch):
+            yield sse_message(cursor, "reload", datetime.now(UTC).isoformat())
+
+
+@page
+async def live_events(request: Request) -> Response:
+    """Server-sent events of one meeting; a reconnect's Last-Event-ID replays what it missed."""
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    meeting = await meetings.get_meeting(
+        actor, meeting_id=int(request.path_params["meeting_id"]), project=project
+    )
+    cursor = (
+        request.headers.get("last-event-id")
+        or request.query_params.get("after")
+        or await events.latest_id("meeting", meeting.id)
+    )
+    return StreamingResponse(
+        _live_stream(meeting.id, cursor, language_of(request)),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+async def _minutes_text(request: Request) -> tuple[Project, Meeting, str]:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    meeting = await meetings.get_meeting(
+        actor, meeting_id=int(request.path_params["meeting_id"]), project=project
+    )
+    view = await meetings.meeting_view(meeting)
+    latest = view.latest_revision
+    if latest is not None:
+        return project, meeting, latest.body
+    if not await may(actor, Action.RUN_MEETINGS, project) or not meeting.minutes_draft:
+        raise NotFound("The minutes are not published yet.")
+    return project, meeting, meeting.minutes_draft
+
+
+def _filename(project: Project, meeting: Meeting, extension: str) -> str:
+    day = meeting.scheduled_start.date().isoformat()
+    return quote(f"{project.code}-{day}-会议纪要.{extension}")
+
+
+@page
+async def minutes_markdown(request: Request) -> Response:
+    project, meeting, text = await _minutes_text(request)
+    return Response(
+        text,
+        media_type="text/markdown; charset=utf-8",
+        headers={
+            "content-disposition": "attachment; filename*=UTF-8''"
+            + _filename(project, meeting, "md")
+        },
+    )
+
+
+@page
+async def minutes_docx(request: Request) -> Response:
+    project, meeting, text = await _minutes_text(request)
+    return Response(
+        exports.minutes_docx(meeting.title, text),
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={
+            "content-disposition": "attachment; filename*=UTF-8''"
+            + _filename(project, meeting, "docx")
+        },
+    )
