@@ -25,6 +25,7 @@ from strawberry.types.unset import UnsetType
 
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
+from schema.meetings import Meeting, MeetingMutation, MeetingQuery, MeetingSubscription
 from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
 from schema.progress import ProgressMutation, ProgressQuery
@@ -34,6 +35,7 @@ from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
 from server.auth import Actor
 from server.errors import NotFound
+from server.meetings import service as meetings
 from server.org import service as org
 from server.planning import service as planning
 from server.projects import service as projects
@@ -62,6 +64,8 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
             return Department.of(await org.get_department(actor, pk))
         if type_name == "Task":
             return Task.of(await planning.get_task(actor, task_id=pk))
+        if type_name == "Meeting":
+            return Meeting.of(await meetings.get_meeting(actor, meeting_id=pk))
         if type_name == "Problem":
             return Problem.of(await risks.get_problem(actor, problem_id=pk))
         if type_name == "SignableDocument":
@@ -73,7 +77,7 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
 
 
 @strawberry.type
-class Query(OrgQuery, ProjectQuery, ProgressQuery):
+class Query(OrgQuery, ProjectQuery, ProgressQuery, MeetingQuery):
     @strawberry.field
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         decoded = decode_any(id)
@@ -84,13 +88,19 @@ class Query(OrgQuery, ProjectQuery, ProgressQuery):
 
 @strawberry.type
 class Mutation(
-    OrgMutation, ProjectMutation, PlanningMutation, SignoffMutation, ProgressMutation, RiskMutation
+    OrgMutation,
+    ProjectMutation,
+    PlanningMutation,
+    SignoffMutation,
+    ProgressMutation,
+    RiskMutation,
+    MeetingMutation,
 ):
     pass
 
 
 @strawberry.type
-class Subscription(EventSubscription):
+class Subscription(EventSubscription, MeetingSubscription):
     pass
 
 
@@ -120,7 +130,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Project, ProjectMember, User, Department, Task, SignableDocument, Problem],
+    types=[Project, ProjectMember, User, Department, Task, SignableDocument, Problem, Meeting],
     extensions=[
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

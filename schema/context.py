@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from strawberry.dataloader import DataLoader
 
 from server.auth import Actor
+from server.meetings import service as meetings
+from server.meetings.models import Meeting
 from server.org import service as org
 from server.org.models import Department, User
 from server.planning import service as planning
@@ -80,6 +82,12 @@ async def _calendars(ids: Sequence[int]) -> list[tuple[WorkingCalendar, date]]:
     ]
 
 
+async def _meeting_views(ids: Sequence[int]) -> list[meetings.MeetingView]:
+    rows = {m.id: m for m in await Meeting.filter(id__in=list(ids))}
+    views = {v.meeting.id: v for v in await meetings.meeting_views(list(rows.values()))}
+    return [views[i] for i in ids]
+
+
 @dataclass
 class Context:
     actor: Actor
@@ -114,4 +122,7 @@ class Context:
     )
     calendars: DataLoader[int, tuple[WorkingCalendar, date]] = field(
         default_factory=lambda: DataLoader(_calendars)
+    )
+    meeting_views: DataLoader[int, meetings.MeetingView] = field(
+        default_factory=lambda: DataLoader(_meeting_views)
     )

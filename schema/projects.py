@@ -15,12 +15,14 @@ from schema.common import (
     user_errors,
 )
 from schema.context import Context
+from schema.meetings import Meeting
 from schema.org import Department, Node, User
 from schema.planning import CriticalPath, ProjectSchedule, Task
 from schema.risks import Problem, ProjectProgress, progress_of
 from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
 from server.errors import DomainError, NotFound
+from server.meetings.service import list_meetings
 from server.projects import service as projects
 from server.projects.models import Project as ProjectRow
 from server.projects.models import ProjectMember as MemberRow
@@ -175,6 +177,17 @@ class Project(Node):
     async def problems(self, info: Info[Context, None], open_only: bool = False) -> list[Problem]:
         rows = (await list_problems([self.pk], open_only=open_only))[self.pk]
         return [Problem.of(r) for r in rows]
+
+    @strawberry.field
+    async def meetings(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[Meeting]:
+        """Meetings in order of their start, past and planned."""
+        offset, limit = page_window(first, after)
+        rows = (await list_meetings([self.pk]))[self.pk]
+        return connection(
+            [Meeting.of(m) for m in rows[offset : offset + limit]], offset=offset, total=len(rows)
+        )
 
     @strawberry.field
     async def progress(self, info: Info[Context, None]) -> ProjectProgress:

@@ -107,7 +107,6 @@ class MeetingView:
     action_items: list[ActionItem]
     carried_items: list[ActionItem]
     revisions: list[MinutesRevision]
-    liaisons: dict[int, User] = field(default_factory=dict)
 
     @property
     def reported_department_ids(self) -> set[int]:
@@ -128,64 +127,95 @@ class MeetingView:
 
 
 async def meeting_view(meeting: Meeting) -> MeetingView:
-    project = await Project.get(id=meeting.project_id)  # type: ignore[attr-defined]
-    attendees = await Attendee.filter(meeting_id=meeting.id).select_related("user")
-    agenda = await AgendaItem.filter(meeting_id=meeting.id).select_related("owner")
-    reports = await DepartmentReport.filter(meeting_id=meeting.id).select_related(
+    return (await meeting_views([meeting]))[0]
+
+
+def _grouped(rows: Sequence[Any], key: str) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(getattr(row, key), []).append(row)
+    return grouped
+
+
+async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
+    """Views of several meetings in ten queries, however many meetings and entries."""
+    ids = [m.id for m in rows]
+    project_ids = list({m.project_id for m in rows})  # type: ignore[attr-defined]
+    projects = {p.id: p for p in await Project.filter(id__in=project_ids)}
+    attendees = _grouped(
+        await Attendee.filter(meeting_id__in=ids).select_related("user"), "meeting_id"
+    )
+    agenda = _grouped(
+        await AgendaItem.filter(meeting_id__in=ids).select_related("owner"), "meeting_id"
+    )
+    reports = await DepartmentReport.filter(meeting_id__in=ids).select_related(
         "department", "submitted_by"
     )
-    needs = await ReportNeed.filter(report__meeting_id=meeting.id).select_related("department")
-    by_report: dict[int, list[ReportNeed]] = {}
-    for need in needs:
-        by_report.setdefault(need.report_id, []).append(need)  # type: ignore[attr-defined]
+    needs = _grouped(
+        await ReportNeed.filter(report__meeting_id__in=ids).select_related("department"),
+        "report_id",
+    )
     for report in reports:
-        report.need_list = by_report.get(report.id, [])
-    departments = [
-        row.department
-        for row in await ProjectDepartment.filter(project_id=project.id).select_related(
-            "department"
+        report.need_list = needs.get(report.id, [])
+    participations = await ProjectDepartment.filter(project_id__in=project_ids).select_related(
+        "department"
+    )
+    departments: dict[int, list[Department]] = {}
+    for row in sorted(participations, key=lambda r: r.department.name):
+        departments.setdefault(row.project_id, []).append(row.department)  # type: ignore[attr-defined]
+    decisions = _grouped(
+        await Decision.filter(meeting_id__in=ids).select_related("recorded_by"), "meeting_id"
+    )
+    items = _grouped(
+        await ActionItem.filter(meeting_id__in=ids).select_related("owner", "department", "task"),
+        "meeting_id",
+    )
+    revisions = _grouped(
+        await MinutesRevision.filter(meeting_id__in=ids).order_by("revision"), "meeting_id"
+    )
+    carried = await _open_weekly_items(project_ids)
+    return [
+        MeetingView(
+            meeting=m,
+            project=projects[m.project_id],  # type: ignore[attr-defined]
+            attendees=attendees.get(m.id, []),
+            agenda=agenda.get(m.id, []),
+            reports=[r for r in reports if r.meeting_id == m.id],  # type: ignore[attr-defined]
+            departments=departments.get(m.project_id, []),  # type: ignore[attr-defined]
+            decisions=decisions.get(m.id, []),
+            action_items=items.get(m.id, []),
+            carried_items=_carried(m, carried),
+            revisions=revisions.get(m.id, []),
         )
+        for m in rows
     ]
-    departments.sort(key=lambda d: d.name)
-    decisions = await Decision.filter(meeting_id=meeting.id).select_related("recorded_by")
-    items = await ActionItem.filter(meeting_id=meeting.id).select_related(
-        "owner", "department", "task"
-    )
-    liaisons = {
-        m.department_id: m.user  # type: ignore[attr-defined]
-        for m in await ProjectMember.filter(
-            project_id=project.id, role=Role.LIAISON, left_at__isnull=True
-        ).select_related("user")
-    }
-    return MeetingView(
-        meeting=meeting,
-        project=project,
-        attendees=list(attendees),
-        agenda=list(agenda),
-        reports=list(reports),
-        departments=departments,
-        decisions=list(decisions),
-        action_items=list(items),
-        carried_items=await carried_action_items(meeting),
-        revisions=list(await MinutesRevision.filter(meeting_id=meeting.id).order_by("revision")),
-        liaisons=liaisons,
-    )
 
 
-async def carried_action_items(meeting: Meeting) -> list[ActionItem]:
-    """Open action items of the project's earlier weekly meetings, listed at this one's start."""
-    if meeting.kind != MeetingKind.WEEKLY:
-        return []
+async def _open_weekly_items(project_ids: Sequence[int]) -> list[ActionItem]:
     rows = await ActionItem.filter(
-        meeting__project_id=meeting.project_id,  # type: ignore[attr-defined]
-        meeting__kind=MeetingKind.WEEKLY,
-        meeting__scheduled_start__lt=meeting.scheduled_start,
+        meeting__project_id__in=list(project_ids), meeting__kind=MeetingKind.WEEKLY
     ).select_related("owner", "department", "task", "meeting")
     return [
         item
         for item in rows
         if item.task is None or item.task.status not in (TaskStatus.DONE, TaskStatus.CANCELLED)
     ]
+
+
+def _carried(meeting: Meeting, open_items: list[ActionItem]) -> list[ActionItem]:
+    """Open action items of the project's earlier weekly meetings, listed at this one's start."""
+    if meeting.kind != MeetingKind.WEEKLY:
+        return []
+    return [
+        item
+        for item in open_items
+        if item.meeting.project_id == meeting.project_id  # type: ignore[attr-defined]
+        and item.meeting.scheduled_start < meeting.scheduled_start
+    ]
+
+
+async def carried_action_items(meeting: Meeting) -> list[ActionItem]:
+    return _carried(meeting, await _open_weekly_items([meeting.project_id]))  # type: ignore[attr-defined]
 
 
 # --- creating -----------------------------------------------------------------------------------

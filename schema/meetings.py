@@ -1,0 +1,566 @@
+"""Meetings over GraphQL: schedule, report, run live, minutes, and the live meeting events."""
+
+import datetime
+import json
+from collections.abc import AsyncGenerator
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from schema.common import UserError, from_global_id, to_global_id, user_errors
+from schema.context import Context
+from schema.org import Department, Node, User
+from server import events
+from server.auth import Action, may
+from server.errors import DomainError
+from server.meetings import service as meetings
+from server.meetings.models import Meeting as MeetingRow
+
+
+@strawberry.enum
+class MeetingKind(Enum):
+    KICKOFF = "KICKOFF"
+    REQUIREMENT_REVIEW = "REQUIREMENT_REVIEW"
+    PLAN_REVIEW = "PLAN_REVIEW"
+    WEEKLY = "WEEKLY"
+    TOPIC = "TOPIC"
+    ACCEPTANCE = "ACCEPTANCE"
+    RETROSPECTIVE = "RETROSPECTIVE"
+
+
+@strawberry.enum
+class MeetingStatus(Enum):
+    SCHEDULED = "SCHEDULED"
+    LIVE = "LIVE"
+    ENDED = "ENDED"
+
+
+@strawberry.enum
+class Attendance(Enum):
+    INVITED = "INVITED"
+    PRESENT = "PRESENT"
+    ABSENT = "ABSENT"
+    EXCUSED = "EXCUSED"
+
+
+@strawberry.enum
+class MinutesState(Enum):
+    DUE = "due"
+    LATE = "late"
+    ON_TIME = "on_time"
+
+
+@strawberry.type
+class Attendee:
+    user: User
+    attendance: Attendance
+
+
+@strawberry.type
+class AgendaItem:
+    title: str
+    owner: User | None
+    minutes: int
+    spent_seconds: int | None
+
+
+@strawberry.type
+class Need:
+    id: strawberry.ID
+    department: Department
+    text: str
+
+
+@strawberry.type
+class DepartmentReport:
+    id: strawberry.ID
+    department: Department
+    done: str
+    next_week: str
+    submitted_by: User | None
+    submitted_at: datetime.datetime
+    version: int
+    needs: list[Need]
+
+
+@strawberry.type
+class MeetingDecision:
+    id: strawberry.ID
+    text: str
+    recorded_by: User | None
+    created_at: datetime.datetime
+
+
+@strawberry.type
+class ActionItem:
+    id: strawberry.ID
+    title: str
+    owner: User
+    department: Department | None
+    due_date: datetime.date
+    task_id: strawberry.ID | None
+    task_status: str | None
+    meeting_id: strawberry.ID
+
+
+@strawberry.type
+class MinutesRevision:
+    revision: int
+    body: str
+    change_note: str
+    published_at: datetime.datetime
+
+
+def _user(row: object | None) -> User | None:
+    return User.of(row) if row is not None else None  # type: ignore[arg-type]
+
+
+def _action_item(row: object) -> ActionItem:
+    item = row
+    task = item.task  # type: ignore[attr-defined]
+    return ActionItem(
+        id=to_global_id("ActionItem", item.id),  # type: ignore[attr-defined]
+        title=item.title,  # type: ignore[attr-defined]
+        owner=User.of(item.owner),  # type: ignore[attr-defined]
+        department=Department.of(item.department) if item.department else None,  # type: ignore[attr-defined]
+        due_date=item.due_date,  # type: ignore[attr-defined]
+        task_id=to_global_id("Task", task.id) if task else None,
+        task_status=task.status.value if task else None,
+        meeting_id=to_global_id("Meeting", item.meeting_id),  # type: ignore[attr-defined]
+    )
+
+
+@strawberry.type
+class Meeting(Node):
+    kind: MeetingKind
+    title: str
+    scheduled_start: datetime.datetime
+    duration_minutes: int
+    place: str
+    status: MeetingStatus
+    started_at: datetime.datetime | None
+    ended_at: datetime.datetime | None
+    minutes_due_at: datetime.datetime | None
+    minutes_state: MinutesState | None
+    version: int
+    pk: strawberry.Private[int]
+    project_pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: MeetingRow) -> "Meeting":
+        state = meetings.minutes_state(row)
+        return cls(
+            id=to_global_id("Meeting", row.id),
+            kind=MeetingKind(row.kind.value),
+            title=row.title,
+            scheduled_start=row.scheduled_start,
+            duration_minutes=row.duration_minutes,
+            place=row.place,
+            status=MeetingStatus(row.status.value),
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            minutes_due_at=row.minutes_due_at,
+            minutes_state=MinutesState(state) if state else None,
+            version=row.version,
+            pk=row.id,
+            project_pk=row.project_id,  # type: ignore[attr-defined]
+        )
+
+    async def _view(self, info: Info[Context, None]) -> meetings.MeetingView:
+        return await info.context.meeting_views.load(self.pk)
+
+    @strawberry.field
+    def project_id(self) -> strawberry.ID:
+        return to_global_id("Project", self.project_pk)
+
+    @strawberry.field
+    async def attendees(self, info: Info[Context, None]) -> list[Attendee]:
+        view = await self._view(info)
+        return [
+            Attendee(user=User.of(a.user), attendance=Attendance(a.attendance.value))
+            for a in view.attendees
+        ]
+
+    @strawberry.field
+    async def agenda(self, info: Info[Context, None]) -> list[AgendaItem]:
+        view = await self._view(info)
+        return [
+            AgendaItem(
+                title=a.title,
+                owner=_user(a.owner),
+                minutes=a.minutes,
+                spent_seconds=a.spent_seconds,
+            )
+            for a in view.agenda
+        ]
+
+    @strawberry.field
+    async def reports(self, info: Info[Context, None]) -> list[DepartmentReport]:
+        view = await self._view(info)
+        return [
+            DepartmentReport(
+                id=to_global_id("DepartmentReport", r.id),
+                department=Department.of(r.department),
+                done=r.done,
+                next_week=r.next_week,
+                submitted_by=_user(r.submitted_by),
+                submitted_at=r.submitted_at,
+                version=r.version,
+                needs=[
+                    Need(
+                        id=to_global_id("Need", n.id),
+                        department=Department.of(n.department),
+                        text=n.text,
+                    )
+                    for n in r.need_list  # type: ignore[attr-defined]
+                ],
+            )
+            for r in view.reports
+        ]
+
+    @strawberry.field
+    async def missing_departments(self, info: Info[Context, None]) -> list[Department]:
+        return [Department.of(d) for d in (await self._view(info)).missing_departments]
+
+    @strawberry.field
+    async def decisions(self, info: Info[Context, None]) -> list[MeetingDecision]:
+        view = await self._view(info)
+        return [
+            MeetingDecision(
+                id=to_global_id("Decision", d.id),
+                text=d.text,
+                recorded_by=_user(d.recorded_by),
+                created_at=d.created_at,
+            )
+            for d in view.decisions
+        ]
+
+    @strawberry.field
+    async def action_items(self, info: Info[Context, None]) -> list[ActionItem]:
+        return [_action_item(i) for i in (await self._view(info)).action_items]
+
+    @strawberry.field
+    async def carried_action_items(self, info: Info[Context, None]) -> list[ActionItem]:
+        """Open action items of earlier weekly meetings, reviewed at the start of this one."""
+        return [_action_item(i) for i in (await self._view(info)).carried_items]
+
+    @strawberry.field
+    async def minutes(self, info: Info[Context, None]) -> list[MinutesRevision]:
+        """Published revisions, oldest first; the last is the current text."""
+        return [
+            MinutesRevision(
+                revision=r.revision,
+                body=r.body,
+                change_note=r.change_note,
+                published_at=r.published_at,
+            )
+            for r in (await self._view(info)).revisions
+        ]
+
+    @strawberry.field
+    async def minutes_draft(self, info: Info[Context, None]) -> str | None:
+        """The draft being edited, for the PM and co-chairs only."""
+        view = await self._view(info)
+        if not await may(info.context.actor, Action.RUN_MEETINGS, view.project):
+            return None
+        return view.meeting.minutes_draft
+
+
+async def load_meeting(info: Info[Context, None], pk: int) -> Meeting:
+    return Meeting.of(await meetings.get_meeting(info.context.actor, meeting_id=pk))
+
+
+# --- mutations ----------------------------------------------------------------------------------
+
+
+@strawberry.input
+class AgendaItemInput:
+    title: str
+    minutes: int
+    owner_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class CreateMeetingInput:
+    project_id: strawberry.ID
+    kind: MeetingKind
+    title: str
+    scheduled_start: datetime.datetime
+    duration_minutes: int
+    attendee_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    place: str | None = None
+    agenda: list[AgendaItemInput] = strawberry.field(default_factory=list)
+    repeat_weeks: int = 1
+
+
+@strawberry.input
+class NeedInput:
+    department_id: strawberry.ID
+    text: str
+
+
+@strawberry.input
+class SubmitDepartmentReportInput:
+    meeting_id: strawberry.ID
+    department_id: strawberry.ID
+    done: str
+    next_week: str
+    needs: list[NeedInput] = strawberry.field(default_factory=list)
+    version: int | None = None
+
+
+@strawberry.input
+class RecordDecisionInput:
+    meeting_id: strawberry.ID
+    text: str
+
+
+@strawberry.input
+class AddActionItemInput:
+    meeting_id: strawberry.ID
+    title: str
+    owner_id: strawberry.ID
+    due_date: datetime.date
+    department_id: strawberry.ID | None = None
+    need_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class MeetingIdInput:
+    meeting_id: strawberry.ID
+    # publishMinutes only: what a correction (a second or later revision) changes.
+    change_note: str | None = None
+
+
+@strawberry.input
+class SetAttendanceInput:
+    meeting_id: strawberry.ID
+    user_id: strawberry.ID
+    attendance: Attendance
+
+
+@strawberry.type
+class MeetingPayload:
+    meeting: Meeting | None
+    errors: list[UserError]
+
+
+def _meeting_pk(value: strawberry.ID) -> int:
+    return from_global_id(value, "Meeting", field="meetingId")
+
+
+def _pk(value: strawberry.ID | None, kind: str, field: str) -> int | None:
+    return from_global_id(value, kind, field=field) if value else None
+
+
+async def _payload(info: Info[Context, None], meeting_pk: int) -> "MeetingPayload":
+    return MeetingPayload(meeting=await load_meeting(info, meeting_pk), errors=[])
+
+
+def _failed(info: Info[Context, None], error: DomainError) -> MeetingPayload:
+    return MeetingPayload(meeting=None, errors=user_errors(error, info.context.language))
+
+
+@strawberry.type
+class MeetingMutation:
+    @strawberry.mutation
+    async def create_meeting(
+        self, info: Info[Context, None], input: CreateMeetingInput
+    ) -> MeetingPayload:
+        try:
+            row = await meetings.create_meeting(
+                info.context.actor,
+                project_id=from_global_id(input.project_id, "Project", field="projectId"),
+                data=meetings.MeetingInput(
+                    kind=input.kind.value,
+                    title=input.title,
+                    scheduled_start=input.scheduled_start,
+                    duration_minutes=input.duration_minutes,
+                    place=input.place,
+                    attendee_ids=[
+                        from_global_id(i, "User", field="attendeeIds") for i in input.attendee_ids
+                    ],
+                    agenda=[
+                        meetings.AgendaInput(
+                            title=a.title,
+                            minutes=a.minutes,
+                            owner_id=_pk(a.owner_id, "User", "agenda.ownerId"),
+                        )
+                        for a in input.agenda
+                    ],
+                    repeat_weeks=input.repeat_weeks,
+                ),
+            )
+        except DomainError as error:
+            return _failed(info, error)
+        return MeetingPayload(meeting=Meeting.of(row), errors=[])
+
+    @strawberry.mutation
+    async def submit_department_report(
+        self, info: Info[Context, None], input: SubmitDepartmentReportInput
+    ) -> MeetingPayload:
+        try:
+            meeting_pk = _meeting_pk(input.meeting_id)
+            await meetings.submit_department_report(
+                info.context.actor,
+                meeting_id=meeting_pk,
+                data=meetings.ReportInput(
+                    department_id=from_global_id(
+                        input.department_id, "Department", field="departmentId"
+                    ),
+                    done=input.done,
+                    next_week=input.next_week,
+                    needs=[
+                        meetings.NeedInput(
+                            department_id=from_global_id(
+                                n.department_id, "Department", field="needs.departmentId"
+                            ),
+                            text=n.text,
+                        )
+                        for n in input.needs
+                    ],
+                    version=input.version,
+                ),
+            )
+            return await _payload(info, meeting_pk)
+        except DomainError as error:
+            return _failed(info, error)
+
+    @strawberry.mutation
+    async def start_meeting(
+        self, info: Info[Context, None], input: MeetingIdInput
+    ) -> MeetingPayload:
+        try:
+            row = await meetings.start_meeting(
+                info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
+            )
+        except DomainError as error:
+            return _failed(info, error)
+        return MeetingPayload(meeting=Meeting.of(row), errors=[])
+
+    @strawberry.mutation
+    async def set_attendance(
+        self, info: Info[Context, None], input: SetAttendanceInput
+    ) -> MeetingPayload:
+        try:
+            meeting_pk = _meeting_pk(input.meeting_id)
+            await meetings.set_attendance(
+                info.context.actor,
+                meeting_id=meeting_pk,
+                user_id=from_global_id(input.user_id, "User", field="userId"),
+                attendance=input.attendance.value,
+            )
+            return await _payload(info, meeting_pk)
+        except DomainError as error:
+            return _failed(info, error)
+
+    @strawberry.mutation
+    async def record_decision(
+        self, info: Info[Context, None], input: RecordDecisionInput
+    ) -> MeetingPayload:
+        try:
+            meeting_pk = _meeting_pk(input.meeting_id)
+            await meetings.record_decision(
+                info.context.actor, meeting_id=meeting_pk, text=input.text
+            )
+            return await _payload(info, meeting_pk)
+        except DomainError as error:
+            return _failed(info, error)
+
+    @strawberry.mutation
+    async def add_action_item(
+        self, info: Info[Context, None], input: AddActionItemInput
+    ) -> MeetingPayload:
+        """The action item becomes a task in the plan, owned by its owner."""
+        try:
+            meeting_pk = _meeting_pk(input.meeting_id)
+            await meetings.add_action_item(
+                info.context.actor,
+                meeting_id=meeting_pk,
+                data=meetings.ActionItemInput(
+                    title=input.title,
+                    owner_id=from_global_id(input.owner_id, "User", field="ownerId"),
+                    due_date=input.due_date,
+                    department_id=_pk(input.department_id, "Department", "departmentId"),
+                    need_id=_pk(input.need_id, "Need", "needId"),
+                ),
+            )
+            return await _payload(info, meeting_pk)
+        except DomainError as error:
+            return _failed(info, error)
+
+    @strawberry.mutation
+    async def end_meeting(self, info: Info[Context, None], input: MeetingIdInput) -> MeetingPayload:
+        try:
+            row = await meetings.end_meeting(
+                info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
+            )
+        except DomainError as error:
+            return _failed(info, error)
+        return MeetingPayload(meeting=Meeting.of(row), errors=[])
+
+    @strawberry.mutation
+    async def publish_minutes(
+        self, info: Info[Context, None], input: MeetingIdInput
+    ) -> MeetingPayload:
+        """Sends the minutes to attendees and department heads; a later call is a correction."""
+        try:
+            meeting_pk = _meeting_pk(input.meeting_id)
+            await meetings.publish_minutes(
+                info.context.actor, meeting_id=meeting_pk, change_note=input.change_note
+            )
+            return await _payload(info, meeting_pk)
+        except DomainError as error:
+            return _failed(info, error)
+
+
+@strawberry.type
+class MeetingQuery:
+    @strawberry.field
+    async def meeting(self, info: Info[Context, None], id: strawberry.ID) -> Meeting | None:
+        try:
+            return await load_meeting(info, from_global_id(id, "Meeting", field="id"))
+        except DomainError:
+            return None
+
+
+# --- live events --------------------------------------------------------------------------------
+
+
+@strawberry.type
+class MeetingEvent:
+    """Something happened in a meeting: started, a decision or action item, a report, ended."""
+
+    id: str
+    kind: str
+    decision_id: strawberry.ID | None
+    action_item_id: strawberry.ID | None
+    data: str  # the event's fields as JSON
+    at: str | None
+
+
+def meeting_event(event: events.Event) -> MeetingEvent:
+    decision = event.data.get("decisionId")
+    item = event.data.get("actionItemId")
+    return MeetingEvent(
+        id=event.id,
+        kind=event.kind,
+        decision_id=to_global_id("Decision", int(decision)) if decision else None,
+        action_item_id=to_global_id("ActionItem", int(item)) if item else None,
+        data=json.dumps(event.data, ensure_ascii=False),
+        at=event.data.get("at"),
+    )
+
+
+@strawberry.type
+class MeetingSubscription:
+    @strawberry.subscription
+    async def meeting_events(
+        self, info: Info[Context, None], meeting_id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[MeetingEvent, None]:
+        """Events of a meeting the viewer may see, from now on (or after the event id given)."""
+        pk = from_global_id(meeting_id, "Meeting", field="meetingId")
+        meeting = await meetings.get_meeting(info.context.actor, meeting_id=pk)
+        async for event in events.follow("meeting", meeting.id, last_id=after):
+            yield meeting_event(event)
