@@ -13,7 +13,6 @@ import websockets
 from schema.common import to_global_id
 from server.meetings.models import Meeting
 from server.notices.models import Notice
-from tests import factories as f
 from tests.conftest import count_queries
 from tests.schema.test_graphql import gql, token_for
 from tests.server.test_meetings import live, soon, team, weekly
