@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from server.auth import Actor
+from server.meetings import service as meetings
 from server.org import service as org
 from server.org.models import User
 from server.planning import service as planning
 from server.projects import service as projects
-from server.projects.models import Role
+from server.projects.models import Project, Role
 
 DEMO_PASSWORD = "xietong-demo"  # noqa: S105 - the published demo login
 
@@ -178,6 +180,40 @@ class DemoResult:
     logins: list[tuple[str, str]] = field(default_factory=list)
 
 
+async def _load_meetings(pm: Actor, project: Project, rnd_id: int, rnd_liaison: User) -> None:
+    """A weekly meeting every Monday at 10:00 for eight weeks; R&D has already reported."""
+    zone = ZoneInfo(project.time_zone)
+    today = datetime.now(zone).date()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    first = await meetings.create_meeting(
+        pm,
+        project_id=project.id,
+        data=meetings.MeetingInput(
+            kind="WEEKLY",
+            title="X1 项目周例会",
+            scheduled_start=datetime.combine(monday, time(10, 0), tzinfo=zone),
+            duration_minutes=45,
+            place="3 号会议室 / 线上会议",
+            agenda=[
+                meetings.AgendaInput(title="上周行动项回顾", minutes=10),
+                meetings.AgendaInput(title="各部门汇报", minutes=25),
+                meetings.AgendaInput(title="问题与决议", minutes=10),
+            ],
+            repeat_weeks=8,
+        ),
+    )
+    await meetings.submit_department_report(
+        Actor.for_user(rnd_liaison),
+        meeting_id=first.id,
+        data=meetings.ReportInput(
+            department_id=rnd_id,
+            done="完成工业设计评审，样机结构定稿",
+            next_week="开模前结构评审，准备首批样机",
+            needs=[],
+        ),
+    )
+
+
 async def load_demo() -> DemoResult:
     """Load the demo into an empty database; with data already there, change nothing."""
     if await User.exists():
@@ -234,6 +270,7 @@ async def load_demo() -> DemoResult:
         )
     liaisons = {dept: user for user, dept, role in people if role == Role.LIAISON}
     await _load_plan(pm, project.id, liaisons)
+    await _load_meetings(pm, project, departments["研发部"].id, liaisons["研发部"])
     logins = [(admin.email or "", "系统管理员")]
     logins += [
         (u.email or u.mobile or "", f"{u.name}（{d} · {r.value if r else ''}）")

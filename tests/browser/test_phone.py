@@ -204,3 +204,43 @@ async def test_a_liaison_explains_a_late_task_on_the_tracking_page(live_server, 
     await page.locator(".problem", has_text="模具供应商延期").wait_for()
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "problems-375.png"), full_page=True)
+
+
+async def test_a_liaison_reports_and_follows_the_live_meeting_on_a_phone(live_server, phone):
+    from server.auth import Actor
+    from server.meetings import service as meetings
+    from server.meetings.models import Meeting
+
+    await load_demo()
+    meeting = await Meeting.filter(title="X1 项目周例会").order_by("scheduled_start").first()
+    assert meeting is not None
+    page = phone
+    url = f"{live_server}/projects/X1-LAUNCH/meetings/{meeting.id}"
+    await page.goto(url)
+    await page.fill("#email", "zhoumin@example.com")  # 周敏, marketing's liaison
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url(url)
+    assert "研发部" in await page.locator("#live").inner_text()  # R&D has reported
+    await page.fill("#rp-done", "完成上市方案初稿")
+    await page.fill("#rp-next", "确定首发渠道")
+    await page.select_option("select[name=need_department] >> nth=0", label="研发部")
+    await page.fill("input[name=need_text] >> nth=0", "提供样机照片")
+    await page.click("#report-form button.primary")
+    await page.wait_for_url(url)
+    assert "提供样机照片" in (await page.locator("#live").text_content() or "")
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "meeting-report-375.png"), full_page=True)
+
+    # The PM starts the meeting elsewhere: this page reloads into the live view by itself,
+    # and a decision recorded elsewhere appears within a second.
+    pm = Actor.for_user(await User.get(email="wangfang@example.com"))
+    await page.wait_for_function("document.querySelector('[sse-connect]') !== null")
+    await asyncio.sleep(0.5)
+    await meetings.start_meeting(pm, meeting_id=meeting.id)
+    await page.locator("#decision-form").wait_for(timeout=5000)
+    await asyncio.sleep(0.5)
+    await meetings.record_decision(pm, meeting_id=meeting.id, text="首发渠道定为线上旗舰店")
+    await page.locator("#live", has_text="首发渠道定为线上旗舰店").wait_for(timeout=3000)
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "meeting-live-375.png"), full_page=True)
