@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python bench/plan_500.py
 	$(BIN)/python bench/snapshots.py
 	$(BIN)/python bench/updates.py
+	$(BIN)/python bench/meeting_fanout.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -107,3 +107,72 @@ async def follow(
         for event in await read_since(scope, scope_id, cursor, block_ms=block_ms):
             cursor = event.id
             yield event
+
+
+def _position(event_id: str) -> tuple[int, int]:
+    millis, _, sequence = event_id.partition("-")
+    return (int(millis or 0), int(sequence or 0))
+
+
+class _Hub:
+    """One reader of a stream per process, handing every event to each local subscriber.
+
+    Fifty pages watching one meeting cost one blocking XREAD, not fifty.
+    """
+
+    def __init__(self, scope: str, scope_id: int, cursor: str) -> None:
+        self.scope, self.scope_id, self.cursor = scope, scope_id, cursor
+        self.queues: set[asyncio.Queue[list[Event]]] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        try:
+            while self.queues:
+                batch = await read_since(self.scope, self.scope_id, self.cursor, block_ms=5000)
+                if batch:
+                    self.cursor = batch[-1].id
+                    for queue in self.queues:
+                        queue.put_nowait(batch)
+        finally:
+            _hubs.pop((self.scope, self.scope_id, id(asyncio.get_running_loop())), None)
+
+
+_hubs: dict[tuple[str, int, int], _Hub] = {}
+
+
+async def subscribe(
+    scope: str, scope_id: int, *, last_id: str | None = None, idle_seconds: float = 15
+) -> AsyncIterator[list[Event]]:
+    """Batches of events after `last_id` (or from now on), shared by every local subscriber;
+    an empty batch after `idle_seconds` without events, time for a keepalive.
+
+    The queue joins the hub before the catch-up read, so nothing falls between the two;
+    events seen twice are dropped by id.
+    """
+    key = (scope, scope_id, id(asyncio.get_running_loop()))
+    hub = _hubs.get(key)
+    if hub is None:
+        hub = _Hub(scope, scope_id, await latest_id(scope, scope_id))
+        _hubs[key] = hub
+    queue: asyncio.Queue[list[Event]] = asyncio.Queue()
+    hub.queues.add(queue)
+    if hub.task is None or hub.task.done():
+        hub.task = asyncio.create_task(hub.run())
+    try:
+        cursor = last_id or hub.cursor
+        missed = await read_since(scope, scope_id, cursor) if last_id else []
+        if missed:
+            cursor = missed[-1].id
+            yield missed
+        while True:
+            try:
+                arrived = await asyncio.wait_for(queue.get(), idle_seconds)
+            except TimeoutError:
+                yield []
+                continue
+            batch = [e for e in arrived if _position(e.id) > _position(cursor)]
+            if batch:
+                cursor = batch[-1].id
+                yield batch
+    finally:
+        hub.queues.discard(queue)
