@@ -68,6 +68,13 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/problems/{problem_id:int}", risks.update, methods=["POST"]),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
         Route("/projects/{code}/calendar.ics", meetings.calendar_feed, methods=["GET"]),
+        Route("/projects/{code}/robots", notices.project_robots, methods=["GET"]),
+        Route("/projects/{code}/robots", notices.add_project_robot, methods=["POST"]),
+        Route(
+            "/projects/{code}/robots/{robot_id:int}/remove",
+            notices.remove_project_robot,
+            methods=["POST"],
+        ),
         Route("/projects/{code}/meetings", meetings.meeting_list, methods=["GET"]),
         Route("/projects/{code}/meetings", meetings.create, methods=["POST"]),
         *meeting_routes(),

@@ -7,6 +7,7 @@ from server.errors import DomainError, Forbidden
 from server.notices import service as notices
 from server.notices.models import NoticeStatus, RobotKind
 from server.org import service as org
+from server.projects import service as projects
 from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
 
 
@@ -94,3 +95,65 @@ async def remove_robot(request: Request) -> Response:
     actor = actor_of(request)
     await notices.remove_robot(actor, robot_id=int(request.path_params["robot_id"]))
     return RedirectResponse("/admin/robots", status_code=303)
+
+
+# --- a project's own robots, managed by its PM ---------------------------------------------------
+
+
+async def _project_robots_page(
+    request: Request, *, errors: dict[str, str], values: dict[str, str], status_code: int = 200
+) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    robots = await notices.list_robots(actor, project_id=project.id)
+    departments = (await projects.list_participating_departments([project.id]))[project.id]
+    return render(
+        request,
+        "notices/project_robots.html",
+        status_code=status_code,
+        project=project,
+        robots=robots,
+        departments=departments,
+        kinds=[k.value for k in RobotKind],
+        errors=errors,
+        values=values,
+    )
+
+
+@page
+async def project_robots(request: Request) -> Response:
+    return await _project_robots_page(request, errors={}, values={})
+
+
+@page
+async def add_project_robot(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    try:
+        await notices.add_robot(
+            actor,
+            notices.RobotInput(
+                kind=form.get("kind", ""),
+                name=form.get("name", ""),
+                url=form.get("url", ""),
+                secret=form.get("secret", ""),
+                project_code=project.code,
+                department_id=optional_int(form.get("department_id")),
+            ),
+        )
+    except DomainError as error:
+        if isinstance(error, Forbidden):
+            raise
+        return await _project_robots_page(
+            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
+        )
+    return RedirectResponse(f"/projects/{project.code}/robots", status_code=303)
+
+
+@page
+async def remove_project_robot(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    await notices.remove_robot(actor, robot_id=int(request.path_params["robot_id"]))
+    return RedirectResponse(f"/projects/{project.code}/robots", status_code=303)

@@ -183,6 +183,7 @@ async def _team_context(request: Request, project: Project) -> dict[str, Any]:
         "removable": removable,
         "users": await org.list_users(actor) if manageable else [],
         "roles": [(role.value, ROLE_LABELS[role]) for role in Role],
+        "may_edit_project": await may(actor, Action.EDIT_PROJECT, project),
     }
 
 
