@@ -73,10 +73,15 @@ async def create(request: Request) -> Response:
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
+    owners = form.getlist("agenda_owner")
     agenda = [
-        meetings.AgendaInput(title=str(title), minutes=optional_int(str(minutes)))
-        for title, minutes in zip(
-            form.getlist("agenda_title"), form.getlist("agenda_minutes"), strict=False
+        meetings.AgendaInput(
+            title=str(title),
+            minutes=optional_int(str(minutes)),
+            owner_id=optional_int(str(owners[i])) if i < len(owners) else None,
+        )
+        for i, (title, minutes) in enumerate(
+            zip(form.getlist("agenda_title"), form.getlist("agenda_minutes"), strict=False)
         )
         if str(title).strip() or str(minutes).strip()
     ]

@@ -44,6 +44,7 @@ async def test_the_pm_schedules_a_weekly_meeting_from_the_form(http, db):
             "repeat_weeks": "2",
             "agenda_title": "各部门汇报",
             "agenda_minutes": "30",
+            "agenda_owner": str(t.rnd_liaison.id),
         },
     )
     assert made.status_code == 303
@@ -53,7 +54,7 @@ async def test_the_pm_schedules_a_weekly_meeting_from_the_form(http, db):
     listing = await http.get(f"/projects/{code}/meetings")
     assert listing.text.count("周例会") >= 2
     page = await http.get(made.headers["location"])
-    assert "各部门汇报" in page.text and "开始会议" in page.text
+    assert "各部门汇报 · 李娜" in page.text and "开始会议" in page.text
 
 
 async def test_a_liaison_reports_from_a_phone_form_and_cannot_start_the_meeting(http, db):
