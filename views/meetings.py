@@ -18,6 +18,7 @@ from server.meetings import exports
 from server.meetings import service as meetings
 from server.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
 from server.org import service as org
+from server.planning import service as planning
 from server.projects import service as projects
 from server.projects.models import Project, Role
 from server.templating import render as render_template
@@ -122,8 +123,9 @@ async def calendar_feed(request: Request) -> Response:
     actor = Actor.for_user(user, language_of(request))
     project = await projects.get_project(actor, code=request.path_params["code"])
     rows = (await meetings.list_meetings([project.id]))[project.id]
+    milestones = (await planning.list_milestones([project.id]))[project.id]
     return Response(
-        exports.project_calendar(project, rows),
+        exports.project_calendar(project, rows, milestones),
         media_type="text/calendar; charset=utf-8",
         headers={"content-disposition": f'inline; filename="{project.code}.ics"'},
     )

@@ -10,6 +10,7 @@ from docx import Document
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from server.meetings.models import Meeting, MeetingStatus
+from server.planning.models import Task
 from server.projects.models import Project
 from server.settings import get_settings
 
@@ -63,11 +64,26 @@ def invitation_ics(project: Project, occurrences: Sequence[Meeting]) -> str:
     return ical.decode()
 
 
-def project_calendar(project: Project, meetings: Sequence[Meeting]) -> bytes:
-    """The subscribable feed of a project's meetings."""
+def project_calendar(
+    project: Project, meetings: Sequence[Meeting], milestones: Sequence[Task] = ()
+) -> bytes:
+    """The subscribable feed of a project's meetings, and its milestones as all-day events."""
     calendar = _calendar(f"{project.code} {project.name}")
     for meeting in meetings:
         calendar.add_component(_event(project, meeting))
+    base_url = get_settings().base_url
+    for milestone in milestones:
+        day = milestone.planned_finish or milestone.planned_start
+        event = Event()
+        event.add("uid", f"milestone-{milestone.id}@xietong")
+        event.add("dtstamp", datetime.now(UTC))
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("summary", f"[{project.code}] ◆ {milestone.name}")
+        event.add("url", f"{base_url}/projects/{project.code}/plan")
+        event.add("transp", "TRANSPARENT")
+        event.add("sequence", milestone.version)
+        calendar.add_component(event)
     ical: bytes = calendar.to_ical()
     return ical
 

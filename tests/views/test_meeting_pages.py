@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import icalendar
@@ -15,6 +15,7 @@ from server.meetings import service as meetings
 from server.meetings.models import Decision, Meeting, MeetingStatus
 from server.notices.models import Notice
 from server.org import service as org
+from server.planning import service as planning
 from tests import factories as f
 from tests.server.test_meetings import Team, live, soon, team, weekly
 from tests.views.helpers import log_in, post
@@ -133,13 +134,19 @@ async def test_recording_live_from_the_page_and_publishing_the_minutes(http, db)
 async def test_the_calendar_feed_takes_the_session_or_a_feed_token(http, db, app):
     t = await team()
     await weekly(t, repeat_weeks=2)
+    await planning.add_milestone(
+        f.actor(t.pm), project_id=t.project.id, name="样机评审", due=date(2026, 12, 18)
+    )
     feed = f"/projects/{t.project.code}/calendar.ics"
     assert (await http.get(feed)).status_code == 401
     assert (await http.get(feed, params={"token": "1.bad"})).status_code == 401
     answer = await http.get(feed, params={"token": org.feed_token(t.rnd_liaison)})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/calendar")
     parsed = icalendar.Calendar.from_ical(answer.content)
-    assert len(parsed.walk("VEVENT")) == 2
+    events_in_feed = parsed.walk("VEVENT")
+    assert len(events_in_feed) == 3
+    milestone = [e for e in events_in_feed if "样机评审" in str(e["summary"])][0]
+    assert milestone["dtstart"].dt == date(2026, 12, 18)  # an all-day event
     outsider = await http.get(feed, params={"token": org.feed_token(t.outsider)})
     assert outsider.status_code == 404
     await log_in(http, t.pm.email)
