@@ -15,7 +15,7 @@ Printed, side by side in one run:
 Then nothing may be lost: every accepted update is one history row, and each task's version
 has risen by exactly the number of updates accepted for it.
 
-    .venv/bin/python bench/updates.py [offered rate, default 300] [seconds per phase, 10]
+    .venv/bin/python bench/updates.py [offered rate, 300] [seconds per phase, 10] [web processes, 1]
 """
 
 from __future__ import annotations
@@ -267,11 +267,14 @@ async def lost_updates(phones: list[Phone], first_versions: dict[int, int]) -> l
     return problems
 
 
-def start_server(data_dir: Path, redis_url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    data_dir: Path, redis_url: str, port: int, workers: int = 1
+) -> subprocess.Popen[bytes]:
     env = os.environ | {"XIETONG_DATA_DIR": str(data_dir), "REDIS_URL": redis_url}
     env.pop("DATABASE_URL", None)
     command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command += ["--workers", str(workers)]
     return subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - fixed arguments
 
 
@@ -287,7 +290,7 @@ async def wait_until_up(url: str) -> None:
     raise SystemExit("the server did not start")
 
 
-async def main(rate: float, seconds: float) -> int:
+async def main(rate: float, seconds: float, workers: int) -> int:
     with tempfile.TemporaryDirectory(prefix="xietong-bench-") as tmp:
         data_dir = Path(tmp)
         os.environ["XIETONG_DATA_DIR"] = str(data_dir)
@@ -305,7 +308,7 @@ async def main(rate: float, seconds: float) -> int:
         redis = EmbeddedRedis(data_dir)
         redis_url = redis.start()
         port = free_port()
-        server = start_server(data_dir, redis_url, port)
+        server = start_server(data_dir, redis_url, port, workers)
         try:
             url = f"http://127.0.0.1:{port}"
             await wait_until_up(url)
@@ -330,7 +333,8 @@ async def main(rate: float, seconds: float) -> int:
 
     refused = [r for p in phones for r in p.refused]
     print(
-        f"{CLIENTS} clients, reportProgress over HTTP (GraphQL, Bearer), SQLite, one server process"
+        f"{CLIENTS} clients, reportProgress over HTTP (GraphQL, Bearer), SQLite, "
+        f"{workers} server process(es)"
     )
     print(steady_tally.line(f"steady, offered {rate:.0f}/s"))
     print(peak_tally.line("peak (closed loop)"))
@@ -345,4 +349,5 @@ async def main(rate: float, seconds: float) -> int:
 if __name__ == "__main__":
     offered = float(sys.argv[1]) if len(sys.argv) > 1 else 300.0
     phase_seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
-    sys.exit(asyncio.run(main(offered, phase_seconds)))
+    processes = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    sys.exit(asyncio.run(main(offered, phase_seconds, processes)))
