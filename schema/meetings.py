@@ -334,6 +334,16 @@ class MeetingIdInput:
 
 
 @strawberry.input
+class RescheduleMeetingInput:
+    meeting_id: strawberry.ID
+    version: int
+    scheduled_start: datetime.datetime | None = None
+    duration_minutes: int | None = None
+    place: str | None = None
+    add_attendee_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
 class SetAttendanceInput:
     meeting_id: strawberry.ID
     user_id: strawberry.ID
@@ -434,6 +444,30 @@ class MeetingMutation:
         try:
             row = await meetings.start_meeting(
                 info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
+            )
+        except DomainError as error:
+            return _failed(info, error)
+        return MeetingPayload(meeting=Meeting.of(row), errors=[])
+
+    @strawberry.mutation
+    async def reschedule_meeting(
+        self, info: Info[Context, None], input: RescheduleMeetingInput
+    ) -> MeetingPayload:
+        """Move a meeting that has not started or invite more; attendees get the new .ics."""
+        try:
+            row = await meetings.reschedule_meeting(
+                info.context.actor,
+                meeting_id=_meeting_pk(input.meeting_id),
+                version=input.version,
+                data=meetings.RescheduleInput(
+                    scheduled_start=input.scheduled_start,
+                    duration_minutes=input.duration_minutes,
+                    place=input.place,
+                    add_attendee_ids=[
+                        from_global_id(i, "User", field="addAttendeeIds")
+                        for i in input.add_attendee_ids
+                    ],
+                ),
             )
         except DomainError as error:
             return _failed(info, error)

@@ -128,6 +128,7 @@ def meeting_routes() -> list[BaseRoute]:
         Route(base + "/minutes.md", meetings.minutes_markdown, methods=["GET"]),
         Route(base + "/minutes.docx", meetings.minutes_docx, methods=["GET"]),
         Route(base + "/start", meetings.start, methods=["POST"]),
+        Route(base + "/reschedule", meetings.reschedule, methods=["POST"]),
         Route(base + "/next", meetings.next_item, methods=["POST"]),
         Route(base + "/end", meetings.end, methods=["POST"]),
         Route(base + "/attendance", meetings.attendance, methods=["POST"]),

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -150,14 +151,19 @@ async def _meeting_context(request: Request, *, meeting_id: int | None = None) -
         else [d for d in view.departments if (Role.LIAISON, d.id) in roles]
     )
     members = (await projects.list_members([project.id]))[project.id]
+    people = sorted({m.user.id: m.user for m in members}.values(), key=lambda u: u.name)
+    invited_ids = {a.user.id for a in view.attendees}
+    local = meeting.scheduled_start.astimezone(ZoneInfo(project.time_zone))
     return {
         "project": project,
         "meeting": meeting,
+        "local_start": local.strftime("%Y-%m-%dT%H:%M"),
+        "uninvited": [u for u in people if u.id not in invited_ids],
         "view": view,
         "may_run": may_run,
         "may_record": (may_run or invited) and meeting.status == MeetingStatus.LIVE,
         "report_departments": report_departments,
-        "people": sorted({m.user.id: m.user for m in members}.values(), key=lambda u: u.name),
+        "people": people,
         "attendance_values": [a.value for a in Attendance],
         "minutes_state": meetings.minutes_state(meeting),
         "after": await events.latest_id("meeting", meeting.id),
@@ -238,6 +244,23 @@ async def next_item(actor: Actor, meeting: Meeting, form: Any, values: dict[str,
 @_write("meetings/_controls.html")
 async def end(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
     await meetings.end_meeting(actor, meeting_id=meeting.id)
+
+
+@_write("meetings/_reschedule_form.html")
+async def reschedule(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meetings.reschedule_meeting(
+        actor,
+        meeting_id=meeting.id,
+        version=optional_int(values.get("version")) or 0,
+        data=meetings.RescheduleInput(
+            scheduled_start=values.get("scheduled_start"),
+            duration_minutes=optional_int(values.get("duration_minutes")),
+            place=values.get("place"),
+            add_attendee_ids=[
+                int(str(v)) for v in form.getlist("attendee_ids") if str(v).isdigit()
+            ],
+        ),
+    )
 
 
 @_write("meetings/_attendance_form.html")

@@ -373,17 +373,19 @@ async def create_meeting(actor: Actor, *, project_id: int, data: MeetingInput) -
 
 
 async def _queue_invitations(
-    project: Project, occurrences: list[Meeting], attendee_ids: list[int]
+    project: Project, occurrences: list[Meeting], attendee_ids: list[int], *, changed: bool = False
 ) -> None:
     from server.meetings.exports import invitation_ics
 
     first = occurrences[0]
     ics = invitation_ics(project, occurrences)
+    # A change goes out again under the meeting's new version: calendars replace the event.
+    version = f":v{first.version}" if changed else ""
     for user in await User.filter(id__in=attendee_ids, deactivated_at__isnull=True):
         await notices.queue_email(
             recipient=user,
             template="meeting_invitation",
-            dedup_key=f"meeting-invite:{first.id}:u{user.id}",
+            dedup_key=f"meeting-invite:{first.id}{version}:u{user.id}",
             project_id=project.id,
             attachments=[
                 {
@@ -395,8 +397,70 @@ async def _queue_invitations(
             project=project,
             meeting=first,
             occurrences=len(occurrences),
+            changed=changed,
             path=f"/projects/{project.code}/meetings/{first.id}",
         )
+
+
+@dataclass
+class RescheduleInput:
+    scheduled_start: datetime | str | None = None
+    duration_minutes: int | None = None
+    place: str | None = None
+    add_attendee_ids: list[int] = field(default_factory=list)
+
+
+async def reschedule_meeting(
+    actor: Actor, *, meeting_id: int, version: int, data: RescheduleInput
+) -> Meeting:
+    """Move a meeting that has not started, or invite more people; everyone gets the new .ics."""
+    async with in_transaction():
+        project, meeting = await _lock_for_run(actor, meeting_id)
+        if meeting.status != MeetingStatus.SCHEDULED:
+            raise Invalid("Only a meeting that has not started can be changed.", field="meetingId")
+        checks = Checks()
+        start = (
+            _parse_start(checks, data.scheduled_start, project.time_zone)
+            if data.scheduled_start not in (None, "")
+            else meeting.scheduled_start
+        )
+        duration = data.duration_minutes or meeting.duration_minutes
+        low, high = WEEKLY_MINUTES if meeting.kind == MeetingKind.WEEKLY else ANY_MINUTES
+        if not low <= duration <= high and meeting.kind == MeetingKind.WEEKLY:
+            checks.fail("durationMinutes", "A weekly meeting lasts 30 to 60 minutes.")
+        elif not low <= duration <= high:
+            checks.fail("durationMinutes", "A meeting lasts 5 to 480 minutes.")
+        members = await _active_member_ids(project.id)
+        if any(uid not in members for uid in data.add_attendee_ids):
+            checks.fail("attendeeIds", "Every attendee must be a member of the project.")
+        checks.done()
+        if meeting.version != version:
+            raise Conflict(
+                "Someone else changed this meeting in the meantime (now version %(version)s). "
+                "Reload and try again.",
+                field="version",
+                version=meeting.version,
+            )
+        assert start is not None
+        meeting.scheduled_start = start
+        meeting.duration_minutes = duration
+        if data.place is not None:
+            meeting.place = data.place.strip()[:500]
+        meeting.version += 1
+        await meeting.save()
+        invited = set(await _ids(Attendee.filter(meeting_id=meeting.id), "user_id"))
+        await Attendee.bulk_create(
+            [
+                Attendee(meeting=meeting, user_id=uid)
+                for uid in dict.fromkeys(data.add_attendee_ids)
+                if uid not in invited
+            ]
+        )
+        await _record(actor, meeting, project, "meeting.reschedule")
+        everyone = await _ids(Attendee.filter(meeting_id=meeting.id), "user_id")
+        await _queue_invitations(project, [meeting], everyone, changed=True)
+    await events.publish("meeting", meeting.id, "meeting.changed")
+    return meeting
 
 
 # --- department reports -------------------------------------------------------------------------

@@ -76,6 +76,13 @@ async def test_a_weekly_meeting_runs_end_to_end_over_graphql(http, db):
     assert report["errors"] == []
     assert report["meeting"]["reports"][0]["needs"][0]["department"]["name"] == "市场部"
     assert {d["name"] for d in report["meeting"]["missingDepartments"]} == {"市场部", "项目管理部"}
+    moved = await gql(
+        http,
+        pm,
+        mutation("rescheduleMeeting", "RescheduleMeetingInput"),
+        {"input": {"meetingId": meeting_id, "version": 0, "place": "5 号会议室"}},
+    )
+    assert moved.json()["data"]["rescheduleMeeting"]["errors"][0]["code"] == "CONFLICT"
     # A liaison may not start the meeting; nothing changes.
     refused = await gql(
         http,

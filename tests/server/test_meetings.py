@@ -483,3 +483,55 @@ async def test_the_project_calendar_is_valid_icalendar(db):
     assert str(events[0]["location"]).startswith("线上会议")
     assert str(parsed["version"]) == "2.0" and parsed["prodid"]
     assert events[0]["dtstart"].dt == first.scheduled_start
+
+
+async def test_moving_a_meeting_sends_everyone_the_changed_invitation(db):
+    t = await team()
+    meeting = await weekly(t)
+    later = meeting.scheduled_start + timedelta(days=1)
+    with pytest.raises(Invalid) as refused:
+        await meetings.reschedule_meeting(
+            f.actor(t.pm),
+            meeting_id=meeting.id,
+            version=meeting.version,
+            data=meetings.RescheduleInput(duration_minutes=90, add_attendee_ids=[t.outsider.id]),
+        )
+    assert fields_of(refused.value) == {"durationMinutes", "attendeeIds"}
+    with pytest.raises(Forbidden):
+        await meetings.reschedule_meeting(
+            f.actor(t.rnd_liaison),
+            meeting_id=meeting.id,
+            version=meeting.version,
+            data=meetings.RescheduleInput(scheduled_start=later),
+        )
+    moved = await meetings.reschedule_meeting(
+        f.actor(t.pm),
+        meeting_id=meeting.id,
+        version=meeting.version,
+        data=meetings.RescheduleInput(scheduled_start=later, add_attendee_ids=[t.engineer.id]),
+    )
+    assert moved.scheduled_start == later and moved.version == meeting.version + 1
+    with pytest.raises(Conflict):
+        await meetings.reschedule_meeting(
+            f.actor(t.pm),
+            meeting_id=meeting.id,
+            version=meeting.version,
+            data=meetings.RescheduleInput(place="别处"),
+        )
+    changed = await Notice.filter(
+        dedup_key__startswith=f"meeting-invite:{meeting.id}:v{moved.version}:"
+    ).select_related("recipient")
+    assert sorted(n.recipient.name for n in changed) == sorted(
+        ["王芳", "陈总", "李娜", "刘洋", "孙浩"]
+    )
+    assert "会议变更" in changed[0].subject
+    event = icalendar.Calendar.from_ical(changed[0].attachments[0]["content"]).walk("VEVENT")[0]
+    assert event["dtstart"].dt == later and int(event["sequence"]) == moved.version
+    await meetings.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    with pytest.raises(Invalid, match="not started"):
+        await meetings.reschedule_meeting(
+            f.actor(t.pm),
+            meeting_id=meeting.id,
+            version=moved.version + 1,
+            data=meetings.RescheduleInput(place="别处"),
+        )

@@ -56,6 +56,24 @@ async def test_the_pm_schedules_a_weekly_meeting_from_the_form(http, db):
     assert listing.text.count("周例会") >= 2
     page = await http.get(made.headers["location"])
     assert "各部门汇报 · 李娜" in page.text and "开始会议" in page.text
+    moved = await post(
+        http,
+        made.headers["location"] + "/reschedule",
+        {"version": str(meeting.version), "duration_minutes": "20"},
+    )
+    assert moved.status_code == 400 and 'id="durationMinutes-error"' in moved.text
+    moved = await post(
+        http,
+        made.headers["location"] + "/reschedule",
+        {
+            "version": str(meeting.version),
+            "place": "5 号会议室",
+            "attendee_ids": str(t.engineer.id),
+        },
+    )
+    assert moved.status_code == 303
+    page = await http.get(made.headers["location"])
+    assert "5 号会议室" in page.text and "孙浩: 已邀请" in page.text
 
 
 async def test_a_liaison_reports_from_a_phone_form_and_cannot_start_the_meeting(http, db):
