@@ -122,6 +122,12 @@ class MeetingView:
         return self.agenda[index] if 0 <= index < len(self.agenda) else None
 
     @property
+    def open_needs(self) -> list[ReportNeed]:
+        """Needs from the reports that no action item has taken up yet."""
+        taken = {item.need_id for item in self.action_items}  # type: ignore[attr-defined]
+        return [n for r in self.reports for n in r.need_list if n.id not in taken]  # type: ignore[attr-defined]
+
+    @property
     def latest_revision(self) -> MinutesRevision | None:
         return self.revisions[-1] if self.revisions else None
 
@@ -737,14 +743,19 @@ async def add_action_item(actor: Actor, *, meeting_id: int, data: ActionItemInpu
     """An agreed to-do; it becomes a task in the plan owned by its owner, linked back here."""
     async with in_transaction():
         project, meeting = await _lock_for_recording(actor, meeting_id)
-        checked = await _checked_action_item(project, data)
         need = None
         if data.need_id is not None:
-            need = await ReportNeed.get_or_none(id=data.need_id, report__meeting_id=meeting.id)
+            need = await ReportNeed.get_or_none(
+                id=data.need_id, report__meeting_id=meeting.id
+            ).select_related("department")
             if need is None:
                 raise NotFound("No such need in this meeting.", field="needId")
             if await ActionItem.filter(need_id=need.id).exists():
                 raise Invalid("This need already has an action item.", field="needId")
+            # Taken up from a need: its words and its department unless the form says otherwise.
+            data.title = data.title or need.text
+            data.department_id = data.department_id or need.department_id  # type: ignore[attr-defined]
+        checked = await _checked_action_item(project, data)
         item = await _create_action_item(actor, project, meeting, checked, need)
     await events.publish("meeting", meeting.id, "action.added", actionItemId=item.id)
     await events.publish("project", project.id, "task.created", taskId=item.task_id)  # type: ignore[attr-defined]

@@ -535,3 +535,37 @@ async def test_moving_a_meeting_sends_everyone_the_changed_invitation(db):
             version=moved.version + 1,
             data=meetings.RescheduleInput(place="别处"),
         )
+
+
+async def test_a_need_taken_up_in_the_meeting_becomes_one_action_item(db):
+    t = await team()
+    meeting = await weekly(t)
+    await meetings.submit_department_report(
+        f.actor(t.rnd_liaison),
+        meeting_id=meeting.id,
+        data=meetings.ReportInput(
+            department_id=t.rnd.id,
+            done="完成样机",
+            next_week="开始测试",
+            needs=[meetings.NeedInput(department_id=t.mkt.id, text="提供用户调研数据")],
+        ),
+    )
+    await meetings.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    view = await meetings.meeting_view(await Meeting.get(id=meeting.id))
+    [need] = view.open_needs
+    due = datetime.now(UTC).date() + timedelta(days=3)
+    item = await meetings.add_action_item(
+        f.actor(t.pm),
+        meeting_id=meeting.id,
+        data=meetings.ActionItemInput(owner_id=t.mkt_liaison.id, due_date=due, need_id=need.id),
+    )
+    assert (item.title, item.department_id) == ("提供用户调研数据", t.mkt.id)  # type: ignore[attr-defined]
+    with pytest.raises(Invalid, match="already has an action item"):
+        await meetings.add_action_item(
+            f.actor(t.pm),
+            meeting_id=meeting.id,
+            data=meetings.ActionItemInput(owner_id=t.pm.id, due_date=due, need_id=need.id),
+        )
+    assert (await meetings.meeting_view(await Meeting.get(id=meeting.id))).open_needs == []
+    await meetings.end_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    assert await ActionItem.filter(meeting_id=meeting.id).count() == 1  # not taken up twice
