@@ -338,27 +338,59 @@ _renders: dict[tuple[int, str, str], asyncio.Task[str]] = {}
 _RENDERS_KEPT = 256
 
 
-async def _render_live(meeting_id: int, cursor: str, language: str) -> str:
-    meeting = await Meeting.get(id=meeting_id)
-    view = await meetings.meeting_view(meeting)
+# The view each meeting's fragment was last rendered from, by the event id it reflects:
+# a batch of only new decisions or action items extends it instead of reading it all again.
+_views: dict[int, tuple[str, meetings.MeetingView]] = {}
+_ADDED = {"decision.recorded": "decisionId", "action.added": "actionItemId"}
+
+
+async def _live_view(
+    meeting_id: int, since: str | None, batch: list[events.Event]
+) -> meetings.MeetingView:
+    known = _views.get(meeting_id)
+    continues = known is not None and since is not None and known[0] == since
+    if known is not None and continues and batch and all(e.kind in _ADDED for e in batch):
+        ids = {
+            kind: [int(e.data[key]) for e in batch if e.kind == kind]
+            for kind, key in _ADDED.items()
+        }
+        return await meetings.view_with_additions(
+            known[1],
+            decision_ids=ids["decision.recorded"],
+            action_item_ids=ids["action.added"],
+        )
+    return await meetings.meeting_view(await Meeting.get(id=meeting_id))
+
+
+async def _render_live(
+    meeting_id: int, since: str | None, batch: list[events.Event], language: str
+) -> str:
+    view = await _live_view(meeting_id, since, batch)
+    if batch:
+        if len(_views) >= _RENDERS_KEPT and meeting_id not in _views:
+            _views.pop(next(iter(_views)))
+        _views[meeting_id] = (batch[-1].id, view)
     return render_template(
         "meetings/_live.html",
         language,
         view=view,
-        meeting=meeting,
+        meeting=view.meeting,
         project=view.project,
-        minutes_state=meetings.minutes_state(meeting),
+        minutes_state=meetings.minutes_state(view.meeting),
     )
 
 
-def live_fragment(meeting_id: int, cursor: str, language: str) -> asyncio.Task[str]:
-    key = (meeting_id, cursor, language)
+def live_fragment(
+    meeting_id: int, since: str | None, batch: list[events.Event], language: str
+) -> asyncio.Task[str]:
+    """One render per (meeting, event id, language), shared by every page in this process."""
+    key = (meeting_id, batch[-1].id if batch else f"now:{since}", language)
     task = _renders.get(key)
     if task is None:
         if len(_renders) >= _RENDERS_KEPT:
             for old in list(_renders)[: _RENDERS_KEPT // 2]:
                 _renders.pop(old, None)
-        task = asyncio.ensure_future(_render_live(meeting_id, cursor, language))
+        task = asyncio.ensure_future(_render_live(meeting_id, since, batch, language))
         _renders[key] = task
     return task
 
@@ -382,7 +414,8 @@ async def _live_stream(meeting_id: int, cursor: str | None, language: str) -> As
                 yield ": keepalive\n\n"
                 continue
             event_id = batch[-1].id
-            html = await live_fragment(meeting_id, event_id, language)
+            html = await live_fragment(meeting_id, cursor, batch, language)
+            cursor = event_id
             yield sse_message(event_id, "live", html)
             if any(e.kind in ("meeting.started", "meeting.ended") for e in batch):
                 yield sse_message(event_id, "reload", datetime.now(UTC).isoformat())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -195,6 +195,32 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
         )
         for m in rows
     ]
+
+
+async def view_with_additions(
+    view: MeetingView, *, decision_ids: Sequence[int], action_item_ids: Sequence[int]
+) -> MeetingView:
+    """The view with decisions and action items recorded since, in two queries at most.
+
+    Rows the view already holds are not added twice (it may have been read after them).
+    """
+    decisions = list(view.decisions)
+    have = {d.id for d in decisions}
+    new_decisions = [i for i in decision_ids if i not in have]
+    if new_decisions:
+        decisions += await Decision.filter(
+            id__in=new_decisions, meeting_id=view.meeting.id
+        ).select_related("recorded_by")
+    items = list(view.action_items)
+    have = {i.id for i in items}
+    new_items = [i for i in action_item_ids if i not in have]
+    if new_items:
+        items += await ActionItem.filter(
+            id__in=new_items, meeting_id=view.meeting.id
+        ).select_related("owner", "department", "task")
+    decisions.sort(key=lambda d: d.id)
+    items.sort(key=lambda i: i.id)
+    return replace(view, decisions=decisions, action_items=items)
 
 
 async def _open_weekly_items(project_ids: Sequence[int]) -> list[ActionItem]:

@@ -240,3 +240,43 @@ async def test_a_reconnect_with_last_event_id_catches_up(live_server, db):
             message = await asyncio.wait_for(first_live(), 5)
     assert "断线期间的决议" in message
     assert await Decision.filter(meeting_id=meeting.id).count() == 1
+
+
+async def test_the_stream_stays_equal_to_a_full_render_while_entries_are_added(live_server, db):
+    from views.meetings import _render_live
+
+    t = await team()
+    meeting = await live(t)
+    url = f"/projects/{t.project.code}/meetings/{meeting.id}/events"
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    reader = asyncio.create_task(_subscriber(live_server, t, t.pm.email, url, queue))
+    try:
+        assert await asyncio.wait_for(queue.get(), 10) == "open"
+        await asyncio.sleep(0.2)
+        due = datetime.now(UTC).date() + timedelta(days=3)
+        steps = [
+            meetings.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="第一条决议"),
+            meetings.record_decision(f.actor(t.rnd_liaison), meeting_id=meeting.id, text="第二条"),
+            meetings.set_attendance(
+                f.actor(t.pm), meeting_id=meeting.id, user_id=t.mkt_liaison.id, attendance="EXCUSED"
+            ),
+            meetings.add_action_item(
+                f.actor(t.pm),
+                meeting_id=meeting.id,
+                data=meetings.ActionItemInput(
+                    title="补充用例", owner_id=t.engineer.id, due_date=due
+                ),
+            ),
+        ]
+        last = ""
+        for step in steps:
+            await step
+            last = await asyncio.wait_for(queue.get(), 5)
+        streamed = next(line[6:] for line in last.splitlines() if line.startswith("data: "))
+        fresh = await _render_live(meeting.id, None, [], "zh-CN")
+        assert streamed == " ".join(x.strip() for x in fresh.splitlines() if x.strip())
+        for expected in ("第一条决议", "第二条", "刘洋: 请假", "补充用例"):
+            assert expected in streamed
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
