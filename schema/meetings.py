@@ -12,7 +12,6 @@ from schema.common import UserError, from_global_id, to_global_id, user_errors
 from schema.context import Context
 from schema.org import Department, Node, User
 from server import events
-from server.auth import Action, may
 from server.errors import DomainError
 from server.meetings import service as meetings
 from server.meetings.models import Meeting as MeetingRow
@@ -262,9 +261,7 @@ class Meeting(Node):
     async def minutes_draft(self, info: Info[Context, None]) -> str | None:
         """The draft being edited, for the PM and co-chairs only."""
         view = await self._view(info)
-        if not await may(info.context.actor, Action.RUN_MEETINGS, view.project):
-            return None
-        return view.meeting.minutes_draft
+        return await meetings.draft_for(info.context.actor, view.meeting, view.project)
 
 
 async def load_meeting(info: Info[Context, None], pk: int) -> Meeting:

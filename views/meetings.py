@@ -21,7 +21,7 @@ from server.meetings.models import Attendance, Meeting, MeetingKind, MeetingStat
 from server.org import service as org
 from server.planning import service as planning
 from server.projects import service as projects
-from server.projects.models import Project, Role
+from server.projects.models import Project
 from server.templating import render as render_template
 from views.common import (
     actor_of,
@@ -142,14 +142,9 @@ async def _meeting_context(request: Request, *, meeting_id: int | None = None) -
         actor, meeting_id=meeting_id or int(request.path_params["meeting_id"]), project=project
     )
     view = await meetings.meeting_view(meeting)
-    roles = await actor.roles_in(project.id)
     may_run = await may(actor, Action.RUN_MEETINGS, project)
     invited = any(a.user.id == actor.user_id for a in view.attendees)
-    report_departments = (
-        view.departments
-        if may_run
-        else [d for d in view.departments if (Role.LIAISON, d.id) in roles]
-    )
+    report_departments = await meetings.department_reports_allowed(actor, project, view.departments)
     members = (await projects.list_members([project.id]))[project.id]
     people = sorted({m.user.id: m.user for m in members}.values(), key=lambda u: u.name)
     invited_ids = {a.user.id for a in view.attendees}
@@ -448,13 +443,7 @@ async def _minutes_text(request: Request) -> tuple[Project, Meeting, str]:
     meeting = await meetings.get_meeting(
         actor, meeting_id=int(request.path_params["meeting_id"]), project=project
     )
-    view = await meetings.meeting_view(meeting)
-    latest = view.latest_revision
-    if latest is not None:
-        return project, meeting, latest.body
-    if not await may(actor, Action.RUN_MEETINGS, project) or not meeting.minutes_draft:
-        raise NotFound("The minutes are not published yet.")
-    return project, meeting, meeting.minutes_draft
+    return await meetings.minutes_text(actor, meeting_id=meeting.id)
 
 
 def _filename(project: Project, meeting: Meeting, extension: str) -> str:

@@ -893,6 +893,38 @@ async def draft_minutes(meeting: Meeting, language: str) -> str:
     return render("meetings/minutes.md", language, view=view, meeting=meeting).strip() + "\n"
 
 
+async def draft_for(actor: Actor, meeting: Meeting, project: Project) -> str | None:
+    """The unpublished draft, for those who write the minutes (the PM and co-chairs) only."""
+    if meeting.minutes_draft and await may(actor, Action.RUN_MEETINGS, project):
+        return meeting.minutes_draft
+    return None
+
+
+async def minutes_text(actor: Actor, *, meeting_id: int) -> tuple[Project, Meeting, str]:
+    """The minutes to read or export: the latest published revision, else the draft for its
+    writers; nothing for anyone else until it is published."""
+    meeting = await get_meeting(actor, meeting_id=meeting_id)
+    project = await Project.get(id=meeting.project_id)  # type: ignore[attr-defined]
+    latest = await MinutesRevision.filter(meeting_id=meeting.id).order_by("-revision").first()
+    if latest is not None:
+        return project, meeting, latest.body
+    draft = await draft_for(actor, meeting, project)
+    if draft is None:
+        raise NotFound("The minutes are not published yet.", field="meetingId")
+    return project, meeting, draft
+
+
+async def department_reports_allowed(
+    actor: Actor, project: Project, departments: Sequence[Department]
+) -> list[Department]:
+    """The departments whose report this actor may file (a liaison: their own)."""
+    return [
+        d
+        for d in departments
+        if await may(actor, Action.SUBMIT_REPORT, project, department_id=d.id)
+    ]
+
+
 async def edit_minutes(actor: Actor, *, meeting_id: int, version: int, body: str | None) -> Meeting:
     checks = Checks()
     text = checks.text("minutes", body, max_length=100_000)
