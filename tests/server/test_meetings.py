@@ -569,3 +569,17 @@ async def test_a_need_taken_up_in_the_meeting_becomes_one_action_item(db):
     assert (await meetings.meeting_view(await Meeting.get(id=meeting.id))).open_needs == []
     await meetings.end_meeting(f.actor(t.pm), meeting_id=meeting.id)
     assert await ActionItem.filter(meeting_id=meeting.id).count() == 1  # not taken up twice
+
+
+async def test_the_draft_is_for_its_writers_until_the_minutes_are_published(db):
+    t = await team()
+    meeting = await run_a_weekly_meeting(t)
+    _, _, draft = await meetings.minutes_text(f.actor(t.pm), meeting_id=meeting.id)
+    assert "十二月底冻结需求" in draft
+    with pytest.raises(NotFound):
+        await meetings.minutes_text(f.actor(t.rnd_liaison), meeting_id=meeting.id)
+    await meetings.publish_minutes(f.actor(t.co_chair), meeting_id=meeting.id)
+    _, _, published = await meetings.minutes_text(f.actor(t.rnd_liaison), meeting_id=meeting.id)
+    assert published == draft
+    with pytest.raises(NotFound):
+        await meetings.minutes_text(f.actor(t.outsider), meeting_id=meeting.id)
