@@ -274,7 +274,7 @@ def start_server(
     env.pop("DATABASE_URL", None)
     command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    command += ["--workers", str(workers)]
+    command += ["--workers", str(workers), "--timeout-graceful-shutdown", "5"]
     return subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - fixed arguments
 
 

@@ -196,6 +196,9 @@ def _start_web(args: argparse.Namespace) -> subprocess.Popen[bytes]:
         "--workers",
         str(args.workers),
         "--proxy-headers",
+        # Open live-meeting streams never end by themselves; do not wait for them on Ctrl-C.
+        "--timeout-graceful-shutdown",
+        "5",
     ]
     return subprocess.Popen(command)  # noqa: S603 - fixed arguments
 
