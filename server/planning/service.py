@@ -251,20 +251,26 @@ async def create_task(actor: Actor, *, project_id: int, data: TaskInput) -> Task
         if data.parent_id is not None:
             await _check_parent(project, None, data.parent_id)
             changes["parent_id"] = data.parent_id
-        _fill_duration(changes, await working_calendar(project.id))
-        task = await Task.create(project=project, **changes)
-        await renumber_wbs(project.id)
-        await task.refresh_from_db()
-        await record(
-            actor,
-            action="task.create",
-            object_type="task",
-            object_id=task.id,
-            project_id=project.id,
-            summary=task.name,
-            after=snapshot(task, TASK_FIELDS),
-        )
-        await reschedule(project)
+        task = await _insert_task(actor, project, changes)
+    return task
+
+
+async def _insert_task(actor: Actor, project: Project, changes: dict[str, Any]) -> Task:
+    """Write a checked task inside the caller's transaction: WBS code, audit, schedule."""
+    _fill_duration(changes, await working_calendar(project.id))
+    task = await Task.create(project=project, **changes)
+    await renumber_wbs(project.id)
+    await task.refresh_from_db()
+    await record(
+        actor,
+        action="task.create",
+        object_type="task",
+        object_id=task.id,
+        project_id=project.id,
+        summary=task.name,
+        after=snapshot(task, TASK_FIELDS),
+    )
+    await reschedule(project)
     return task
 
 
@@ -292,21 +298,7 @@ async def add_follow_up_task(
         "planned_finish": finish,
         "deliverable": deliverable,
     }
-    _fill_duration(changes, await working_calendar(project.id))
-    task = await Task.create(project=project, **changes)
-    await renumber_wbs(project.id)
-    await task.refresh_from_db()
-    await record(
-        actor,
-        action="task.create",
-        object_type="task",
-        object_id=task.id,
-        project_id=project.id,
-        summary=task.name,
-        after=snapshot(task, TASK_FIELDS),
-    )
-    await reschedule(project)
-    return task
+    return await _insert_task(actor, project, changes)
 
 
 async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInput) -> Task:
