@@ -10,7 +10,6 @@ from strawberry.dataloader import DataLoader
 
 from server.auth import Actor
 from server.meetings import service as meetings
-from server.meetings.models import Meeting
 from server.org import service as org
 from server.org.models import Department, User
 from server.planning import service as planning
@@ -83,9 +82,7 @@ async def _calendars(ids: Sequence[int]) -> list[tuple[WorkingCalendar, date]]:
 
 
 async def _meeting_views(ids: Sequence[int]) -> list[meetings.MeetingView]:
-    rows = {m.id: m for m in await Meeting.filter(id__in=list(ids))}
-    views = {v.meeting.id: v for v in await meetings.meeting_views(list(rows.values()))}
-    return [views[i] for i in ids]
+    return await meetings.meeting_views_by_id(ids)
 
 
 @dataclass

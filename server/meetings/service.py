@@ -143,6 +143,13 @@ def _grouped(rows: Sequence[Any], key: str) -> dict[int, list[Any]]:
     return grouped
 
 
+async def meeting_views_by_id(ids: Sequence[int]) -> list[MeetingView]:
+    """Views in the order of `ids` (a DataLoader's batch); the caller has scoped the ids."""
+    rows = await Meeting.filter(id__in=list(ids))
+    views = {v.meeting.id: v for v in await meeting_views(rows)}
+    return [views[i] for i in ids]
+
+
 async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
     """Views of several meetings in ten queries, however many meetings and entries."""
     ids = [m.id for m in rows]
@@ -288,6 +295,15 @@ def _parse_start(checks: Checks, value: datetime | str | None, zone: str) -> dat
     return value.astimezone(UTC)
 
 
+def _check_duration(checks: Checks, kind: MeetingKind | None, duration: int | None) -> None:
+    if duration is None:
+        checks.fail("durationMinutes", "This field is required.")
+    elif kind == MeetingKind.WEEKLY and not WEEKLY_MINUTES[0] <= duration <= WEEKLY_MINUTES[1]:
+        checks.fail("durationMinutes", "A weekly meeting lasts 30 to 60 minutes.")
+    elif not ANY_MINUTES[0] <= duration <= ANY_MINUTES[1]:
+        checks.fail("durationMinutes", "A meeting lasts 5 to 480 minutes.")
+
+
 async def _active_member_ids(project_id: int) -> set[int]:
     return set(
         await _ids(ProjectMember.filter(project_id=project_id, left_at__isnull=True), "user_id")
@@ -303,14 +319,9 @@ async def _checked_meeting(project: Project, data: MeetingInput) -> dict[str, An
         checks.fail("kind", "Choose one of: %(choices)s.", choices=", ".join(MeetingKind))
     title = checks.text("title", data.title, max_length=200)
     start = _parse_start(checks, data.scheduled_start, project.time_zone)
-    low, high = WEEKLY_MINUTES if kind == MeetingKind.WEEKLY else ANY_MINUTES
+    high = (WEEKLY_MINUTES if kind == MeetingKind.WEEKLY else ANY_MINUTES)[1]
     duration = data.duration_minutes
-    if duration is None:
-        checks.fail("durationMinutes", "This field is required.")
-    elif not low <= duration <= high and kind == MeetingKind.WEEKLY:
-        checks.fail("durationMinutes", "A weekly meeting lasts 30 to 60 minutes.")
-    elif not low <= duration <= high:
-        checks.fail("durationMinutes", "A meeting lasts 5 to 480 minutes.")
+    _check_duration(checks, kind, duration)
     if data.repeat_weeks != 1 and kind != MeetingKind.WEEKLY:
         checks.fail("repeatWeeks", "Only a weekly meeting repeats.")
     elif not 1 <= data.repeat_weeks <= MAX_SERIES:
@@ -457,11 +468,7 @@ async def reschedule_meeting(
             else meeting.scheduled_start
         )
         duration = data.duration_minutes or meeting.duration_minutes
-        low, high = WEEKLY_MINUTES if meeting.kind == MeetingKind.WEEKLY else ANY_MINUTES
-        if not low <= duration <= high and meeting.kind == MeetingKind.WEEKLY:
-            checks.fail("durationMinutes", "A weekly meeting lasts 30 to 60 minutes.")
-        elif not low <= duration <= high:
-            checks.fail("durationMinutes", "A meeting lasts 5 to 480 minutes.")
+        _check_duration(checks, meeting.kind, duration)
         members = await _active_member_ids(project.id)
         if any(uid not in members for uid in data.add_attendee_ids):
             checks.fail("attendeeIds", "Every attendee must be a member of the project.")
