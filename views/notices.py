@@ -60,6 +60,17 @@ async def _robots_page(
     )
 
 
+def _robot_input(form: dict[str, str], project_code: str) -> notices.RobotInput:
+    return notices.RobotInput(
+        kind=form.get("kind", ""),
+        name=form.get("name", ""),
+        url=form.get("url", ""),
+        secret=form.get("secret", ""),
+        project_code=project_code,
+        department_id=optional_int(form.get("department_id")),
+    )
+
+
 @page
 async def robots(request: Request) -> Response:
     return await _robots_page(request, errors={}, values={})
@@ -70,17 +81,7 @@ async def add_robot(request: Request) -> Response:
     actor = actor_of(request)
     form = await form_data(request)
     try:
-        await notices.add_robot(
-            actor,
-            notices.RobotInput(
-                kind=form.get("kind", ""),
-                name=form.get("name", ""),
-                url=form.get("url", ""),
-                secret=form.get("secret", ""),
-                project_code=form.get("project_code", ""),
-                department_id=optional_int(form.get("department_id")),
-            ),
-        )
+        await notices.add_robot(actor, _robot_input(form, form.get("project_code", "")))
     except DomainError as error:
         if isinstance(error, Forbidden):
             raise
@@ -131,17 +132,7 @@ async def add_project_robot(request: Request) -> Response:
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
     try:
-        await notices.add_robot(
-            actor,
-            notices.RobotInput(
-                kind=form.get("kind", ""),
-                name=form.get("name", ""),
-                url=form.get("url", ""),
-                secret=form.get("secret", ""),
-                project_code=project.code,
-                department_id=optional_int(form.get("department_id")),
-            ),
-        )
+        await notices.add_robot(actor, _robot_input(form, project.code))
     except DomainError as error:
         if isinstance(error, Forbidden):
             raise
