@@ -33,8 +33,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,6 +64,8 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     started: float = 0.0
     finished: float = 0.0
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -72,7 +77,34 @@ class Tally:
         return (
             f"{label:38} {len(ordered):6d} updates  {self.rate:7.1f}/s  "
             f"p50 {statistics.median(ordered) * 1000:6.1f} ms  p99 {p99 * 1000:6.1f} ms"
+            + self.cpu_figures(len(ordered))
         )
+
+    def cpu_figures(self, count: int) -> str:
+        if not self.server_cpu:
+            return ""
+        return (
+            f"  CPU/update: server {self.server_cpu / count * 1000:.2f} ms,"
+            f" phones {self.client_cpu / count * 1000:.2f} ms"
+        )
+
+
+class CpuMeter:
+    """CPU seconds used by the server (all its processes) and by these phones in a phase."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server = psutil.Process(server_pid)
+
+    def server_seconds(self) -> float:
+        processes = [self.server, *self.server.children(recursive=True)]
+        return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+    async def measure(self, phase: Any) -> Tally:
+        server_before, client_before = self.server_seconds(), time.process_time()
+        tally: Tally = await phase
+        tally.server_cpu = self.server_seconds() - server_before
+        tally.client_cpu = time.process_time() - client_before
+        return tally
 
 
 def free_port() -> int:
@@ -151,8 +183,8 @@ async def seed() -> list[Phone]:
     return phones
 
 
-async def report(client: httpx.AsyncClient, phone: Phone, percent: int) -> None:
-    response = await client.post(
+async def report(client: aiohttp.ClientSession, phone: Phone, percent: int) -> None:
+    async with client.post(
         "/graphql",
         json={
             "query": MUTATION,
@@ -166,10 +198,11 @@ async def report(client: httpx.AsyncClient, phone: Phone, percent: int) -> None:
             },
         },
         headers={"Authorization": f"Bearer {phone.token}"},
-    )
-    body = response.json()
+    ) as response:
+        status = response.status
+        body = await response.json()
     payload = (body.get("data") or {}).get("reportProgress")
-    if response.status_code != 200 or not payload or payload["errors"]:
+    if status != 200 or not payload or payload["errors"]:
         phone.refused.append(str(body)[:300])
         return
     phone.version = payload["task"]["version"]
@@ -177,7 +210,7 @@ async def report(client: httpx.AsyncClient, phone: Phone, percent: int) -> None:
 
 
 async def steady(
-    client: httpx.AsyncClient, phones: list[Phone], rate: float, seconds: float
+    client: aiohttp.ClientSession, phones: list[Phone], rate: float, seconds: float
 ) -> Tally:
     """Open loop: request i is due at start + i/rate, sent by phone i mod 50."""
     tally = Tally(started=time.perf_counter())
@@ -205,7 +238,7 @@ async def steady(
     return tally
 
 
-async def peak(client: httpx.AsyncClient, phones: list[Phone], seconds: float) -> Tally:
+async def peak(client: aiohttp.ClientSession, phones: list[Phone], seconds: float) -> Tally:
     """Closed loop: each phone sends its next update as soon as the last one is answered."""
     tally = Tally(started=time.perf_counter())
     stop_at = tally.started + seconds
@@ -312,13 +345,20 @@ async def main(rate: float, seconds: float, workers: int) -> int:
         try:
             url = f"http://127.0.0.1:{port}"
             await wait_until_up(url)
-            limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-            async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+            # aiohttp rather than httpx for the phones: on this 2-core machine the load
+            # generator shares the CPU with the server, and httpx spent more per request
+            # than the server did.
+            async with aiohttp.ClientSession(
+                base_url=url,
+                connector=aiohttp.TCPConnector(limit=CLIENTS),
+                timeout=aiohttp.ClientTimeout(total=30),
+            ) as client:
                 # Warm-up: each task's first report starts it (a reschedule); phones then
                 # report on started tasks, as on any ordinary day.
                 await asyncio.gather(*(report(client, p, 1) for p in phones))
-                steady_tally = await steady(client, phones, rate, seconds)
-                peak_tally = await peak(client, phones, seconds)
+                meter = CpuMeter(server.pid)
+                steady_tally = await meter.measure(steady(client, phones, rate, seconds))
+                peak_tally = await meter.measure(peak(client, phones, seconds))
         finally:
             server.send_signal(signal.SIGTERM)
             try:

@@ -129,6 +129,10 @@ class Actor:
             self._roles[project_id] = [(Role(role), int(dept)) for role, dept in rows]
         return self._roles[project_id]
 
+    def know_roles(self, project_id: int, roles: list[tuple[Role, int]]) -> None:
+        """Roles read along with another lookup, so `authorize` need not ask again."""
+        self._roles[project_id] = roles
+
     def forget_roles(self, project_id: int) -> None:
         self._roles.pop(project_id, None)
 

@@ -20,6 +20,7 @@ from server.auth import (
     token_digest,
     verify_password,
 )
+from server.db import Statement
 from server.errors import Conflict, Invalid, NotFound, Throttled
 from server.i18n import normalize_language
 from server.org.models import ApiToken, Department, LoginFailure, Session, User
@@ -370,16 +371,35 @@ async def revoke_api_token(actor: Actor, *, token_id: int) -> ApiToken:
 async def user_for_api_token(secret: str | None) -> User | None:
     if not secret:
         return None
-    token = await ApiToken.get_or_none(token_hash=token_digest(secret)).select_related("user")
+    # Every API call starts here: one fixed statement instead of a QuerySet
+    # (server.db.Statement).
+    found = await USER_BY_LIVE_TOKEN.fetch(token_digest(secret))
+    if not found:
+        return None
+    user = found[0]
+    expires_at, last_used_at = (
+        ApiToken._meta.fields_map[name].to_python_value(getattr(user, f"token_{name}"))
+        for name in ("expires_at", "last_used_at")
+    )
     now = _now()
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+    if expires_at is not None and expires_at <= now:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
-        return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+    if last_used_at is None or now - last_used_at > timedelta(minutes=5):
         # Coarse on purpose: a write per request would serialize every API call on SQLite.
-        await ApiToken.filter(id=token.id).update(last_used_at=now)
-    return token.user
+        await ApiToken.filter(id=user.token_id).update(last_used_at=now)  # type: ignore[attr-defined]
+    return user
+
+
+USER_BY_LIVE_TOKEN = Statement(
+    User,
+    """
+    SELECT u.*, t.id AS token_id, t.expires_at AS token_expires_at,
+           t.last_used_at AS token_last_used_at
+    FROM api_token t JOIN app_user u ON u.id = t.user_id
+    WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.is_active
+    """,
+    extra=["token_id", "token_expires_at", "token_last_used_at"],
+)
 
 
 def is_unique_violation(error: IntegrityError) -> bool:

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
 
 from server.audit.models import AuditEntry
-from server.errors import Conflict, Forbidden, InvalidFields
+from server.errors import Conflict, Forbidden, InvalidFields, NotFound
 from server.planning import service as planning
 from server.planning.models import Task, TaskStatus
 from server.progress import service as progress
 from server.progress.models import TaskUpdate
-from server.projects.models import Role
+from server.projects import service as projects
+from server.projects.models import ProjectMember, Role
 from tests import factories as f
 
 
@@ -39,7 +41,8 @@ async def plan_with_owner():
 
 
 def report(task, version, percent, **kw):
-    return progress.ProgressInput(task_id=task.id, version=version, percent_complete=percent, **kw)
+    kw.setdefault("task_id", task.id)
+    return progress.ProgressInput(version=version, percent_complete=percent, **kw)
 
 
 async def test_owner_reports_progress_kept_as_history_and_audited(db):
@@ -82,3 +85,40 @@ async def test_my_tasks_lists_owned_and_department_tasks(db):
     [mine] = await progress.my_tasks(f.actor(liaison))
     assert mine.task.id == task.id and not mine.mine
     assert await progress.my_tasks(f.actor(outsider)) == []
+
+
+async def test_only_members_and_admins_find_the_task(db):
+    pm, owner, liaison, outsider, task = await plan_with_owner()
+    stranger = await f.user()
+    admin = await f.user(is_admin=True)
+    with pytest.raises(NotFound) as unknown:
+        await progress.report_progress(f.actor(stranger), report(task, task.version, 10))
+    assert unknown.value.field == "taskId"
+    with pytest.raises(NotFound):
+        await progress.report_progress(f.actor(owner), report(task, task.version, 10, task_id=0))
+    membership = await ProjectMember.get(project_id=task.project_id, user_id=owner.id)
+    await projects.remove_project_member(f.actor(pm), member_id=membership.id)
+    with pytest.raises(NotFound):
+        await progress.report_progress(f.actor(owner), report(task, task.version, 10))
+    assert await TaskUpdate.all().count() == 0
+    updated = await progress.report_progress(f.actor(admin), report(task, task.version, 10))
+    assert updated.version == task.version + 1
+
+
+async def test_two_reports_on_one_version_keep_one(db):
+    """Both phones read version v; the first to claim it wins, the other is told, not lost."""
+    pm, owner, liaison, outsider, task = await plan_with_owner()
+    results = await asyncio.gather(
+        progress.report_progress(f.actor(owner), report(task, task.version, 30)),
+        progress.report_progress(f.actor(liaison), report(task, task.version, 60)),
+        return_exceptions=True,
+    )
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    winners = [r for r in results if isinstance(r, Task)]
+    assert len(conflicts) == 1 and len(winners) == 1
+    assert conflicts[0].field == "version"
+    assert conflicts[0].params["version"] == task.version + 1
+    fresh = await Task.get(id=task.id)
+    assert fresh.version == task.version + 1
+    assert fresh.percent_complete == winners[0].percent_complete
+    assert [u.percent_complete for u in await TaskUpdate.all()] == [fresh.percent_complete]
