@@ -1,8 +1,9 @@
 """Per-request context: the actor, the language, and DataLoaders built for this request only."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,33 +94,52 @@ class Context:
     response: Any = None
     # graphql-transport-ws: the connection_init payload (strawberry fills it in).
     connection_params: dict[str, Any] | None = None
-    users: DataLoader[int, User | None] = field(default_factory=lambda: DataLoader(_users))
-    departments: DataLoader[int, Department | None] = field(
-        default_factory=lambda: DataLoader(_departments)
-    )
-    members: DataLoader[int, list[ProjectMember]] = field(
-        default_factory=lambda: DataLoader(_members)
-    )
-    participating: DataLoader[int, list[Department]] = field(
-        default_factory=lambda: DataLoader(_participating)
-    )
-    milestones: DataLoader[int, list[Task]] = field(default_factory=lambda: DataLoader(_milestones))
-    tasks: DataLoader[int, Task | None] = field(default_factory=lambda: DataLoader(_tasks))
-    project_tasks: DataLoader[int, list[Task]] = field(
-        default_factory=lambda: DataLoader(_project_tasks)
-    )
-    dependencies: DataLoader[int, list[Dependency]] = field(
-        default_factory=lambda: DataLoader(_dependencies)
-    )
-    schedules: DataLoader[int, TaskSchedule | None] = field(
-        default_factory=lambda: DataLoader(_schedules)
-    )
-    baselines: DataLoader[int, BaselineTask | None] = field(
-        default_factory=lambda: DataLoader(_baselines)
-    )
-    calendars: DataLoader[int, tuple[WorkingCalendar, date]] = field(
-        default_factory=lambda: DataLoader(_calendars)
-    )
-    meeting_views: DataLoader[int, meetings.MeetingView] = field(
-        default_factory=lambda: DataLoader(_meeting_views)
-    )
+
+    # DataLoaders are made when first used: a request needs one or two, a phone's update none.
+    @cached_property
+    def users(self) -> DataLoader[int, User | None]:
+        return DataLoader(_users)
+
+    @cached_property
+    def departments(self) -> DataLoader[int, Department | None]:
+        return DataLoader(_departments)
+
+    @cached_property
+    def members(self) -> DataLoader[int, list[ProjectMember]]:
+        return DataLoader(_members)
+
+    @cached_property
+    def participating(self) -> DataLoader[int, list[Department]]:
+        return DataLoader(_participating)
+
+    @cached_property
+    def milestones(self) -> DataLoader[int, list[Task]]:
+        return DataLoader(_milestones)
+
+    @cached_property
+    def tasks(self) -> DataLoader[int, Task | None]:
+        return DataLoader(_tasks)
+
+    @cached_property
+    def project_tasks(self) -> DataLoader[int, list[Task]]:
+        return DataLoader(_project_tasks)
+
+    @cached_property
+    def dependencies(self) -> DataLoader[int, list[Dependency]]:
+        return DataLoader(_dependencies)
+
+    @cached_property
+    def schedules(self) -> DataLoader[int, TaskSchedule | None]:
+        return DataLoader(_schedules)
+
+    @cached_property
+    def baselines(self) -> DataLoader[int, BaselineTask | None]:
+        return DataLoader(_baselines)
+
+    @cached_property
+    def calendars(self) -> DataLoader[int, tuple[WorkingCalendar, date]]:
+        return DataLoader(_calendars)
+
+    @cached_property
+    def meeting_views(self) -> DataLoader[int, meetings.MeetingView]:
+        return DataLoader(_meeting_views)
