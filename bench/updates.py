@@ -1,8 +1,13 @@
 """Daily updates under load: 50 phones posting `reportProgress` over HTTP at once.
 
-A real server (uvicorn, one process, SQLite, embedded Redis for the live events) is started
-on a fresh database with one project, 50 owners and 50 tasks; each client holds one owner's
-API token and reports on that owner's task, carrying the task version forward as a phone does.
+A real server (uvicorn, three web processes by default, SQLite, embedded Redis for the live
+events) is started on a fresh database with one project, 50 owners and 50 tasks; each client
+holds one owner's API token and reports on that owner's task, carrying the task version
+forward as a phone does. The phones are aiohttp clients in this process: on a 2-core machine
+they share the CPU with the server, and httpx cost more per request than the server did.
+Why three processes: each process has one SQLite connection, so its statements queue one
+behind another while the event loop serves other requests between them; with one or two
+processes that queue, not the CPU, set the peak (the CPU figures per update show it).
 Printed, side by side in one run:
 
 1. steady load — requests offered at a fixed rate (default 300/s, spread over the 50 clients);
@@ -15,7 +20,7 @@ Printed, side by side in one run:
 Then nothing may be lost: every accepted update is one history row, and each task's version
 has risen by exactly the number of updates accepted for it.
 
-    .venv/bin/python bench/updates.py [offered rate, 300] [seconds per phase, 10] [web processes, 1]
+    .venv/bin/python bench/updates.py [offered rate, 300] [seconds per phase, 10] [web processes, 3]
 """
 
 from __future__ import annotations
@@ -345,9 +350,6 @@ async def main(rate: float, seconds: float, workers: int) -> int:
         try:
             url = f"http://127.0.0.1:{port}"
             await wait_until_up(url)
-            # aiohttp rather than httpx for the phones: on this 2-core machine the load
-            # generator shares the CPU with the server, and httpx spent more per request
-            # than the server did.
             async with aiohttp.ClientSession(
                 base_url=url,
                 connector=aiohttp.TCPConnector(limit=CLIENTS),
@@ -389,5 +391,5 @@ async def main(rate: float, seconds: float, workers: int) -> int:
 if __name__ == "__main__":
     offered = float(sys.argv[1]) if len(sys.argv) > 1 else 300.0
     phase_seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
-    processes = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    processes = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     sys.exit(asyncio.run(main(offered, phase_seconds, processes)))

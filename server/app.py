@@ -25,14 +25,11 @@ def create_app(settings: Settings | None = None, *, init_database: bool = True) 
     from views import page_middleware, page_routes
 
     settings = settings or get_settings()
-    import sys, os; sys.setswitchinterval(float(os.environ.get("XT_SWITCH", "0.005")))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if init_database:
             await init_db(settings)
-        if os.environ.get("XT_FREEZE"):
-            import gc; gc.collect(); gc.freeze()
         try:
             yield
         finally:
