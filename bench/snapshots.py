@@ -116,6 +116,7 @@ async def naive_snapshots(day: date) -> None:
     """One project at a time, day counts by walking the calendar."""
     from server.planning import service as planning
     from server.planning.models import Task, TaskStatus
+    from server.progress.measures import rounded_ratio
     from server.progress.models import ProgressSnapshot
     from server.projects.models import Project, ProjectStatus
 
@@ -124,21 +125,21 @@ async def naive_snapshots(day: date) -> None:
         tasks = await Task.filter(project_id=project.id)
         ids = [t.id for t in tasks]
         baselines = await planning.baseline_dates(ids)
-        planned = actual = total = 0.0
+        planned = actual = total = 0
         late = 0
         for task in tasks:
             base = baselines[task.id]
             weight = max(calendar.duration_between(base.start, base.finish), 1)
             if day >= base.finish:
-                fraction = 1.0
+                elapsed = weight
             elif day < base.start:
-                fraction = 0.0
+                elapsed = 0
             else:
-                fraction = calendar.duration_between(base.start, day) / weight
+                elapsed = min(calendar.duration_between(base.start, day), weight)
             done = task.status == TaskStatus.DONE
             total += weight
-            planned += weight * fraction
-            actual += weight * (100 if done else task.percent_complete) / 100
+            planned += elapsed
+            actual += weight * (100 if done else task.percent_complete)
             if not done and calendar.working_days_between(base.finish, day) > 0:
                 late += 1
         await ProgressSnapshot.update_or_create(
@@ -146,9 +147,9 @@ async def naive_snapshots(day: date) -> None:
             defaults={
                 "project_id": project.id,
                 "day": day,
-                "planned_percent": round(100 * planned / total, 1),
-                "actual_percent": round(100 * actual / total, 1),
-                "spi": round(actual / planned, 2) if planned else None,
+                "planned_percent": rounded_ratio(100 * planned, total, places=1),
+                "actual_percent": rounded_ratio(actual, total, places=1),
+                "spi": rounded_ratio(actual, 100 * planned, places=2) if planned else None,
                 "late_tasks": late,
                 "late_by_department": {},
                 "computed_at": datetime.now(UTC),
