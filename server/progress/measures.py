@@ -115,9 +115,12 @@ def figures(
     planned_days = done_days_percent = total_days = 0
     result = ProgressFigures()
     for task in tasks:
-        weight = max(counter.between(task.planned_start, task.planned_finish), 1)
+        span = counter.between(task.planned_start, task.planned_finish)
+        weight = max(span, 1)
         total_days += weight
-        planned_days += planned_working_days(counter, task.planned_start, task.planned_finish, day)
+        planned_days += planned_working_days(
+            counter, task.planned_start, task.planned_finish, day, span=span
+        )
         done_days_percent += weight * (100 if task.done else task.percent_complete)
         due = (late_after or {}).get(task.task_id, task.planned_finish)
         if counter.late(due, day, task.done) > 0:
@@ -132,15 +135,18 @@ def figures(
     return result
 
 
-def planned_working_days(counter: DayCounter, start: date, finish: date, day: date) -> int:
+def planned_working_days(
+    counter: DayCounter, start: date, finish: date, day: date, *, span: int | None = None
+) -> int:
     """Working days of a task's span that its plan has done by the end of `day`
-    (a task of no working days counts as one)."""
-    weight = max(counter.between(start, finish), 1)
+    (a task of no working days counts as one). `span`: start to finish, when known."""
+    if span is None:
+        span = counter.between(start, finish)
     if day < start:
         return 0
-    if day >= finish or counter.between(start, finish) <= 0:
-        return weight
-    return min(counter.between(start, day), weight)
+    if day >= finish or span <= 0:
+        return max(span, 1)
+    return min(counter.between(start, day), span)
 
 
 def rounded_ratio(part: int, whole: int, *, places: int) -> float:

@@ -368,10 +368,16 @@ async def _plan_rows(project_ids: list[int]) -> list[dict[str, Any]]:
     sql = PLAN_ROWS_SQL.format(ids=", ".join(str(int(pid)) for pid in project_ids))
     _, rows = await connections.get("default").execute_query(sql)
     result = []
+    # 50,000 tasks carry a few hundred distinct dates: each is parsed once.
+    dates: dict[date | str | None, date | None] = {}
     for raw in rows:
         values = list(raw)
         for position in DATE_POSITIONS:
-            values[position] = _as_date(values[position])
+            value = values[position]
+            parsed = dates.get(value)
+            if parsed is None and value is not None:
+                parsed = dates[value] = _as_date(value)
+            values[position] = parsed
         row = dict(zip(PLAN_COLUMNS, values, strict=True))
         row["is_critical"] = bool(row["is_critical"])
         result.append(row)
@@ -400,13 +406,16 @@ class _Counters:
 
 
 async def _measure(
-    project_days: dict[int, date], *, reported: dict[int, int] | None = None
+    project_days: dict[int, date],
+    *,
+    reported: dict[int, int] | None = None,
+    per_task: bool = True,
 ) -> dict[int, Measured]:
     """Figures for many projects at once in a fixed number of queries (set-based).
 
     `project_days` maps each project to the day to measure it on (its own local date).
     `reported` replaces tasks' current percent complete (a past week's tracking table uses
-    the last progress reported by then).
+    the last progress reported by then). The snapshot job needs no `per_task` measures.
     """
     ids = list(project_days)
     if not ids:
@@ -452,7 +461,9 @@ async def _measure(
     result = {}
     for pid, rows in by_project.items():
         counter = counters.for_project(pid, first, last)
-        result[pid] = _measure_project(pid, project_days[pid], rows, schedules, counter)
+        result[pid] = _measure_project(
+            pid, project_days[pid], rows, schedules, counter, per_task=per_task
+        )
     return result
 
 
@@ -462,9 +473,11 @@ def _measure_project(
     rows: list[dict[str, Any]],
     schedules: dict[int, dict[str, Any]],
     counter: measures.DayCounter,
+    *,
+    per_task: bool,
 ) -> Measured:
     facts = []
-    per_task = []
+    task_measures = []
     critical_finish: date | None = None
     forecast: date | None = None
     for row in rows:
@@ -496,7 +509,9 @@ def _measure_project(
         if not done:
             expected = max(expected, day)  # unfinished work cannot finish in the past
         forecast = max(forecast or expected, expected)
-        per_task.append(
+        if not per_task:
+            continue
+        task_measures.append(
             TaskMeasure(
                 task_id=row["id"],
                 planned_percent=round(
@@ -514,7 +529,7 @@ def _measure_project(
         figures=measures.figures(facts, counter=counter, day=day),
         critical_finish=critical_finish,
         forecast_finish=forecast,
-        tasks=per_task,
+        tasks=task_measures,
     )
 
 
@@ -552,7 +567,7 @@ async def take_snapshots(
         query = query.filter(code=project_code.upper())
     zones = await query.values_list("id", "time_zone")
     days = {pid: _local_day(zone, now) for pid, zone in zones}
-    measured = await _measure(days)
+    measured = await _measure(days, per_task=False)
     rows = [
         ProgressSnapshot(
             project_id=m.project_id,
