@@ -82,19 +82,24 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
     await _authorize_report(actor, project, task)
     today = _today(project)
     percent, note, finish = _checked(data, today)
+    if data.version != task.version:
+        raise await _stale(task)
+    before = snapshot(task, TASK_FIELDS)
+    started_now = _apply_progress(task, percent, finish, today, data.deliverable)
     async with in_transaction():
-        # The version is claimed first: a report that read a stale task changes nothing.
-        if data.version != task.version or not await CLAIM_TASK_VERSION.run(task.id, data.version):
-            current = await Task.filter(id=task.id).values_list("version", flat=True)
-            raise Conflict(
-                "Someone else changed this task in the meantime (now version %(version)s). "
-                "Reload and try again.",
-                field="version",
-                version=current[0] if current else task.version,
-            )
-        before = snapshot(task, TASK_FIELDS)
-        started_now = _apply_progress(task, percent, finish, today, data.deliverable)
-        await task.save(update_fields=TASK_FIELDS)
+        # Saved only if nobody changed the task since it was read: one statement checks the
+        # version and writes, so the SQLite write lock is held for as few trips as possible.
+        saved = await SAVE_PROGRESS_IF_UNCHANGED.run(
+            task.percent_complete,
+            task.status.value,
+            task.actual_start,
+            task.actual_finish,
+            task.deliverable,
+            task.id,
+            data.version,
+        )
+        if not saved:
+            raise await _stale(task)
         await TaskUpdate.create(
             task=task,
             author_id=actor.user_id,
@@ -180,9 +185,24 @@ PROJECT_OF_TASK_WITH_ROLES = Statement(
     extra=["member_role", "member_department_id"],
 )
 TASK_BY_ID = Statement(Task, "SELECT * FROM task WHERE id = ?")
-CLAIM_TASK_VERSION = Statement(
-    Task, "UPDATE task SET version = version + 1 WHERE id = ? AND version = ?"
+SAVE_PROGRESS_IF_UNCHANGED = Statement(
+    Task,
+    """
+    UPDATE task SET percent_complete = ?, status = ?, actual_start = ?, actual_finish = ?,
+                    deliverable = ?, version = version + 1
+    WHERE id = ? AND version = ?
+    """,
 )
+
+
+async def _stale(task: Task) -> Conflict:
+    current = await Task.filter(id=task.id).values_list("version", flat=True)
+    return Conflict(
+        "Someone else changed this task in the meantime (now version %(version)s). "
+        "Reload and try again.",
+        field="version",
+        version=current[0] if current else task.version,
+    )
 
 
 async def list_updates(task_ids: Sequence[int], *, limit: int = 50) -> dict[int, list[TaskUpdate]]:
