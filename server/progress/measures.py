@@ -88,14 +88,8 @@ class DayCounter:
 
 def planned_fraction(counter: DayCounter, start: date, finish: date, day: date) -> float:
     """How much of a task should be done by the end of `day` according to its plan."""
-    if day < start:
-        return 0.0
-    if day >= finish:
-        return 1.0
-    total = counter.between(start, finish)
-    if total <= 0:
-        return 1.0
-    return min(counter.between(start, day) / total, 1.0)
+    span = counter.between(start, finish)
+    return planned_working_days(counter, start, finish, day, span=span) / max(span, 1)
 
 
 def figures(
