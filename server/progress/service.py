@@ -31,7 +31,7 @@ from server.planning.models import (
 from server.progress import measures
 from server.progress.models import ProgressSnapshot, TaskUpdate, TrackingNote
 from server.projects.models import Project, ProjectMember, ProjectStatus, Role
-from server.projects.service import get_project
+from server.projects.service import get_project, visible_project_of_task
 from server.risks import service as risks
 from server.validation import Checks
 
@@ -157,33 +157,14 @@ def _apply_progress(
 
 
 async def _task_to_report(actor: Actor, task_id: int) -> tuple[Project, Task]:
-    """The task and its project if the actor may see them (a member, or an admin); the
-    actor's roles in the project come with the lookup, so authorizing costs no query."""
-    projects = await PROJECT_OF_TASK_WITH_ROLES.fetch(actor.user_id or 0, task_id)
-    tasks = await TASK_BY_ID.fetch(task_id) if projects else []
-    roles = [
-        (Role(p.member_role), int(p.member_department_id))  # type: ignore[attr-defined]
-        for p in projects
-        if p.member_role is not None  # type: ignore[attr-defined]
-    ]
-    if not tasks or not (roles or actor.is_admin):
+    """The task and its project if the actor may see them; found with fixed statements."""
+    project = await visible_project_of_task(actor, task_id=task_id)
+    tasks = await TASK_BY_ID.fetch(task_id)
+    if not tasks:
         raise NotFound("No such task.", field="taskId")
-    actor.know_roles(projects[0].id, roles)
-    return projects[0], tasks[0]
+    return project, tasks[0]
 
 
-PROJECT_OF_TASK_WITH_ROLES = Statement(
-    Project,
-    """
-    SELECT p.*, m.role AS member_role, m.department_id AS member_department_id
-    FROM task t
-    JOIN project p ON p.id = t.project_id
-    LEFT JOIN project_member m
-      ON m.project_id = p.id AND m.user_id = ? AND m.left_at IS NULL
-    WHERE t.id = ?
-    """,
-    extra=["member_role", "member_department_id"],
-)
 TASK_BY_ID = Statement(Task, "SELECT * FROM task WHERE id = ?")
 SAVE_PROGRESS_IF_UNCHANGED = Statement(
     Task,

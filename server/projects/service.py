@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
+from server.db import Statement
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.notices.service import queue_email
 from server.org.models import Department, User
@@ -56,6 +57,36 @@ def visible_projects(actor: Actor) -> QuerySet[Project]:
     if actor.is_admin:
         return Project.all()
     return Project.filter(members__user_id=actor.user_id, members__left_at__isnull=True).distinct()
+
+
+async def visible_project_of_task(actor: Actor, *, task_id: int) -> Project:
+    """The project of a task, if the actor may see it: `visible_projects`' rule (a live
+    member, or an admin) in one fixed statement, for the phones' busiest path. The actor's
+    roles there come with it, so authorizing afterwards costs no query."""
+    rows = await PROJECT_OF_TASK_WITH_ROLES.fetch(actor.user_id or 0, task_id)
+    roles = [
+        (Role(row.member_role), int(row.member_department_id))  # type: ignore[attr-defined]
+        for row in rows
+        if row.member_role is not None  # type: ignore[attr-defined]
+    ]
+    if not rows or not (roles or actor.is_admin):
+        raise NotFound("No such task.", field="taskId")
+    actor.know_roles(rows[0].id, roles)
+    return rows[0]
+
+
+PROJECT_OF_TASK_WITH_ROLES = Statement(
+    Project,
+    """
+    SELECT p.*, m.role AS member_role, m.department_id AS member_department_id
+    FROM task t
+    JOIN project p ON p.id = t.project_id
+    LEFT JOIN project_member m
+      ON m.project_id = p.id AND m.user_id = ? AND m.left_at IS NULL
+    WHERE t.id = ?
+    """,
+    extra=["member_role", "member_department_id"],
+)
 
 
 async def list_projects(
