@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.errors import Conflict, Invalid, NotFound
 from server.planning import cpm
+from server.planning.calendar import ONE_DAY, WorkingCalendar
 from server.planning.calendar import CalendarDay as Day
-from server.planning.calendar import WorkingCalendar
 from server.planning.models import (
     Baseline,
     BaselineTask,
@@ -24,6 +25,7 @@ from server.planning.models import (
     ProjectCalendarDay,
     Task,
     TaskSchedule,
+    WorkingDayCount,
 )
 from server.projects.models import Project, ProjectDepartment, ProjectMember, Role
 from server.projects.service import get_project
@@ -107,13 +109,11 @@ async def get_task(actor: Actor, *, task_id: int) -> Task:
 
 
 async def working_calendar(project_id: int) -> WorkingCalendar:
-    company = await CalendarDay.all().values_list("day", "is_working", "name")
+    company = await company_calendar_days()
     project = await ProjectCalendarDay.filter(project_id=project_id).values_list(
         "day", "is_working", "name"
     )
-    return WorkingCalendar(
-        [Day(d, bool(w), n) for d, w, n in company], [Day(d, bool(w), n) for d, w, n in project]
-    )
+    return WorkingCalendar(company, [Day(d, bool(w), n) for d, w, n in project])
 
 
 async def list_baselines(project_id: int) -> list[Baseline]:
@@ -143,7 +143,71 @@ async def seed_company_calendar() -> int:
     ]
     async with in_transaction():
         await CalendarDay.bulk_create(rows, ignore_conflicts=True)
+        await refresh_working_day_counts()
     return len(rows)
+
+
+# --- the company calendar as running counts, for working-day arithmetic in SQL ------------
+
+COUNTED_FROM = date(2000, 1, 1)
+COUNTED_UNTIL = date(2099, 12, 31)
+COUNTED_DAYS = (COUNTED_UNTIL - COUNTED_FROM).days + 1
+
+# Current when it spans every day of the range and its listed days are exactly the company
+# calendar's rows within that range, each with the same working flag.
+WORKING_DAY_COUNTS_AGREE_SQL = """
+SELECT (SELECT COUNT(*) FROM working_day_count),
+       (SELECT COUNT(*) FROM working_day_count w WHERE w.listed),
+       (SELECT COUNT(*) FROM calendar_day c
+         WHERE c.day >= (SELECT MIN(day) FROM working_day_count)
+           AND c.day <= (SELECT MAX(day) FROM working_day_count)),
+       (SELECT COUNT(*) FROM calendar_day c JOIN working_day_count w ON w.day = c.day
+         WHERE w.listed
+           AND w.count_through - w.count_before = CASE WHEN c.is_working THEN 1 ELSE 0 END)
+"""
+
+
+async def working_day_counts_are_current() -> bool:
+    _, rows = await connections.get("default").execute_query(WORKING_DAY_COUNTS_AGREE_SQL)
+    days, listed, calendar_days, agreeing = (int(value) for value in rows[0])
+    return days == COUNTED_DAYS and listed == calendar_days == agreeing
+
+
+async def refresh_working_day_counts() -> None:
+    """Rewrite the running counts from the company calendar.
+
+    An upsert of the whole range: two workers refreshing at once write the same rows.
+    """
+    company = await company_calendar_days()
+    calendar = WorkingCalendar(company)
+    listed = {row.day for row in company}
+    rows = []
+    count = 0
+    day = COUNTED_FROM
+    while day <= COUNTED_UNTIL:
+        working = calendar.is_working_day(day)
+        rows.append(
+            WorkingDayCount(
+                ordinal=day.toordinal(),
+                day=day,
+                count_before=count,
+                count_through=count + working,
+                listed=day in listed,
+            )
+        )
+        count += working
+        day += ONE_DAY
+    await WorkingDayCount.bulk_create(
+        rows,
+        batch_size=5000,
+        on_conflict=["ordinal"],
+        update_fields=["day", "count_before", "count_through", "listed"],
+    )
+
+
+async def company_calendar_days() -> list[Day]:
+    rows = await CalendarDay.all().values_list("day", "is_working", "name")
+    return [Day(d, bool(w), n) for d, w, n in rows]
 
 
 # --- writing tasks -------------------------------------------------------------------------
@@ -694,6 +758,7 @@ async def set_calendar_day(
             before=before,
             after={"is_working": is_working, "name": name},
         )
+        await refresh_working_day_counts()
         for project in await Project.all():
             await reschedule(project)
     return row
@@ -717,6 +782,7 @@ async def remove_calendar_day(actor: Actor, *, day: date | str) -> None:
             summary=str(parsed),
             before={"is_working": row.is_working, "name": row.name},
         )
+        await refresh_working_day_counts()
         for project in await Project.all():
             await reschedule(project)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import UTC, date, datetime
+import random
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from hypothesis import given
@@ -12,8 +13,15 @@ from hypothesis import strategies as st
 
 from server.notices.models import Notice
 from server.planning import service as planning
+from server.planning.calendar import CalendarDay as CalendarRow
 from server.planning.calendar import WorkingCalendar
-from server.planning.models import Task
+from server.planning.models import (
+    Baseline,
+    BaselineTask,
+    CalendarDay,
+    ProjectCalendarDay,
+    Task,
+)
 from server.progress import measures
 from server.progress import service as progress
 from server.progress.models import ProgressSnapshot
@@ -111,6 +119,30 @@ def test_day_counter_agrees_with_the_calendar() -> None:
     assert c.late(date(2026, 11, 6), date(2026, 11, 11), False) == 3
 
 
+HOLIDAYS = WorkingCalendar(
+    [
+        CalendarRow(date(2026, 10, 1) + timedelta(days=n), False, "国庆节") for n in range(8)
+    ]
+    + [CalendarRow(date(2026, 10, 10), True, "调休")]
+)
+
+
+@given(
+    first=st.dates(min_value=date(2026, 9, 1), max_value=date(2026, 12, 31)),
+    start=st.dates(min_value=date(2026, 8, 1), max_value=date(2027, 3, 1)),
+    length=st.integers(min_value=-5, max_value=90),
+    count=st.integers(min_value=0, max_value=300),
+)
+def test_day_counter_counts_days_outside_its_first_span(first, start, length, count) -> None:
+    # An actual start before the plan began was counted from the span's first day.
+    c = measures.DayCounter(HOLIDAYS, first, first)
+    finish = start + timedelta(days=length)
+    expected = HOLIDAYS.duration_between(start, finish) if finish >= start else 0
+    assert c.between(start, finish) == expected
+    assert c.add(start, count) == HOLIDAYS.add_working_days(start, count)
+    assert c.late(start, finish, False) == max(HOLIDAYS.working_days_between(start, finish), 0)
+
+
 def test_forecast_finish_follows_the_rate_so_far() -> None:
     c = counter()
     # Started Monday, 40% after 4 working days (Thursday): 6 more days → Friday week after.
@@ -176,6 +208,7 @@ async def test_a_rerun_the_same_day_replaces_the_snapshot(db):
 
 async def test_the_snapshot_job_costs_the_same_queries_for_few_and_many_tasks(db):
     await project_with_tasks(2, code="SMALL")
+    await progress.take_snapshots(now=at(date(2026, 11, 5)))  # counts the calendar if stale
     with count_queries() as small:
         await progress.take_snapshots(now=at(date(2026, 11, 6)))
     await ProgressSnapshot.all().delete()
@@ -186,6 +219,100 @@ async def test_the_snapshot_job_costs_the_same_queries_for_few_and_many_tasks(db
     assert small.count == big.count
     assert big.count <= 10
     assert await ProgressSnapshot.all().count() == 5
+
+
+async def random_plans(rng: random.Random, projects: int) -> list[int]:
+    """Projects with nested tasks, milestones, progress, actual starts, two departments,
+    baselines that move some dates onto weekends, and one project with its own calendar."""
+    departments = [await f.department(f"部门{n}") for n in range(2)]
+    ids = []
+    for p in range(projects):
+        pm, project = await project_with_tasks(0)
+        ids.append(project.id)
+        actor = f.actor(pm)
+        parents: list[int] = []
+        for n in range(rng.randint(0, 9)):
+            parent = rng.choice([None, None, None, *parents])
+            task = await planning.create_task(
+                actor,
+                project_id=project.id,
+                data=planning.TaskInput(
+                    name=f"任务{n}",
+                    planned_start=date(2026, 9, 20) + timedelta(days=rng.randint(0, 80)),
+                    duration_days=rng.choice([0, 1, 2, 3, 5, 8, 13, 21]),
+                    parent_id=parent,
+                ),
+            )
+            if parent is None and rng.random() < 0.3:
+                parents.append(task.id)
+        for task in await Task.filter(project_id=project.id):
+            percent = rng.choice([0, 0, 10, 33, 50, 67, 99, 100])
+            done = percent == 100 and rng.random() < 0.8
+            started = task.planned_start + timedelta(days=rng.randint(-5, 30))
+            await Task.filter(id=task.id).update(
+                percent_complete=percent,
+                status="DONE" if done else ("IN_PROGRESS" if percent else "NOT_STARTED"),
+                actual_start=started if percent or rng.random() < 0.3 else None,
+                department_id=rng.choice([None, *[d.id for d in departments]]),
+            )
+        for version in range(rng.choice([0, 0, 1, 2])):
+            baseline = await Baseline.create(project_id=project.id, name=f"基线{version}")
+            for task in await Task.filter(project_id=project.id):
+                if rng.random() < 0.7:
+                    start = task.planned_start + timedelta(days=rng.randint(-6, 6))
+                    finish = start + timedelta(days=rng.randint(0, 20))
+                    await BaselineTask.create(
+                        baseline=baseline, task_id=task.id, start=start, finish=finish
+                    )
+        if p == 0:
+            await ProjectCalendarDay.create(
+                project_id=project.id, day=date(2026, 11, 10), is_working=False, pair="x"
+            )
+    return ids
+
+
+async def test_snapshot_sums_in_sql_agree_with_the_figures_in_python(db):
+    await planning.seed_company_calendar()  # National Day and its working weekends included
+    rng = random.Random(6)
+    ids = await random_plans(rng, projects=14)
+    # A weekday, a Saturday, a holiday, a working Saturday, the National Day week.
+    for day in (date(2026, 11, 18), date(2026, 11, 21), date(2026, 10, 5), date(2026, 9, 27)):
+        days = dict.fromkeys(ids, day)
+        in_sql = await progress._measure_in_sql(days)
+        assert set(in_sql) == set(ids[1:])  # the project with its own calendar is left out
+        for pid in ids:
+            python = await progress.project_progress(pid, "Asia/Shanghai", day=day)
+            taken = in_sql.get(pid, python)
+            assert (taken.figures, taken.critical_finish, taken.forecast_finish) == (
+                python.figures,
+                python.critical_finish,
+                python.forecast_finish,
+            ), (pid, day)
+    figures = [(await progress.project_progress(pid, "Asia/Shanghai")).figures for pid in ids]
+    assert any(f.late_by_department for f in figures) and any(f.spi for f in figures)
+
+
+async def test_the_job_recounts_a_company_calendar_changed_behind_its_back(db):
+    await planning.seed_company_calendar()
+    pm, project = await project_with_tasks(2)  # 2–6 Nov and 2–13 Nov
+    day = date(2026, 11, 6)
+    assert await planning.working_day_counts_are_current()
+    # A holiday written straight into the table, as a data fix would: the counts are stale.
+    await CalendarDay.create(day=date(2026, 11, 4), is_working=False, name="厂庆")
+    assert not await planning.working_day_counts_are_current()
+    await progress.take_snapshots(now=at(day))
+    assert await planning.working_day_counts_are_current()
+    row = await ProgressSnapshot.get(project_id=project.id)
+    # 4 of 4 and 4 of 9 working days planned by Friday: 8 / 13 (10 / 15 without the holiday).
+    assert row.planned_percent == 61.5
+    python = await progress.project_progress(project.id, project.time_zone, day=day)
+    assert python.figures.planned_percent == 61.5
+    # An admin's change through the service keeps the counts current by itself.
+    admin = f.actor(await f.user(is_admin=True))
+    await planning.set_calendar_day(admin, day=date(2026, 11, 5), is_working=False)
+    assert await planning.working_day_counts_are_current()
+    await planning.remove_calendar_day(admin, day=date(2026, 11, 5))
+    assert await planning.working_day_counts_are_current()
 
 
 async def test_each_liaison_gets_one_digest_a_day(db):
