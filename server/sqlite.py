@@ -6,8 +6,9 @@ it is left to the kernel: SQLite's own busy handler polls with sleeps growing fr
 100 ms, so with several web processes writing steadily an unlucky writer slept tens of
 milliseconds for a lock freed after one (bench/updates.py, p99). An flock on a file beside
 the database queues the writers and wakes the next one the moment the last commits;
-busy_timeout stays as the fallback for writes outside a transaction. (The module name has to
-contain "sqlite": Tortoise picks its migration schema editor by the client's module.)
+busy_timeout stays as the fallback for writes outside a transaction. A writer queues before
+it takes the process's one connection, which meanwhile serves the process's reads. (The
+module name has to contain "sqlite": Tortoise picks its migration schema editor by it.)
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ from tortoise.exceptions import TransactionManagementError
 
 
 class WriterQueue:
-    """One writer at a time across the processes sharing a database file."""
+    """One writer at a time: in this process by an asyncio lock, across the processes sharing
+    the database file by an flock (per open file, so it cannot tell this process's writers
+    apart)."""
 
     def __init__(self, database_path: str) -> None:
         self.path = None if database_path == ":memory:" else f"{database_path}-writer.lock"
         self._fd: int | None = None
-        self.held = False
+        self._turn = asyncio.Lock()
+        self._locked = False
 
     def _file(self) -> int:
         if self._fd is None:
@@ -42,6 +46,14 @@ class WriterQueue:
         return self._fd
 
     async def join(self) -> None:
+        await self._turn.acquire()
+        try:
+            await self._lock_file()
+        except BaseException:
+            self._turn.release()
+            raise
+
+    async def _lock_file(self) -> None:
         if self.path is None:
             return
         fd = self._file()
@@ -57,7 +69,7 @@ class WriterQueue:
                 # The thread still gets the lock; give it back then, or every process waits.
                 waiting.add_done_callback(lambda done: self._unlock_after(done, fd))
                 raise
-        self.held = True
+        self._locked = True
 
     @staticmethod
     def _unlock_after(done: asyncio.Future[Any], fd: int) -> None:
@@ -65,51 +77,51 @@ class WriterQueue:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def leave(self) -> None:
-        if self.held and self._fd is not None:
-            self.held = False
+        if self._locked and self._fd is not None:
+            self._locked = False
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._turn.release()
 
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # also releases a lock still held
-            self._fd, self.held = None, False
+            self._fd, self._locked = None, False
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
-    def __init__(self, connection: ImmediateSqliteClient) -> None:
-        super().__init__(connection)
-        self.writers = connection.writers
-
     async def begin(self) -> None:
         # Tortoise commits first, a no-op on this autocommit connection that costs a trip
         # to aiosqlite's thread; every write pays it, the busiest ten times a second.
-        await self.writers.join()
         try:
             await self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            self.writers.leave()
             raise TransactionManagementError(exc) from exc
-        except BaseException:
-            self.writers.leave()
-            raise
 
 
 class WriterTransactionContext(SqliteTransactionContext):
+    def __init__(self, client: ImmediateSqliteClient) -> None:
+        super().__init__(ImmediateTransactionWrapper(client), client._lock)
+        self.writers = client.writers
+
     async def __aenter__(self) -> ImmediateTransactionWrapper:
-        # As Tortoise's, except that a begin which fails or is cancelled while queueing
-        # gives the connection lock back: Tortoise's keeps it, and every later statement of
-        # the process would wait for it forever.
-        await self._trxlock.acquire()
+        # As Tortoise's, after queueing, and a begin that fails or is cancelled gives the
+        # connection lock back (Tortoise's keeps it: every later statement would hang).
+        await self.writers.join()
         try:
-            await self.ensure_connection()
-            self.token = get_connections().set(self.connection_name, self.connection)
+            await self._trxlock.acquire()
             try:
-                await self.connection.begin()
+                await self.ensure_connection()
+                self.token = get_connections().set(self.connection_name, self.connection)
+                try:
+                    await self.connection.begin()
+                except BaseException:
+                    get_connections().reset(self.token)
+                    raise
             except BaseException:
-                get_connections().reset(self.token)
+                self._trxlock.release()
                 raise
         except BaseException:
-            self._trxlock.release()
+            self.writers.leave()
             raise
         connection: ImmediateTransactionWrapper = self.connection
         return connection
@@ -118,7 +130,7 @@ class WriterTransactionContext(SqliteTransactionContext):
         try:
             await super().__aexit__(exc_type, exc_val, exc_tb)
         finally:
-            self.connection.writers.leave()
+            self.writers.leave()
 
 
 class ImmediateSqliteClient(SqliteClient):
@@ -127,7 +139,7 @@ class ImmediateSqliteClient(SqliteClient):
         self.writers = WriterQueue(file_path)
 
     def _in_transaction(self) -> SqliteTransactionContext:
-        return WriterTransactionContext(ImmediateTransactionWrapper(self), self._lock)
+        return WriterTransactionContext(self)
 
     async def close(self) -> None:
         await super().close()
