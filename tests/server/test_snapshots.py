@@ -120,9 +120,7 @@ def test_day_counter_agrees_with_the_calendar() -> None:
 
 
 HOLIDAYS = WorkingCalendar(
-    [
-        CalendarRow(date(2026, 10, 1) + timedelta(days=n), False, "国庆节") for n in range(8)
-    ]
+    [CalendarRow(date(2026, 10, 1) + timedelta(days=n), False, "国庆节") for n in range(8)]
     + [CalendarRow(date(2026, 10, 10), True, "调休")]
 )
 
