@@ -273,8 +273,16 @@ async def test_snapshot_sums_in_sql_agree_with_the_figures_in_python(db):
     await planning.seed_company_calendar()  # National Day and its working weekends included
     rng = random.Random(6)
     ids = await random_plans(rng, projects=14)
-    # A weekday, a Saturday, a holiday, a working Saturday, the National Day week.
-    for day in (date(2026, 11, 18), date(2026, 11, 21), date(2026, 10, 5), date(2026, 9, 27)):
+    # A weekday, a Saturday, a National Day holiday, the working Saturday after it, and the
+    # Mid-Autumn holiday on a Sunday.
+    days_measured = (
+        date(2026, 11, 18),
+        date(2026, 11, 21),
+        date(2026, 10, 5),
+        date(2026, 10, 10),
+        date(2026, 9, 27),
+    )
+    for day in days_measured:
         days = dict.fromkeys(ids, day)
         in_sql = await progress._measure_in_sql(days)
         assert set(in_sql) == set(ids[1:])  # the project with its own calendar is left out
