@@ -22,7 +22,6 @@ from server.planning import service as planning
 from server.planning.calendar import CalendarDay as CalendarRow
 from server.planning.calendar import WorkingCalendar, days_late
 from server.planning.models import (
-    CalendarDay,
     ProjectCalendarDay,
     Task,
     TaskSchedule,
@@ -428,10 +427,7 @@ async def _measure(
         for row in tasks
         if row["baseline_finish"] is not None
     }
-    company = [
-        CalendarRow(d, bool(w), n)
-        for d, w, n in await CalendarDay.all().values_list("day", "is_working", "name")
-    ]
+    company = await planning.company_calendar_days()
     exceptions: dict[int, list[CalendarRow]] = {}
     for pid, d, w in await ProjectCalendarDay.filter(project_id__in=ids).values_list(
         "project_id", "day", "is_working"
@@ -809,12 +805,7 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
     for 2 working days. The cron passes only_at_hour (the digest hour in each liaison's own
     time zone, working days only); `job run digest` sends to everyone now. Once per local day."""
     now = now or datetime.now(UTC)
-    calendar = WorkingCalendar(
-        [
-            CalendarRow(d, bool(w), n)
-            for d, w, n in await CalendarDay.all().values_list("day", "is_working", "name")
-        ]
-    )
+    calendar = WorkingCalendar(await planning.company_calendar_days())
     liaisons = await ProjectMember.filter(
         role=Role.LIAISON,
         left_at__isnull=True,
