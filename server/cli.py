@@ -113,12 +113,12 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     settings, embedded = _ensure_redis(settings)
-    from workers.settings import build_worker
+    from workers.settings import build_worker, run_worker
 
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = build_worker(settings)
     try:
-        worker.run()
+        run_worker(worker)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -30,6 +31,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     if ctx.get("owns_database"):
         await close_db()
+        ctx["owns_database"] = False
 
 
 async def deliver_notices(ctx: dict[str, Any], project_code: str | None = None) -> str:
@@ -131,3 +133,17 @@ def build_worker(
         keep_result=WorkerSettings.keep_result,
         **options,
     )
+
+
+def run_worker(worker: Any) -> None:
+    """Run until SIGTERM/SIGINT, and close the database however arq's shutdown ends.
+
+    A job cancelled by the signal while arq records its result makes arq's close() raise
+    before it calls on_shutdown; SQLite's connection thread then stays open and the process
+    never exits."""
+    try:
+        worker.run()
+    except asyncio.CancelledError:
+        log.info("a job was cancelled while its result was recorded; closing the database")
+    finally:
+        worker.loop.run_until_complete(shutdown(worker.ctx))
