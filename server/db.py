@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from tortoise import Tortoise, connections
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.models import Model
 
 from server.settings import Settings
+from server.sqlite import ImmediateSqliteClient
 
 M = TypeVar("M", bound=Model)
 
@@ -68,6 +71,60 @@ async def database_answers() -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not answering"
         return False
     return True
+
+
+def parallel_readers() -> int:
+    """How many read statements are worth running at once: one per core this process may
+    use, at most four."""
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
+
+
+async def read_side_by_side(statements: Sequence[str]) -> list[list[Any]]:
+    """Read-only statements run at once where the database allows it, results in order.
+
+    SQLite: each on a connection of its own (server/sqlite.py). PostgreSQL: each on a
+    connection of the pool. Inside a transaction they run one after another on its
+    connection, which alone sees its writes."""
+    client = connections.get("default")
+    if isinstance(client, ImmediateSqliteClient):
+        return await client.read_side_by_side(statements)
+    if isinstance(client, TransactionalDBClient):
+        return [list((await client.execute_query(statement))[1]) for statement in statements]
+    answers = await asyncio.gather(*(client.execute_query(statement) for statement in statements))
+    return [list(rows) for _, rows in answers]
+
+
+async def upsert(
+    model: type[Model], rows: Sequence[dict[str, Any]], *, on: str, update: Sequence[str]
+) -> None:
+    """Insert rows; where the unique field `on` already has one, update the named fields
+    (none: leave it).
+
+    One statement run for every row, values converted by the model's own fields; what
+    Tortoise's bulk_create(on_conflict=…) does without building a model instance per row
+    (half of the snapshot job's time outside its sums, bench/snapshots.py)."""
+    if not rows:
+        return
+    meta = model._meta
+    names = list(rows[0])
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+    changes = ", ".join(
+        f'"{meta.fields_db_projection[name]}" = EXCLUDED."{meta.fields_db_projection[name]}"'
+        for name in update
+    )
+    db = connections.get("default")
+    marks = ", ".join(
+        "?" if db.capabilities.dialect == "sqlite" else f"${n}" for n in range(1, len(names) + 1)
+    )
+    # The names come from the model's own metadata; the values are bound.
+    insert = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
+    action = f"DO UPDATE SET {changes}" if changes else "DO NOTHING"
+    sql = f'{insert} ON CONFLICT ("{meta.fields_db_projection[on]}") {action}'
+
+    to_db = [(name, meta.fields_map[name].to_db_value) for name in names]
+    await db.execute_many(
+        sql, [[convert(row[name], model) for name, convert in to_db] for row in rows]
+    )
 
 
 async def close_db() -> None:

@@ -17,6 +17,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from tortoise.backends.sqlite.client import (
@@ -144,6 +145,27 @@ class ImmediateSqliteClient(SqliteClient):
     async def close(self) -> None:
         await super().close()
         self.writers.close()
+
+    async def read_side_by_side(self, statements: Sequence[str]) -> list[list[Any]]:
+        """Read-only statements at once, each on a connection of its own in its own thread.
+
+        SQLite runs a statement on one core; under WAL, readers on separate connections run
+        in parallel and each sees the last commit when it starts. (A database in memory has
+        only this process's connection.)"""
+        if self.filename == ":memory:":
+            return [(await self.execute_query(statement))[1] for statement in statements]
+        reads = (asyncio.to_thread(self._read_alone, statement) for statement in statements)
+        return list(await asyncio.gather(*reads))
+
+    def _read_alone(self, statement: str) -> list[Any]:
+        self.log.debug(statement)
+        connection = sqlite3.connect(self.filename, timeout=5)
+        try:
+            connection.execute("PRAGMA query_only = ON")
+            connection.row_factory = sqlite3.Row
+            return connection.execute(statement).fetchall()
+        finally:
+            connection.close()
 
 
 # Tortoise finds the client class of an engine module under this name.

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from server import events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize, may
-from server.db import Statement
+from server.db import Statement, parallel_readers, read_side_by_side, upsert
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.notices import service as notices
 from server.org.models import User
@@ -558,6 +558,17 @@ def _local_day(zone: str, now: datetime) -> date:
     return now.astimezone(ZoneInfo(zone)).date()
 
 
+SNAPSHOT_FIGURES = (
+    "planned_percent",
+    "actual_percent",
+    "spi",
+    "late_tasks",
+    "late_by_department",
+    "critical_finish",
+    "forecast_finish",
+)
+
+
 async def take_snapshots(
     *, project_code: str | None = None, now: datetime | None = None
 ) -> SnapshotReport:
@@ -576,36 +587,22 @@ async def take_snapshots(
     rest = {pid: day for pid, day in days.items() if pid not in measured}
     measured |= await _measure(rest, per_task=False)
     rows = [
-        ProgressSnapshot(
-            project_id=m.project_id,
-            day=m.day,
-            slot=f"{m.project_id}:{m.day.isoformat()}",
-            planned_percent=m.figures.planned_percent,
-            actual_percent=m.figures.actual_percent,
-            spi=m.figures.spi,
-            late_tasks=m.figures.late_tasks,
-            late_by_department=m.figures.late_by_department,
-            critical_finish=m.critical_finish,
-            forecast_finish=m.forecast_finish,
-            computed_at=now,
-        )
+        {
+            "project_id": m.project_id,
+            "day": m.day,
+            "slot": f"{m.project_id}:{m.day.isoformat()}",
+            "planned_percent": m.figures.planned_percent,
+            "actual_percent": m.figures.actual_percent,
+            "spi": m.figures.spi,
+            "late_tasks": m.figures.late_tasks,
+            "late_by_department": m.figures.late_by_department,
+            "critical_finish": m.critical_finish,
+            "forecast_finish": m.forecast_finish,
+            "computed_at": now,
+        }
         for m in measured.values()
     ]
-    if rows:
-        await ProgressSnapshot.bulk_create(
-            rows,
-            on_conflict=["slot"],
-            update_fields=[
-                "planned_percent",
-                "actual_percent",
-                "spi",
-                "late_tasks",
-                "late_by_department",
-                "critical_finish",
-                "forecast_finish",
-                "computed_at",
-            ],
-        )
+    await upsert(ProgressSnapshot, rows, on="slot", update=[*SNAPSHOT_FIGURES, "computed_at"])
     return SnapshotReport(projects=len(rows))
 
 
@@ -733,14 +730,22 @@ async def _measure_in_sql(project_days: dict[int, date]) -> dict[int, Measured]:
     }
     if not counted:
         return {}
-    statement = SNAPSHOT_SUMS_SQL.format(
-        measured=", ".join(f"({int(pid)}, {day.toordinal()})" for pid, day in counted.items()),
-        done=TaskStatus.DONE.value,
-    )
-    _, rows = await connections.get("default").execute_query(statement)
+    # Each project is summed whole by one statement; the projects are dealt out over as many
+    # statements as there are cores, run side by side.
+    projects = sorted(counted)
+    parts = [projects[n :: parallel_readers()] for n in range(parallel_readers())]
+    statements = [
+        SNAPSHOT_SUMS_SQL.format(
+            measured=", ".join(f"({int(pid)}, {counted[pid].toordinal()})" for pid in part),
+            done=TaskStatus.DONE.value,
+        )
+        for part in parts
+        if part
+    ]
     sums = {pid: _Sums() for pid in counted}
-    for row in rows:
-        sums[row["project_id"]].add(row)
+    for rows in await read_side_by_side(statements):
+        for row in rows:
+            sums[row["project_id"]].add(row)
     counter = measures.DayCounter(
         WorkingCalendar(await planning.company_calendar_days()),
         min(counted.values()),
