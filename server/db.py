@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from server.settings import Settings
 from server.sqlite import ImmediateSqliteClient
@@ -122,9 +123,9 @@ async def upsert(
     sql = f'{insert} ON CONFLICT ("{meta.fields_db_projection[on]}") {action}'
 
     to_db = [(name, meta.fields_map[name].to_db_value) for name in names]
-    await db.execute_many(
-        sql, [[convert(row[name], model) for name, convert in to_db] for row in rows]
-    )
+    values = [[convert(row[name], model) for name, convert in to_db] for row in rows]
+    async with in_transaction() as transaction:  # on SQLite: queued with the other writers
+        await transaction.execute_many(sql, values)
 
 
 async def close_db() -> None:
