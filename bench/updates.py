@@ -1,6 +1,7 @@
 """Daily updates under load: 50 phones posting `reportProgress` over HTTP at once.
 
-A real server (uvicorn, three web processes by default, SQLite, embedded Redis for the live
+A real server (`python -m server.web`, as `xietong run --workers N` starts it: three uvicorn
+processes by default, each on a socket of its own; SQLite; embedded Redis for the live
 events) is started on a fresh database with one project, 50 owners and 50 tasks; each client
 holds one owner's API token and reports on that owner's task, carrying the task version
 forward as a phone does. The phones are aiohttp clients in this process: on a 2-core machine
@@ -310,10 +311,28 @@ def start_server(
 ) -> subprocess.Popen[bytes]:
     env = os.environ | {"XIETONG_DATA_DIR": str(data_dir), "REDIS_URL": redis_url}
     env.pop("DATABASE_URL", None)
-    command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app"]
-    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    command += ["--workers", str(workers), "--timeout-graceful-shutdown", "5"]
+    command = [sys.executable, "-m", "server.web", "--port", str(port), "--workers", str(workers)]
+    command += ["--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - fixed arguments
+
+
+async def wait_until_all_listen(server_pid: int, port: int, workers: int) -> None:
+    """Every web process listens on a socket of its own (server/web.py); phones connecting
+    before the last one listens would all be dealt to the others."""
+    server = psutil.Process(server_pid)
+    for _ in range(300):
+        listening = [
+            process
+            for process in [server, *server.children(recursive=True)]
+            if any(
+                c.status == psutil.CONN_LISTEN and c.laddr.port == port
+                for c in process.net_connections(kind="tcp")
+            )
+        ]
+        if len(listening) >= workers:
+            return
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"only {len(listening)} of {workers} web processes listen")
 
 
 async def wait_until_up(url: str) -> None:
@@ -350,6 +369,7 @@ async def main(rate: float, seconds: float, workers: int) -> int:
         try:
             url = f"http://127.0.0.1:{port}"
             await wait_until_up(url)
+            await wait_until_all_listen(server.pid, port, workers)
             async with aiohttp.ClientSession(
                 base_url=url,
                 connector=aiohttp.TCPConnector(limit=CLIENTS),

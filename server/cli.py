@@ -183,23 +183,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _start_web(args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "server.app:create_app",
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-        "--workers",
-        str(args.workers),
-        "--proxy-headers",
-        # Open live-meeting streams never end by themselves; do not wait for them on Ctrl-C.
-        "--timeout-graceful-shutdown",
-        "5",
-    ]
+    command = [sys.executable, "-m", "server.web", "--host", args.host, "--port", str(args.port)]
+    command += ["--workers", str(args.workers), "--proxy-headers"]
     return subprocess.Popen(command)  # noqa: S603 - fixed arguments
 
 
