@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
+import threading
 import time
 from typing import Any
 
@@ -50,7 +52,16 @@ def hold_port(host: str, port: int) -> socket.socket:
     return port_socket(host, port)
 
 
+def _stop_when_orphaned(supervisor: int) -> None:
+    # A supervisor killed outright (SIGKILL, the OOM killer) cannot stop its processes; they
+    # would go on holding the port.
+    while os.getppid() == supervisor:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _serve_in_this_process(host: str, port: int, options: dict[str, Any]) -> None:
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     sock = port_socket(host, port)
     config = uvicorn.Config(APP, factory=True, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[sock])

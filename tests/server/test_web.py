@@ -82,3 +82,23 @@ async def test_connections_are_dealt_out_over_the_web_processes_and_sigterm_stop
     assert not any(process.is_running() for process in web)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # the port is free again
+
+
+async def test_web_processes_stop_when_their_supervisor_is_killed(db):
+    port = free_port()
+    env = dict(os.environ) | {"DATABASE_URL": db.database_url, "XIETONG_DATA_DIR": str(db.data_dir)}
+    server = subprocess.Popen(  # noqa: S603, ASYNC220 - our own module, started once
+        [sys.executable, "-m", "server.web", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+    )
+    supervisor = psutil.Process(server.pid)
+    deadline = time.monotonic() + 60
+    while len(listening(supervisor, port)) < 2 and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+    web = listening(supervisor, port)
+    assert len(web) == 2
+    server.kill()
+    server.wait(timeout=10)
+    gone, alive = psutil.wait_procs(web, timeout=20)
+    assert not alive and len(gone) == 2
