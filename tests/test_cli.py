@@ -98,7 +98,7 @@ def test_run_serves_healthz_from_a_fresh_folder_and_stops_everything(data_dir: P
         assert answer == (200, "ok")
         children = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
-        assert "redis-server" in names and "uvicorn" in names and "worker" in names
+        assert "redis-server" in names and "server.web" in names and "server.cli worker" in names
         assert (data_dir / "redis.sock").exists()
     finally:
         process.send_signal(signal.SIGINT)
