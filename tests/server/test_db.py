@@ -63,3 +63,17 @@ async def test_upsert_adds_new_rows_and_changes_only_the_named_fields_of_existin
         (date(2026, 11, 6), 30.0, 2, {"3": 2}),
     ]
     assert rows[1].computed_at == computed and rows[1].critical_finish == date(2027, 1, 29)
+
+    # Nothing named to update: an existing row is left as it is, a new one still added.
+    await upsert(
+        ProgressSnapshot,
+        [row(date(2026, 11, 6), 99.0, 9), row(date(2026, 11, 9), 40.0, 0)],
+        on="slot",
+        update=[],
+    )
+    kept = await ProgressSnapshot.filter(project_id=project.id).order_by("day")
+    assert [(r.day, r.planned_percent, r.late_tasks) for r in kept] == [
+        (date(2026, 11, 5), 25.0, 1),
+        (date(2026, 11, 6), 30.0, 2),
+        (date(2026, 11, 9), 40.0, 0),
+    ]
