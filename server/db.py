@@ -113,19 +113,17 @@ async def upsert(
         f'"{meta.fields_db_projection[name]}" = EXCLUDED."{meta.fields_db_projection[name]}"'
         for name in update
     )
-    db = connections.get("default")
-    marks = ", ".join(
-        "?" if db.capabilities.dialect == "sqlite" else f"${n}" for n in range(1, len(names) + 1)
-    )
+    marks = ", ".join("?" for _ in names)
     # The names come from the model's own metadata; the values are bound.
     insert = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'  # noqa: S608
     action = f"DO UPDATE SET {changes}" if changes else "DO NOTHING"
-    sql = f'{insert} ON CONFLICT ("{meta.fields_db_projection[on]}") {action}'
-
+    statement = Statement(
+        model, f'{insert} ON CONFLICT ("{meta.fields_db_projection[on]}") {action}'
+    )
     to_db = [(name, meta.fields_map[name].to_db_value) for name in names]
     values = [[convert(row[name], model) for name, convert in to_db] for row in rows]
     async with in_transaction() as transaction:  # on SQLite: queued with the other writers
-        await transaction.execute_many(sql, values)
+        await transaction.execute_many(statement.text(transaction), values)
 
 
 async def close_db() -> None:

@@ -5,10 +5,9 @@ accepts every connection waiting: 50 phones connecting at once all landed on one
 processes (bench/updates.py: one at 87 % CPU, the other two at 4 %), and their keep-alive
 connections stayed there, so three processes served like one. Here every process listens on
 a socket of its own bound with SO_REUSEPORT, and the kernel deals new connections out over
-them. The supervisor holds the port (bound, not listening, so it takes no connections; and
-refuses to start when anyone else has it),
-restarts a process that dies after it has served, and stops everything when one dies at
-start, since the next would too.
+them. The supervisor holds the port (bound, not listening, so it takes no connections) and
+refuses to start when anyone else has it; it restarts a process that dies after it has
+served, and stops everything when one dies at start, since the next would too.
 
     python -m server.web [--host H] [--port P] [--workers N] [--proxy-headers] ...
 """

@@ -732,8 +732,8 @@ async def _measure_in_sql(project_days: dict[int, date]) -> dict[int, Measured]:
         return {}
     # Each project is summed whole by one statement; the projects are dealt out over as many
     # statements as there are cores, run side by side.
-    projects = sorted(counted)
-    parts = [projects[n :: parallel_readers()] for n in range(parallel_readers())]
+    projects, readers = sorted(counted), parallel_readers()
+    parts = [projects[n::readers] for n in range(readers)]
     statements = [
         SNAPSHOT_SUMS_SQL.format(
             measured=", ".join(f"({int(pid)}, {counted[pid].toordinal()})" for pid in part),
