@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from tortoise import Tortoise, connections
@@ -14,7 +15,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from server.settings import Settings
-from server.sqlite import ImmediateSqliteClient
+from server.sqlite import ImmediateSqliteClient, PreparedWrite
 
 M = TypeVar("M", bound=Model)
 
@@ -124,6 +125,76 @@ async def upsert(
     values = [[convert(row[name], model) for name, convert in to_db] for row in rows]
     async with in_transaction() as transaction:  # on SQLite: queued with the other writers
         await transaction.execute_many(statement.text(transaction), values)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One statement of a write that commits whole (`write_together`): a `Statement` with
+    its values, or the INSERT of a new model instance."""
+
+    statement: Statement[Any] | None = None
+    values: Sequence[Any] = ()
+    new_row: Model | None = None
+    must_change_one_row: bool = False
+
+    @classmethod
+    def checked(cls, statement: Statement[Any], *values: Any) -> Write:
+        """A statement that must change exactly one row (a version check), or nothing of
+        the write commits."""
+        return cls(statement=statement, values=values, must_change_one_row=True)
+
+    @classmethod
+    def insert(cls, instance: Model) -> Write:
+        """The INSERT Tortoise's `create` runs for this instance (its defaults and
+        auto_now_add values converted by the model's own fields), without its id back."""
+        return cls(new_row=instance)
+
+    def prepared(self, db: BaseDBAsyncClient) -> PreparedWrite:
+        if self.new_row is None:
+            assert self.statement is not None
+            return self.statement.text(db), list(self.values), self.must_change_one_row
+        row = self.new_row
+        executor = db.executor_class(model=type(row), db=db)
+        fields = row._meta.fields_map
+        values = [
+            fields[name].to_db_value(getattr(row, name), row) for name in executor.regular_columns
+        ]
+        return executor.insert_query, values, False
+
+
+class _VersionCheckFailed(Exception):
+    pass
+
+
+async def write_together(writes: Sequence[Write]) -> bool:
+    """Run the writes as one transaction; False, with nothing written, when a checked
+    statement did not change exactly one row.
+
+    On SQLite outside a transaction the whole transaction is one call to a thread, so the
+    write lock is held only while SQLite works (server/sqlite.py). Inside a transaction
+    the writes join it, and the caller rolls it back on False."""
+    client = connections.get("default")
+    prepared = [write.prepared(client) for write in writes]
+    if isinstance(client, ImmediateSqliteClient) and not client.in_memory:
+        written: bool = await client.write_in_one_trip(prepared)
+        return written
+    if isinstance(client, TransactionalDBClient):
+        return await _write_each(client, prepared)
+    try:
+        async with in_transaction() as transaction:
+            if not await _write_each(transaction, prepared):
+                raise _VersionCheckFailed
+    except _VersionCheckFailed:
+        return False
+    return True
+
+
+async def _write_each(db: BaseDBAsyncClient, writes: Sequence[PreparedWrite]) -> bool:
+    for sql, values, must_change_one_row in writes:
+        changed, _ = await db.execute_query(sql, values)
+        if must_change_one_row and changed != 1:
+            return False
+    return True
 
 
 async def close_db() -> None:

@@ -14,19 +14,25 @@ module name has to contain "sqlite": Tortoise picks its migration schema editor 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
+    translate_exceptions,
 )
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
+
+# One statement of a write: its SQL, its bound values, and whether it must change exactly
+# one row (a version check) for the write to commit.
+PreparedWrite = tuple[str, list[Any], bool]
 
 
 class WriterQueue:
@@ -47,12 +53,33 @@ class WriterQueue:
         return self._fd
 
     async def join(self) -> None:
-        await self._turn.acquire()
+        await self.take_turn()
         try:
             await self._lock_file()
         except BaseException:
-            self._turn.release()
+            self.end_turn()
             raise
+
+    async def take_turn(self) -> None:
+        """This process's writers one at a time (the file lock cannot tell them apart)."""
+        await self._turn.acquire()
+
+    def end_turn(self) -> None:
+        self._turn.release()
+
+    @contextlib.contextmanager
+    def file_locked(self) -> Iterator[None]:
+        """The lock across processes, waited for in the calling thread; for a writer that
+        already has its turn and runs its whole transaction in that thread."""
+        if self.path is None:
+            yield
+            return
+        fd = self._file()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     async def _lock_file(self) -> None:
         if self.path is None:
@@ -81,7 +108,7 @@ class WriterQueue:
         if self._locked and self._fd is not None:
             self._locked = False
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._turn.release()
+        self.end_turn()
 
     def close(self) -> None:
         if self._fd is not None:
@@ -138,13 +165,69 @@ class ImmediateSqliteClient(SqliteClient):
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
         self.writers = WriterQueue(file_path)
+        self._one_trip: sqlite3.Connection | None = None
 
     def _in_transaction(self) -> SqliteTransactionContext:
         return WriterTransactionContext(self)
 
     async def close(self) -> None:
         await super().close()
+        if self._one_trip is not None:
+            self._one_trip.close()
+            self._one_trip = None
         self.writers.close()
+
+    @translate_exceptions
+    async def write_in_one_trip(self, writes: Sequence[PreparedWrite]) -> bool:
+        """A whole write transaction in one call to a thread: BEGIN IMMEDIATE, the
+        statements, COMMIT; False, with nothing written, when a statement that must change
+        exactly one row did not.
+
+        A transaction through Tortoise goes back to the event loop after every statement,
+        and holds the write lock while the loop serves other requests in between: with
+        three busy web processes that was 3.8 ms per phone update on average, against a
+        fraction of a millisecond of SQLite's own work, and the lock, not the CPU, capped
+        the updates per second (bench/updates.py). Here the lock is held only while SQLite
+        works. Runs on a connection of its own, so waiting for the lock never holds up this
+        process's reads."""
+        await self.writers.take_turn()
+        written = asyncio.ensure_future(asyncio.to_thread(self._write_all, writes))
+        # The turn ends when the thread is done, even if the caller stops waiting for it.
+        written.add_done_callback(lambda _: self.writers.end_turn())
+        return await asyncio.shield(written)
+
+    @property
+    def in_memory(self) -> bool:
+        """A database in memory exists only on this process's one connection."""
+        return self.filename == ":memory:"
+
+    def _write_all(self, writes: Sequence[PreparedWrite]) -> bool:
+        connection = self._one_trip_connection()
+        with self.writers.file_locked():
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, values, must_change_one_row in writes:
+                    self.log.debug("%s: %s", sql, values)
+                    changed = connection.execute(sql, values).rowcount
+                    if must_change_one_row and changed != 1:
+                        connection.execute("ROLLBACK")
+                        return False
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        return True
+
+    def _one_trip_connection(self) -> sqlite3.Connection:
+        if self._one_trip is None:
+            connection = sqlite3.connect(
+                self.filename, isolation_level=None, check_same_thread=False, timeout=5
+            )
+            for pragma, value in self.pragmas.items():
+                connection.execute(f"PRAGMA {pragma}={value}")
+            self._one_trip = connection
+        return self._one_trip
 
     async def read_side_by_side(self, statements: Sequence[str]) -> list[list[Any]]:
         """Read-only statements at once, each on a connection of its own in its own thread.
@@ -152,7 +235,7 @@ class ImmediateSqliteClient(SqliteClient):
         SQLite runs a statement on one core; under WAL, readers on separate connections run
         in parallel and each sees the last commit when it starts. (A database in memory has
         only this process's connection.)"""
-        if self.filename == ":memory:":
+        if self.in_memory:
             return [(await self.execute_query(statement))[1] for statement in statements]
         reads = (asyncio.to_thread(self._read_alone, statement) for statement in statements)
         return list(await asyncio.gather(*reads))

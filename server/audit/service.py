@@ -69,7 +69,32 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    await AuditEntry.create(
+    await entry(
+        actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        project_id=project_id,
+        summary=summary,
+        before=before,
+        after=after,
+    ).save(force_create=True)
+
+
+def entry(
+    actor: Actor,
+    *,
+    action: str,
+    object_type: str,
+    object_id: int,
+    project_id: int | None = None,
+    summary: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """The audit row `record` saves, unsaved, for writers that send it with their other
+    statements (server.db.write_together)."""
+    return AuditEntry(
         actor_id=actor.user_id,
         action=action,
         object_type=object_type,

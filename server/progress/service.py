@@ -12,9 +12,10 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from server import events
+from server.audit.service import entry as audit_entry
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize, may
-from server.db import Statement, parallel_readers, read_side_by_side, upsert
+from server.db import Statement, Write, parallel_readers, read_side_by_side, upsert, write_together
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.notices import service as notices
 from server.org.models import User
@@ -85,10 +86,11 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
         raise await _stale(task)
     before = snapshot(task, TASK_FIELDS)
     started_now = _apply_progress(task, percent, finish, today, data.deliverable)
-    async with in_transaction():
-        # Saved only if nobody changed the task since it was read: one statement checks the
-        # version and writes, so the SQLite write lock is held for as few trips as possible.
-        saved = await SAVE_PROGRESS_IF_UNCHANGED.run(
+    writes = [
+        # Saved only if nobody changed the task since it was read: one statement checks
+        # the version and writes.
+        Write.checked(
+            SAVE_PROGRESS_IF_UNCHANGED,
             task.percent_complete,
             task.status.value,
             task.actual_start,
@@ -96,34 +98,45 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
             task.deliverable,
             task.id,
             data.version,
-        )
-        if not saved:
+        ),
+        Write.insert(
+            TaskUpdate(
+                task_id=task.id,
+                author_id=actor.user_id,
+                percent_complete=percent,
+                note=note,
+                blocker=data.blocker,
+                actual_finish=task.actual_finish,
+            )
+        ),
+        Write.insert(
+            audit_entry(
+                actor,
+                action="task.progress",
+                object_type="task",
+                object_id=task.id,
+                project_id=project.id,
+                summary=f"{task.name} {percent}%",
+                before=before,
+                after=snapshot(task, TASK_FIELDS) | {"note": note, "blocker": data.blocker},
+            )
+        ),
+    ]
+    if not (data.blocker or started_now):
+        # The everyday report: the three rows in one trip to the database.
+        if not await write_together(writes):
             raise await _stale(task)
-        await TaskUpdate.create(
-            task=task,
-            author_id=actor.user_id,
-            percent_complete=percent,
-            note=note,
-            blocker=data.blocker,
-            actual_finish=task.actual_finish,
-        )
-        await record(
-            actor,
-            action="task.progress",
-            object_type="task",
-            object_id=task.id,
-            project_id=project.id,
-            summary=f"{task.name} {percent}%",
-            before=before,
-            after=snapshot(task, TASK_FIELDS) | {"note": note, "blocker": data.blocker},
-        )
-        if data.blocker:
-            await risks.open_problem_for_blocker(actor, project=project, task=task, note=note)
-        if started_now:
-            # A started task keeps its actual start in the schedule; the project row is
-            # locked as for any plan change.
-            await Project.filter(id=project.id).select_for_update().get()
-            await planning.reschedule(project)
+    else:
+        async with in_transaction():
+            if not await write_together(writes):
+                raise await _stale(task)
+            if data.blocker:
+                await risks.open_problem_for_blocker(actor, project=project, task=task, note=note)
+            if started_now:
+                # A started task keeps its actual start in the schedule; the project row
+                # is locked as for any plan change.
+                await Project.filter(id=project.id).select_for_update().get()
+                await planning.reschedule(project)
     await events.publish(
         "project",
         project.id,

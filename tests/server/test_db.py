@@ -1,12 +1,16 @@
-"""The two hand-made SQL tools of server/db.py: reads side by side, and the upsert."""
+"""The hand-made SQL tools of server/db.py: reads side by side, the upsert, and writes
+that commit together."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db import read_side_by_side, upsert
+from server.audit.models import AuditEntry
+from server.db import Statement, Write, read_side_by_side, upsert, write_together
 from server.org.models import Department
 from server.progress.models import ProgressSnapshot
 from tests import factories as f
@@ -77,3 +81,68 @@ async def test_upsert_adds_new_rows_and_changes_only_the_named_fields_of_existin
         (date(2026, 11, 6), 30.0, 2),
         (date(2026, 11, 9), 40.0, 0),
     ]
+
+
+RENAME_IF_UNCHANGED = Statement(
+    Department,
+    "UPDATE department SET name = ?, version = version + 1 WHERE id = ? AND version = ?",
+)
+
+
+async def test_writes_together_commit_whole_or_not_at_all(db):
+    department = await Department.create(name="研发部")
+
+    def writes(version: int, new_department: str) -> list[Write]:
+        return [
+            Write.checked(RENAME_IF_UNCHANGED, "研发中心", department.id, version),
+            Write.insert(Department(name=new_department)),
+            Write.insert(
+                AuditEntry(
+                    action="department.rename",
+                    object_type="department",
+                    object_id=department.id,
+                    before={"name": "研发部"},
+                    after={"name": "研发中心", "note": "合并"},
+                )
+            ),
+        ]
+
+    # A version check that changes no row: nothing of the write is kept.
+    assert await write_together(writes(department.version + 1, "财务部")) is False
+    assert [d.name for d in await Department.all()] == ["研发部"]
+    assert await AuditEntry.all().count() == 0
+
+    # A statement that fails after another ran (the rename took the name the insert wants):
+    # nothing kept, the error comes through.
+    with pytest.raises(IntegrityError):
+        await write_together(writes(department.version, "研发中心"))
+    assert (await Department.get(id=department.id)).name == "研发部"
+    assert await AuditEntry.all().count() == 0
+
+    before = datetime.now(UTC)
+    assert await write_together(writes(department.version, "财务部")) is True
+    renamed = await Department.get(id=department.id)
+    assert (renamed.name, renamed.version) == ("研发中心", department.version + 1)
+    added = await Department.get(name="财务部")
+    assert added.version == 1  # the model's default, as create() would set it
+    assert added.created_at >= before.replace(microsecond=0)
+    audit = await AuditEntry.get()
+    assert audit.after == {"name": "研发中心", "note": "合并"}
+    assert audit.at >= before.replace(microsecond=0)
+
+
+async def test_writes_together_join_the_callers_transaction(db):
+    department = await Department.create(name="研发部")
+    try:
+        async with in_transaction():
+            await Department.create(name="财务部")
+            written = await write_together(
+                [Write.checked(RENAME_IF_UNCHANGED, "研发中心", department.id, department.version)]
+            )
+            assert written is True
+            # Inside the transaction, its own writes are seen.
+            assert await Department.filter(name="研发中心").count() == 1
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert [d.name for d in await Department.all()] == ["研发部"]

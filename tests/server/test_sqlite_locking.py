@@ -73,3 +73,39 @@ async def test_writers_queue_and_a_cancelled_or_failed_writer_lets_the_next_one_
     finally:
         for client in (first, second, third):
             await client.close()
+
+
+async def test_a_write_in_one_trip_waits_for_the_lock_without_holding_up_reads(db, tmp_path):
+    """The one-trip writer waits for another process's transaction on a connection of its
+    own: the waiting process still answers reads, and its writes land in order when the lock
+    is free. A caller that stops waiting once its write is under way does not stop it (it
+    commits whole); one that stops while still queued writes nothing."""
+    holder, writer = [await sqlite_client(tmp_path / "q.sqlite3") for _ in range(2)]
+    await holder.execute_script("CREATE TABLE note (value INT)")
+
+    def note(value: int) -> asyncio.Task[bool]:
+        insert = ("INSERT INTO note (value) VALUES (?)", [value], False)
+        return asyncio.create_task(writer.write_in_one_trip([insert]))
+
+    try:
+        async with holder._in_transaction() as holding:
+            await holding.execute_query("INSERT INTO note (value) VALUES (1)")
+            under_way, abandoned, queued = note(2), note(3), note(4)
+            await asyncio.sleep(0.3)
+            assert not any(task.done() for task in (under_way, abandoned, queued))
+            _, rows = await asyncio.wait_for(writer.execute_query("SELECT COUNT(*) FROM note"), 2)
+            assert rows[0][0] == 0  # answered now; the holder's row is not committed yet
+            under_way.cancel()
+            abandoned.cancel()
+        assert await asyncio.wait_for(queued, 10) is True
+        for cancelled in (under_way, abandoned):
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
+        checked = ("UPDATE note SET value = 40 WHERE value = ?", [99], True)
+        assert await writer.write_in_one_trip([checked]) is False
+        assert await asyncio.wait_for(note(5), 10) is True
+        _, rows = await holder.execute_query("SELECT value FROM note ORDER BY rowid")
+        assert [row[0] for row in rows] == [1, 2, 4, 5]
+    finally:
+        for client in (holder, writer):
+            await client.close()
