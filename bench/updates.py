@@ -6,9 +6,11 @@ events) is started on a fresh database with one project, 50 owners and 50 tasks;
 holds one owner's API token and reports on that owner's task, carrying the task version
 forward as a phone does. The phones are aiohttp clients in this process: on a 2-core machine
 they share the CPU with the server, and httpx cost more per request than the server did.
-Why three processes: each process has one SQLite connection, so its statements queue one
-behind another while the event loop serves other requests between them; with one or two
-processes that queue, not the CPU, set the peak (the CPU figures per update show it).
+Why three processes: each process reads through one SQLite connection, so its statements
+queue one behind another while the event loop serves other requests between them; with one
+or two processes that queue, not the CPU, set the peak (the CPU figures per update show it).
+The write itself is one trip to SQLite (server.db.write_together), so the write lock shared
+by the processes is held only while SQLite works.
 Printed, side by side in one run:
 
 1. steady load — requests offered at a fixed rate (default 300/s, spread over the 50 clients);

@@ -173,8 +173,13 @@ class ImmediateSqliteClient(SqliteClient):
     async def close(self) -> None:
         await super().close()
         if self._one_trip is not None:
-            self._one_trip.close()
-            self._one_trip = None
+            # After the write under way, if any: its thread still uses the connection.
+            await self.writers.take_turn()
+            try:
+                self._one_trip.close()
+                self._one_trip = None
+            finally:
+                self.writers.end_turn()
         self.writers.close()
 
     @translate_exceptions
