@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from tortoise.models import Model
 
@@ -58,51 +58,32 @@ def snapshot(obj: Model, fields: list[str]) -> dict[str, Any]:
     return result
 
 
-async def record(
-    actor: Actor,
-    *,
-    action: str,
-    object_type: str,
-    object_id: int,
-    project_id: int | None = None,
-    summary: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    await entry(
-        actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        project_id=project_id,
-        summary=summary,
-        before=before,
-        after=after,
-    ).save(force_create=True)
+class EntryDetails(TypedDict):
+    action: str
+    object_type: str
+    object_id: int
+    project_id: NotRequired[int | None]
+    summary: NotRequired[str]
+    before: NotRequired[dict[str, Any] | None]
+    after: NotRequired[dict[str, Any] | None]
 
 
-def entry(
-    actor: Actor,
-    *,
-    action: str,
-    object_type: str,
-    object_id: int,
-    project_id: int | None = None,
-    summary: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEntry:
+async def record(actor: Actor, **details: Unpack[EntryDetails]) -> None:
+    await entry(actor, **details).save(force_create=True)
+
+
+def entry(actor: Actor, **details: Unpack[EntryDetails]) -> AuditEntry:
     """The audit row `record` saves, unsaved, for writers that send it with their other
     statements (server.db.write_together)."""
     return AuditEntry(
         actor_id=actor.user_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        project_id=project_id,
-        summary=summary[:255],
-        before=before,
-        after=after,
+        action=details["action"],
+        object_type=details["object_type"],
+        object_id=details["object_id"],
+        project_id=details.get("project_id"),
+        summary=details.get("summary", "")[:255],
+        before=details.get("before"),
+        after=details.get("after"),
     )
 
 
