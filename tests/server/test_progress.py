@@ -14,6 +14,7 @@ from server.progress.models import TaskUpdate
 from server.projects import service as projects
 from server.projects.models import ProjectMember, Role
 from tests import factories as f
+from tests.conftest import count_queries
 
 
 async def plan_with_owner():
@@ -103,6 +104,31 @@ async def test_only_members_and_admins_find_the_task(db):
     assert await TaskUpdate.all().count() == 0
     updated = await progress.report_progress(f.actor(admin), report(task, task.version, 10))
     assert updated.version == task.version + 1
+
+
+async def test_an_everyday_report_costs_two_reads_and_three_writes(db):
+    """Once the task has started, a report is the project and task lookups and the three
+    rows (the version-checked task, the history, the audit), written together; reports
+    racing on one version still keep exactly one."""
+    pm, owner, liaison, outsider, task = await plan_with_owner()
+    started = await progress.report_progress(f.actor(owner), report(task, task.version, 10))
+    with count_queries() as counter:
+        await progress.report_progress(f.actor(owner), report(task, started.version, 20))
+    verbs = [q.lstrip().split()[0].upper() for q in counter.queries]
+    assert verbs == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], counter.queries
+    results = await asyncio.gather(
+        *(
+            progress.report_progress(f.actor(who), report(task, started.version + 1, percent))
+            for who, percent in ((owner, 30), (liaison, 40), (pm, 50))
+        ),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "Conflict", "Task"]
+    fresh = await Task.get(id=task.id)
+    assert fresh.version == started.version + 2
+    history = [u.percent_complete for u in await TaskUpdate.filter(task_id=task.id)]
+    assert history == [fresh.percent_complete, 20, 10]
+    assert await AuditEntry.filter(action="task.progress").count() == 3
 
 
 async def test_two_reports_on_one_version_keep_one(db):
