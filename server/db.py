@@ -246,9 +246,3 @@ class Statement(Generic[M]):
             self.text(db), list(values), custom_fields=self.extra
         )
         return rows
-
-    async def run(self, *values: Any) -> int:
-        """For UPDATE/DELETE: the number of rows changed."""
-        db = connections.get("default")
-        changed, _ = await db.execute_query(self.text(db), list(values))
-        return int(changed)
