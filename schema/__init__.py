@@ -1,5 +1,7 @@
 """The GraphQL API at /graphql: Bearer tokens only, limits on, errors in the caller's language."""
 
+import asyncio
+import json
 import logging
 from typing import Any
 
@@ -8,15 +10,13 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -25,6 +25,13 @@ from strawberry.types.unset import UnsetType
 
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
+from schema.limits import (
+    MAX_VARIABLE_NESTING,
+    DocumentLimitsRule,
+    IntrospectionSetting,
+    QueryCostLimit,
+    variables_nesting,
+)
 from schema.meetings import Meeting, MeetingMutation, MeetingQuery, MeetingSubscription
 from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
@@ -45,8 +52,6 @@ from server.signoffs import service as signoffs
 
 log = logging.getLogger(__name__)
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
 
@@ -120,20 +125,16 @@ class LimitErrors(strawberry.extensions.SchemaExtension):
         ]
 
 
-# Built once: rule classes made per request would never hit the validation cache below.
-LIMIT_RULES = [
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-]
-
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
     types=[Project, ProjectMember, User, Department, Task, SignableDocument, Problem, Meeting],
     extensions=[
-        lambda: AddValidationRules(LIMIT_RULES),
+        lambda: AddValidationRules([DocumentLimitsRule]),
+        IntrospectionSetting,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        QueryCostLimit,
         LimitErrors,
         # Phones send the same few documents all day: parse and validate each once
         # (after the limiters above, whose options are part of the cache key).
@@ -181,6 +182,56 @@ def _unauthenticated(language: str) -> Response:
     )
 
 
+def _refused(message: str, status: int) -> Response:
+    return JSONResponse({"data": None, "errors": [{"message": message}]}, status_code=status)
+
+
+def _too_deeply_nested(body: bytes) -> bool:
+    if not body:
+        return False
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False  # Strawberry answers malformed JSON itself.
+    variables = payload.get("variables") if isinstance(payload, dict) else payload
+    return variables_nesting(variables) > MAX_VARIABLE_NESTING
+
+
+def _replay(body: bytes) -> Receive:
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _with_time_limit(
+    app: ASGIApp, settings: Settings, language: str, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Cancel a request that runs past the limit, so one request cannot hold the process."""
+    started = False
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        async with asyncio.timeout(settings.request_timeout_seconds):
+            await app(scope, receive, tracking_send)
+    except TimeoutError:
+        log.warning("GraphQL request cancelled after %ss", settings.request_timeout_seconds)
+        if started:
+            return
+        message = i18n.translate(
+            language,
+            "The request took longer than the time limit of %(seconds)s seconds.",
+            seconds=i18n.format_number(settings.request_timeout_seconds, language),
+        )
+        await _refused(message, 503)(scope, receive, send)
+
+
 def graphql_routes(settings: Settings) -> list[BaseRoute]:
     graphql_app = XietongGraphQL(
         schema,
@@ -209,8 +260,15 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
         if user is None:
             await _unauthenticated(language)(scope, receive, send)
             return
+        body = await request.body()
+        if _too_deeply_nested(body):
+            message = i18n.translate(
+                language, "The request nests deeper than %(max)s levels.", max=MAX_VARIABLE_NESTING
+            )
+            await _refused(message, 400)(scope, receive, send)
+            return
         scope["xietong.actor"] = Actor.for_user(user, language)
-        await graphql_app(scope, receive, send)
+        await _with_time_limit(graphql_app, settings, language, scope, _replay(body), send)
 
     return [
         Route("/graphql", endpoint=Endpoint(), methods=["GET", "POST"]),

@@ -32,6 +32,12 @@ class Settings:
     escalation_hour: int = 9
     digest_hour: int = 8
     webhook_timeout_seconds: float = 10.0
+    # Largest request body any route reads; larger ones are answered 413 before the rest is read.
+    max_body_bytes: int = 1024 * 1024
+    # A GraphQL request still running after this long is cancelled, freeing the process.
+    request_timeout_seconds: float = 15.0
+    # Introspection for members' tokens; production may turn it off.
+    graphql_introspection: bool = True
 
     @property
     def redis_socket(self) -> Path:
@@ -73,6 +79,9 @@ def load_settings() -> Settings:
         escalation_hour=int(os.environ.get("XIETONG_ESCALATION_HOUR", "9")),
         digest_hour=int(os.environ.get("XIETONG_DIGEST_HOUR", "8")),
         webhook_timeout_seconds=float(os.environ.get("XIETONG_WEBHOOK_TIMEOUT", "10")),
+        max_body_bytes=int(os.environ.get("XIETONG_MAX_BODY_BYTES", str(1024 * 1024))),
+        request_timeout_seconds=float(os.environ.get("XIETONG_REQUEST_TIMEOUT", "15")),
+        graphql_introspection=_flag(os.environ.get("XIETONG_GRAPHQL_INTROSPECTION", "on")),
     )
 
 

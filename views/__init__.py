@@ -18,7 +18,7 @@ from views import (
     signoffs,
     tracking,
 )
-from views.middleware import PageMiddleware
+from views.middleware import BodyLimit, PageMiddleware
 
 register_url_convertor("document", signoffs.DocumentSlug())
 
@@ -141,4 +141,7 @@ def meeting_routes() -> list[BaseRoute]:
 
 
 def page_middleware(settings: Settings) -> list[Middleware]:
-    return [Middleware(PageMiddleware, settings=settings)]
+    return [
+        Middleware(BodyLimit, settings=settings),
+        Middleware(PageMiddleware, settings=settings),
+    ]

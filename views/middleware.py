@@ -6,7 +6,7 @@ import uuid
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import HTMLResponse, PlainTextResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import i18n
@@ -22,7 +22,6 @@ LANGUAGE_COOKIE = "xt_lang"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # GraphQL authenticates with Bearer tokens, static files and health checks need nothing.
 EXEMPT_PREFIXES = ("/graphql", "/static/", "/healthz")
-MAX_FORM_BYTES = 25 * 1024 * 1024
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -35,6 +34,65 @@ def cookie_is_secure(settings: Settings) -> bool:
         return False
     loopback = ("http://127.0.0.1", "http://localhost")
     return not settings.base_url.startswith(loopback)
+
+
+class BodyTooLarge(Exception):
+    """The client sent more than the body limit; answered 413 by BodyLimit."""
+
+
+class BodyLimit:
+    """Answer 413 to a request body over the limit, before reading the rest of it."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.limit = settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        language = i18n.negotiate(Headers(scope=scope).get("accept-language"))
+        message = i18n.translate(
+            language,
+            "The request is larger than the limit of %(size)s bytes.",
+            size=i18n.format_number(self.limit, language),
+        )
+        response: JSONResponse | PlainTextResponse
+        if scope["path"].startswith("/graphql"):
+            response = JSONResponse(
+                {"data": None, "errors": [{"message": message}]}, status_code=413
+            )
+        else:
+            response = PlainTextResponse(message, status_code=413)
+        await response(scope, receive, send)
 
 
 class PageMiddleware:
@@ -107,6 +165,8 @@ class PageMiddleware:
 
         try:
             await self.app(scope, receive, send_secure)
+        except BodyTooLarge:
+            raise
         except Exception:
             log.exception("unexpected error in request %s %s", request_id, scope.get("path"))
             if started:
@@ -152,15 +212,11 @@ def _cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) 
 
 async def _read_body(receive: Receive) -> bytes | None:
     chunks: list[bytes] = []
-    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return None
         chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            return None
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)

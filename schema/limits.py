@@ -1,0 +1,228 @@
+"""Limits on what one GraphQL document may ask, measured with each fragment visited once.
+
+Strawberry's depth and alias limiters walk into a fragment at every spread, so a document of
+fragments that each spread the previous one twice costs 2**N steps to *check* (816 bytes took
+15 s). Here every fragment's figures are computed once and remembered, so checking is linear in
+the document's size, and a cost limit (how many objects the answer could hold, connections
+counted at their page size) refuses a query before any resolver runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    VariableNode,
+)
+from strawberry.extensions import SchemaExtension
+
+from schema.common import MAX_PAGE_SIZE
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+# Objects one answer may hold at most, counting each connection at the page size it asks for
+# (GitHub's API counts nodes the same way). A page of 100 tasks with their dependencies and
+# updates stays far below; three nested pages of 100 do not.
+MAX_COST = 50_000
+
+
+@dataclass(frozen=True)
+class Figures:
+    depth: int
+    aliases: int
+
+
+class DocumentLimitsRule(ValidationRule):
+    """Depth and aliases of every operation, each fragment measured once."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        document = context.document
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.memo: dict[str, Figures] = {}
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                self._check(definition)
+
+    def _check(self, operation: OperationDefinitionNode) -> None:
+        figures = self._measure(operation.selection_set, frozenset())
+        name = operation.name.value if operation.name else "anonymous"
+        if figures.depth > MAX_DEPTH:
+            self.report_error(
+                GraphQLError(f"'{name}' exceeds maximum operation depth of {MAX_DEPTH}")
+            )
+        if figures.aliases > MAX_ALIASES:
+            self.report_error(
+                GraphQLError(f"{figures.aliases} aliases found. Allowed: {MAX_ALIASES}")
+            )
+
+    def _measure(self, selections: SelectionSetNode | None, open_: frozenset[str]) -> Figures:
+        depth = aliases = 0
+        for selection in selections.selections if selections else ():
+            if isinstance(selection, FieldNode):
+                inner = self._measure(selection.selection_set, open_)
+                aliases += inner.aliases + (1 if selection.alias else 0)
+                is_leaf = selection.selection_set is None or selection.name.value.startswith("__")
+                depth = max(depth, 0 if is_leaf else 1 + inner.depth)
+            elif isinstance(selection, InlineFragmentNode):
+                inner = self._measure(selection.selection_set, open_)
+                depth, aliases = max(depth, inner.depth), aliases + inner.aliases
+            elif isinstance(selection, FragmentSpreadNode):
+                inner = self._fragment(selection.name.value, open_)
+                depth, aliases = max(depth, inner.depth), aliases + inner.aliases
+        return Figures(depth, aliases)
+
+    def _fragment(self, name: str, open_: frozenset[str]) -> Figures:
+        # A cycle is refused by graphql-core's own NoFragmentCycles rule; here it only must end.
+        if name in self.memo:
+            return self.memo[name]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in open_:
+            return Figures(0, 0)
+        figures = self._measure(fragment.selection_set, open_ | {name})
+        self.memo[name] = figures
+        return figures
+
+
+@lru_cache(maxsize=4)
+def connection_field_names(schema: GraphQLSchema) -> frozenset[str]:
+    """Names of the fields that page (take `first`), wherever they are."""
+    return frozenset(
+        name
+        for named in schema.type_map.values()
+        if isinstance(named, GraphQLObjectType) and not named.name.startswith("__")
+        for name, field in named.fields.items()
+        if "first" in field.args
+    )
+
+
+def query_cost(
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None,
+    connections: frozenset[str],
+) -> int:
+    """How many objects the answer may hold: each field 1, times the page size of every
+    connection it is inside (a connection without `first` counts at the largest page)."""
+    memo: dict[str, int] = {}
+    values = variables or {}
+
+    def page_size(field: FieldNode) -> int:
+        for argument in field.arguments or ():
+            if argument.name.value not in ("first", "last"):
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return max(int(value.value), 1)
+            if isinstance(value, VariableNode):
+                given = values.get(value.name.value)
+                return max(given, 1) if isinstance(given, int) else MAX_PAGE_SIZE
+        return MAX_PAGE_SIZE
+
+    def cost(selections: SelectionSetNode | None, open_: frozenset[str]) -> int:
+        total = 0
+        for selection in selections.selections if selections else ():
+            if isinstance(selection, FieldNode):
+                inner = cost(selection.selection_set, open_)
+                is_page = selection.name.value in connections
+                times = page_size(selection) if is_page else 1
+                total += times * (1 + inner)
+            elif isinstance(selection, InlineFragmentNode):
+                total += cost(selection.selection_set, open_)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += fragment_cost(selection.name.value, open_)
+        return total
+
+    def fragment_cost(name: str, open_: frozenset[str]) -> int:
+        if name in memo:
+            return memo[name]
+        fragment = fragments.get(name)
+        if fragment is None or name in open_:
+            return 0
+        memo[name] = cost(fragment.selection_set, open_ | {name})
+        return memo[name]
+
+    return cost(operation.selection_set, frozenset())
+
+
+def _operations(document: Any, operation_name: str | None) -> Iterator[OperationDefinitionNode]:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        ):
+            yield definition
+
+
+class QueryCostLimit(SchemaExtension):
+    """Refuse, before any resolver runs, a query whose answer could exceed MAX_COST objects.
+    Runs at execution because the page sizes may come in variables."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            connections = connection_field_names(context.schema._schema)
+            for operation in _operations(document, context.operation_name):
+                cost = query_cost(operation, fragments, context.variables, connections)
+                if cost > MAX_COST:
+                    message = f"Query cost {cost} exceeds the cost limit of {MAX_COST}"
+                    context.result = ExecutionResult(data=None, errors=[GraphQLError(message)])
+                    break
+        yield
+
+
+class IntrospectionSetting(SchemaExtension):
+    """Introspection follows the deployment's setting (on by default, for members' tokens)."""
+
+    def on_operation(self) -> Iterator[None]:
+        request = getattr(self.execution_context.context, "request", None)
+        settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
+        if settings is not None and not settings.graphql_introspection:
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                NoSchemaIntrospectionCustomRule,
+            )
+        yield
+
+
+MAX_VARIABLE_NESTING = 32
+
+
+def variables_nesting(value: Any) -> int:
+    """How deep lists and objects nest inside the variables, without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_VARIABLE_NESTING:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((inner, depth + 1) for inner in item.values())
+        elif isinstance(item, list):
+            stack.extend((inner, depth + 1) for inner in item)
+    return deepest
