@@ -40,6 +40,9 @@ class Signature:
     content_hash: str
     version_number: int
     signed_at: datetime.datetime
+    integrity_ok: bool = strawberry.field(
+        description="The seal verifies and the signed hash is that of the stored body."
+    )
 
 
 @strawberry.type
@@ -54,6 +57,9 @@ class SignableDocument(Node):
     signatures: list[Signature]
     is_fully_signed: bool
     version: int
+    integrity_ok: bool = strawberry.field(
+        description="Every version's hash recomputed from its body matches, every seal verifies."
+    )
 
     @classmethod
     def of(cls, state: signoffs.DocumentState) -> "SignableDocument":
@@ -86,11 +92,13 @@ class SignableDocument(Node):
                     content_hash=s.signature.content_hash,
                     version_number=s.number,
                     signed_at=s.signature.signed_at,
+                    integrity_ok=s.integrity_ok,
                 )
                 for s in state.signatures
             ],
             is_fully_signed=state.is_fully_signed,
             version=state.document.version,
+            integrity_ok=state.integrity_ok,
         )
 
 

@@ -140,6 +140,32 @@ def cmd_job_run(settings: Settings, args: argparse.Namespace) -> None:
     print(_run_with_db(settings, lambda: job(settings, args.project)))
 
 
+def cmd_verify(settings: Settings, args: argparse.Namespace) -> None:
+    """Re-check every signed document; exit non-zero when any was altered."""
+    from server.auth import Actor
+    from server.signoffs.integrity import alert_integrity_findings, verify_all_documents
+
+    async def work() -> list[str]:
+        report = await verify_all_documents(Actor.system())
+        await alert_integrity_findings(report.findings)
+        lines = [
+            f"{f.project.code} {f.document.kind.value} (document {f.document.id}): "
+            f"altered versions {sorted(f.altered_versions) or '-'}, "
+            f"{f.broken_signatures} signature(s) fail to verify"
+            for f in report.findings
+        ]
+        lines.append(
+            f"verify: {report.documents} documents, {report.signatures} signatures, "
+            f"{len(report.findings)} with an integrity failure"
+        )
+        return lines
+
+    lines = _run_with_db(settings, work)
+    print("\n".join(lines))
+    if len(lines) > 1:
+        raise CommandError("integrity check failed; the administrators were told by email")
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the demo on first start, then serve web + worker until Ctrl-C."""
     from server.db import migrate
@@ -246,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     create_token.set_defaults(handler=cmd_token_create)
 
     commands.add_parser("worker", help="run only the arq worker").set_defaults(handler=cmd_worker)
+    commands.add_parser(
+        "verify", help="re-check every signed document; non-zero exit on any mismatch"
+    ).set_defaults(handler=cmd_verify)
 
     job = commands.add_parser("job", help="scheduled jobs").add_subparsers(
         dest="job_command", required=True

@@ -268,7 +268,8 @@ def _signature_rows(state: signoffs.DocumentState, zone: str) -> list[list[str]]
                 s.signer.name,
                 _(DECISION_LABELS[s.signature.decision]),
                 i18n.format_instant(s.signature.signed_at, zone),
-                f"v{s.number} {content.short_hash(s.signature.content_hash)}",
+                f"v{s.number} {content.short_hash(s.signature.content_hash)}"
+                + ("" if s.integrity_ok else f" · {_('Integrity check failed')}"),
             ]
         )
     return rows
@@ -285,6 +286,10 @@ def _headline(state: signoffs.DocumentState) -> tuple[str, str]:
         status=_(DOCUMENT_STATUS_LABELS[state.document.status]),
         hash=state.current.content_hash,
     )
+    if not state.integrity_ok:
+        meta += " · " + _(
+            "Integrity check failed: the stored text or signatures were changed outside Xietong."
+        )
     return title, meta
 
 

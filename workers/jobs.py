@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 from typing import Protocol
 
 from server.settings import Settings
-from workers import meetings, notices, org, progress, risks
+from workers import meetings, notices, org, progress, risks, signoffs
 
 
 class Job(Protocol):
@@ -26,6 +26,7 @@ JOBS: dict[str, Job] = {
     "digest": progress.digest,
     "minutes-deadlines": meetings.minutes_deadlines,
     "report-reminders": meetings.report_reminders,
+    "verify-signatures": signoffs.verify_signatures,
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -39,4 +40,6 @@ DESCRIPTIONS: dict[str, str] = {
     "not published within 24 hours of a meeting's end (every 10 minutes)",
     "report-reminders": "remind liaisons whose department has not reported for a weekly "
     "meeting starting within a day (hourly)",
+    "verify-signatures": "re-check every signed document's hash and seals; alert the "
+    "administrators of any alteration (daily, 04:23)",
 }

@@ -62,6 +62,10 @@ async def report_reminders(ctx: dict[str, Any], project_code: str | None = None)
     return await JOBS["report-reminders"](_settings(ctx), project_code)
 
 
+async def verify_signatures(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["verify-signatures"](_settings(ctx), project_code)
+
+
 async def escalations_on_schedule(ctx: dict[str, Any]) -> str:
     return await JOBS["escalations"](_settings(ctx), None, scheduled=True)
 
@@ -88,6 +92,7 @@ CRON_JOBS: list[CronJob] = [
     # Minutes are due to the minute; the level reached and dedup keys make reruns harmless.
     cron(minutes_deadlines, minute={0, 10, 20, 30, 40, 50}, second={15}, unique=True),
     cron(report_reminders, minute={20}, unique=True),
+    cron(verify_signatures, hour={4}, minute={23}, unique=True),
 ]
 
 
@@ -100,6 +105,7 @@ class WorkerSettings:
         digest,
         minutes_deadlines,
         report_reminders,
+        verify_signatures,
     ]
     cron_jobs = CRON_JOBS
     on_startup = startup

@@ -18,6 +18,9 @@ ACTION_LABELS: dict[str, str] = {
     "user.create": N_("created the user"),
     "user.activate": N_("reactivated the user"),
     "user.deactivate": N_("deactivated the user"),
+    "user.password": N_("changed their password"),
+    "user.password_reset": N_("reset a password"),
+    "user.feed_rotate": N_("made a new calendar feed link"),
     "token.create": N_("created an API token"),
     "token.revoke": N_("revoked an API token"),
     "project.create": N_("created the project"),
@@ -41,6 +44,7 @@ ACTION_LABELS: dict[str, str] = {
     "document.sign": N_("signed a document"),
     "document.reject": N_("rejected a document"),
     "document.remind": N_("reminded missing signers"),
+    "document.integrity_failed": N_("found a signed document altered outside Xietong"),
     "document.delegate": N_("named a signing delegate"),
 }
 

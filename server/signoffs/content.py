@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import hmac
 import json
 import unicodedata
 from dataclasses import dataclass
@@ -66,6 +67,42 @@ def canonical_json(document_id: int, number: int, body: dict[str, Any]) -> str:
 def content_hash(document_id: int, number: int, body: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON; the id and number make every version's hash its own."""
     return hashlib.sha256(canonical_json(document_id, number, body).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SealedFacts:
+    """What a signature attests; its seal is a MAC over exactly these."""
+
+    document_id: int
+    version_number: int
+    content_hash: str
+    department_id: int
+    signer_id: int
+    decision: str
+    signed_at_epoch: int
+
+
+def signature_seal(secret_key: str, facts: SealedFacts) -> str:
+    """HMAC-SHA-256 with the server's secret: editing a signature's row, or a body together
+    with its hash, cannot produce a seal that verifies without the key."""
+    message = "|".join(
+        str(part)
+        for part in (
+            "signature-v1",
+            facts.document_id,
+            facts.version_number,
+            facts.content_hash,
+            facts.department_id,
+            facts.signer_id,
+            facts.decision,
+            facts.signed_at_epoch,
+        )
+    )
+    return hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def seal_holds(secret_key: str, facts: SealedFacts, seal: str) -> bool:
+    return bool(seal) and hmac.compare_digest(signature_seal(secret_key, facts), seal)
 
 
 def short_hash(full: str) -> str:

@@ -111,7 +111,9 @@ class Signature(Model):
     # "version:department": one signature per department and version, even when two
     # people who may sign for it press the button at once.
     slot = fields.CharField(max_length=32, unique=True)
-    signed_at = fields.DatetimeField(auto_now_add=True)
+    signed_at = fields.DatetimeField()
+    # HMAC over what the signature attests (content.signature_seal), checked on every read.
+    seal = fields.CharField(max_length=64, default="")
 
     class Meta:
         table = "signature"

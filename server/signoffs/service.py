@@ -26,7 +26,9 @@ from server.projects.models import (
     Role,
 )
 from server.projects.service import get_project, list_participating_departments
+from server.settings import get_settings
 from server.signoffs import content
+from server.signoffs.integrity import SignatureView, verify_signatures
 from server.signoffs.models import (
     Decision,
     DocumentKind,
@@ -125,14 +127,6 @@ async def _ensure_document(project: Project, kind: DocumentKind, language: str) 
 
 
 @dataclass
-class SignatureView:
-    signature: Signature
-    department: Department
-    signer: User
-    number: int
-
-
-@dataclass
 class DocumentState:
     """Everything a page or a client shows about a document, read in a fixed few queries."""
 
@@ -143,6 +137,13 @@ class DocumentState:
     required: list[Department]
     heads: dict[int, list[User]] = field(default_factory=dict)
     delegates: dict[int, User] = field(default_factory=dict)
+
+    # Version numbers whose stored body no longer hashes to their stored content hash.
+    altered_versions: frozenset[int] = frozenset()
+
+    @property
+    def integrity_ok(self) -> bool:
+        return not self.altered_versions and all(s.integrity_ok for s in self.signatures)
 
     @property
     def current(self) -> DocumentVersion:
@@ -158,12 +159,12 @@ class DocumentState:
         return [s for s in self.signatures if s.number == self.document.current_number]
 
     def _approved_now(self) -> set[int]:
-        if self.current.submitted_at is None:
+        if self.current.submitted_at is None or self.current.number in self.altered_versions:
             return set()
         return {
             s.department.id
             for s in self.current_signatures
-            if s.signature.decision == Decision.APPROVE
+            if s.signature.decision == Decision.APPROVE and s.integrity_ok
         }
 
     @property
@@ -173,7 +174,8 @@ class DocumentState:
 
     @property
     def is_fully_signed(self) -> bool:
-        return self.document.status == DocumentStatus.SIGNED
+        """Signed, and every signature still verifies against the stored text."""
+        return self.document.status == DocumentStatus.SIGNED and self.integrity_ok
 
     @property
     def must_sign_again(self) -> list[Department]:
@@ -227,16 +229,12 @@ async def delegates_by_department(project_id: int) -> dict[int, User]:
 async def document_state(actor: Actor, document: SignableDocument) -> DocumentState:
     project = await get_project(actor, project_id=document.project_id)  # type: ignore[attr-defined]
     versions = list(await DocumentVersion.filter(document_id=document.id).order_by("number"))
-    numbers = {v.id: v.number for v in versions}
     signatures = await (
         Signature.filter(document_id=document.id)
         .select_related("department", "signer")
         .order_by("id")
     )
-    views = [
-        SignatureView(s, s.department, s.signer, numbers[s.document_version_id])  # type: ignore[attr-defined]
-        for s in signatures
-    ]
+    altered, views = verify_signatures(document, versions, signatures)
     required = (await list_participating_departments([project.id]))[project.id]
     if document.status == DocumentStatus.SIGNED:
         # A signed document keeps the departments it was signed by; one added later
@@ -251,6 +249,7 @@ async def document_state(actor: Actor, document: SignableDocument) -> DocumentSt
         required=required,
         heads=await signers_by_department(project.id),
         delegates=await delegates_by_department(project.id),
+        altered_versions=altered,
     )
 
 
@@ -514,7 +513,11 @@ async def sign_document(actor: Actor, data: SignInput) -> SignableDocument:
         checks.fail("decision", "Choose approve or reject.")
         decision = Decision.APPROVE
     comment = checks.text(
-        "comment", data.comment, required=decision is Decision.REJECT, max_length=2000
+        "comment",
+        data.comment,
+        required=decision is Decision.REJECT,
+        max_length=2000,
+        multiline=True,
     )
     checks.done()
     async with in_transaction():
@@ -612,6 +615,18 @@ async def _store_signature(
     decision: Decision,
     comment: str,
 ) -> Signature:
+    assert actor.user_id is not None
+    # Whole seconds: the seal covers the time, and every database keeps seconds exactly.
+    signed_at = _now().replace(microsecond=0)
+    facts = content.SealedFacts(
+        document_id=document.id,
+        version_number=current.number,
+        content_hash=current.content_hash,
+        department_id=department_id,
+        signer_id=actor.user_id,
+        decision=decision.value,
+        signed_at_epoch=int(signed_at.timestamp()),
+    )
     try:
         return await Signature.create(
             document=document,
@@ -622,6 +637,8 @@ async def _store_signature(
             comment=comment,
             content_hash=current.content_hash,
             slot=f"{current.id}:{department_id}",
+            signed_at=signed_at,
+            seal=content.signature_seal(get_settings().secret_key, facts),
         )
     except IntegrityError as error:
         raise Invalid(
@@ -782,17 +799,25 @@ class CharterSummary:
     status: DocumentStatus
     number: int
     approved_department_ids: set[int]
+    integrity_ok: bool = True
 
 
 async def charter_summary(project_id: int) -> CharterSummary:
-    """The charter's status line for the overview, without making the document (1–2 queries)."""
+    """The charter's status line for the overview, without making the document (1–3 queries).
+    Signatures of the current version are verified as everywhere else."""
     slot = f"{project_id}:{DocumentKind.CHARTER.value}"
     document = await SignableDocument.get_or_none(kind_slot=slot)
     if document is None:
         return CharterSummary(DocumentStatus.DRAFT, 1, set())
-    approved = await Signature.filter(
-        document_id=document.id,
-        document_version__number=document.current_number,
-        decision=Decision.APPROVE,
-    ).values_list("department_id", flat=True)
-    return CharterSummary(document.status, document.current_number, {int(str(d)) for d in approved})
+    current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+    signatures = await Signature.filter(document_version_id=current.id).select_related(
+        "department", "signer"
+    )
+    altered, views = verify_signatures(document, [current], list(signatures))
+    approved = {
+        v.department.id
+        for v in views
+        if v.signature.decision == Decision.APPROVE and v.integrity_ok
+    }
+    intact = not altered and all(v.integrity_ok for v in views)
+    return CharterSummary(document.status, document.current_number, approved, intact)
