@@ -40,8 +40,8 @@ fmt: setup
 messages: setup
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Invalid -k NotFound -k Forbidden -k Conflict \
 		-k Throttled -k DomainError -k fail:2 -k gettext -k ngettext:1,2 -k translate:2 -k _ \
-		--no-location --sort-output -o server/locale/messages.pot .
-	$(BIN)/pybabel update -i server/locale/messages.pot -d server/locale --no-fuzzy-matching
+		--no-location --no-wrap --sort-output -o server/locale/messages.pot .
+	$(BIN)/pybabel update -i server/locale/messages.pot -d server/locale --no-fuzzy-matching --no-wrap
 	rm server/locale/messages.pot
 
 bench: setup
@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python bench/snapshots.py
 	$(BIN)/python bench/updates.py
 	$(BIN)/python bench/meeting_fanout.py
+	$(BIN)/python bench/hardening.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from strawberry.types import Info
 from schema.common import UserError, to_global_id, user_errors
 from schema.context import Context
 from server.errors import DomainError
+from server.org import credentials
 from server.org import service as org
 from server.org.models import Department as DepartmentRow
 from server.org.models import User as UserRow
@@ -49,6 +50,7 @@ class User(Node):
     language: str
     is_active: bool
     is_admin: bool
+    version: int
     department_pk: strawberry.Private[int]
 
     @classmethod
@@ -63,6 +65,7 @@ class User(Node):
             language=row.language,
             is_active=row.is_active,
             is_admin=row.is_admin,
+            version=row.version,
             department_pk=row.department_id,  # type: ignore[attr-defined]
         )
 
@@ -82,6 +85,33 @@ class CreateDepartmentInput:
 @strawberry.type
 class DepartmentPayload:
     department: Department | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.input
+class ResetPasswordInput:
+    user_id: strawberry.ID
+    version: int
+    new_password: str
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class FeedTokenPayload:
+    feed_token: str | None = strawberry.field(
+        description="Goes in calendar feed links as ?token=; the previous one stops working."
+    )
     errors: list[UserError]
 
 
@@ -119,3 +149,44 @@ class OrgMutation:
                 department=None, errors=user_errors(error, info.context.language)
             )
         return DepartmentPayload(department=Department.of(row), errors=[])
+
+    @strawberry.mutation
+    async def change_password(  # the viewer's own; their other sessions end
+        self,
+        info: Info[Context, None],
+        input: Annotated[ChangePasswordInput, strawberry.argument()],
+    ) -> UserPayload:
+        try:
+            row = await credentials.change_password(
+                info.context.actor, current=input.current_password, new=input.new_password
+            )
+        except DomainError as error:
+            return UserPayload(user=None, errors=user_errors(error, info.context.language))
+        return UserPayload(user=User.of(row), errors=[])
+
+    @strawberry.mutation
+    async def reset_password(
+        self, info: Info[Context, None], input: Annotated[ResetPasswordInput, strawberry.argument()]
+    ) -> UserPayload:
+        from schema.common import from_global_id
+
+        try:
+            row = await credentials.reset_password(
+                info.context.actor,
+                user_id=from_global_id(input.user_id, "User", field="userId"),
+                new=input.new_password,
+                version=input.version,
+            )
+        except DomainError as error:
+            return UserPayload(user=None, errors=user_errors(error, info.context.language))
+        return UserPayload(user=User.of(row), errors=[])
+
+    @strawberry.mutation
+    async def rotate_feed_token(self, info: Info[Context, None]) -> FeedTokenPayload:
+        try:
+            token = await credentials.rotate_feed_token(info.context.actor)
+        except DomainError as error:
+            return FeedTokenPayload(
+                feed_token=None, errors=user_errors(error, info.context.language)
+            )
+        return FeedTokenPayload(feed_token=token, errors=[])

@@ -27,6 +27,8 @@ class Settings:
     default_time_zone: str = "Asia/Shanghai"
     session_days: int = 14
     login_max_failures: int = 5
+    # Failed logins from one address, whatever the login names, before it backs off too.
+    login_max_failures_per_address: int = 30
     login_lock_minutes: int = 15
     max_field_chars: int = 20_000
     escalation_hour: int = 9

@@ -34,14 +34,24 @@ from server.signoffs.models import (
     DocumentKind,
     DocumentStatus,
 )
+from server.validation import CONTROL_CHARACTERS
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _without_control_characters(value: object) -> object:
+    """Text stored before control characters were refused still renders as well-formed
+    HTML, SVG and XML (which forbid them)."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        return type(value)(CONTROL_CHARACTERS.sub("", value))
+    return value
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
+        finalize=_without_control_characters,
         # Plain-text mail and chat messages are not HTML: escaping would show "&amp;" there.
         autoescape=select_autoescape(
             disabled_extensions=("txt", "md"), default=True, default_for_string=True

@@ -13,6 +13,11 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MOBILE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
 MAX_TEXT = 20_000
+# NUL and the other C0 controls but tab and line feed (and DEL): PostgreSQL refuses NUL, XML
+# and spreadsheets refuse the rest, and none belongs in a name or a mail header.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Line ends as browsers send them (CRLF), old Macs (CR) and Word (vertical tab, form feed).
+LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
 
 
 @dataclass
@@ -25,17 +30,29 @@ class Checks:
         self.errors.append(Invalid(message, field=field_name, **params))
 
     def text(
-        self, field_name: str, value: str | None, *, required: bool = True, max_length: int = 200
+        self,
+        field_name: str,
+        value: str | None,
+        *,
+        required: bool = True,
+        max_length: int = 200,
+        multiline: bool = False,
     ) -> str:
-        cleaned = (value or "").strip()
-        if required and not cleaned:
+        """Every text of every input passes here: one line unless `multiline`, line ends
+        made LF, control characters refused on the field."""
+        cleaned = LINE_BREAKS.sub("\n", value or "").strip()
+        if CONTROL_CHARACTERS.search(cleaned):
+            self.fail(field_name, "Remove the control characters (such as NUL) from this text.")
+        elif not multiline and ("\n" in cleaned or "\t" in cleaned):
+            self.fail(field_name, "Keep this to one line.")
+        elif required and not cleaned:
             self.fail(field_name, "This field is required.")
         elif len(cleaned) > max_length:
             self.fail(field_name, "At most %(max)s characters.", max=max_length)
         return cleaned
 
     def long_text(self, field_name: str, value: str | None) -> str:
-        return self.text(field_name, value, required=False, max_length=MAX_TEXT)
+        return self.text(field_name, value, required=False, max_length=MAX_TEXT, multiline=True)
 
     def email(self, field_name: str, value: str | None, *, required: bool = False) -> str | None:
         cleaned = (value or "").strip().lower()

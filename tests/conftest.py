@@ -32,7 +32,7 @@ TABLES_IN_DELETE_ORDER = [
     "problem",
     "progress_snapshot",
     "tracking_note",
-    "login_failure",
+    "login_throttle",
     "session",
     "api_token",
     "task_update",

@@ -33,7 +33,10 @@ async def login(request: Request) -> Response:
     identifier = form.get("email", "")
     try:
         user = await org.authenticate(
-            settings, identifier=identifier, password=form.get("password", "")
+            settings,
+            identifier=identifier,
+            password=form.get("password", ""),
+            client_address=request.client.host if request.client else "",
         )
     except DomainError as error:
         return render(

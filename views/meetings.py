@@ -18,7 +18,7 @@ from server.errors import DomainError, Forbidden, NotFound
 from server.meetings import exports
 from server.meetings import service as meetings
 from server.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
-from server.org import service as org
+from server.org import credentials
 from server.planning import service as planning
 from server.projects import service as projects
 from server.projects.models import Project
@@ -58,7 +58,9 @@ async def _list_context(request: Request, project: Project) -> dict[str, Any]:
         "people": sorted(people.values(), key=lambda u: u.name),
         "kinds": [k.value for k in MeetingKind],
         "may_run": await may(actor, Action.RUN_MEETINGS, project),
-        "feed_url": f"/projects/{project.code}/calendar.ics?token={quote(org.feed_token(user))}",
+        "feed_url": (
+            f"/projects/{project.code}/calendar.ics?token={quote(credentials.feed_token(user))}"
+        ),
     }
 
 
@@ -118,7 +120,9 @@ async def create(request: Request) -> Response:
 @page
 async def calendar_feed(request: Request) -> Response:
     """The project's meetings as iCalendar, for the session or a feed token (?token=)."""
-    user = current_user(request) or await org.user_for_feed_token(request.query_params.get("token"))
+    user = current_user(request) or await credentials.user_for_feed_token(
+        request.query_params.get("token")
+    )
     if user is None:
         return Response("Not signed in.", status_code=401, media_type="text/plain")
     actor = Actor.for_user(user, language_of(request))

@@ -13,12 +13,14 @@ from server import i18n
 from server.org import service as org
 from server.settings import Settings
 from server.templating import render
+from server.validation import CONTROL_CHARACTERS
 
 log = logging.getLogger("xietong.pages")
 
 SESSION_COOKIE = "xt_session"
 CSRF_COOKIE = "xt_csrf"
 LANGUAGE_COOKIE = "xt_lang"
+HSTS = "max-age=31536000; includeSubDomains"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # GraphQL authenticates with Bearer tokens, static files and health checks need nothing.
 EXEMPT_PREFIXES = ("/graphql", "/static/", "/healthz")
@@ -99,6 +101,8 @@ class PageMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        # Served over https (the base URL says so): browsers must never try plain http again.
+        self.https = settings.base_url.startswith("https://")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,6 +112,15 @@ class PageMiddleware:
         scope["xietong.request_id"] = request_id
         if scope["path"].startswith(EXEMPT_PREFIXES):
             await self._call_app(scope, receive, send, request_id)
+            return
+        if CONTROL_CHARACTERS.search(scope["path"]):
+            # No page has such an address; the database must never see it (PostgreSQL
+            # answers NUL with an error of its own).
+            response = HTMLResponse(
+                render("errors/error.html", i18n.DEFAULT_LANGUAGE, **_error_context(scope, 404)),
+                status_code=404,
+            )
+            await self._call_app(scope, receive, send, request_id, response)
             return
         headers = Headers(scope=scope)
         cookies = _cookies(headers)
@@ -148,7 +161,14 @@ class PageMiddleware:
 
         await self._call_app(scope, receive, send_with_headers, request_id)
 
-    async def _call_app(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+    async def _call_app(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request_id: str,
+        app: ASGIApp | None = None,
+    ) -> None:
         started = False
 
         async def send_secure(message: Message) -> None:
@@ -160,11 +180,13 @@ class PageMiddleware:
                 headers.setdefault("x-content-type-options", "nosniff")
                 headers.setdefault("referrer-policy", "same-origin")
                 headers.setdefault("x-frame-options", "DENY")
+                if self.https:
+                    headers.setdefault("strict-transport-security", HSTS)
                 headers.setdefault("x-request-id", request_id)
             await send(message)
 
         try:
-            await self.app(scope, receive, send_secure)
+            await (app or self.app)(scope, receive, send_secure)
         except BodyTooLarge:
             raise
         except Exception:

@@ -5,8 +5,19 @@ from starlette.responses import RedirectResponse, Response
 
 from server.auth import Action, authorize
 from server.errors import DomainError
+from server.org import credentials
 from server.org import service as org
-from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
+from views.common import (
+    actor_of,
+    current_user,
+    field_errors,
+    form_data,
+    language_of,
+    optional_int,
+    page,
+    render,
+)
+from views.middleware import SESSION_COOKIE
 
 
 @page
@@ -166,3 +177,63 @@ async def revoke_token(request: Request) -> Response:
     actor = actor_of(request)
     await org.revoke_api_token(actor, token_id=request.path_params["token_id"])
     return RedirectResponse("/tokens", status_code=303)
+
+
+@page
+async def account(request: Request) -> Response:
+    return _account_page(request, errors={}, changed=False)
+
+
+def _account_page(
+    request: Request, *, errors: dict[str, str], changed: bool, status_code: int = 200
+) -> Response:
+    user = current_user(request)
+    assert user is not None
+    return render(
+        request,
+        "org/account.html",
+        status_code=status_code,
+        errors=errors,
+        changed=changed,
+        feed_token=credentials.feed_token(user),
+    )
+
+
+@page
+async def change_password(request: Request) -> Response:
+    form = await form_data(request)
+    try:
+        await credentials.change_password(
+            actor_of(request),
+            current=form.get("current_password", ""),
+            new=form.get("new_password", ""),
+            keep_session=request.cookies.get(SESSION_COOKIE),
+        )
+    except DomainError as error:
+        errors = field_errors(error, language_of(request))
+        return _account_page(request, errors=errors, changed=False, status_code=400)
+    return _account_page(request, errors={}, changed=True)
+
+
+@page
+async def rotate_feed(request: Request) -> Response:
+    await credentials.rotate_feed_token(actor_of(request))
+    return RedirectResponse("/account", status_code=303)
+
+
+@page
+async def reset_password(request: Request) -> Response:
+    actor = actor_of(request)
+    form = await form_data(request)
+    try:
+        await credentials.reset_password(
+            actor,
+            user_id=request.path_params["user_id"],
+            new=form.get("new_password", ""),
+            version=optional_int(form.get("version")) or 0,
+        )
+    except DomainError as error:
+        return await _users_page(
+            request, errors=field_errors(error, language_of(request)), values={}, status_code=400
+        )
+    return RedirectResponse("/admin/users", status_code=303)

@@ -302,6 +302,7 @@ async def plan_xlsx(request: Request) -> Response:
     from openpyxl.styles import Font
 
     from server.i18n import gettext as _
+    from server.sheets import append_text_safe
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
@@ -310,7 +311,8 @@ async def plan_xlsx(request: Request) -> Response:
     sheet = book.active
     assert sheet is not None
     sheet.title = _("Work breakdown")[:31]
-    sheet.append(
+    append_text_safe(
+        sheet,
         [
             _("WBS"),
             _("Task"),
@@ -322,13 +324,14 @@ async def plan_xlsx(request: Request) -> Response:
             _("Total float"),
             _("Critical"),
             _("Deliverable"),
-        ]
+        ],
     )
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for r in data["rows"]:
         s = r.schedule
-        sheet.append(
+        append_text_safe(
+            sheet,
             [
                 r.task.wbs_code,
                 ("    " * r.depth) + r.task.name,
@@ -340,7 +343,7 @@ async def plan_xlsx(request: Request) -> Response:
                 s.total_float if s else None,
                 _("Yes") if s and s.is_critical else "",
                 r.task.deliverable,
-            ]
+            ],
         )
     for column, width in zip("ABCDEFGHIJ", (8, 32, 10, 10, 12, 12, 10, 10, 8, 30), strict=True):
         sheet.column_dimensions[column].width = width

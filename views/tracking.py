@@ -5,7 +5,7 @@ from io import BytesIO
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.errors import Conflict, DomainError, Forbidden
+from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.i18n import gettext as _
 from server.progress import service as progress
 from server.projects import service as projects
@@ -91,23 +91,26 @@ async def explain(request: Request) -> Response:
     week = form.get("week", "")
     errors: dict[str, str] = {}
     typed: dict[str, str] | None = None
+    project = await projects.get_project(actor, code=request.path_params["code"])
     try:
         await progress.explain_late_task(
             actor,
+            project_id=project.id,
             task_id=task_id,
             week=week,
             cause=form.get("cause", ""),
             action=form.get("action", ""),
             version=optional_int(form.get("version")),
         )
-    except Forbidden:
+    except (Forbidden, NotFound):
         raise
     except DomainError as error:
         errors = field_errors(error, language_of(request))
         typed = None if isinstance(error, Conflict) else form
-    project = await projects.get_project(actor, code=request.path_params["code"])
     table = await progress.tracking_table(actor, project_id=project.id, week=week)
-    row = next(r for r in table.rows if r.task.id == task_id)
+    row = next((r for r in table.rows if r.task.id == task_id), None)
+    if row is None:
+        raise NotFound("No such task in this project.", field="taskId")
     return render(
         request,
         "progress/_tracking_row.html",
@@ -125,14 +128,17 @@ async def tracking_xlsx(request: Request) -> Response:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from server.sheets import append_text_safe
+
     table = await _table(request)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = _("Progress tracking")[:31]
     figures = table.measured.figures
-    sheet.append([table.project.name, table.week, table.day.isoformat()])
-    sheet.append(
+    append_text_safe(sheet, [table.project.name, table.week, table.day.isoformat()])
+    append_text_safe(
+        sheet,
         [
             _("Planned progress"),
             figures.planned_percent,
@@ -144,9 +150,9 @@ async def tracking_xlsx(request: Request) -> Response:
             figures.spi if figures.spi is not None else "",
             _("Late tasks"),
             figures.late_tasks,
-        ]
+        ],
     )
-    sheet.append([])
+    append_text_safe(sheet, [])
     header = [
         _("WBS"),
         _("Task"),
@@ -161,12 +167,13 @@ async def tracking_xlsx(request: Request) -> Response:
         _("Cause"),
         _("Action"),
     ]
-    sheet.append(header)
+    append_text_safe(sheet, header)
     for cell in sheet[4]:
         cell.font = Font(bold=True)
     for r in table.rows:
         m = r.measure
-        sheet.append(
+        append_text_safe(
+            sheet,
             [
                 r.task.wbs_code,
                 r.task.name,
@@ -180,7 +187,7 @@ async def tracking_xlsx(request: Request) -> Response:
                 m.forecast_finish,
                 r.note.cause if r.note else "",
                 r.note.action if r.note else "",
-            ]
+            ],
         )
     buffer = BytesIO()
     book.save(buffer)

@@ -340,13 +340,14 @@ async def _checked_meeting(project: Project, data: MeetingInput) -> dict[str, An
         agenda.append((item_title, item.owner_id, item.minutes or 0))
     if duration is not None and sum(m for _, _, m in agenda) > duration:
         checks.fail("agenda", "The agenda's time boxes add up to more than the meeting.")
+    place = checks.text("place", data.place, required=False, max_length=500)
     checks.done()
     return {
         "kind": kind,
         "title": title,
         "scheduled_start": start,
         "duration_minutes": duration,
-        "place": (data.place or "").strip()[:500],
+        "place": place,
         "agenda": agenda,
     }
 
@@ -472,6 +473,7 @@ async def reschedule_meeting(
         members = await _active_member_ids(project.id)
         if any(uid not in members for uid in data.add_attendee_ids):
             checks.fail("attendeeIds", "Every attendee must be a member of the project.")
+        place = checks.text("place", data.place, required=False, max_length=500)
         checks.done()
         if meeting.version != version:
             raise Conflict(
@@ -484,7 +486,7 @@ async def reschedule_meeting(
         meeting.scheduled_start = start
         meeting.duration_minutes = duration
         if data.place is not None:
-            meeting.place = data.place.strip()[:500]
+            meeting.place = place
         meeting.version += 1
         await meeting.save()
         invited = set(await _ids(Attendee.filter(meeting_id=meeting.id), "user_id"))
@@ -529,11 +531,11 @@ async def _checked_report(project: Project, data: ReportInput) -> dict[str, Any]
         checks.fail("departmentId", "This field is required.")
     elif data.department_id not in participating:
         checks.fail("departmentId", "This department does not take part in the project.")
-    done = checks.text("done", data.done, max_length=5000)
-    next_week = checks.text("nextWeek", data.next_week, max_length=5000)
+    done = checks.text("done", data.done, max_length=5000, multiline=True)
+    next_week = checks.text("nextWeek", data.next_week, max_length=5000, multiline=True)
     needs = []
     for index, need in enumerate(data.needs):
-        text = checks.text(f"needs.{index}.text", need.text, max_length=500)
+        text = checks.text(f"needs.{index}.text", need.text, max_length=500, multiline=True)
         if need.department_id is None or need.department_id not in participating:
             checks.fail(
                 f"needs.{index}.departmentId",
@@ -711,7 +713,7 @@ async def _lock_for_recording(actor: Actor, meeting_id: int) -> tuple[Project, M
 
 async def record_decision(actor: Actor, *, meeting_id: int, text: str | None) -> Decision:
     checks = Checks()
-    cleaned = checks.text("text", text, max_length=5000)
+    cleaned = checks.text("text", text, max_length=5000, multiline=True)
     async with in_transaction():
         project, meeting = await _lock_for_recording(actor, meeting_id)
         checks.done()
@@ -934,7 +936,7 @@ async def department_reports_allowed(
 
 async def edit_minutes(actor: Actor, *, meeting_id: int, version: int, body: str | None) -> Meeting:
     checks = Checks()
-    text = checks.text("minutes", body, max_length=100_000)
+    text = checks.text("minutes", body, max_length=100_000, multiline=True)
     async with in_transaction():
         project, meeting = await _lock_for_run(actor, meeting_id)
         if meeting.status != MeetingStatus.ENDED:

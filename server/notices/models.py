@@ -80,6 +80,8 @@ class Notice(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(db_index=True)
     claimed_at = fields.DatetimeField(null=True)
+    # host:pid of the process delivering it, so a dead process's claims are released early.
+    claimed_by = fields.CharField(max_length=64, default="")
     last_error = fields.TextField(default="")
     delivered_via = fields.CharField(max_length=16, default="")
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -1,16 +1,23 @@
 """The outbox: notices are rows written with their cause, delivered later by a worker.
 
 Delivery is at-least-once with one known window: a worker killed after the SMTP server (or
-chat robot) accepted a message but before the row was marked SENT leaves it SENDING; after
-CLAIM_TIMEOUT it is released and sent again. Everything else (retries, two workers, a
-crash before sending) delivers each notice exactly once.
+chat robot) accepted a message but before the row was marked SENT leaves it SENDING. The
+next delivery run on the same host releases it at once (its claimer's process is gone), one
+on another host after CLAIM_TIMEOUT, and it is sent again with the same Message-ID, which
+mail systems use to drop the copy. Everything else (retries, two workers, a crash before
+sending) delivers each notice exactly once. A notice that cannot be built at all is FAILED
+with the error, never retried forever and never left SENDING.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
+import re
 import smtplib
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +44,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-CLAIM_TIMEOUT = timedelta(minutes=15)
+# Longer than one delivery can take (SMTP's 30 s per step: connect, TLS, login, send).
+CLAIM_TIMEOUT = timedelta(minutes=3)
+HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def claimer() -> str:
+    """Names this process in the claims it takes: host and process id."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def _process_is_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def one_line(text: str) -> str:
+    """A header's text: line breaks and other control characters become single spaces."""
+    return HEADER_UNSAFE.sub(" ", text).strip()
 
 
 def _now() -> datetime:
@@ -72,7 +101,7 @@ async def queue(
                 channel=channel,
                 recipient=recipient,
                 address=address or "",
-                subject=subject[:255],
+                subject=one_line(subject)[:255],
                 body=body,
                 html_body=html_body,
                 robot=robot,
@@ -172,7 +201,8 @@ def _send_smtp(smtp_url: str, mail_from: str, notice: Notice) -> None:
     message["From"] = mail_from
     message["To"] = notice.address
     message["Subject"] = notice.subject
-    message["Message-ID"] = f"<notice-{notice.id}@xietong>"
+    # Stable per notice: a copy sent again after a crash is recognised and dropped.
+    message["Message-ID"] = message_id(notice)
     message.set_content(notice.body)
     if notice.html_body:
         message.add_alternative(notice.html_body, subtype="html")
@@ -194,6 +224,13 @@ def _send_smtp(smtp_url: str, mail_from: str, notice: Notice) -> None:
         smtp.send_message(message)
 
 
+def message_id(notice: Notice) -> str:
+    """The same for every attempt at one notice, different for every notice."""
+    key = hashlib.sha256(notice.dedup_key.encode()).hexdigest()[:16]
+    domain = urlparse(get_settings().base_url).hostname or "xietong"
+    return f"<notice-{notice.id}.{key}@{domain}>"
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
@@ -201,9 +238,32 @@ def _backoff(attempts: int) -> timedelta:
 async def _claim(notice_id: int) -> bool:
     """Take a notice for this worker only; a second worker's claim updates nothing."""
     claimed = await Notice.filter(id=notice_id, status=NoticeStatus.PENDING).update(
-        status=NoticeStatus.SENDING, claimed_at=_now()
+        status=NoticeStatus.SENDING, claimed_at=_now(), claimed_by=claimer()
     )
     return claimed == 1
+
+
+async def release_dead_claims() -> int:
+    """Give back notices left SENDING by a process that is gone: at once for this host's
+    processes, after CLAIM_TIMEOUT for other hosts'."""
+    released = await Notice.filter(
+        status=NoticeStatus.SENDING, claimed_at__lt=_now() - CLAIM_TIMEOUT
+    ).update(status=NoticeStatus.PENDING)
+    host = claimer().partition(":")[0]
+    mine = await Notice.filter(
+        status=NoticeStatus.SENDING, claimed_by__startswith=f"{host}:"
+    ).values_list("id", "claimed_by")
+    dead = [
+        notice_id
+        for notice_id, by in mine
+        if str(by).rpartition(":")[2].isdigit()
+        and _process_is_gone(int(str(by).rpartition(":")[2]))
+    ]
+    if dead:
+        released += await Notice.filter(id__in=dead, status=NoticeStatus.SENDING).update(
+            status=NoticeStatus.PENDING
+        )
+    return released
 
 
 class PermanentFailure(Exception):
@@ -272,9 +332,7 @@ async def _deliver_one(notice: Notice, settings: Settings, report: DeliveryRepor
         else:
             via = await _send_email(notice, settings)
     except PermanentFailure as error:
-        await Notice.filter(id=notice.id).update(
-            status=NoticeStatus.FAILED, attempts=attempts, last_error=str(error)[:2000]
-        )
+        await _fail(notice, attempts, str(error))
         log.warning("notice %s refused for good: %s", notice.id, error)
         report.failed += 1
         return
@@ -292,10 +350,22 @@ async def _deliver_one(notice: Notice, settings: Settings, report: DeliveryRepor
         else:
             report.retried += 1
         return
+    except Exception as error:  # noqa: BLE001 - a notice that cannot be built fails alone
+        # Retrying cannot help a message that cannot be built; the outbox page shows why.
+        await _fail(notice, attempts, f"{type(error).__name__}: {error}")
+        log.exception("notice %s could not be built", notice.id)
+        report.failed += 1
+        return
     await Notice.filter(id=notice.id).update(
         status=NoticeStatus.SENT, delivered_via=via, sent_at=_now(), attempts=attempts
     )
     report.sent += 1
+
+
+async def _fail(notice: Notice, attempts: int, error: str) -> None:
+    await Notice.filter(id=notice.id).update(
+        status=NoticeStatus.FAILED, attempts=attempts, last_error=error[:2000]
+    )
 
 
 async def deliver_pending(
@@ -304,9 +374,7 @@ async def deliver_pending(
     """Deliver due notices once each, batch after batch until none is due or the time budget
     is spent (the next run goes on); release claims a crashed worker left behind."""
     report = DeliveryReport()
-    await Notice.filter(status=NoticeStatus.SENDING, claimed_at__lt=_now() - CLAIM_TIMEOUT).update(
-        status=NoticeStatus.PENDING
-    )
+    await release_dead_claims()
     started = _now()
     after_id = 0
     while _now() - started < budget:

@@ -31,6 +31,8 @@ class User(Model):
     # DEPARTMENT_HEAD; the project's team directory decides who signs.
     heads_department = fields.BooleanField(default=False)
     password_hash = fields.CharField(max_length=255, default="")
+    # Random, the user's own: calendar feed links are derived from it and die when it changes.
+    feed_secret = fields.CharField(max_length=64, default="")
     is_admin = fields.BooleanField(default=False)
     is_active = fields.BooleanField(default=True)
     time_zone = fields.CharField(max_length=64, default="Asia/Shanghai")
@@ -78,12 +80,15 @@ class ApiToken(Model):
         ordering = ["-created_at"]
 
 
-class LoginFailure(Model):
-    # Failed logins per identifier, counted to throttle password guessing.
+class LoginThrottle(Model):
+    # Failed logins per (login name, client address) and per client address, counted before
+    # the password is checked, so a burst cannot run more checks than the limit.
 
     id = fields.IntField(primary_key=True)
-    identifier = fields.CharField(max_length=254, db_index=True)
-    at = fields.DatetimeField(auto_now_add=True)
+    key = fields.CharField(max_length=320, unique=True)
+    failures = fields.IntField(default=0)
+    last_failure_at = fields.DatetimeField(null=True)
+    next_allowed_at = fields.DatetimeField(null=True)
 
     class Meta:
-        table = "login_failure"
+        table = "login_throttle"

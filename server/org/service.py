@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -23,8 +23,8 @@ from server.auth import (
 from server.db import Statement
 from server.errors import Conflict, Invalid, NotFound, Throttled
 from server.i18n import normalize_language
-from server.org.models import ApiToken, Department, LoginFailure, Session, User
-from server.settings import Settings, get_settings
+from server.org.models import ApiToken, Department, LoginThrottle, Session, User
+from server.settings import Settings
 from server.validation import Checks
 
 USER_FIELDS = [
@@ -226,23 +226,82 @@ async def set_language(actor: Actor, *, language: str) -> User:
 # --- passwords and sessions ----------------------------------------------------------------
 
 
-async def authenticate(settings: Settings, *, identifier: str, password: str) -> User:
-    """Check a login by email or mobile; refuse after repeated failures for a while."""
-    identifier = (identifier or "").strip().lower()
-    window_start = _now() - timedelta(minutes=settings.login_lock_minutes)
-    recent_failures = await LoginFailure.filter(identifier=identifier, at__gte=window_start).count()
-    if recent_failures >= settings.login_max_failures:
-        raise Throttled(
-            "Too many failed attempts. Try again in %(minutes)s minutes.",
-            field="email",
-            minutes=settings.login_lock_minutes,
+@dataclass(frozen=True)
+class ThrottleRule:
+    key: str
+    limit: int
+
+
+def _back_off(settings: Settings, over: int) -> timedelta:
+    """30 s after reaching the limit, doubling with each further failure, capped."""
+    cap = timedelta(minutes=settings.login_lock_minutes)
+    return min(timedelta(seconds=30 * 2 ** min(over, 16)), cap)
+
+
+async def _reserve_attempt(settings: Settings, rules: list[ThrottleRule]) -> None:
+    """Count this attempt as a failure before the password is checked, one attempt at a
+    time per key (the row is locked), so parallel guesses cannot all pass the check."""
+    now = _now()
+    quiet = timedelta(minutes=settings.login_lock_minutes)
+    async with in_transaction():
+        await LoginThrottle.bulk_create(
+            [LoginThrottle(key=rule.key) for rule in rules], ignore_conflicts=True
         )
+        rows = {
+            row.key: row
+            for row in await LoginThrottle.select_for_update().filter(
+                key__in=[rule.key for rule in rules]
+            )
+        }
+        for rule in rules:
+            row = rows[rule.key]
+            if row.last_failure_at is not None and now - row.last_failure_at > quiet:
+                row.failures = 0
+            if row.failures >= rule.limit and row.next_allowed_at and now < row.next_allowed_at:
+                seconds = int((row.next_allowed_at - now).total_seconds()) + 1
+                raise Throttled(
+                    "Too many failed attempts. Try again in %(seconds)s seconds.",
+                    field="email",
+                    seconds=seconds,
+                )
+        for rule in rules:
+            row = rows[rule.key]
+            row.failures += 1
+            row.last_failure_at = now
+            if row.failures >= rule.limit:
+                row.next_allowed_at = now + _back_off(settings, row.failures - rule.limit)
+            await row.save()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+async def authenticate(
+    settings: Settings, *, identifier: str, password: str, client_address: str = ""
+) -> User:
+    """Check a login by email or mobile. Failures back off per (login, address) and per
+    address; an unknown login costs the same time as a known one."""
+    identifier = (identifier or "").strip().lower()[:254]
+    address = (client_address or "unknown")[:64]
+    await _reserve_attempt(
+        settings,
+        [
+            ThrottleRule(f"login:{identifier}|{address}", settings.login_max_failures),
+            ThrottleRule(f"address:{address}", settings.login_max_failures_per_address),
+        ],
+    )
     user = await User.get_or_none(email=identifier) or await User.get_or_none(mobile=identifier)
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
-        async with in_transaction():
-            await LoginFailure.create(identifier=identifier)
+    if user is None or not user.is_active:
+        # The same work as a real check, so the answer's timing does not tell who exists.
+        verify_password(_dummy_hash(), password)
         raise Invalid("Wrong email or password.", field="password")
-    await LoginFailure.filter(identifier=identifier).delete()
+    if not verify_password(user.password_hash, password):
+        raise Invalid("Wrong email or password.", field="password")
+    # The pair's count starts again; the address's does not, or one account of one's own
+    # would reset the limit on guessing others'.
+    await LoginThrottle.filter(key=f"login:{identifier}|{address}").delete()
     return user
 
 
@@ -274,30 +333,6 @@ async def end_session(token: str | None) -> None:
         await Session.filter(token_hash=token_digest(token), revoked_at__isnull=True).update(
             revoked_at=_now()
         )
-
-
-# --- calendar feed tokens ------------------------------------------------------------------
-
-
-def feed_token(user: User) -> str:
-    """A token for calendar apps that cannot log in: it reads feeds only, nothing else.
-
-    Derived from the server's secret and the user's password hash, so changing the
-    password revokes every feed URL handed out before.
-    """
-    key = get_settings().secret_key.encode()
-    mac = hmac.new(key, f"feed:{user.id}:{user.password_hash}".encode(), hashlib.sha256)
-    return f"{user.id}.{mac.hexdigest()[:40]}"
-
-
-async def user_for_feed_token(token: str | None) -> User | None:
-    user_part, _, _ = (token or "").partition(".")
-    if not user_part.isdigit():
-        return None
-    user = await User.get_or_none(id=int(user_part))
-    if user is None or not user.is_active:
-        return None
-    return user if hmac.compare_digest(feed_token(user), token or "") else None
 
 
 # --- API tokens ----------------------------------------------------------------------------
@@ -413,7 +448,9 @@ async def purge_sessions(*, keep_days: int = 30) -> int:
     async with in_transaction():
         expired = await Session.filter(expires_at__lt=cutoff).delete()
         revoked = await Session.filter(revoked_at__lt=cutoff).delete()
-        failures = await LoginFailure.filter(at__lt=_now() - timedelta(days=1)).delete()
+        failures = await LoginThrottle.filter(
+            last_failure_at__lt=_now() - timedelta(days=1)
+        ).delete()
     return expired + revoked + failures
 
 

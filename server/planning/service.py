@@ -686,10 +686,13 @@ async def approve_plan(actor: Actor, *, project_id: int, name: str | None = None
                 field="projectId",
                 tasks="、".join(ownerless[:10]),
             )
+        checks = Checks()
+        name = checks.text("name", name, required=False, max_length=100)
+        checks.done()
         count = await Baseline.filter(project_id=project.id).count()
         baseline = await Baseline.create(
             project=project,
-            name=(name or "").strip()[:100] or f"Baseline {count + 1}",
+            name=name or f"Baseline {count + 1}",
             approved_by=actor.user,
         )
         schedule = await schedules_for([t.id for t in tasks])

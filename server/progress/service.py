@@ -65,7 +65,11 @@ async def _authorize_report(actor: Actor, project: Project, task: Task) -> None:
 def _checked(data: ProgressInput, today: date) -> tuple[int, str, date | None]:
     checks = Checks()
     percent = checks.whole_number("percentComplete", data.percent_complete, low=0, high=100)
-    note = checks.text("note", data.note, required=False, max_length=2000)
+    note = checks.text("note", data.note, required=False, max_length=2000, multiline=True)
+    if data.deliverable is not None:
+        data.deliverable = checks.text(
+            "deliverable", data.deliverable, required=False, max_length=2000, multiline=True
+        )
     finish = None
     if data.actual_finish not in (None, ""):
         finish = checks.day("actualFinish", data.actual_finish)
@@ -1025,16 +1029,20 @@ async def explain_late_task(
     cause: str,
     action: str,
     version: int | None,
+    project_id: int | None = None,
 ) -> TrackingNote:
-    """The liaison (or PM) writes why a task is late this week and what is being done."""
+    """The liaison (or PM) writes why a task is late this week and what is being done.
+    With `project_id`, a task of another project is not found."""
     task = await planning.get_task(actor, task_id=task_id)
+    if project_id is not None and task.project_id != project_id:  # type: ignore[attr-defined]
+        raise NotFound("No such task in this project.", field="taskId")
     week_bounds(week)
     async with in_transaction():
         project = await Project.filter(id=task.project_id).select_for_update().get()  # type: ignore[attr-defined]
         await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)  # type: ignore[attr-defined]
         checks = Checks()
-        cause = checks.text("cause", cause, max_length=2000)
-        action = checks.text("action", action, max_length=2000)
+        cause = checks.text("cause", cause, max_length=2000, multiline=True)
+        action = checks.text("action", action, max_length=2000, multiline=True)
         checks.done()
         slot = f"{task.id}:{week}"
         note = await TrackingNote.filter(slot=slot).select_for_update().first()

@@ -244,3 +244,56 @@ async def test_a_liaison_reports_and_follows_the_live_meeting_on_a_phone(live_se
     await page.locator("#live", has_text="首发渠道定为线上旗舰店").wait_for(timeout=3000)
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "meeting-live-375.png"), full_page=True)
+
+
+async def test_a_liaison_changes_the_password_and_sees_a_tampered_charter_flagged(
+    live_server, phone
+):
+    from tortoise import connections
+
+    from server.auth import Actor
+    from server.signoffs import service as signoffs
+    from server.signoffs.models import DocumentKind, DocumentVersion
+
+    await load_demo()
+    pm = await User.get(email="wangfang@example.com")
+    project_id = (await ProjectMember.get(user_id=pm.id, role=Role.MANAGER)).project_id
+    charter = await signoffs.get_document(
+        Actor.for_user(pm), project_id=project_id, kind=DocumentKind.CHARTER
+    )
+    page = phone
+    await page.goto(f"{live_server}/account")
+    await page.fill("#email", "sunhao@example.com")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url("**/account")
+    await page.fill("#current-password", "not-my-password")
+    await page.fill("#new-password", "a-new-password-1")
+    await page.click("form[action='/account/password'] button")
+    error = page.locator("#currentPassword-error")
+    await error.wait_for()
+    assert await error.is_visible() and "当前密码不正确" in await error.inner_text()
+    await page.fill("#current-password", DEMO_PASSWORD)
+    await page.fill("#new-password", "a-new-password-1")
+    await page.click("form[action='/account/password'] button")
+    await page.locator("text=密码已修改").wait_for()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "account-375.png"), full_page=True)
+
+    # Someone edits the charter's stored text behind the application's back.
+    version = await DocumentVersion.get(document_id=charter.id, number=1)
+    body = dict(version.body) | {"background": "改过的背景"}
+    import json
+
+    placeholder = "$1" if connections.get("default").capabilities.dialect == "postgres" else "?"
+    second = "$2" if placeholder == "$1" else "?"
+    await connections.get("default").execute_query(
+        f"UPDATE document_version SET body = {placeholder} WHERE id = {second}",  # noqa: S608
+        [json.dumps(body, ensure_ascii=False), version.id],
+    )
+    await page.goto(f"{live_server}/projects/X1-LAUNCH/charter")
+    banner = page.locator(".integrity-failed")
+    await banner.wait_for()
+    assert "完整性校验失败" in await banner.inner_text()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "charter-integrity-375.png"), full_page=True)

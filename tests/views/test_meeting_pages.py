@@ -14,7 +14,7 @@ from server import events
 from server.meetings import service as meetings
 from server.meetings.models import Decision, Meeting, MeetingStatus
 from server.notices.models import Notice
-from server.org import service as org
+from server.org import credentials
 from server.planning import service as planning
 from tests import factories as f
 from tests.server.test_meetings import Team, live, soon, team, weekly
@@ -158,14 +158,14 @@ async def test_the_calendar_feed_takes_the_session_or_a_feed_token(http, db, app
     feed = f"/projects/{t.project.code}/calendar.ics"
     assert (await http.get(feed)).status_code == 401
     assert (await http.get(feed, params={"token": "1.bad"})).status_code == 401
-    answer = await http.get(feed, params={"token": org.feed_token(t.rnd_liaison)})
+    answer = await http.get(feed, params={"token": credentials.feed_token(t.rnd_liaison)})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/calendar")
     parsed = icalendar.Calendar.from_ical(answer.content)
     events_in_feed = parsed.walk("VEVENT")
     assert len(events_in_feed) == 3
     milestone = [e for e in events_in_feed if "样机评审" in str(e["summary"])][0]
     assert milestone["dtstart"].dt == date(2026, 12, 18)  # an all-day event
-    outsider = await http.get(feed, params={"token": org.feed_token(t.outsider)})
+    outsider = await http.get(feed, params={"token": credentials.feed_token(t.outsider)})
     assert outsider.status_code == 404
     await log_in(http, t.pm.email)
     assert (await http.get(feed)).status_code == 200
