@@ -9,7 +9,6 @@ from server.org import credentials
 from server.org import service as org
 from views.common import (
     actor_of,
-    current_user,
     field_errors,
     form_data,
     language_of,
@@ -187,7 +186,7 @@ async def account(request: Request) -> Response:
 def _account_page(
     request: Request, *, errors: dict[str, str], changed: bool, status_code: int = 200
 ) -> Response:
-    user = current_user(request)
+    user = actor_of(request).user
     assert user is not None
     return render(
         request,

@@ -12,6 +12,7 @@ from tests.views.helpers import log_in, post
 
 async def test_change_password_and_renew_the_feed_link_from_the_account_page(http):
     u = await f.user(email="liaison@example.com")
+    assert (await http.get("/account")).status_code == 303  # to the login page
     await log_in(http, u.email)
     page = await http.get("/account")
     assert page.status_code == 200 and "修改密码" in page.text
