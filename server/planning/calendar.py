@@ -126,6 +126,8 @@ class WorkingDayIndex:
         return bisect_left(self.days, day)
 
     def index_on_or_before(self, day: date) -> int:
+        if day > self.days[-1]:
+            self.index_of(day)
         return bisect_right(self.days, day) - 1
 
     def day_at(self, index: int) -> date:

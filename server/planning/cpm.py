@@ -1,4 +1,5 @@
-"""The critical path method over working days. Pure: no I/O, O(V + E).
+"""The critical path method over working days, with progress on a status date. Pure: no I/O,
+O(V + E), integer arrays in topological order.
 
 Times are indices of working days (see calendar.WorkingDayIndex) with half-open intervals:
 a task occupies [start, start + duration). A dependency of type FS/SS/FF/SF with lag L
@@ -9,13 +10,24 @@ a task occupies [start, start + duration). A dependency of type FS/SS/FF/SF with
 
 Dates follow MS Project: finish dates are the inclusive last working day, an FS successor
 with lag 0 starts the next working day, a milestone after a task shows that task's finish.
+
+With a status date the schedule is what Primavera P6 computes on a data date:
+- a finished task keeps its actual start and finish, and constrains nothing after it but
+  through those dates;
+- a started task keeps its actual start; its remaining working days (duration × (1 − %),
+  rounded up, or the remaining duration given) start no earlier than the status date and,
+  with retained logic, no earlier than its predecessors allow (FS, FF, SF: an SS link is
+  met once the task has started); with progress override they ignore the predecessors;
+- a task not started starts no earlier than the status date.
+Total float is late finish − early finish; with a deadline the late dates count back from it,
+so float turns negative when the forecast passes it. Finished tasks have no float.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -29,15 +41,24 @@ class LinkType(StrEnum):
     SF = "SF"
 
 
-@dataclass(frozen=True)
+_FS, _SS, _FF, _SF = 0, 1, 2, 3
+_CODES = {LinkType.FS: _FS, LinkType.SS: _SS, LinkType.FF: _FF, LinkType.SF: _SF}
+_NOT_STARTED, _STARTED, _DONE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
 class PlanTask:
     id: int
     duration: int
     not_before: date | None = None
     actual_start: date | None = None
+    actual_finish: date | None = None
+    percent_complete: int = 0
+    # Working days still to go, when the owner said so (otherwise from the percentage).
+    remaining: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     predecessor: int
     successor: int
@@ -45,7 +66,7 @@ class Link:
     lag: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskSchedule:
     early_start: date
     early_finish: date
@@ -53,23 +74,34 @@ class TaskSchedule:
     late_finish: date
     total_float: int
     free_float: int
+    remaining_days: int = 0
+    is_done: bool = False
+    is_critical: bool = False
+    # Predecessors whose link set this task's early dates (relationship free float 0).
+    driving_predecessors: tuple[int, ...] = ()
 
-    @property
-    def is_critical(self) -> bool:
-        return self.total_float <= 0
+
+@dataclass(frozen=True, slots=True)
+class DrivingLink:
+    predecessor: int
+    successor: int
+    type: LinkType
+    lag: int
 
 
-@dataclass(frozen=True)
+@dataclass
 class Schedule:
     start: date
     finish: date
     tasks: dict[int, TaskSchedule]
+    # The chain that drives the finish, first task first, and the links between them.
+    driving_path: list[int] = field(default_factory=list)
+    driving_links: list[DrivingLink] = field(default_factory=list)
 
     @property
     def critical_path(self) -> list[int]:
-        """Every task of zero (or negative) total float, in early-start order."""
-        critical = [tid for tid, t in self.tasks.items() if t.is_critical]
-        return sorted(critical, key=lambda tid: (self.tasks[tid].early_start, tid))
+        """The driving path: connected, in order, ending at the project finish."""
+        return self.driving_path
 
 
 class CycleError(ValueError):
@@ -78,66 +110,53 @@ class CycleError(ValueError):
         self.cycle = cycle
 
 
-def _start_bound(link: Link, pred_start: int, pred_end: int, duration: int) -> int:
-    """The earliest start the link allows its successor."""
-    if link.type == LinkType.FS:
-        return pred_end + link.lag
-    if link.type == LinkType.SS:
-        return pred_start + link.lag
-    if link.type == LinkType.FF:
-        return pred_end + link.lag - duration
-    return pred_start + link.lag - duration
-
-
-def _end_bound(link: Link, succ_start: int, succ_end: int, duration: int) -> int:
-    """The latest end the link allows its predecessor."""
-    if link.type == LinkType.FS:
-        return succ_start - link.lag
-    if link.type == LinkType.SS:
-        return succ_start - link.lag + duration
-    if link.type == LinkType.FF:
-        return succ_end - link.lag
-    return succ_end - link.lag + duration
-
-
-def _slack(link: Link, pred: tuple[int, int], succ: tuple[int, int]) -> int:
-    """How far the predecessor may slip before this link delays the successor's early dates."""
-    pred_start, pred_end = pred
-    succ_start, succ_end = succ
-    if link.type == LinkType.FS:
-        return succ_start - (pred_end + link.lag)
-    if link.type == LinkType.SS:
-        return succ_start - (pred_start + link.lag)
-    if link.type == LinkType.FF:
-        return succ_end - (pred_end + link.lag)
-    return succ_end - (pred_start + link.lag)
+def remaining_days(task: PlanTask) -> int:
+    """What a started task still needs: as given, else duration × (1 − %), rounded up."""
+    if task.remaining is not None:
+        return max(task.remaining, 0)
+    left = task.duration * (100 - min(max(task.percent_complete, 0), 100))
+    return max(math.ceil(left / 100), 1 if task.duration and task.percent_complete < 100 else 0)
 
 
 def topological_order(task_ids: Iterable[int], links: Sequence[Link]) -> list[int]:
     """Kahn's algorithm; raises CycleError naming one cycle's tasks."""
     ids = list(task_ids)
-    incoming = {tid: 0 for tid in ids}
-    outgoing: dict[int, list[int]] = {tid: [] for tid in ids}
-    for link in links:
-        outgoing[link.predecessor].append(link.successor)
-        incoming[link.successor] += 1
-    ready = deque(tid for tid in ids if incoming[tid] == 0)
-    order: list[int] = []
-    while ready:
-        tid = ready.popleft()
-        order.append(tid)
-        for nxt in outgoing[tid]:
-            incoming[nxt] -= 1
-            if incoming[nxt] == 0:
-                ready.append(nxt)
+    position = {tid: i for i, tid in enumerate(ids)}
+    order = _order(
+        len(ids), [position[x.predecessor] for x in links], [position[x.successor] for x in links]
+    )
     if len(order) < len(ids):
-        stuck = {t for t in ids if incoming[t] > 0}
-        incoming_links: dict[int, list[int]] = {t: [] for t in stuck}
-        for link in links:
-            if link.successor in stuck and link.predecessor in stuck:
-                incoming_links[link.successor].append(link.predecessor)
-        raise CycleError(find_cycle(stuck, incoming_links))
+        raise _cycle_error(ids, links, position, order)
+    return [ids[i] for i in order]
+
+
+def _order(count: int, preds: list[int], succs: list[int]) -> list[int]:
+    """Kahn's algorithm over positions; shorter than `count` when links make a cycle."""
+    incoming = [0] * count
+    outgoing: list[list[int]] = [[] for _ in range(count)]
+    for p, s in zip(preds, succs, strict=True):
+        outgoing[p].append(s)
+        incoming[s] += 1
+    order = [i for i in range(count) if incoming[i] == 0]
+    # The list grows while it is read: a queue without a deque.
+    for i in order:
+        for s in outgoing[i]:
+            incoming[s] -= 1
+            if incoming[s] == 0:
+                order.append(s)
     return order
+
+
+def _cycle_error(
+    ids: list[int], links: Sequence[Link], position: dict[int, int], ordered: list[int]
+) -> CycleError:
+    done = set(ordered)
+    stuck = {ids[i] for i in range(len(ids)) if i not in done}
+    incoming_links: dict[int, list[int]] = {t: [] for t in stuck}
+    for link in links:
+        if link.successor in stuck and link.predecessor in stuck:
+            incoming_links[link.successor].append(link.predecessor)
+    return CycleError(find_cycle(stuck, incoming_links))
 
 
 def find_cycle(nodes: set[int], predecessors: dict[int, list[int]]) -> list[int]:
@@ -157,80 +176,321 @@ def find_cycle(nodes: set[int], predecessors: dict[int, list[int]]) -> list[int]
     return cycle[::-1]
 
 
+@dataclass(frozen=True)
+class Options:
+    status_date: date | None = None
+    # False: progress override, a started task's remaining work ignores its predecessors.
+    retained_logic: bool = True
+    deadline: date | None = None
+    critical_threshold: int = 0
+
+
+@dataclass
+class _Network:
+    """The plan as integer arrays: tasks by position, links by number, both in link order."""
+
+    ids: list[int]
+    preds: list[int]
+    succs: list[int]
+    kinds: list[int]
+    lags: list[int]
+    into: list[list[int]]
+    out: list[list[int]]
+    order: list[int]
+
+    @classmethod
+    def of(cls, tasks: Sequence[PlanTask], links: Sequence[Link]) -> _Network:
+        ids = [t.id for t in tasks]
+        position = {tid: i for i, tid in enumerate(ids)}
+        preds = [position[x.predecessor] for x in links]
+        succs = [position[x.successor] for x in links]
+        order = _order(len(ids), preds, succs)
+        if len(order) < len(ids):
+            raise _cycle_error(ids, links, position, order)
+        into: list[list[int]] = [[] for _ in ids]
+        out: list[list[int]] = [[] for _ in ids]
+        for k in range(len(links)):
+            into[succs[k]].append(k)
+            out[preds[k]].append(k)
+        kinds = [_CODES[x.type] for x in links]
+        return cls(ids, preds, succs, kinds, [x.lag for x in links], into, out, order)
+
+
+@dataclass
+class _Times:
+    """Per task, in working-day indices: state, floor (start no earlier than), start, start
+    of the remaining work, end, remaining days and late end."""
+
+    state: list[int]
+    floor: list[int]
+    start: list[int]
+    rstart: list[int]
+    end: list[int]
+    rem: list[int]
+    late_end: list[int] = field(default_factory=list)
+    anchor: int = 0
+
+
 def schedule(
     tasks: Sequence[PlanTask],
     links: Sequence[Link],
     project_start: date,
     calendar: WorkingCalendar,
+    options: Options | None = None,
 ) -> Schedule:
-    by_id = {task.id: task for task in tasks}
-    order = topological_order(by_id, links)
+    options = options or Options()
+    net = _Network.of(tasks, links)
     index = WorkingDayIndex(calendar, project_start, project_start)
-    predecessors: dict[int, list[Link]] = {tid: [] for tid in by_id}
-    successors: dict[int, list[Link]] = {tid: [] for tid in by_id}
-    for link in links:
-        predecessors[link.successor].append(link)
-        successors[link.predecessor].append(link)
+    times = _progress(tasks, index, project_start, options)
+    # Without a status date a started task stays where it started (the plan before progress
+    # scheduling); its predecessors still measure against it.
+    retained = options.retained_logic or options.status_date is None
+    started_fixed = not options.retained_logic or options.status_date is None
+    _forward(net, times, started_fixed)
+    times.anchor = max(times.end, default=0)
+    if options.deadline is not None:
+        times.anchor = index.index_on_or_before(options.deadline) + 1
+    _backward(net, times, retained)
+    return _results(tasks, net, times, index, options, links)
 
-    floor: dict[int, int] = {}
-    early: dict[int, tuple[int, int]] = {}
-    for tid in order:
-        task = by_id[tid]
-        floor[tid] = index.index_of(max(task.not_before or project_start, project_start))
-        if task.actual_start is not None:
-            start = index.index_of(task.actual_start)
+
+def _forward(net: _Network, t: _Times, started_fixed: bool) -> None:
+    """Each task's start (or a started task's remaining start) and end, in link order."""
+    preds, kinds, lags, into = net.preds, net.kinds, net.lags, net.into
+    state, start, rstart, end, rem = t.state, t.start, t.rstart, t.end, t.rem
+    for j in net.order:
+        sj = state[j]
+        if sj == _DONE or (sj == _STARTED and started_fixed):
+            continue
+        d = rem[j] if sj == _STARTED else end[j] - start[j]
+        s = rstart[j] if sj == _STARTED else start[j]
+        for k in into[j]:
+            i = preds[k]
+            code = kinds[k]
+            if code == _FS:
+                b = end[i] + lags[k]
+            elif code == _SS:
+                if sj == _STARTED:
+                    continue
+                b = start[i] + lags[k]
+            elif code == _FF:
+                b = end[i] + lags[k] - d
+            else:
+                b = start[i] + lags[k] - d
+            if b > s:
+                s = b
+        if sj == _STARTED:
+            rstart[j] = s
         else:
-            start = floor[tid]
-            for link in predecessors[tid]:
-                pred_start, pred_end = early[link.predecessor]
-                start = max(start, _start_bound(link, pred_start, pred_end, task.duration))
-        early[tid] = (start, start + task.duration)
+            start[j] = s
+        end[j] = s + d
 
-    project_end = max((end for _, end in early.values()), default=0)
-    late: dict[int, tuple[int, int]] = {}
-    for tid in reversed(order):
-        task = by_id[tid]
-        end = project_end
-        for link in successors[tid]:
-            succ_start, succ_end = late[link.successor]
-            end = min(end, _end_bound(link, succ_start, succ_end, task.duration))
-        late[tid] = (end - task.duration, end)
 
+def _backward(net: _Network, t: _Times, retained: bool) -> None:
+    """Late ends; only links into unfinished successors constrain."""
+    succs, kinds, lags, out = net.succs, net.kinds, net.lags, net.out
+    state, start, rstart, end = t.state, t.start, t.rstart, t.end
+    anchor = t.anchor
+    late_end = t.late_end = [anchor] * len(state)
+    for i in reversed(net.order):
+        si = state[i]
+        if si == _DONE:
+            late_end[i] = end[i]
+            continue
+        le = anchor
+        di = end[i] - (rstart[i] if si == _STARTED else start[i])
+        for k in out[i]:
+            m = succs[k]
+            sm = state[m]
+            if sm == _DONE or (sm == _STARTED and not retained):
+                continue
+            code = kinds[k]
+            dm = end[m] - (rstart[m] if sm == _STARTED else start[m])
+            if code == _FS:
+                b = late_end[m] - dm - lags[k]
+            elif code == _SS:
+                if sm == _STARTED or si == _STARTED:
+                    continue
+                b = late_end[m] - dm - lags[k] + di
+            elif code == _FF:
+                b = late_end[m] - lags[k]
+            else:
+                if si == _STARTED:
+                    continue
+                b = late_end[m] - lags[k] + di
+            if b < le:
+                le = b
+        late_end[i] = le
+
+
+def _progress(
+    tasks: Sequence[PlanTask], index: WorkingDayIndex, project_start: date, options: Options
+) -> _Times:
+    """Where each task stands before the links are applied."""
+    n = len(tasks)
+    t = _Times([_NOT_STARTED] * n, [0] * n, [0] * n, [0] * n, [0] * n, [0] * n)
+    status = index.index_of(options.status_date) if options.status_date else None
+    index_of = index.index_of
+    for j, task in enumerate(tasks):
+        first = (
+            index_of(task.not_before) if task.not_before and task.not_before > project_start else 0
+        )
+        if task.actual_start is None and task.actual_finish is None:
+            t.floor[j] = t.start[j] = first if status is None or status < first else status
+            t.end[j] = t.start[j] + task.duration
+            continue
+        begun = index_of(task.actual_start or task.actual_finish)  # type: ignore[arg-type]
+        t.start[j] = begun
+        if status is None:
+            # Without a status date a started task keeps its actual start and full duration.
+            t.state[j] = _STARTED
+            t.floor[j] = t.rstart[j] = begun
+            t.rem[j] = task.duration
+        elif task.actual_finish is not None or task.percent_complete >= 100:
+            t.state[j] = _DONE
+            finished = task.actual_finish or options.status_date
+            assert finished is not None
+            t.floor[j] = t.rstart[j] = max(index.index_on_or_before(finished) + 1, begun)
+        else:
+            t.state[j] = _STARTED
+            t.rem[j] = remaining_days(task)
+            t.floor[j] = t.rstart[j] = max(status, begun)
+        t.end[j] = t.rstart[j] + t.rem[j]
+    return t
+
+
+def _relationship_floats(net: _Network, t: _Times) -> list[int]:
+    """How far each link's predecessor may slip before the link moves its successor."""
+    state, start, rstart, end = t.state, t.start, t.rstart, t.end
+    floats = [0] * len(net.preds)
+    links = zip(net.preds, net.succs, net.kinds, net.lags, strict=True)
+    for k, (i, m, code, lag) in enumerate(links):
+        if code == _FS:
+            floats[k] = (rstart[m] if state[m] == _STARTED else start[m]) - (end[i] + lag)
+        elif code == _SS:
+            floats[k] = start[m] - (start[i] + lag)
+        elif code == _FF:
+            floats[k] = end[m] - (end[i] + lag)
+        else:
+            floats[k] = end[m] - (start[i] + lag)
+    return floats
+
+
+def _results(
+    tasks: Sequence[PlanTask],
+    net: _Network,
+    t: _Times,
+    index: WorkingDayIndex,
+    options: Options,
+    links: Sequence[Link],
+) -> Schedule:
+    slack = _relationship_floats(net, t)
+    state, start, rstart, end, rem, late_end = t.state, t.start, t.rstart, t.end, t.rem, t.late_end
+    ids, preds, succs, kinds, into, out = (
+        net.ids,
+        net.preds,
+        net.succs,
+        net.kinds,
+        net.into,
+        net.out,
+    )
     result: dict[int, TaskSchedule] = {}
-    for tid, task in by_id.items():
-        early_start, early_end = early[tid]
-        late_start, late_end = late[tid]
-        total = late_start - early_start
-        free = min(
-            [_slack(link, early[tid], early[link.successor]) for link in successors[tid]]
-            or [project_end - early_end]
+    day_at = index.day_at
+    threshold = options.critical_threshold
+    for j, task in enumerate(tasks):
+        sj = state[j]
+        if sj == _DONE:
+            first = task.actual_start or task.actual_finish or options.status_date
+            last = task.actual_finish or options.status_date
+            assert first is not None and last is not None
+            result[task.id] = TaskSchedule(first, last, first, last, 0, 0, 0, True, False)
+            continue
+        driving = tuple(
+            ids[preds[k]] for k in into[j] if slack[k] <= 0 and _link_can_drive(kinds[k], sj)
         )
-        result[tid] = TaskSchedule(
-            early_start=_start_day(index, early_start, task, floor[tid]),
-            early_finish=_finish_day(index, early_start, early_end, task, floor[tid]),
-            late_start=_start_day(index, late_start, task, floor[tid]),
-            late_finish=_finish_day(index, late_start, late_end, task, floor[tid]),
+        total = late_end[j] - end[j]
+        free_candidates = [slack[k] for k in out[j] if state[succs[k]] != _DONE]
+        free = min(free_candidates) if free_candidates else t.anchor - end[j]
+        free = max(min(free, total), 0) if total >= 0 else total
+        d = end[j] - (rstart[j] if sj == _STARTED else start[j])
+        if task.duration == 0 and sj == _NOT_STARTED:
+            early_day = _milestone_day(index, start[j], t.floor[j])
+            late_day = _milestone_day(index, late_end[j], t.floor[j])
+            early, late = (early_day, early_day), (late_day, late_day)
+        else:
+            first_day = task.actual_start if sj == _STARTED and task.actual_start else None
+            early = (first_day or day_at(max(start[j], 0)), day_at(max(end[j] - 1, 0)))
+            late = (_day(index, late_end[j] - d), _day(index, late_end[j] - 1))
+        result[task.id] = TaskSchedule(
+            early_start=early[0],
+            early_finish=early[1],
+            late_start=late[0],
+            late_finish=late[1],
             total_float=total,
-            free_float=max(min(free, total), 0) if total >= 0 else total,
+            free_float=free,
+            remaining_days=rem[j] if sj == _STARTED else task.duration,
+            is_done=False,
+            is_critical=total <= threshold,
+            driving_predecessors=driving,
         )
-    finish_days = [t.early_finish for t in result.values()]
+    path, path_links = _driving_path(net, t, slack)
+    finish = max((x.early_finish for x in result.values()), default=index.day_at(0))
     return Schedule(
-        start=index.day_at(0), finish=max(finish_days, default=index.day_at(0)), tasks=result
+        start=index.day_at(0),
+        finish=finish,
+        tasks=result,
+        driving_path=path,
+        driving_links=[
+            DrivingLink(ids[preds[k]], ids[succs[k]], links[k].type, net.lags[k])
+            for k in path_links
+        ],
     )
 
 
-def _start_day(index: WorkingDayIndex, start: int, task: PlanTask, floor: int) -> date:
-    if task.duration == 0:
-        return _milestone_day(index, start, floor)
-    return index.day_at(max(start, 0))
+def _link_can_drive(code: int, successor_state: int) -> bool:
+    return not (code == _SS and successor_state == _STARTED)
 
 
-def _finish_day(index: WorkingDayIndex, start: int, end: int, task: PlanTask, floor: int) -> date:
-    if task.duration == 0:
-        return _milestone_day(index, start, floor)
-    return index.day_at(max(end - 1, 0))
+def _driving_path(net: _Network, t: _Times, slack: list[int]) -> tuple[list[int], list[int]]:
+    """From the unfinished task that ends last (the last in link order among equals), back
+    along links of no relationship float; ties go to the predecessor that ends last, then to
+    the lowest id."""
+    ids, preds, kinds, into = net.ids, net.preds, net.kinds, net.into
+    state, end = t.state, t.end
+    rank = [0] * len(ids)
+    for position, j in enumerate(net.order):
+        rank[j] = position
+    open_tasks = [j for j in range(len(ids)) if state[j] != _DONE]
+    if not open_tasks:
+        return [], []
+    current = max(open_tasks, key=lambda j: (end[j], rank[j]))
+    path, path_links = [current], []
+    while True:
+        candidates = [
+            k
+            for k in into[current]
+            if slack[k] <= 0
+            and state[preds[k]] != _DONE
+            and _link_can_drive(kinds[k], state[current])
+        ]
+        if not candidates:
+            break
+        k = max(candidates, key=lambda k: (end[preds[k]], -ids[preds[k]]))
+        path_links.append(k)
+        current = preds[k]
+        path.append(current)
+    path.reverse()
+    path_links.reverse()
+    return [ids[j] for j in path], path_links
+
+
+def _day(index: WorkingDayIndex, at: int) -> date:
+    """The working day at an index; late dates behind a deadline may fall before the start."""
+    if at >= 0:
+        return index.day_at(at)
+    return index.calendar.add_working_days(index.day_at(0), at)
 
 
 def _milestone_day(index: WorkingDayIndex, at: int, floor: int) -> date:
     """A milestone pushed past its own date by the work before it marks that work's last day."""
-    return index.day_at(max(at - 1, 0) if at > floor else max(at, 0))
+    return _day(index, at - 1 if at > floor else at)

@@ -590,6 +590,7 @@ async def reschedule(project: Project) -> cpm.Schedule:
                 late_finish=max(k.late_finish for k in kids),
                 total_float=min(k.total_float for k in kids),
                 free_float=min(k.free_float for k in kids),
+                is_critical=any(k.is_critical for k in kids),
             )
     await TaskSchedule.filter(project_id=project.id).delete()
     await TaskSchedule.bulk_create(
