@@ -190,12 +190,10 @@ class Task(Node):
 
     @strawberry.field
     async def days_late(self, info: Info[Context, None]) -> int:
-        """Working days past the baseline finish (early finish before any baseline), not done."""
+        """Working days past the baseline finish (before any baseline, the planned finish as
+        entered), while not done; never counted from a date that moves with progress."""
         baseline = await info.context.baselines.load(self.pk)
-        schedule = await self._schedule(info)
-        finish = baseline.finish if baseline else (schedule.early_finish if schedule else None)
-        if finish is None:
-            return 0
+        finish = planning.agreed_finish(self.planned_start, self.planned_finish, baseline)
         calendar, today = await info.context.calendars.load(self.project_pk)
         return working_days_late(
             calendar, finish=finish, today=today, done=self.status in ("DONE", "CANCELLED")

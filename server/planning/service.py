@@ -99,6 +99,14 @@ async def baseline_dates(
     return {row.task_id: row for row in rows}  # type: ignore[attr-defined]
 
 
+def agreed_finish(
+    planned_start: date, planned_finish: date | None, baseline: BaselineTask | None
+) -> date:
+    """The finish lateness is counted from: the latest baseline's, else the task's planned
+    finish as entered (planned start + duration) — never a date that moves with progress."""
+    return baseline.finish if baseline is not None else planned_finish or planned_start
+
+
 async def get_task(actor: Actor, *, task_id: int) -> Task:
     """A task of a project the actor may see; anything else is not found."""
     task = await Task.get_or_none(id=task_id)

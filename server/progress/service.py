@@ -270,16 +270,15 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
         if project is None:
             continue
         schedule = schedules.get(task.id)
-        baseline = baselines.get(task.id)
-        due = baseline.finish if baseline else (schedule.early_finish if schedule else None)
-        late = 0
-        if due is not None:
-            late = days_late(
-                calendars[project.id],
-                finish=due,
-                today=_today(project),
-                done=task.status == TaskStatus.DONE,
-            )
+        due = planning.agreed_finish(
+            task.planned_start, task.planned_finish, baselines.get(task.id)
+        )
+        late = days_late(
+            calendars[project.id],
+            finish=due,
+            today=_today(project),
+            done=task.status == TaskStatus.DONE,
+        )
         forecast = measures.forecast_finish(
             counters[project.id],
             actual_start=task.actual_start,
@@ -460,11 +459,10 @@ async def _measure(
             percent = reported.get(row["id"], 0)
             row["percent_complete"] = percent
             row["status"] = TaskStatus.DONE if percent == 100 else TaskStatus.IN_PROGRESS
-        schedule = schedules.get(row["id"])
+        # The agreed plan (planning.agreed_finish): the latest baseline, else as entered.
         start, finish = baseline.get(row["id"]) or (
-            (schedule["early_start"], schedule["early_finish"])
-            if schedule
-            else (row["planned_start"], row["planned_finish"] or row["planned_start"])
+            row["planned_start"],
+            row["planned_finish"] or row["planned_start"],
         )
         row["plan"] = (start, finish)
         first, last = min(first, start), max(last, finish)
@@ -624,8 +622,8 @@ async def take_snapshots(
 
 
 # The sums behind a project's figures, per department, made inside the database: the same
-# rules as _measure (leaf tasks; plan dates from the latest baseline, else the schedule,
-# else the task; measures.figures and measures.remaining_working_days), with working days
+# rules as _measure (leaf tasks; plan dates from the latest baseline, else the task as
+# entered; measures.figures and measures.remaining_working_days), with working days
 # counted by subtracting the company calendar's running counts. 50,000 tasks come back as
 # a few thousand rows instead of being read one by one. Only integers we made ourselves are
 # written into the statement. tests/server/test_snapshots.py holds it to the Python path.
@@ -636,10 +634,8 @@ planned AS (
   SELECT t.project_id, t.department_id, t.percent_complete AS pct, t.actual_start,
          CASE WHEN t.status = '{done}' THEN 1 ELSE 0 END AS done,
          m.day_ordinal, d.count_through AS day_through,
-         CASE WHEN bt.id IS NOT NULL THEN bt.start
-              WHEN s.id IS NOT NULL THEN s.early_start ELSE t.planned_start END AS start,
+         CASE WHEN bt.id IS NOT NULL THEN bt.start ELSE t.planned_start END AS start,
          CASE WHEN bt.id IS NOT NULL THEN bt.finish
-              WHEN s.id IS NOT NULL THEN s.early_finish
               ELSE COALESCE(t.planned_finish, t.planned_start) END AS finish,
          s.early_finish AS scheduled_finish
   FROM measured m
@@ -878,11 +874,10 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
             key = (task.project_id, task.department_id)  # type: ignore[attr-defined]
             if key not in mine:
                 continue
-            baseline = baselines.get(task.id)
             schedule = schedules.get(task.id)
-            due = baseline.finish if baseline else (schedule.early_finish if schedule else None)
-            if due is None:
-                continue
+            due = planning.agreed_finish(
+                task.planned_start, task.planned_finish, baselines.get(task.id)
+            )
             late = days_late(calendar, finish=due, today=today, done=False)
             line = DigestLine(task, projects[key[0]], due, late)
             if late > 0:

@@ -310,10 +310,9 @@ async def _late_tasks(
     subjects = []
     for task in leaves:
         schedule = schedules.get(task.id)
-        baseline = baselines.get(task.id)
-        due = baseline.finish if baseline else (schedule.early_finish if schedule else None)
-        if due is None:
-            continue
+        due = planning.agreed_finish(
+            task.planned_start, task.planned_finish, baselines.get(task.id)
+        )
         late = days_late(calendar, finish=due, today=today, done=task.status == TaskStatus.DONE)
         subjects.append(
             LateSubject(
