@@ -139,6 +139,21 @@ class Task(Node):
         return await info.context.schedules.load(self.pk)
 
     @strawberry.field
+    async def remaining_days(self, info: Info[Context, None]) -> int | None:
+        """Working days still to go on the status date."""
+        row = await self._schedule(info)
+        return row.remaining_days if row else None
+
+    @strawberry.field
+    async def driving_predecessors(self, info: Info[Context, None]) -> list["Task"]:
+        """Predecessors whose links set this task's forecast dates."""
+        row = await self._schedule(info)
+        if not row or not row.driving_predecessors:
+            return []
+        found = await info.context.tasks.load_many(list(row.driving_predecessors))
+        return [Task.of(t) for t in found if t is not None]
+
+    @strawberry.field
     async def early_start(self, info: Info[Context, None]) -> datetime.date | None:
         row = await self._schedule(info)
         return row.early_start if row else None

@@ -1,6 +1,7 @@
 """Projects, their departments, milestones and the team directory."""
 
 import datetime
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -23,6 +24,7 @@ from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
 from server.errors import DomainError, NotFound
 from server.meetings.service import list_meetings
+from server.planning.scheduling import status_date_of
 from server.projects import service as projects
 from server.projects.models import Project as ProjectRow
 from server.projects.models import ProjectMember as MemberRow
@@ -82,6 +84,15 @@ class Project(Node):
     start_date: datetime.date
     time_zone: str
     late_threshold_days: int
+    status_date: datetime.date = strawberry.field(
+        description="The day progress is measured on: the one set, else today in the project."
+    )
+    status_date_is_set: bool
+    retained_logic: bool = strawberry.field(
+        description="False: progress override (a started task's rest ignores predecessors)."
+    )
+    deadline: datetime.date | None
+    critical_threshold_days: int
     version: int
     pk: strawberry.Private[int]
     initiating_department_pk: strawberry.Private[int]
@@ -100,6 +111,11 @@ class Project(Node):
             start_date=row.start_date,
             time_zone=row.time_zone,
             late_threshold_days=row.late_threshold_days,
+            status_date=status_date_of(row),
+            status_date_is_set=row.status_date is not None,
+            retained_logic=row.retained_logic,
+            deadline=row.deadline,
+            critical_threshold_days=row.critical_threshold_days,
             version=row.version,
             pk=row.id,
             initiating_department_pk=row.initiating_department_id,  # type: ignore[attr-defined]
@@ -146,25 +162,25 @@ class Project(Node):
 
     @strawberry.field
     async def critical_path(self, info: Info[Context, None]) -> CriticalPath:
+        """The driving path: the chain of tasks that drives the forecast finish, in order."""
         rows = await info.context.project_tasks.load(self.pk)
         schedules = await info.context.schedules.load_many([t.id for t in rows])
-        critical = [
-            (s, t) for s, t in zip(schedules, rows, strict=True) if s is not None and s.is_critical
-        ]
-        summaries = {t.parent_id for t in rows}  # type: ignore[attr-defined]
-        critical.sort(key=lambda pair: (pair[0].early_start, pair[1].wbs_code))
-        starts = [s.early_start for s, t in critical]
-        finishes = [s.early_finish for s, t in critical]
+        path = sorted(
+            (
+                (s.driving_position, t, s)
+                for s, t in zip(schedules, rows, strict=True)
+                if s is not None and s.driving_position is not None
+            ),
+            key=lambda entry: entry[0],
+        )
         total = 0
-        if starts:
+        if path:
             from server.planning.service import working_calendar
 
             calendar = await working_calendar(self.pk)
-            total = calendar.duration_between(min(starts), max(finishes))
-        return CriticalPath(
-            tasks=[Task.of(t) for s, t in critical if t.id not in summaries],
-            total_duration_days=total,
-        )
+            first = min(s.early_start for _, _, s in path)
+            total = calendar.duration_between(first, max(s.early_finish for _, _, s in path))
+        return CriticalPath(tasks=[Task.of(t) for _, t, _ in path], total_duration_days=total)
 
     @strawberry.field
     async def schedule(self, info: Info[Context, None]) -> ProjectSchedule:
@@ -251,6 +267,11 @@ class UpdateProjectInput:
     success_criteria: str | None = None
     late_threshold_days: int | None = None
     time_zone: str | None = None
+    # null clears (the status date becomes today again; no deadline).
+    status_date: datetime.date | None = strawberry.UNSET
+    retained_logic: bool | None = None
+    deadline: datetime.date | None = strawberry.UNSET
+    critical_threshold_days: int | None = None
 
 
 @strawberry.input
@@ -316,7 +337,22 @@ def _project_fields(data: CreateProjectInput | UpdateProjectInput) -> projects.P
         success_criteria=data.success_criteria,
         late_threshold_days=data.late_threshold_days,
         time_zone=data.time_zone,
+        **_schedule_settings(data),
     )
+
+
+def _schedule_settings(data: CreateProjectInput | UpdateProjectInput) -> dict[str, Any]:
+    if not isinstance(data, UpdateProjectInput):
+        return {}
+    settings: dict[str, Any] = {
+        "retained_logic": data.retained_logic,
+        "critical_threshold_days": data.critical_threshold_days,
+    }
+    for name in ("status_date", "deadline"):
+        value = getattr(data, name)
+        if value is not strawberry.UNSET:
+            settings[name] = "" if value is None else value
+    return settings
 
 
 async def load_project(info: Info[Context, None], pk: int) -> Project | None:

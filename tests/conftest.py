@@ -43,6 +43,7 @@ TABLES_IN_DELETE_ORDER = [
     "baseline_task",
     "baseline",
     "task_schedule",
+    "schedule_stamp",
     "dependency",
     "project_calendar_day",
     "calendar_day",

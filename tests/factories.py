@@ -69,6 +69,8 @@ async def project(
             department_ids=[d.id for d in departments],
             start_date=date(2026, 11, 2),
             goals="上市首月销量 ≥ 20,000 件",
+            # Progress is measured as of the start: the plan as entered, whatever today is.
+            status_date=date(2026, 11, 2),
         ),
     )
 

@@ -59,6 +59,8 @@ def page_routes() -> list[BaseRoute]:
             "/projects/{code}/plan/calendar", planning.set_project_calendar_day, methods=["POST"]
         ),
         Route("/projects/{code}/plan.svg", planning.gantt_svg, methods=["GET"]),
+        Route("/projects/{code}/plan/settings", planning.save_schedule_settings, methods=["POST"]),
+        Route("/projects/{code}/plan/approve", planning.approve_plan, methods=["POST"]),
         Route("/projects/{code}/tracking", tracking.tracking, methods=["GET"]),
         Route("/projects/{code}/tracking.xlsx", tracking.tracking_xlsx, methods=["GET"]),
         Route("/projects/{code}/tracking.svg", tracking.tracking_svg, methods=["GET"]),

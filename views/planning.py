@@ -11,6 +11,7 @@ from starlette.responses import Response
 from server.auth import Actor
 from server.planning import service as planning
 from server.planning.calendar import WorkingCalendar
+from server.planning.scheduling import status_date_of
 from server.projects import service as projects
 from server.projects.models import Project
 from views.common import actor_of, page, render
@@ -159,7 +160,10 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
         "can_approve": await may(actor, Action.APPROVE_PLAN, project),
         "project": project,
         "rows": data["rows"],
-        "gantt": _gantt(data["rows"], data["calendar"], project.start_date, date.today()),
+        "gantt": _gantt(
+            data["rows"], data["calendar"], project.start_date, status_date_of(project)
+        ),
+        "status_date": status_date_of(project),
         "missing_years": _years_without_holidays(
             data["calendar"], data["rows"], project.start_date
         ),
@@ -514,3 +518,61 @@ async def set_project_calendar_day(request: Request) -> Response:
         context.update(calendar_errors=field_errors(error, language_of(request)), values=form)
         return render(request, "projects/plan.html", status_code=400, **context)
     return RedirectResponse(f"/projects/{project.code}/plan#calendar", status_code=303)
+
+
+@page
+async def save_schedule_settings(request: Request) -> Response:
+    """The PM sets the status date, a deadline, retained logic and the critical threshold."""
+    from starlette.responses import RedirectResponse
+
+    from server.errors import DomainError, Forbidden
+    from views.common import field_errors, form_data, language_of, optional_int
+
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    try:
+        await projects.update_project(
+            actor,
+            project_id=project.id,
+            version=optional_int(form.get("version")) or 0,
+            data=projects.ProjectInput(
+                status_date=form.get("status_date", ""),
+                deadline=form.get("deadline", ""),
+                retained_logic=form.get("retained_logic") == "1",
+                critical_threshold_days=optional_int(form.get("critical_threshold_days")) or 0,
+            ),
+        )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        context = await _plan_context(request, project)
+        context.update(settings_errors=field_errors(error, language_of(request)), values=form)
+        return render(request, "projects/plan.html", status_code=400, **context)
+    return RedirectResponse(f"/projects/{project.code}/plan", status_code=303)
+
+
+@page
+async def approve_plan(request: Request) -> Response:
+    """Freeze a baseline; a refusal names what is missing (liaisons, owners)."""
+    from starlette.responses import RedirectResponse
+
+    from server.errors import DomainError, Forbidden
+    from views.common import field_errors, form_data, language_of
+
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    try:
+        baseline = await planning.approve_plan(
+            actor, project_id=project.id, name=form.get("name") or None
+        )
+    except Forbidden:
+        raise
+    except DomainError as error:
+        context = await _plan_context(request, project)
+        context.update(approve_errors=field_errors(error, language_of(request)), values=form)
+        return render(request, "projects/plan.html", status_code=400, **context)
+    return RedirectResponse(
+        f"/projects/{project.code}/plan?baseline={baseline.id}#approve", status_code=303
+    )

@@ -101,9 +101,27 @@ class TaskSchedule(Model):
     total_float = fields.IntField()
     free_float = fields.IntField()
     is_critical = fields.BooleanField()
+    remaining_days = fields.IntField(default=0)
+    is_done = fields.BooleanField(default=False)
+    # Place on the driving path (0 = its first task), None when not on it.
+    driving_position = fields.IntField(null=True)
+    # Ids of the predecessors whose links set this task's early dates.
+    driving_predecessors: list[int] = fields.JSONField(default=list)
 
     class Meta:
         table = "task_schedule"
+
+
+class ScheduleStamp(Model):
+    # What the stored schedule of a project was computed from; a read that finds the plan,
+    # its progress or the status date changed since computes it again.
+
+    id = fields.IntField(primary_key=True)
+    project_id = fields.IntField(unique=True)
+    stamp = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "schedule_stamp"
 
 
 class CalendarDay(Model):

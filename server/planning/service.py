@@ -15,7 +15,6 @@ from server.auth import Action, Actor, authorize
 from server.errors import Conflict, Invalid, NotFound
 from server.planning import cpm
 from server.planning.calendar import ONE_DAY, WorkingCalendar
-from server.planning.calendar import CalendarDay as Day
 from server.planning.models import (
     Baseline,
     BaselineTask,
@@ -27,6 +26,10 @@ from server.planning.models import (
     TaskSchedule,
     WorkingDayCount,
 )
+from server.planning.scheduling import company_calendar_days as company_calendar_days
+from server.planning.scheduling import refresh_schedules
+from server.planning.scheduling import reschedule as reschedule
+from server.planning.scheduling import working_calendar as working_calendar
 from server.projects.models import Project, ProjectDepartment, ProjectMember, Role
 from server.projects.service import get_project
 from server.validation import Checks
@@ -75,7 +78,11 @@ async def tasks_by_ids(ids: list[int]) -> dict[int, Task]:
 
 
 async def schedules_for(task_ids: Sequence[int]) -> dict[int, TaskSchedule]:
-    rows = await TaskSchedule.filter(task_id__in=list(task_ids))
+    """The tasks' schedule rows, computed again first where progress or the status date
+    has moved on."""
+    ids = list(task_ids)
+    await refresh_schedules(task_ids=ids)
+    rows = await TaskSchedule.filter(task_id__in=ids)
     return {row.task_id: row for row in rows}  # type: ignore[attr-defined]
 
 
@@ -114,14 +121,6 @@ async def get_task(actor: Actor, *, task_id: int) -> Task:
         raise NotFound("No such task.", field="taskId")
     await get_project(actor, project_id=task.project_id)  # type: ignore[attr-defined]
     return task
-
-
-async def working_calendar(project_id: int) -> WorkingCalendar:
-    company = await company_calendar_days()
-    project = await ProjectCalendarDay.filter(project_id=project_id).values_list(
-        "day", "is_working", "name"
-    )
-    return WorkingCalendar(company, [Day(d, bool(w), n) for d, w, n in project])
 
 
 async def list_baselines(project_id: int) -> list[Baseline]:
@@ -211,11 +210,6 @@ async def refresh_working_day_counts() -> None:
         on_conflict=["ordinal"],
         update_fields=["day", "count_before", "count_through", "listed"],
     )
-
-
-async def company_calendar_days() -> list[Day]:
-    rows = await CalendarDay.all().values_list("day", "is_working", "name")
-    return [Day(d, bool(w), n) for d, w, n in rows]
 
 
 # --- writing tasks -------------------------------------------------------------------------
@@ -549,87 +543,6 @@ async def remove_dependency(actor: Actor, *, predecessor_id: int, successor_id: 
 
 
 # --- the schedule --------------------------------------------------------------------------
-
-
-async def reschedule(project: Project) -> cpm.Schedule:
-    """Run CPM over the leaf tasks, roll summaries up, store the results beside the tasks.
-
-    Called inside the transaction of every change to dates, durations or links.
-    """
-    tasks = await Task.filter(project_id=project.id)
-    links = await Dependency.filter(project_id=project.id)
-    parents = {t.parent_id for t in tasks if t.parent_id}  # type: ignore[attr-defined]
-    leaves = [t for t in tasks if t.id not in parents]
-    plan = [
-        cpm.PlanTask(
-            t.id,
-            t.duration_days,
-            not_before=t.planned_start,
-            actual_start=t.actual_start,
-        )
-        for t in leaves
-    ]
-    result = cpm.schedule(
-        plan,
-        [
-            cpm.Link(
-                link.predecessor_id,  # type: ignore[attr-defined]
-                link.successor_id,  # type: ignore[attr-defined]
-                cpm.LinkType(link.type.value),
-                link.lag_days,
-            )
-            for link in links
-        ],
-        project.start_date,
-        await working_calendar(project.id),
-    )
-    rows = dict(result.tasks)
-    children: dict[int, list[int]] = {}
-    for t in tasks:
-        if t.parent_id:  # type: ignore[attr-defined]
-            children.setdefault(t.parent_id, []).append(t.id)  # type: ignore[attr-defined]
-    for summary in _bottom_up(children):
-        kids = [rows[k] for k in children[summary] if k in rows]
-        if kids:
-            rows[summary] = cpm.TaskSchedule(
-                early_start=min(k.early_start for k in kids),
-                early_finish=max(k.early_finish for k in kids),
-                late_start=min(k.late_start for k in kids),
-                late_finish=max(k.late_finish for k in kids),
-                total_float=min(k.total_float for k in kids),
-                free_float=min(k.free_float for k in kids),
-                is_critical=any(k.is_critical for k in kids),
-            )
-    await TaskSchedule.filter(project_id=project.id).delete()
-    await TaskSchedule.bulk_create(
-        [
-            TaskSchedule(
-                task_id=tid,
-                project_id=project.id,
-                early_start=s.early_start,
-                early_finish=s.early_finish,
-                late_start=s.late_start,
-                late_finish=s.late_finish,
-                total_float=s.total_float,
-                free_float=s.free_float,
-                is_critical=s.is_critical,
-            )
-            for tid, s in rows.items()
-        ]
-    )
-    return result
-
-
-def _bottom_up(children: dict[int, list[int]]) -> list[int]:
-    """Summary tasks, deepest first, so a phase rolls up from rolled-up sub-phases."""
-    depth: dict[int, int] = {}
-
-    def height(node: int) -> int:
-        if node not in depth:
-            depth[node] = 1 + max((height(c) for c in children.get(node, [])), default=0)
-        return depth[node]
-
-    return sorted(children, key=height)
 
 
 def _wbs_key(code: str) -> tuple[int, ...]:

@@ -28,6 +28,7 @@ from server.planning.models import (
     TaskSchedule,
     TaskStatus,
 )
+from server.planning.scheduling import refresh_schedules
 from server.progress import measures
 from server.progress.models import ProgressSnapshot, TaskUpdate, TrackingNote
 from server.projects.models import Project, ProjectMember, ProjectStatus, Role
@@ -436,6 +437,7 @@ async def _measure(
     ids = list(project_days)
     if not ids:
         return {}
+    await refresh_schedules(ids)
     tasks = await _plan_rows(ids)
     schedules = {row["id"]: row for row in tasks if row["early_finish"] is not None}
     baseline = {
@@ -728,6 +730,7 @@ async def _measure_in_sql(project_days: dict[int, date]) -> dict[int, Measured]:
     """
     if not project_days:
         return {}
+    await refresh_schedules(list(project_days))
     if not await planning.working_day_counts_are_current():
         await planning.refresh_working_day_counts()
     own_calendar: set[int] = {

@@ -64,6 +64,13 @@ class Project(Model):
     start_date = fields.DateField()
     time_zone = fields.CharField(max_length=64, default="Asia/Shanghai")
     late_threshold_days = fields.IntField(default=2)
+    # The day progress is measured on (None: today in the project's time zone).
+    status_date = fields.DateField(null=True)
+    # False: progress override, a started task's remaining work ignores its predecessors.
+    retained_logic = fields.BooleanField(default=True)
+    # A committed finish: late dates count back from it, so float goes negative past it.
+    deadline = fields.DateField(null=True)
+    critical_threshold_days = fields.IntField(default=0)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -39,6 +39,10 @@ PROJECT_FIELDS = [
     "start_date",
     "time_zone",
     "late_threshold_days",
+    "status_date",
+    "retained_logic",
+    "deadline",
+    "critical_threshold_days",
 ]
 MEMBER_FIELDS = ["user_id", "department_id", "role", "position", "responsibilities"]
 # Roles a liaison may hand out within their own department.
@@ -186,6 +190,11 @@ class ProjectInput:
     success_criteria: str | None = None
     late_threshold_days: int | None = None
     time_zone: str | None = None
+    # "" clears the status date (back to today) or the deadline.
+    status_date: date | str | None = None
+    retained_logic: bool | None = None
+    deadline: date | str | None = None
+    critical_threshold_days: int | None = None
 
 
 def _checked_fields(data: ProjectInput, *, creating: bool) -> dict[str, Any]:
@@ -219,8 +228,23 @@ def _checked_fields(data: ProjectInput, *, creating: bool) -> dict[str, Any]:
         if data.time_zone not in available_timezones():
             checks.fail("timeZone", "Unknown time zone.")
         changes["time_zone"] = data.time_zone
+    _checked_schedule_settings(checks, data, changes)
     checks.done()
     return changes
+
+
+def _checked_schedule_settings(checks: Checks, data: ProjectInput, changes: dict[str, Any]) -> None:
+    """How the plan is scheduled with progress (see planning/cpm.py)."""
+    if data.status_date is not None:
+        changes["status_date"] = checks.day("statusDate", data.status_date, required=False)
+    if data.deadline is not None:
+        changes["deadline"] = checks.day("deadline", data.deadline, required=False)
+    if data.retained_logic is not None:
+        changes["retained_logic"] = bool(data.retained_logic)
+    if data.critical_threshold_days is not None:
+        changes["critical_threshold_days"] = checks.whole_number(
+            "criticalThresholdDays", data.critical_threshold_days, low=0, high=60
+        )
 
 
 async def _check_departments(department_ids: Sequence[int], field_name: str) -> None:

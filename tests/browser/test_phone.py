@@ -297,3 +297,35 @@ async def test_a_liaison_changes_the_password_and_sees_a_tampered_charter_flagge
     assert "完整性校验失败" in await banner.inner_text()
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "charter-integrity-375.png"), full_page=True)
+
+
+async def test_the_pm_moves_the_status_date_and_tries_to_approve_on_a_phone(live_server, phone):
+    from server.planning.models import Baseline
+    from server.projects.models import Project
+
+    await load_demo()
+    page = phone
+    await page.goto(f"{live_server}/projects/X1-LAUNCH/plan#status")
+    await page.fill("#email", "wangfang@example.com")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url("**/plan*")
+    await page.fill("#status-date", "2026-12-04")
+    await page.click("#status button.primary")
+    await page.wait_for_load_state()
+    assert "2026年12月4日" in await page.locator("#status").inner_text()
+    project = await Project.get(code="X1-LAUNCH")
+    assert project.status_date is not None and project.status_date.isoformat() == "2026-12-04"
+    baselines_before = await Baseline.filter(project_id=project.id).count()
+    await page.click("#approve button.primary")
+    await page.wait_for_load_state()
+    approve = page.locator("#approve")
+    text = await approve.inner_text()
+    if await Baseline.filter(project_id=project.id).count() == baselines_before:
+        # Refused: the reason (a department without a liaison, a task without an owner).
+        assert await page.locator("#approve .form-error").is_visible()
+        assert "接口人" in text or "负责人" in text
+    else:
+        assert "baseline=" in page.url
+    assert await no_sideways_scroll(page)
+    await page.locator("#status").screenshot(path=str(ARTIFACTS / "plan-status-375.png"))

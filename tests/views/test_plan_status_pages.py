@@ -1,0 +1,82 @@
+"""From the plan page the PM sets the status date and a deadline, and approves the plan; a
+refusal says what is missing, on the page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from server.planning import service as planning
+from server.planning.models import Baseline
+from server.projects.models import Project, Role
+from tests import factories as f
+from tests.views.helpers import log_in, post
+
+
+async def small_plan():
+    await planning.seed_company_calendar()
+    rnd = await f.department("研发部")
+    pm = await f.user(name="王芳")
+    project = await f.project(pm, departments=[rnd], code="APV")
+    liaison = await f.user(dept=rnd)
+    task = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(
+            name="结构设计", planned_start=date(2026, 11, 30), duration_days=5, owner_id=pm.id
+        ),
+    )
+    return project, pm, rnd, liaison, task
+
+
+async def test_the_pm_sets_the_status_date_and_a_bad_date_is_refused_on_the_field(http):
+    project, pm, rnd, liaison, task = await small_plan()
+    await log_in(http, pm.email)
+    page = await http.get("/projects/APV/plan")
+    assert 'id="status-date"' in page.text and "状态日期" in page.text
+    version = (await Project.get(id=project.id)).version
+    bad = await post(
+        http,
+        "/projects/APV/plan/settings",
+        {"version": str(version), "status_date": "12/04", "retained_logic": "1",
+         "critical_threshold_days": "0"},
+    )  # fmt: skip
+    assert bad.status_code == 400 and 'id="statusDate-error"' in bad.text
+    assert (await Project.get(id=project.id)).status_date == date(2026, 11, 2)
+    saved = await post(
+        http,
+        "/projects/APV/plan/settings",
+        {"version": str(version), "status_date": "2026-12-07", "deadline": "2026-12-31",
+         "retained_logic": "1", "critical_threshold_days": "1"},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    stored = await Project.get(id=project.id)
+    assert (stored.status_date, stored.deadline, stored.critical_threshold_days) == (
+        date(2026, 12, 7),
+        date(2026, 12, 31),
+        1,
+    )
+    schedule = await planning.schedules_for([task.id])
+    assert schedule[task.id].early_start == date(2026, 12, 7)
+
+
+async def test_approving_the_plan_on_the_page_names_what_is_missing_then_freezes_a_baseline(http):
+    project, pm, rnd, liaison, task = await small_plan()
+    await log_in(http, pm.email)
+    refused = await post(http, "/projects/APV/plan/approve", {"name": "评审版"})
+    assert refused.status_code == 400
+    assert "研发部" in refused.text and 'role="alert"' in refused.text
+    assert await Baseline.filter(project_id=project.id).count() == 0
+    await f.member(pm, project, liaison, Role.LIAISON, rnd)
+    await f.member(pm, project, pm, Role.LIAISON)  # the PM is their own department's liaison
+    approved = await post(http, "/projects/APV/plan/approve", {"name": "评审版"})
+    assert approved.status_code == 303
+    baseline = await Baseline.get(project_id=project.id)
+    assert baseline.name == "评审版"
+    assert f"baseline={baseline.id}" in approved.headers["location"]
+    # Only the PM sees the action.
+    http.cookies.clear()
+    await log_in(http, liaison.email)
+    page = await http.get("/projects/APV/plan")
+    assert "/plan/approve" not in page.text
+    forbidden = await post(http, "/projects/APV/plan/approve", {})
+    assert forbidden.status_code == 403
