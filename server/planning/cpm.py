@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 from server.planning.calendar import WorkingCalendar, WorkingDayIndex
 
@@ -66,8 +67,9 @@ class Link:
     lag: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class TaskSchedule:
+class TaskSchedule(NamedTuple):
+    """One task's computed dates and floats (a tuple: 100,000 of them are made at once)."""
+
     early_start: date
     early_finish: date
     late_start: date
@@ -132,19 +134,36 @@ def topological_order(task_ids: Iterable[int], links: Sequence[Link]) -> list[in
 
 def _order(count: int, preds: list[int], succs: list[int]) -> list[int]:
     """Kahn's algorithm over positions; shorter than `count` when links make a cycle."""
+    out_start, out_links = _grouped(count, preds)
     incoming = [0] * count
-    outgoing: list[list[int]] = [[] for _ in range(count)]
-    for p, s in zip(preds, succs, strict=True):
-        outgoing[p].append(s)
+    for s in succs:
         incoming[s] += 1
     order = [i for i in range(count) if incoming[i] == 0]
     # The list grows while it is read: a queue without a deque.
     for i in order:
-        for s in outgoing[i]:
+        for x in range(out_start[i], out_start[i + 1]):
+            s = succs[out_links[x]]
             incoming[s] -= 1
             if incoming[s] == 0:
                 order.append(s)
     return order
+
+
+def _grouped(count: int, keys: list[int]) -> tuple[list[int], list[int]]:
+    """Link numbers grouped by task (compressed rows): task v's links are
+    links[start[v]:start[v + 1]]. Flat lists, not a list per task: 100,000 small lists
+    kept alive cost more in garbage collection than the passes themselves."""
+    start = [0] * (count + 1)
+    for v in keys:
+        start[v + 1] += 1
+    for v in range(count):
+        start[v + 1] += start[v]
+    fill = start[:-1]
+    links = [0] * len(keys)
+    for k, v in enumerate(keys):
+        links[fill[v]] = k
+        fill[v] += 1
+    return start, links
 
 
 def _cycle_error(
@@ -194,8 +213,10 @@ class _Network:
     succs: list[int]
     kinds: list[int]
     lags: list[int]
-    into: list[list[int]]
-    out: list[list[int]]
+    into_start: list[int]
+    into_links: list[int]
+    out_start: list[int]
+    out_links: list[int]
     order: list[int]
 
     @classmethod
@@ -207,13 +228,13 @@ class _Network:
         order = _order(len(ids), preds, succs)
         if len(order) < len(ids):
             raise _cycle_error(ids, links, position, order)
-        into: list[list[int]] = [[] for _ in ids]
-        out: list[list[int]] = [[] for _ in ids]
-        for k in range(len(links)):
-            into[succs[k]].append(k)
-            out[preds[k]].append(k)
+        into_start, into_links = _grouped(len(ids), succs)
+        out_start, out_links = _grouped(len(ids), preds)
         kinds = [_CODES[x.type] for x in links]
-        return cls(ids, preds, succs, kinds, [x.lag for x in links], into, out, order)
+        lags = [x.lag for x in links]
+        return cls(
+            ids, preds, succs, kinds, lags, into_start, into_links, out_start, out_links, order
+        )
 
 
 @dataclass
@@ -256,7 +277,8 @@ def schedule(
 
 def _forward(net: _Network, t: _Times, started_fixed: bool) -> None:
     """Each task's start (or a started task's remaining start) and end, in link order."""
-    preds, kinds, lags, into = net.preds, net.kinds, net.lags, net.into
+    preds, kinds, lags = net.preds, net.kinds, net.lags
+    into_start, into_links = net.into_start, net.into_links
     state, start, rstart, end, rem = t.state, t.start, t.rstart, t.end, t.rem
     for j in net.order:
         sj = state[j]
@@ -264,7 +286,8 @@ def _forward(net: _Network, t: _Times, started_fixed: bool) -> None:
             continue
         d = rem[j] if sj == _STARTED else end[j] - start[j]
         s = rstart[j] if sj == _STARTED else start[j]
-        for k in into[j]:
+        for x in range(into_start[j], into_start[j + 1]):
+            k = into_links[x]
             i = preds[k]
             code = kinds[k]
             if code == _FS:
@@ -288,7 +311,8 @@ def _forward(net: _Network, t: _Times, started_fixed: bool) -> None:
 
 def _backward(net: _Network, t: _Times, retained: bool) -> None:
     """Late ends; only links into unfinished successors constrain."""
-    succs, kinds, lags, out = net.succs, net.kinds, net.lags, net.out
+    succs, kinds, lags = net.succs, net.kinds, net.lags
+    out_start, out_links = net.out_start, net.out_links
     state, start, rstart, end = t.state, t.start, t.rstart, t.end
     anchor = t.anchor
     late_end = t.late_end = [anchor] * len(state)
@@ -299,7 +323,8 @@ def _backward(net: _Network, t: _Times, retained: bool) -> None:
             continue
         le = anchor
         di = end[i] - (rstart[i] if si == _STARTED else start[i])
-        for k in out[i]:
+        for x in range(out_start[i], out_start[i + 1]):
+            k = out_links[x]
             m = succs[k]
             sm = state[m]
             if sm == _DONE or (sm == _STARTED and not retained):
@@ -386,55 +411,77 @@ def _results(
 ) -> Schedule:
     slack = _relationship_floats(net, t)
     state, start, rstart, end, rem, late_end = t.state, t.start, t.rstart, t.end, t.rem, t.late_end
-    ids, preds, succs, kinds, into, out = (
-        net.ids,
-        net.preds,
-        net.succs,
-        net.kinds,
-        net.into,
-        net.out,
-    )
-    result: dict[int, TaskSchedule] = {}
-    day_at = index.day_at
+    ids, preds, succs, kinds = net.ids, net.preds, net.succs, net.kinds
+    n = len(ids)
+    # Per task, in one pass over the links: the smallest float of its links to unfinished
+    # successors (its free float), and the predecessors that drive it.
+    free = [t.anchor - end[j] for j in range(n)]
+    has_successor = [False] * n
+    driving: dict[int, list[int]] = {}  # positions of each task's driving predecessors
+    for k in range(len(preds)):
+        i, m = preds[k], succs[k]
+        sm = state[m]
+        if sm == _DONE:
+            continue
+        if has_successor[i]:
+            if slack[k] < free[i]:
+                free[i] = slack[k]
+        else:
+            has_successor[i], free[i] = True, slack[k]
+        if slack[k] <= 0 and (kinds[k] != _SS or sm != _STARTED):
+            driving.setdefault(m, []).append(i)
+    shown = _milestone_days(tasks, net, t, driving)
+    last_index = max([0, *end, *late_end]) + 1
+    index.day_at(last_index)  # one extension, then plain list lookups
+    days = index.days
     threshold = options.critical_threshold
+    status_date = options.status_date
+    result: dict[int, TaskSchedule] = {}
     for j, task in enumerate(tasks):
         sj = state[j]
         if sj == _DONE:
-            first = task.actual_start or task.actual_finish or options.status_date
-            last = task.actual_finish or options.status_date
+            first = task.actual_start or task.actual_finish or status_date
+            last = task.actual_finish or status_date
             assert first is not None and last is not None
             result[task.id] = TaskSchedule(first, last, first, last, 0, 0, 0, True, False)
             continue
-        driving = tuple(
-            ids[preds[k]] for k in into[j] if slack[k] <= 0 and _link_can_drive(kinds[k], sj)
-        )
         total = late_end[j] - end[j]
-        free_candidates = [slack[k] for k in out[j] if state[succs[k]] != _DONE]
-        free = min(free_candidates) if free_candidates else t.anchor - end[j]
-        free = max(min(free, total), 0) if total >= 0 else total
-        d = end[j] - (rstart[j] if sj == _STARTED else start[j])
+        spare = free[j]
+        spare = (spare if spare < total else total) if total >= 0 else total
+        if spare < 0 <= total:
+            spare = 0
         if task.duration == 0 and sj == _NOT_STARTED:
-            early_day = _milestone_day(index, start[j], t.floor[j])
-            late_day = _milestone_day(index, late_end[j], t.floor[j])
-            early, late = (early_day, early_day), (late_day, late_day)
+            early_day = _day(index, shown[j])
+            late_day = _day(index, late_end[j] - (start[j] - shown[j]))
+            early_start, early_finish, late_start, late_finish = (
+                early_day, early_day, late_day, late_day
+            )  # fmt: skip
         else:
-            first_day = task.actual_start if sj == _STARTED and task.actual_start else None
-            early = (first_day or day_at(max(start[j], 0)), day_at(max(end[j] - 1, 0)))
-            late = (_day(index, late_end[j] - d), _day(index, late_end[j] - 1))
+            first_index = rstart[j] if sj == _STARTED else start[j]
+            late_first = late_end[j] - (end[j] - first_index)
+            early_start = (
+                task.actual_start
+                if sj == _STARTED and task.actual_start
+                else days[start[j] if start[j] > 0 else 0]
+            )
+            early_finish = days[end[j] - 1 if end[j] > 0 else 0]
+            late_start = days[late_first] if late_first >= 0 else _day(index, late_first)
+            late_finish = days[late_end[j] - 1] if late_end[j] > 0 else _day(index, late_end[j] - 1)
         result[task.id] = TaskSchedule(
-            early_start=early[0],
-            early_finish=early[1],
-            late_start=late[0],
-            late_finish=late[1],
-            total_float=total,
-            free_float=free,
-            remaining_days=rem[j] if sj == _STARTED else task.duration,
-            is_done=False,
-            is_critical=total <= threshold,
-            driving_predecessors=driving,
+            early_start,
+            early_finish,
+            late_start,
+            late_finish,
+            total,
+            spare,
+            rem[j] if sj == _STARTED else task.duration,
+            False,
+            total <= threshold,
+            tuple(ids[i] for i in driving[j]) if j in driving else (),
         )
-    path, path_links = _driving_path(net, t, slack)
-    finish = max((x.early_finish for x in result.values()), default=index.day_at(0))
+    shown_finish = [result[task.id].early_finish for task in tasks]
+    path, path_links = _driving_path(net, t, slack, shown_finish)
+    finish = max(shown_finish, default=index.day_at(0))
     return Schedule(
         start=index.day_at(0),
         finish=finish,
@@ -451,11 +498,15 @@ def _link_can_drive(code: int, successor_state: int) -> bool:
     return not (code == _SS and successor_state == _STARTED)
 
 
-def _driving_path(net: _Network, t: _Times, slack: list[int]) -> tuple[list[int], list[int]]:
-    """From the unfinished task that ends last (the last in link order among equals), back
+def _driving_path(
+    net: _Network, t: _Times, slack: list[int], shown_finish: list[date]
+) -> tuple[list[int], list[int]]:
+    """From the unfinished task that ends last (by the day it shows, then the last in link
+    order among equals), back
     along links of no relationship float; ties go to the predecessor that ends last, then to
     the lowest id."""
-    ids, preds, kinds, into = net.ids, net.preds, net.kinds, net.into
+    ids, preds, kinds = net.ids, net.preds, net.kinds
+    into_start, into_links = net.into_start, net.into_links
     state, end = t.state, t.end
     rank = [0] * len(ids)
     for position, j in enumerate(net.order):
@@ -463,12 +514,12 @@ def _driving_path(net: _Network, t: _Times, slack: list[int]) -> tuple[list[int]
     open_tasks = [j for j in range(len(ids)) if state[j] != _DONE]
     if not open_tasks:
         return [], []
-    current = max(open_tasks, key=lambda j: (end[j], rank[j]))
+    current = max(open_tasks, key=lambda j: (end[j], shown_finish[j], rank[j]))
     path, path_links = [current], []
     while True:
         candidates = [
             k
-            for k in into[current]
+            for k in into_links[into_start[current] : into_start[current + 1]]
             if slack[k] <= 0
             and state[preds[k]] != _DONE
             and _link_can_drive(kinds[k], state[current])
@@ -484,13 +535,26 @@ def _driving_path(net: _Network, t: _Times, slack: list[int]) -> tuple[list[int]
     return [ids[j] for j in path], path_links
 
 
+def _milestone_days(
+    tasks: Sequence[PlanTask], net: _Network, t: _Times, driving: dict[int, list[int]]
+) -> list[int]:
+    """The working day each unstarted milestone shows, as MS Project does: on its own date,
+    or — when work pushed it — on the last day of that work; a milestone pushed by another
+    milestone keeps that one's way of showing (lags count in full)."""
+    shown = list(t.start)
+    for j in net.order:
+        if tasks[j].duration or t.state[j] != _NOT_STARTED or t.start[j] <= t.floor[j]:
+            continue
+        offsets = [
+            t.start[i] - shown[i] if tasks[i].duration == 0 and t.state[i] == _NOT_STARTED else 1
+            for i in driving.get(j, ())
+        ]
+        shown[j] = t.start[j] - max(offsets, default=1)
+    return shown
+
+
 def _day(index: WorkingDayIndex, at: int) -> date:
     """The working day at an index; late dates behind a deadline may fall before the start."""
     if at >= 0:
         return index.day_at(at)
     return index.calendar.add_working_days(index.day_at(0), at)
-
-
-def _milestone_day(index: WorkingDayIndex, at: int, floor: int) -> date:
-    """A milestone pushed past its own date by the work before it marks that work's last day."""
-    return _day(index, at - 1 if at > floor else at)

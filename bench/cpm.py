@@ -1,0 +1,170 @@
+"""The scheduler, side by side in one run on the same random plans (about 1.46 links a task,
+all four link types, lags and leads; a fifth of the tasks finished, a fifth started, on a
+status date mid-plan, Chinese company calendar):
+
+1. ours: `server/planning/cpm.schedule` with progress on the status date (everything a stored
+   schedule row needs: dates, floats, critical, driving predecessors and path);
+2. networkx: CPM over an `nx.DiGraph` of the same plan, without progress — forward and
+   backward passes in `nx.topological_sort` order over the graph's own adjacency, early and
+   late starts and total float only (the baseline named in the issue);
+3. naive: the same early and late dates by relaxing every link until nothing moves
+   (Bellman-Ford style), at the sizes where it finishes.
+
+Medians of several runs; the ratio is ours ÷ networkx.
+
+    .venv/bin/python bench/cpm.py [sizes, default 500,2000,10000,100000]
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import chinese_calendar  # noqa: E402
+import networkx as nx  # noqa: E402
+
+from server.planning.calendar import CalendarDay, WorkingCalendar  # noqa: E402
+from server.planning.cpm import Link, LinkType, Options, PlanTask, schedule  # noqa: E402
+
+START = date(2026, 1, 5)
+STATUS = date(2026, 3, 16)
+
+
+def company_calendar() -> WorkingCalendar:
+    rows = [CalendarDay(day, False) for day in chinese_calendar.holidays]
+    rows += [CalendarDay(day, True) for day in chinese_calendar.workdays if day.weekday() >= 5]
+    return WorkingCalendar(rows)
+
+
+def random_plan(size: int, seed: int = 7) -> tuple[list[PlanTask], list[Link]]:
+    rng = random.Random(seed)
+    tasks = []
+    for i in range(size):
+        duration = rng.randint(1, 10)
+        roll = rng.random()
+        if roll < 0.2:
+            began = START + timedelta(days=rng.randint(0, 40))
+            finish = began + timedelta(days=rng.randint(0, 20))
+            tasks.append(
+                PlanTask(i, duration, None, began, min(finish, STATUS), percent_complete=100)
+            )
+        elif roll < 0.4:
+            began = START + timedelta(days=rng.randint(0, 60))
+            tasks.append(PlanTask(i, duration, None, began, percent_complete=rng.randint(5, 95)))
+        else:
+            tasks.append(PlanTask(i, duration, START + timedelta(days=rng.randint(0, 90))))
+    links: dict[tuple[int, int], Link] = {}
+    kinds = [LinkType.FS] * 7 + [LinkType.SS, LinkType.FF, LinkType.SF]
+    for successor in range(1, size):
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            predecessor = rng.randint(max(0, successor - 50), successor - 1)
+            links[(predecessor, successor)] = Link(
+                predecessor, successor, rng.choice(kinds), rng.randint(-2, 3)
+            )
+    ordered = list(links.values())
+    rng.shuffle(ordered)  # links come in any order, as from a database
+    return tasks, ordered
+
+
+def networkx_cpm(tasks: list[PlanTask], links: list[Link]) -> dict[int, int]:
+    """Early/late starts and total float by the textbook passes on a networkx graph."""
+    graph = nx.DiGraph()
+    for task in tasks:
+        graph.add_node(task.id, duration=task.duration)
+    for link in links:
+        graph.add_edge(link.predecessor, link.successor, kind=link.type.value, lag=link.lag)
+    order = list(nx.topological_sort(graph))
+    duration = nx.get_node_attributes(graph, "duration")
+    early: dict[int, int] = {}
+    for node in order:
+        start = 0
+        for pred, data in graph.pred[node].items():
+            start = max(start, _bound(data, early[pred], duration[pred], duration[node]))
+        early[node] = start
+    finish = max(early[n] + duration[n] for n in order)
+    late: dict[int, int] = {}
+    for node in reversed(order):
+        end = finish
+        for succ, data in graph.succ[node].items():
+            end = min(end, _late_end(data, late[succ], duration[succ], duration[node]))
+        late[node] = end - duration[node]
+    return {n: late[n] - early[n] for n in order}
+
+
+def _bound(data: dict, pred_start: int, pred_duration: int, duration: int) -> int:
+    kind, lag = data["kind"], data["lag"]
+    if kind == "FS":
+        return pred_start + pred_duration + lag
+    if kind == "SS":
+        return pred_start + lag
+    if kind == "FF":
+        return pred_start + pred_duration + lag - duration
+    return pred_start + lag - duration
+
+
+def _late_end(data: dict, succ_late_start: int, succ_duration: int, duration: int) -> int:
+    kind, lag = data["kind"], data["lag"]
+    if kind == "FS":
+        return succ_late_start - lag
+    if kind == "SS":
+        return succ_late_start - lag + duration
+    if kind == "FF":
+        return succ_late_start + succ_duration - lag
+    return succ_late_start + succ_duration - lag + duration
+
+
+def naive(tasks: list[PlanTask], links: list[Link]) -> dict[int, int]:
+    duration = {t.id: t.duration for t in tasks}
+    early = dict.fromkeys(duration, 0)
+    moved = True
+    while moved:
+        moved = False
+        for link in links:
+            data = {"kind": link.type.value, "lag": link.lag}
+            start = _bound(
+                data, early[link.predecessor], duration[link.predecessor], duration[link.successor]
+            )
+            if start > early[link.successor]:
+                early[link.successor] = start
+                moved = True
+    return early
+
+
+def timed(work: Callable[[], object], repeats: int) -> float:
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        runs.append((time.perf_counter() - started) * 1000)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    sizes = [
+        int(s) for s in (sys.argv[1] if len(sys.argv) > 1 else "500,2000,10000,100000").split(",")
+    ]
+    calendar = company_calendar()
+    options = Options(status_date=STATUS)
+    print(
+        f"{'tasks':>7} {'links':>7} {'ours ms':>9} {'networkx ms':>12} {'ratio':>6} {'naive ms':>9}"
+    )
+    for size in sizes:
+        tasks, links = random_plan(size)
+        repeats = 7 if size <= 10_000 else 3
+        ours = timed(partial(schedule, tasks, links, START, calendar, options), repeats)
+        graph = timed(partial(networkx_cpm, tasks, links), repeats)
+        slow = f"{timed(partial(naive, tasks, links), 3):9.1f}" if size <= 2000 else f"{'-':>9}"
+        print(f"{size:>7} {len(links):>7} {ours:9.1f} {graph:12.1f} {ours / graph:6.2f} {slow}")
+
+
+if __name__ == "__main__":
+    main()
