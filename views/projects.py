@@ -102,7 +102,7 @@ async def _overview_context(request: Request, project: Project) -> dict[str, Any
     return {
         "project": project,
         "departments": (await projects.list_participating_departments([project.id]))[project.id],
-        "milestones": (await planning.list_milestones([project.id]))[project.id],
+        "milestones": await planning.milestone_dates(project.id),
         "members": members,
         "managers": [m for m in members if m.role == Role.MANAGER],
         "liaisons": {m.department_id: m for m in members if m.role == Role.LIAISON},  # type: ignore[attr-defined]

@@ -63,6 +63,41 @@ async def list_milestones(project_ids: Sequence[int]) -> dict[int, list[Task]]:
     return result
 
 
+@dataclass(frozen=True)
+class MilestoneDates:
+    task: Task
+    # The schedule's forecast day, the day typed when it was planned, the baseline's day.
+    scheduled: date | None
+    planned: date
+    baseline: date | None
+
+    @property
+    def moved(self) -> bool:
+        return self.scheduled is not None and self.scheduled != self.planned
+
+
+async def milestone_dates(project_id: int) -> list[MilestoneDates]:
+    """The project's milestones with the day the schedule forecasts, beside the typed target
+    and the baseline (4 queries; fewer when the schedule is current)."""
+    rows = (await list_milestones([project_id]))[project_id]
+    ids = [m.id for m in rows]
+    schedules = await schedules_for(ids) if ids else {}
+    baselines = await baseline_dates(ids) if ids else {}
+    result = []
+    for m in rows:
+        schedule, baseline = schedules.get(m.id), baselines.get(m.id)
+        result.append(
+            MilestoneDates(
+                m,
+                schedule.early_finish if schedule else None,
+                m.planned_finish or m.planned_start,
+                baseline.finish if baseline else None,
+            )
+        )
+    result.sort(key=lambda d: (d.scheduled or d.planned, d.task.id))
+    return result
+
+
 async def list_tasks(project_ids: Sequence[int]) -> dict[int, list[Task]]:
     """Every task of the projects in WBS order, in one query."""
     rows = await Task.filter(project_id__in=list(project_ids))

@@ -80,3 +80,17 @@ async def test_approving_the_plan_on_the_page_names_what_is_missing_then_freezes
     assert "/plan/approve" not in page.text
     forbidden = await post(http, "/projects/APV/plan/approve", {})
     assert forbidden.status_code == 403
+
+
+async def test_the_overview_shows_milestones_on_their_scheduled_day_beside_the_target(http):
+    project, pm, rnd, liaison, task = await small_plan()
+    launch = await planning.add_milestone(
+        f.actor(pm), project_id=project.id, name="样机评审", due="2026-12-01"
+    )
+    await planning.add_dependency(f.actor(pm), predecessor_id=task.id, successor_id=launch.id)
+    await log_in(http, pm.email)
+    page = await http.get("/projects/APV")
+    section = page.text.split("样机评审")[0].rsplit("<li>", 1)[1] + page.text.split("样机评审")[1]
+    # The design work runs 30 Nov – 4 Dec, so the review is forecast for 4 Dec, not 1 Dec.
+    assert "2026年12月4日" in section.split("</li>")[0]
+    assert "目标 2026年12月1日" in section.split("</li>")[0]
