@@ -45,6 +45,7 @@ messages: setup
 	rm server/locale/messages.pot
 
 bench: setup
+	$(BIN)/python bench/cpm.py
 	$(BIN)/python bench/sqlite_locking.py
 	$(BIN)/python bench/plan_500.py
 	$(BIN)/python bench/snapshots.py
