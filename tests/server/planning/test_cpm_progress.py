@@ -298,3 +298,10 @@ def test_the_critical_threshold_widens_what_counts_as_critical():
     wide = schedule(tasks, [], MONDAY, CAL, Options(status_date=MONDAY, critical_threshold=2))
     assert plain.tasks[2].total_float == 2 and not plain.tasks[2].is_critical
     assert wide.tasks[2].is_critical
+
+
+def test_the_path_ends_at_the_day_shown_last_when_a_milestone_and_a_task_end_together():
+    # Found by the property test: both end at the same index; the milestone shows a day later.
+    tasks = [PlanTask(0, 0, not_before=d(24, 11)), PlanTask(1, 1, not_before=d(23, 11))]
+    result = schedule(tasks, [], d(2, 11), CAL)
+    assert result.finish == d(24, 11) and result.driving_path == [0]
