@@ -20,6 +20,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -30,6 +31,7 @@ from graphql import (
     ValidationContext,
     ValidationRule,
     VariableNode,
+    get_nullable_type,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -103,32 +105,51 @@ class DocumentLimitsRule(ValidationRule):
         return figures
 
 
+# What a list without a page size is counted as (a project's milestones, a task's links).
+LIST_ESTIMATE = 10
+PAGE_ARGUMENTS = ("first", "last", "limit")
+# A page's own lists: already counted by the field that asked for the page.
+PAGE_CONTENTS = frozenset({"edges", "nodes"})
+
+
 @lru_cache(maxsize=4)
-def connection_field_names(schema: GraphQLSchema) -> frozenset[str]:
-    """Names of the fields that page (take `first`), wherever they are."""
-    return frozenset(
-        name
-        for named in schema.type_map.values()
-        if isinstance(named, GraphQLObjectType) and not named.name.startswith("__")
-        for name, field in named.fields.items()
-        if "first" in field.args
-    )
+def list_fields(schema: GraphQLSchema) -> dict[str, bool]:
+    """Names of the fields that answer many objects, wherever they are: True when they take
+    a page size (`first`, `limit`), False for plain lists. Names are matched across types,
+    so a name that pages anywhere is counted as paging."""
+    fields: dict[str, bool] = {}
+    for named in schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for name, field in named.fields.items():
+            if name in PAGE_CONTENTS:
+                continue
+            pages = any(argument in field.args for argument in PAGE_ARGUMENTS)
+            if pages or isinstance(get_nullable_type(field.type), GraphQLList):
+                fields[name] = fields.get(name, False) or pages
+    return fields
 
 
 def query_cost(
     operation: OperationDefinitionNode,
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any] | None,
-    connections: frozenset[str],
+    lists: Mapping[str, bool],
 ) -> int:
     """How many objects the answer may hold: each field 1, times the page size of every
-    connection it is inside (a connection without `first` counts at the largest page)."""
+    page it is inside (without a size, the largest page), times LIST_ESTIMATE for every
+    plain list."""
     memo: dict[str, int] = {}
     values = variables or {}
 
-    def page_size(field: FieldNode) -> int:
+    def times(field: FieldNode) -> int:
+        pages = lists.get(field.name.value)
+        if pages is None:
+            return 1
+        if not pages:
+            return LIST_ESTIMATE
         for argument in field.arguments or ():
-            if argument.name.value not in ("first", "last"):
+            if argument.name.value not in PAGE_ARGUMENTS:
                 continue
             value = argument.value
             if isinstance(value, IntValueNode):
@@ -142,10 +163,7 @@ def query_cost(
         total = 0
         for selection in selections.selections if selections else ():
             if isinstance(selection, FieldNode):
-                inner = cost(selection.selection_set, open_)
-                is_page = selection.name.value in connections
-                times = page_size(selection) if is_page else 1
-                total += times * (1 + inner)
+                total += times(selection) * (1 + cost(selection.selection_set, open_))
             elif isinstance(selection, InlineFragmentNode):
                 total += cost(selection.selection_set, open_)
             elif isinstance(selection, FragmentSpreadNode):
@@ -185,9 +203,9 @@ class QueryCostLimit(SchemaExtension):
                 for d in document.definitions
                 if isinstance(d, FragmentDefinitionNode)
             }
-            connections = connection_field_names(context.schema._schema)
+            lists = list_fields(context.schema._schema)
             for operation in _operations(document, context.operation_name):
-                cost = query_cost(operation, fragments, context.variables, connections)
+                cost = query_cost(operation, fragments, context.variables, lists)
                 if cost > MAX_COST:
                     message = f"Query cost {cost} exceeds the cost limit of {MAX_COST}"
                     context.result = ExecutionResult(data=None, errors=[GraphQLError(message)])

@@ -22,11 +22,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 import httpx
 from jinja2 import TemplateNotFound
+from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
 from server.auth import Action, Actor, authorize
@@ -50,8 +52,18 @@ HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 def claimer() -> str:
-    """Names this process in the claims it takes: host and process id."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+    """Names this process in the claims it takes: host, process-id namespace and process id.
+    Containers sharing a host name have namespaces of their own, whose process ids mean
+    nothing here."""
+    return f"{socket.gethostname()[:32]}:{_pid_namespace()}:{os.getpid()}"
+
+
+@lru_cache(maxsize=1)
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid").strip("pid:[]")[:16]
+    except OSError:
+        return "-"
 
 
 def _process_is_gone(pid: int) -> bool:
@@ -249,9 +261,9 @@ async def release_dead_claims() -> int:
     released = await Notice.filter(
         status=NoticeStatus.SENDING, claimed_at__lt=_now() - CLAIM_TIMEOUT
     ).update(status=NoticeStatus.PENDING)
-    host = claimer().partition(":")[0]
+    here = claimer().rpartition(":")[0]
     mine = await Notice.filter(
-        status=NoticeStatus.SENDING, claimed_by__startswith=f"{host}:"
+        status=NoticeStatus.SENDING, claimed_by__startswith=f"{here}:"
     ).values_list("id", "claimed_by")
     dead = [
         notice_id
@@ -336,7 +348,7 @@ async def _deliver_one(notice: Notice, settings: Settings, report: DeliveryRepor
         log.warning("notice %s refused for good: %s", notice.id, error)
         report.failed += 1
         return
-    except (OSError, smtplib.SMTPException, httpx.HTTPError) as error:
+    except (OSError, smtplib.SMTPException, httpx.HTTPError, OperationalError) as error:
         final = attempts >= MAX_ATTEMPTS
         await Notice.filter(id=notice.id).update(
             status=NoticeStatus.FAILED if final else NoticeStatus.PENDING,

@@ -13,7 +13,8 @@ from tortoise.transactions import in_transaction
 from server.audit.service import record
 from server.auth import Action, Actor, authorize, hash_password, token_digest, verify_password
 from server.errors import Conflict, Invalid, NotFound
-from server.org.models import Session, User
+from server.org.models import LoginThrottle, Session, User
+from server.org.service import ThrottleRule, reserve_attempt
 from server.settings import get_settings
 from server.validation import Checks
 
@@ -42,10 +43,14 @@ async def change_password(
     if actor.user is None:
         raise NotFound("No such user.", field="userId")
     _checked_password("newPassword", new)
+    # A stolen session must not guess the current password without limit either.
+    throttle = ThrottleRule(f"password:{actor.user.id}", get_settings().login_max_failures)
+    await reserve_attempt(get_settings(), [throttle])
     async with in_transaction():
         user = await User.filter(id=actor.user.id).select_for_update().get()
         if not verify_password(user.password_hash, current):
             raise Invalid("The current password is not right.", field="currentPassword")
+        await LoginThrottle.filter(key=throttle.key).delete()
         user.password_hash = hash_password(new)
         user.version += 1
         await user.save(update_fields=["password_hash", "version"])

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from server.audit.service import record, snapshot
@@ -25,7 +26,7 @@ from server.errors import Conflict, Invalid, NotFound, Throttled
 from server.i18n import normalize_language
 from server.org.models import ApiToken, Department, LoginThrottle, Session, User
 from server.settings import Settings
-from server.validation import Checks
+from server.validation import CONTROL_CHARACTERS, Checks
 
 USER_FIELDS = [
     "name",
@@ -238,7 +239,7 @@ def _back_off(settings: Settings, over: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** min(over, 16)), cap)
 
 
-async def _reserve_attempt(settings: Settings, rules: list[ThrottleRule]) -> None:
+async def reserve_attempt(settings: Settings, rules: list[ThrottleRule]) -> None:
     """Count this attempt as a failure before the password is checked, one attempt at a
     time per key (the row is locked), so parallel guesses cannot all pass the check."""
     now = _now()
@@ -254,7 +255,9 @@ async def _reserve_attempt(settings: Settings, rules: list[ThrottleRule]) -> Non
             )
         }
         for rule in rules:
-            row = rows[rule.key]
+            # A success elsewhere may have removed the row between the two statements.
+            row = rows.get(rule.key) or await LoginThrottle.create(key=rule.key)
+            rows[rule.key] = row
             if row.last_failure_at is not None and now - row.last_failure_at > quiet:
                 row.failures = 0
             if row.failures >= rule.limit and row.next_allowed_at and now < row.next_allowed_at:
@@ -284,8 +287,10 @@ async def authenticate(
     """Check a login by email or mobile. Failures back off per (login, address) and per
     address; an unknown login costs the same time as a known one."""
     identifier = (identifier or "").strip().lower()[:254]
-    address = (client_address or "unknown")[:64]
-    await _reserve_attempt(
+    if CONTROL_CHARACTERS.search(identifier):
+        raise Invalid("Wrong email or password.", field="password")
+    address = CONTROL_CHARACTERS.sub("", client_address or "unknown")[:64]
+    await reserve_attempt(
         settings,
         [
             ThrottleRule(f"login:{identifier}|{address}", settings.login_max_failures),
@@ -299,9 +304,14 @@ async def authenticate(
         raise Invalid("Wrong email or password.", field="password")
     if not verify_password(user.password_hash, password):
         raise Invalid("Wrong email or password.", field="password")
-    # The pair's count starts again; the address's does not, or one account of one's own
-    # would reset the limit on guessing others'.
-    await LoginThrottle.filter(key=f"login:{identifier}|{address}").delete()
+    # The pair's count starts again. The address's loses only this attempt's count: one's
+    # own account must not reset the limit on guessing others', nor an office behind one
+    # address lock itself out by logging in.
+    async with in_transaction():
+        await LoginThrottle.filter(key=f"login:{identifier}|{address}").delete()
+        await LoginThrottle.filter(key=f"address:{address}", failures__gt=0).update(
+            failures=F("failures") - 1
+        )
     return user
 
 

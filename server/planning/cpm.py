@@ -452,7 +452,14 @@ def _results(
             spare = 0
         if task.duration == 0 and sj == _NOT_STARTED:
             early_day = _day(index, shown[j])
-            late_day = _day(index, late_end[j] - (start[j] - shown[j]))
+            # Shown as its early day is: after the work or milestone that pushed it, else on
+            # the last day before its late index (or its own date when it has no float).
+            late_at = late_end[j]
+            if start[j] > t.floor[j]:
+                late_at -= start[j] - shown[j]
+            elif late_at > t.floor[j]:
+                late_at -= 1
+            late_day = _day(index, late_at)
             early_start, early_finish, late_start, late_finish = (
                 early_day, early_day, late_day, late_day
             )  # fmt: skip

@@ -719,7 +719,7 @@ async def set_calendar_day(
             after={"is_working": is_working, "name": name},
         )
         await refresh_working_day_counts()
-        for project in await Project.all():
+        for project in await Project.all().order_by("id").select_for_update():
             await reschedule(project)
     return row
 
@@ -743,7 +743,7 @@ async def remove_calendar_day(actor: Actor, *, day: date | str) -> None:
             before={"is_working": row.is_working, "name": row.name},
         )
         await refresh_working_day_counts()
-        for project in await Project.all():
+        for project in await Project.all().order_by("id").select_for_update():
             await reschedule(project)
 
 

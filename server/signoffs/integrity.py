@@ -16,7 +16,13 @@ from server.org.models import Department, User
 from server.projects.models import Project
 from server.settings import get_settings
 from server.signoffs import content
-from server.signoffs.models import DocumentVersion, SignableDocument, Signature
+from server.signoffs.models import (
+    Decision,
+    DocumentStatus,
+    DocumentVersion,
+    SignableDocument,
+    Signature,
+)
 
 
 @dataclass
@@ -32,18 +38,26 @@ class SignatureView:
 def verify_signatures(
     document: SignableDocument, versions: list[DocumentVersion], signatures: list[Signature]
 ) -> tuple[frozenset[int], list[SignatureView]]:
-    """Version numbers whose body no longer hashes to their stored hash, and each signature
-    with its verdict. Signatures must come with department and signer loaded."""
+    """Version numbers that cannot be trusted, and each signature with its verdict.
+
+    A version is untrusted when its body no longer hashes to its stored hash, or when the
+    document says SIGNED but that version (the current one) carries no intact approval: a
+    version slipped in behind the signatures. Signatures must come with department and
+    signer loaded; one pointing at a version of another document fails.
+    """
     secret = get_settings().secret_key
     by_id = {v.id: v for v in versions}
-    altered = frozenset(
+    altered = {
         v.number
         for v in versions
         if content.content_hash(document.id, v.number, v.body) != v.content_hash
-    )
+    }
     views = []
     for s in signatures:
-        version = by_id[s.document_version_id]  # type: ignore[attr-defined]
+        version = by_id.get(s.document_version_id)  # type: ignore[attr-defined]
+        if version is None:
+            views.append(SignatureView(s, s.department, s.signer, 0, False))
+            continue
         facts = content.SealedFacts(
             document_id=document.id,
             version_number=version.number,
@@ -59,7 +73,12 @@ def verify_signatures(
             and content.seal_holds(secret, facts, s.seal)
         )
         views.append(SignatureView(s, s.department, s.signer, version.number, intact))
-    return altered, views
+    if document.status == DocumentStatus.SIGNED:
+        current = [v for v in views if v.number == document.current_number]
+        approved = [v for v in current if v.signature.decision == Decision.APPROVE]
+        if not approved or not all(v.integrity_ok for v in current):
+            altered.add(document.current_number)
+    return frozenset(altered), views
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,22 @@ async def test_introspection_follows_the_setting(db, http):
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         refused = (await gql(client, token, query)).json()
     assert "introspection" in refused["errors"][0]["message"].lower()
+
+
+async def test_lists_without_a_page_size_count_towards_the_cost(http):
+    pm = await f.user()
+    await f.project(pm, code="COST2")
+    token = await token_for(pm)
+    many = (
+        "{ projects(first: 100) { edges { node { "
+        + " ".join(f"a{i}: recentActivity(limit: 100) {{ summary }}" for i in range(15))
+        + " } } } }"
+    )
+    assert "cost limit" in (await gql(http, token, many)).json()["errors"][0]["message"]
+    nested = (
+        "{ projects(first: 90) { edges { node { milestones { updates(first: 100) {"
+        " totalCount } } } } } }"
+    )
+    assert "cost limit" in (await gql(http, token, nested)).json()["errors"][0]["message"]
+    ordinary = "{ projects(first: 20) { edges { node { code milestones { name } } } } }"
+    assert "errors" not in (await gql(http, token, ordinary)).json()

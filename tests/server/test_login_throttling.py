@@ -113,3 +113,26 @@ async def test_feed_links_rotate_and_password_changes_end_other_sessions(db):
     assert await org.user_for_session(elsewhere) is None
     assert await attempt(db, "liaison@example.com", "new-password-1", "x") == "ok"
     assert await attempt(db, "liaison@example.com", f.PASSWORD, "x") == "checked"
+
+
+async def test_logins_that_succeed_do_not_use_up_the_address_limit(db):
+    settings = replace(db, login_max_failures_per_address=3)
+    await f.user(email="office@example.com")
+    outcomes = [
+        await attempt(settings, "office@example.com", f.PASSWORD, "198.51.100.1") for _ in range(6)
+    ]
+    assert outcomes == ["ok"] * 6
+
+
+async def test_a_login_name_with_control_characters_is_refused_without_touching_the_database(db):
+    assert await attempt(db, "pm\x00@example.com", "x", "a") == "checked"
+    assert await LoginThrottle.all().count() == 0
+
+
+async def test_guessing_the_current_password_when_changing_it_backs_off(db):
+    u = await f.user(email="stolen@example.com")
+    for _ in range(5):
+        with pytest.raises(Invalid):
+            await credentials.change_password(f.actor(u), current="guess", new="new-password-1")
+    with pytest.raises(Throttled):
+        await credentials.change_password(f.actor(u), current=f.PASSWORD, new="new-password-1")

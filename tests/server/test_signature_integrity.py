@@ -15,7 +15,13 @@ from server.notices.models import Notice
 from server.signoffs import content
 from server.signoffs import service as signoffs
 from server.signoffs.integrity import alert_integrity_findings, verify_all_documents
-from server.signoffs.models import DocumentStatus, DocumentVersion, SignableDocument, Signature
+from server.signoffs.models import (
+    DocumentKind,
+    DocumentStatus,
+    DocumentVersion,
+    SignableDocument,
+    Signature,
+)
 from tests import factories as f
 from tests.schema.test_graphql import gql, token_for
 from tests.server.test_signoffs import charter_in_signing, setup_project, sign
@@ -167,3 +173,35 @@ async def test_verify_alerts_the_administrators_once_and_the_command_fails(db):
     alerts = await Notice.filter(recipient_id=admin.id, dedup_key__startswith="integrity:")
     assert len(alerts) == 1
     assert await AuditEntry.filter(action="document.integrity_failed").count() == 2
+
+
+async def test_a_version_slipped_in_behind_the_signatures_is_flagged(db):
+    s, document = await signed_charter()
+    version = await DocumentVersion.get(document_id=document.id, number=1)
+    body = dict(version.body) | {"background": "偷偷加的新版本"}
+    await DocumentVersion.create(
+        document_id=document.id,
+        number=2,
+        number_slot=f"{document.id}:2-forged",
+        body=body,
+        content_hash=content.content_hash(document.id, 2, body),
+        submitted_at=version.submitted_at,
+    )  # as someone with database access would insert it
+    await tamper("UPDATE signable_document SET current_number = 2 WHERE id = ?", document.id)
+    state = await state_of(s, document)
+    assert not state.integrity_ok and not state.is_fully_signed
+    report = await verify_all_documents(f.system())
+    assert [sorted(x.altered_versions) for x in report.findings] == [[2]]
+
+
+async def test_a_signature_moved_to_another_document_fails_without_breaking_the_check(db):
+    s, document = await signed_charter()
+    other = await signoffs.get_document(
+        f.actor(s.pm), project_id=s.project.id, kind=DocumentKind.COLLABORATION_CONFIRMATION
+    )
+    first = await Signature.filter(document_id=document.id).order_by("id").first()
+    await tamper("UPDATE signature SET document_id = ? WHERE id = ?", other.id, first.id)
+    moved = await signoffs.document_state(f.actor(s.pm), await SignableDocument.get(id=other.id))
+    assert not moved.integrity_ok
+    report = await verify_all_documents(f.system())  # does not stop at the stray row
+    assert other.id in {x.document.id for x in report.findings}

@@ -63,18 +63,26 @@ async def test_claims_of_a_dead_process_on_this_host_are_released_at_once(db):
     user = await f.user(email="x@example.com")
     dead = await queue_one(user, "dead-claim")
     alive = await queue_one(user, "alive-claim")
-    host = notices.claimer().partition(":")[0]
+    elsewhere = await queue_one(user, "other-namespace-claim")
+    here = notices.claimer().rpartition(":")[0]
+    host = here.partition(":")[0]
     now = datetime.now(UTC)
-    # Claimed a moment ago by a process id that no longer exists, and by this live process.
-    await Notice.filter(id=dead.id).update(
-        status=NoticeStatus.SENDING, claimed_at=now, claimed_by=f"{host}:{2**22 + 12345}"
-    )
-    await Notice.filter(id=alive.id).update(
-        status=NoticeStatus.SENDING, claimed_at=now, claimed_by=f"{host}:{os.getpid()}"
-    )
+    # Claimed a moment ago by a process id that no longer exists, by this live process, and
+    # by a process of another container on this host (its ids mean nothing here).
+    claims = {
+        dead.id: f"{here}:{2**22 + 12345}",
+        alive.id: notices.claimer(),
+        elsewhere.id: f"{host}:other-ns:{2**22 + 12345}",
+    }
+    for notice_id, by in claims.items():
+        await Notice.filter(id=notice_id).update(
+            status=NoticeStatus.SENDING, claimed_at=now, claimed_by=by
+        )
+    assert notices.claimer().endswith(f":{os.getpid()}")
     assert await notices.release_dead_claims() == 1
     assert (await Notice.get(id=dead.id)).status == NoticeStatus.PENDING
     assert (await Notice.get(id=alive.id)).status == NoticeStatus.SENDING
+    assert (await Notice.get(id=elsewhere.id)).status == NoticeStatus.SENDING
 
 
 async def test_every_attempt_at_a_notice_carries_the_same_message_id(db, smtp_server):  # noqa: F811

@@ -305,3 +305,17 @@ def test_the_path_ends_at_the_day_shown_last_when_a_milestone_and_a_task_end_tog
     tasks = [PlanTask(0, 0, not_before=d(24, 11)), PlanTask(1, 1, not_before=d(23, 11))]
     result = schedule(tasks, [], d(2, 11), CAL)
     assert result.finish == d(24, 11) and result.driving_path == [0]
+
+
+def test_an_unlinked_milestone_may_wait_until_the_finish_and_not_a_day_more():
+    tasks = [PlanTask(1, 5), PlanTask(2, 0)]
+    result = schedule(tasks, [], MONDAY, CAL, Options(status_date=MONDAY))
+    assert result.finish == d(4)
+    assert (result.tasks[2].early_finish, result.tasks[2].late_finish) == (MONDAY, d(4))
+
+
+def test_a_milestone_right_after_a_milestone_shows_the_same_day_early_and_late():
+    tasks = [PlanTask(0, 0, not_before=d(1)), PlanTask(4, 0)]
+    result = schedule(tasks, [Link(0, 4)], d(2, 11), CAL)
+    after = result.tasks[4]
+    assert after.early_start == after.late_start == after.late_finish == d(1)
