@@ -27,7 +27,11 @@ from tests import factories as f
 
 # --- the content hash --------------------------------------------------------------------
 
-text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+# Line breaks are written as LF here: the test turns them into CRLF with trailing spaces, which
+# would make two breaks out of a CRLF already there.
+text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=30
+)
 bodies = st.dictionaries(
     st.sampled_from(["background", "scopeIn", "scopeOut", "successCriteria"]), text, min_size=1
 )
