@@ -71,11 +71,12 @@ async def login_timing(attempts: int) -> None:
     from server.db import init_db, migrate
     from server.errors import Invalid
     from server.org import service as org
-    from server.settings import get_settings
+    from server.settings import get_settings, reset_settings
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["XIETONG_DATA_DIR"] = folder
         os.environ["DATABASE_URL"] = f"sqlite://{folder}/bench.sqlite3"
+        reset_settings()  # the schema's import read the settings of ./data already
         settings = get_settings()
         await migrate(settings)
         await init_db(settings)
