@@ -13,6 +13,8 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MOBILE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{5,19}$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
 MAX_TEXT = 20_000
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
 # NUL and the other C0 controls but tab and line feed (and DEL): PostgreSQL refuses NUL, XML
 # and spreadsheets refuse the rest, and none belongs in a name or a mail header.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -53,6 +55,16 @@ class Checks:
 
     def long_text(self, field_name: str, value: str | None) -> str:
         return self.text(field_name, value, required=False, max_length=MAX_TEXT, multiline=True)
+
+    def password(self, field_name: str, value: str | None, *, required: bool = True) -> None:
+        """8 to 256 characters; an empty one only where none is required (a user created
+        without a password logs in once an administrator sets one)."""
+        if not value and not required:
+            return
+        if len(value or "") < MIN_PASSWORD:
+            self.fail(field_name, "A password needs at least 8 characters.")
+        elif len(value or "") > MAX_PASSWORD:
+            self.fail(field_name, "At most %(max)s characters.", max=MAX_PASSWORD)
 
     def email(self, field_name: str, value: str | None, *, required: bool = False) -> str | None:
         cleaned = (value or "").strip().lower()

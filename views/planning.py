@@ -178,6 +178,17 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     }
 
 
+async def _plan_refused(
+    request: Request, project: Project, errors_name: str, error: Any, form: dict[str, str]
+) -> Response:
+    """The plan page again, the refusal shown on the form (under `errors_name`) that sent it."""
+    from views.common import field_errors, language_of
+
+    context = await _plan_context(request, project)
+    context.update({errors_name: field_errors(error, language_of(request)), "values": form})
+    return render(request, "projects/plan.html", status_code=400, **context)
+
+
 @page
 async def plan(request: Request) -> Response:
     actor = actor_of(request)
@@ -493,7 +504,7 @@ async def set_project_calendar_day(request: Request) -> Response:
     from starlette.responses import RedirectResponse
 
     from server.errors import DomainError, Forbidden
-    from views.common import field_errors, form_data, language_of
+    from views.common import form_data
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
@@ -514,9 +525,7 @@ async def set_project_calendar_day(request: Request) -> Response:
     except Forbidden:
         raise
     except DomainError as error:
-        context = await _plan_context(request, project)
-        context.update(calendar_errors=field_errors(error, language_of(request)), values=form)
-        return render(request, "projects/plan.html", status_code=400, **context)
+        return await _plan_refused(request, project, "calendar_errors", error, form)
     return RedirectResponse(f"/projects/{project.code}/plan#calendar", status_code=303)
 
 
@@ -526,7 +535,7 @@ async def save_schedule_settings(request: Request) -> Response:
     from starlette.responses import RedirectResponse
 
     from server.errors import DomainError, Forbidden
-    from views.common import field_errors, form_data, language_of, optional_int
+    from views.common import form_data, optional_int
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
@@ -546,9 +555,7 @@ async def save_schedule_settings(request: Request) -> Response:
     except Forbidden:
         raise
     except DomainError as error:
-        context = await _plan_context(request, project)
-        context.update(settings_errors=field_errors(error, language_of(request)), values=form)
-        return render(request, "projects/plan.html", status_code=400, **context)
+        return await _plan_refused(request, project, "settings_errors", error, form)
     return RedirectResponse(f"/projects/{project.code}/plan", status_code=303)
 
 
@@ -558,7 +565,7 @@ async def approve_plan(request: Request) -> Response:
     from starlette.responses import RedirectResponse
 
     from server.errors import DomainError, Forbidden
-    from views.common import field_errors, form_data, language_of
+    from views.common import form_data
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
@@ -570,9 +577,7 @@ async def approve_plan(request: Request) -> Response:
     except Forbidden:
         raise
     except DomainError as error:
-        context = await _plan_context(request, project)
-        context.update(approve_errors=field_errors(error, language_of(request)), values=form)
-        return render(request, "projects/plan.html", status_code=400, **context)
+        return await _plan_refused(request, project, "approve_errors", error, form)
     return RedirectResponse(
         f"/projects/{project.code}/plan?baseline={baseline.id}#approve", status_code=303
     )

@@ -18,21 +18,15 @@ from server.org.service import ThrottleRule, reserve_attempt
 from server.settings import get_settings
 from server.validation import Checks
 
-MIN_PASSWORD = 8
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _checked_password(field: str, password: str) -> str:
+def _checked_password(field: str, password: str) -> None:
     checks = Checks()
-    if len(password or "") < MIN_PASSWORD:
-        checks.fail(field, "A password needs at least 8 characters.")
-    elif len(password) > 256:
-        checks.fail(field, "At most %(max)s characters.", max=256)
+    checks.password(field, password)
     checks.done()
-    return password
 
 
 async def change_password(

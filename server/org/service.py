@@ -126,8 +126,7 @@ async def create_user(
     position = checks.text("position", position, required=False, max_length=100)
     if not email and not mobile:
         checks.fail("email", "Give an email address or a mobile number.")
-    if password is not None and 0 < len(password) < 8:
-        checks.fail("password", "A password needs at least 8 characters.")
+    checks.password("password", password, required=False)
     if department_id is None and not (department_name or "").strip():
         checks.fail("departmentId", "This field is required.")
     checks.done()

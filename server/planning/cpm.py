@@ -128,7 +128,7 @@ def topological_order(task_ids: Iterable[int], links: Sequence[Link]) -> list[in
         len(ids), [position[x.predecessor] for x in links], [position[x.successor] for x in links]
     )
     if len(order) < len(ids):
-        raise _cycle_error(ids, links, position, order)
+        raise _cycle_error(ids, links, order)
     return [ids[i] for i in order]
 
 
@@ -166,9 +166,7 @@ def _grouped(count: int, keys: list[int]) -> tuple[list[int], list[int]]:
     return start, links
 
 
-def _cycle_error(
-    ids: list[int], links: Sequence[Link], position: dict[int, int], ordered: list[int]
-) -> CycleError:
+def _cycle_error(ids: list[int], links: Sequence[Link], ordered: list[int]) -> CycleError:
     done = set(ordered)
     stuck = {ids[i] for i in range(len(ids)) if i not in done}
     incoming_links: dict[int, list[int]] = {t: [] for t in stuck}
@@ -227,7 +225,7 @@ class _Network:
         succs = [position[x.successor] for x in links]
         order = _order(len(ids), preds, succs)
         if len(order) < len(ids):
-            raise _cycle_error(ids, links, position, order)
+            raise _cycle_error(ids, links, order)
         into_start, into_links = _grouped(len(ids), succs)
         out_start, out_links = _grouped(len(ids), preds)
         kinds = [_CODES[x.type] for x in links]
