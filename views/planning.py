@@ -12,6 +12,7 @@ from server.auth import Actor
 from server.planning import service as planning
 from server.planning.calendar import WorkingCalendar
 from server.planning.scheduling import status_date_of
+from server.progress import service as progress
 from server.projects import service as projects
 from server.projects.models import Project
 from views.common import actor_of, page, render
@@ -571,7 +572,7 @@ async def approve_plan(request: Request) -> Response:
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
     try:
-        baseline = await planning.approve_plan(
+        baseline = await progress.approve_plan(
             actor, project_id=project.id, name=form.get("name") or None
         )
     except Forbidden:

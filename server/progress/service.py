@@ -23,6 +23,7 @@ from server.planning import service as planning
 from server.planning.calendar import CalendarDay as CalendarRow
 from server.planning.calendar import WorkingCalendar, days_late
 from server.planning.models import (
+    Baseline,
     ProjectCalendarDay,
     Task,
     TaskSchedule,
@@ -584,6 +585,16 @@ SNAPSHOT_FIGURES = (
     "critical_finish",
     "forecast_finish",
 )
+
+
+async def approve_plan(actor: Actor, *, project_id: int, name: str | None = None) -> Baseline:
+    """The plan approved as a new baseline, and the project measured against it at once: the
+    first point of the tracking chart is the day the plan was agreed, not the next night."""
+    async with in_transaction():
+        baseline = await planning.approve_plan(actor, project_id=project_id, name=name)
+        code = await Project.filter(id=project_id).values_list("code", flat=True)
+        await take_snapshots(project_code=str(code[0]))
+    return baseline
 
 
 async def take_snapshots(

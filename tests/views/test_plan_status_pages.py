@@ -7,6 +7,7 @@ from datetime import date
 
 from server.planning import service as planning
 from server.planning.models import Baseline
+from server.progress.models import ProgressSnapshot
 from server.projects.models import Project, Role
 from tests import factories as f
 from tests.views.helpers import log_in, post
@@ -66,6 +67,7 @@ async def test_approving_the_plan_on_the_page_names_what_is_missing_then_freezes
     assert refused.status_code == 400
     assert "研发部" in refused.text and 'role="alert"' in refused.text
     assert await Baseline.filter(project_id=project.id).count() == 0
+    assert await ProgressSnapshot.filter(project_id=project.id).count() == 0
     await f.member(pm, project, liaison, Role.LIAISON, rnd)
     await f.member(pm, project, pm, Role.LIAISON)  # the PM is their own department's liaison
     approved = await post(http, "/projects/APV/plan/approve", {"name": "评审版"})
@@ -73,6 +75,8 @@ async def test_approving_the_plan_on_the_page_names_what_is_missing_then_freezes
     baseline = await Baseline.get(project_id=project.id)
     assert baseline.name == "评审版"
     assert f"baseline={baseline.id}" in approved.headers["location"]
+    # The tracking chart starts on the day the plan was agreed.
+    assert await ProgressSnapshot.filter(project_id=project.id).count() == 1
     # Only the PM sees the action.
     http.cookies.clear()
     await log_in(http, liaison.email)
