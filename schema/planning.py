@@ -20,6 +20,7 @@ from schema.org import Department, Node, User
 from server.errors import DomainError
 from server.planning import service as planning
 from server.planning.calendar import days_late as working_days_late
+from server.planning.calendar import forecast_days_late as forecast_late
 from server.planning.models import DependencyType as DependencyTypeValue
 from server.planning.models import Task as TaskRow
 
@@ -212,6 +213,22 @@ class Task(Node):
         calendar, today = await info.context.calendars.load(self.project_pk)
         return working_days_late(
             calendar, finish=finish, today=today, done=self.status in ("DONE", "CANCELLED")
+        )
+
+    @strawberry.field
+    async def forecast_days_late(self, info: Info[Context, None]) -> int:
+        """Working days the forecast (scheduled) finish lies past the agreed finish: a
+        warning that the task will be late, while `daysLate` is still 0."""
+        row = await self._schedule(info)
+        if row is None:
+            return 0
+        baseline = await info.context.baselines.load(self.pk)
+        calendar, _ = await info.context.calendars.load(self.project_pk)
+        return forecast_late(
+            calendar,
+            agreed=planning.agreed_finish(self.planned_start, self.planned_finish, baseline),
+            forecast=row.early_finish,
+            done=self.status in ("DONE", "CANCELLED"),
         )
 
     @strawberry.field

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from server.auth import Actor
 from server.planning import service as planning
-from server.planning.calendar import WorkingCalendar
+from server.planning.calendar import WorkingCalendar, forecast_days_late
 from server.planning.scheduling import status_date_of
 from server.progress import service as progress
 from server.projects import service as projects
@@ -33,6 +33,7 @@ class PlanRow:
     is_summary: bool
     predecessors: list[int]
     links: list[Any]
+    forecast_late: int = 0
 
 
 async def _plan(actor: Actor, project: Project, baseline_id: int | None = None) -> dict[str, Any]:
@@ -63,6 +64,17 @@ async def _plan(actor: Actor, project: Project, baseline_id: int | None = None) 
         for t in tasks
     ]
     calendar = await planning.working_calendar(project.id)
+    agreed = baselines if baseline_id is None else await planning.baseline_dates(ids)
+    for row in rows:
+        if row.schedule is not None and not row.is_summary:
+            row.forecast_late = forecast_days_late(
+                calendar,
+                agreed=planning.agreed_finish(
+                    row.task.planned_start, row.task.planned_finish, agreed.get(row.task.id)
+                ),
+                forecast=row.schedule.early_finish,
+                done=row.schedule.is_done,
+            )
     return {"rows": rows, "calendar": calendar}
 
 

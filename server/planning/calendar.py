@@ -142,3 +142,13 @@ def days_late(calendar: WorkingCalendar, *, finish: date, today: date, done: boo
     if done or today <= finish:
         return 0
     return calendar.working_days_between(finish, today)
+
+
+def forecast_days_late(
+    calendar: WorkingCalendar, *, agreed: date, forecast: date, done: bool
+) -> int:
+    """Working days the scheduled finish lies past the agreed finish: a warning before the
+    task is late, never counted as lateness (that waits for the day itself)."""
+    if done or forecast <= agreed:
+        return 0
+    return calendar.working_days_between(agreed, forecast)

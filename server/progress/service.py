@@ -21,7 +21,7 @@ from server.notices import service as notices
 from server.org.models import User
 from server.planning import service as planning
 from server.planning.calendar import CalendarDay as CalendarRow
-from server.planning.calendar import WorkingCalendar, days_late
+from server.planning.calendar import WorkingCalendar, days_late, forecast_days_late
 from server.planning.models import (
     Baseline,
     ProjectCalendarDay,
@@ -225,6 +225,8 @@ class MyTask:
     mine: bool
     due: date | None = None
     forecast: date | None = None
+    # Working days the scheduled finish lies past the due date (a warning, not lateness).
+    forecast_late: int = 0
 
     @property
     def forecast_slips(self) -> bool:
@@ -289,7 +291,14 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
             done=task.status == TaskStatus.DONE,
         )
         mine = task.owner_id == actor.user_id  # type: ignore[attr-defined]
-        result.append(MyTask(task, project, schedule, late, mine, due, forecast))
+        warned = (
+            forecast_days_late(
+                calendars[project.id], agreed=due, forecast=schedule.early_finish, done=False
+            )
+            if schedule is not None and not schedule.is_done
+            else 0
+        )
+        result.append(MyTask(task, project, schedule, late, mine, due, forecast, warned))
     result.sort(
         key=lambda m: (
             m.task.status == TaskStatus.DONE,

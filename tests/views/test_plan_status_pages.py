@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from schema.common import to_global_id
 from server.planning import service as planning
 from server.planning.models import Baseline
 from server.progress.models import ProgressSnapshot
@@ -98,3 +99,42 @@ async def test_the_overview_shows_milestones_on_their_scheduled_day_beside_the_t
     # The design work runs 30 Nov – 4 Dec, so the review is forecast for 4 Dec, not 1 Dec.
     assert "2026年12月4日" in section.split("</li>")[0]
     assert "目标 2026年12月1日" in section.split("</li>")[0]
+
+
+async def test_a_forecast_past_the_agreed_finish_is_warned_before_the_task_is_late(http):
+    """B was entered for 4–6 Jan 2027, but it waits for A (4–8 Jan): the schedule forecasts
+    11–13 Jan, five working days past the agreed 6 Jan, while nothing is late yet."""
+    from tests.schema.test_graphql import gql, token_for
+
+    project, pm, rnd, liaison, task = await small_plan()
+    first = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(name="样机", planned_start=date(2027, 1, 4), duration_days=5),
+    )
+    second = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(
+            name="试产", planned_start=date(2027, 1, 4), duration_days=3, owner_id=pm.id
+        ),
+    )
+    await planning.add_dependency(f.actor(pm), predecessor_id=first.id, successor_id=second.id)
+    token = await token_for(pm)
+    query = """query($id: ID!) { node(id: $id) { ... on Task {
+        earlyFinish daysLate forecastDaysLate } } }"""
+    answers = {}
+    for row in (first, second):
+        node = await gql(http, token, query, {"id": to_global_id("Task", row.id)})
+        answers[row.name] = node.json()["data"]["node"]
+    assert answers["试产"] == {"earlyFinish": "2027-01-13", "daysLate": 0, "forecastDaysLate": 5}
+    assert answers["样机"]["forecastDaysLate"] == 0
+    await log_in(http, pm.email)
+    page = await http.get("/projects/APV/plan")
+    row = page.text.split(f'id="task-{second.id}"')[1].split("</tr>")[0]
+    assert "预计延期 5 个工作日" in row
+    assert "预计延期" not in page.text.split(f'id="task-{first.id}"')[1].split("</tr>")[0]
+    # The owner sees the same warning on their phone, with the date it is due.
+    mine = (await http.get("/my/tasks")).text.split(f'id="my-task-{second.id}"')[1]
+    mine = mine.split("</li>")[0]
+    assert "预计延期 5 个工作日" in mine and "2027年1月6日" in mine
