@@ -21,6 +21,11 @@ class ReportProgressInput:
     blocker: bool = False
     actual_finish: datetime.date | None = None
     deliverable: str | None = None
+    remaining_days: int | None = strawberry.field(
+        default=None,
+        description="Working days still needed, when the owner judges it better than the "
+        "percentage does (work in progress only).",
+    )
 
 
 @strawberry.type
@@ -54,6 +59,7 @@ class ProgressMutation:
                     blocker=input.blocker,
                     actual_finish=input.actual_finish,
                     deliverable=input.deliverable,
+                    remaining_days=input.remaining_days,
                 ),
             )
         except DomainError as error:

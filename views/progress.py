@@ -42,6 +42,7 @@ async def report(request: Request) -> Response:
                 blocker=form.get("blocker") == "1",
                 actual_finish=form.get("actual_finish") or None,
                 deliverable=form.get("deliverable"),
+                remaining_days=form.get("remaining_days") or None,
             ),
         )
     except Forbidden:

@@ -46,6 +46,9 @@ class Task(Model):
     actual_finish = fields.DateField(null=True)
     status = fields.CharEnumField(TaskStatus, default=TaskStatus.NOT_STARTED, max_length=16)
     percent_complete = fields.IntField(default=0)
+    # Working days still to go as the owner judged them when reporting; None: the schedule
+    # takes duration × (1 − percent) instead.
+    remaining_duration_days = fields.IntField(null=True)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -70,6 +70,7 @@ async def reschedule(project: Project) -> cpm.Schedule:
             actual_start=t.actual_start,
             actual_finish=t.actual_finish,
             percent_complete=t.percent_complete,
+            remaining=t.remaining_duration_days if t.actual_finish is None else None,
         )
         for t in leaves
     ]

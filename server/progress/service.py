@@ -37,7 +37,14 @@ from server.projects.service import get_project, visible_project_of_task
 from server.risks import service as risks
 from server.validation import Checks
 
-TASK_FIELDS = ["percent_complete", "status", "actual_start", "actual_finish", "deliverable"]
+TASK_FIELDS = [
+    "percent_complete",
+    "status",
+    "actual_start",
+    "actual_finish",
+    "deliverable",
+    "remaining_duration_days",
+]
 
 
 def _today(project: Project) -> date:
@@ -53,6 +60,8 @@ class ProgressInput:
     blocker: bool = False
     actual_finish: date | str | None = None
     deliverable: str | None = None
+    # Working days the owner still needs (work in progress only); None: from the percentage.
+    remaining_days: int | str | None = None
 
 
 async def _authorize_report(actor: Actor, project: Project, task: Task) -> None:
@@ -64,9 +73,19 @@ async def _authorize_report(actor: Actor, project: Project, task: Task) -> None:
     await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)  # type: ignore[attr-defined]
 
 
-def _checked(data: ProgressInput, today: date) -> tuple[int, str, date | None]:
+def _checked(data: ProgressInput, today: date) -> tuple[int, str, date | None, int | None]:
     checks = Checks()
     percent = checks.whole_number("percentComplete", data.percent_complete, low=0, high=100)
+    remaining = None
+    if data.remaining_days not in (None, ""):
+        remaining = checks.whole_number(
+            "remainingDays", data.remaining_days, low=1, high=planning.MAX_DURATION
+        )
+        if percent is not None and not 0 < percent < 100:
+            checks.fail(
+                "remainingDays",
+                "Days still needed apply only to work in progress (1–99 %).",
+            )
     note = checks.text("note", data.note, required=False, max_length=2000, multiline=True)
     if data.deliverable is not None:
         data.deliverable = checks.text(
@@ -78,7 +97,7 @@ def _checked(data: ProgressInput, today: date) -> tuple[int, str, date | None]:
         if finish is not None and finish > today:
             checks.fail("actualFinish", "The actual finish cannot be in the future.")
     checks.done()
-    return int(percent or 0), note, finish
+    return int(percent or 0), note, finish, remaining
 
 
 async def report_progress(actor: Actor, data: ProgressInput) -> Task:
@@ -87,11 +106,12 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
     project, task = await _task_to_report(actor, data.task_id)
     await _authorize_report(actor, project, task)
     today = _today(project)
-    percent, note, finish = _checked(data, today)
+    percent, note, finish, remaining = _checked(data, today)
     if data.version != task.version:
         raise await _stale(task)
     before = snapshot(task, TASK_FIELDS)
     started_now = _apply_progress(task, percent, finish, today, data.deliverable)
+    task.remaining_duration_days = remaining
     writes = [
         # Saved only if nobody changed the task since it was read: one statement checks
         # the version and writes.
@@ -102,6 +122,7 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
             task.actual_start,
             task.actual_finish,
             task.deliverable,
+            task.remaining_duration_days,
             task.id,
             data.version,
         ),
@@ -188,7 +209,7 @@ SAVE_PROGRESS_IF_UNCHANGED = Statement(
     Task,
     """
     UPDATE task SET percent_complete = ?, status = ?, actual_start = ?, actual_finish = ?,
-                    deliverable = ?, version = version + 1
+                    deliverable = ?, remaining_duration_days = ?, version = version + 1
     WHERE id = ? AND version = ?
     """,
 )

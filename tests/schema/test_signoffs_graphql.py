@@ -167,7 +167,7 @@ async def test_report_progress_and_my_tasks_over_graphql(http):
     assert edge["node"]["name"] == "样机测试"
     mutation = """
     mutation($input: ReportProgressInput!) { reportProgress(input: $input) {
-      task { percentComplete status version
+      task { percentComplete status version remainingDays
         updates { totalCount edges { node { note percentComplete author { name } } } } }
       errors { code field message } } }
     """
@@ -180,6 +180,16 @@ async def test_report_progress_and_my_tasks_over_graphql(http):
         )
     ).json()["data"]["reportProgress"]
     assert bad["task"] is None and bad["errors"][0]["field"] == ["percentComplete"]
+    not_started = (
+        await gql(
+            http,
+            token,
+            mutation,
+            {"input": {"taskId": edge["node"]["id"], "version": 1, "percentComplete": 0,
+                       "remainingDays": 4}},
+        )
+    ).json()["data"]["reportProgress"]  # fmt: skip
+    assert not_started["errors"][0]["field"] == ["remainingDays"]
     ok = (
         await gql(
             http,
@@ -191,12 +201,14 @@ async def test_report_progress_and_my_tasks_over_graphql(http):
                     "version": edge["node"]["version"],
                     "percentComplete": 60,
                     "note": "组装完成",
+                    "remainingDays": 6,
                 }
             },
         )
     ).json()["data"]["reportProgress"]
     assert ok["errors"] == []
     assert ok["task"]["percentComplete"] == 60 and ok["task"]["status"] == "IN_PROGRESS"
+    assert ok["task"]["remainingDays"] == 6  # the owner's figure, not 40 % of the duration
     assert ok["task"]["updates"]["edges"][0]["node"] == {
         "note": "组装完成",
         "percentComplete": 60,

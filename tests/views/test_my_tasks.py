@@ -40,3 +40,30 @@ async def test_a_liaison_updates_a_task_in_one_request_and_a_stale_row_shows_the
     assert 'id="percentComplete-error"' in refused.text
     assert (await Task.get(id=task.id)).percent_complete == 50
     assert await TaskUpdate.all().count() == 1
+
+
+async def test_the_days_still_needed_are_taken_from_the_phone_and_a_wrong_figure_is_shown_there(
+    http,
+):
+    from server.planning import service as planning
+
+    await load_demo()
+    await log_in(http, "sunhao@example.com", DEMO_PASSWORD)
+    task = await Task.filter(department__name="研发部", parent_id__not_isnull=True).first()
+    refused = await post(
+        http,
+        f"/my/tasks/{task.id}",
+        {"version": str(task.version), "percent_complete": "0", "remaining_days": "4"},
+        htmx=True,
+    )
+    assert 'id="remainingDays-error"' in refused.text and "进行中" in refused.text
+    assert (await Task.get(id=task.id)).version == task.version
+    saved = await post(
+        http,
+        f"/my/tasks/{task.id}",
+        {"version": str(task.version), "percent_complete": "50", "remaining_days": "9"},
+        htmx=True,
+    )
+    assert saved.status_code == 200 and 'id="remainingDays-error"' not in saved.text
+    assert (await Task.get(id=task.id)).remaining_duration_days == 9
+    assert (await planning.schedules_for([task.id]))[task.id].remaining_days == 9
