@@ -128,7 +128,7 @@ async def calendar_feed(request: Request) -> Response:
     actor = Actor.for_user(user, language_of(request))
     project = await projects.get_project(actor, code=request.path_params["code"])
     rows = (await meetings.list_meetings([project.id]))[project.id]
-    milestones = (await planning.list_milestones([project.id]))[project.id]
+    milestones = [(m.task, m.day) for m in await planning.milestone_dates(project.id)]
     return Response(
         exports.project_calendar(project, rows, milestones),
         media_type="text/calendar; charset=utf-8",

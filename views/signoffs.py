@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from server import i18n
 from server.auth import Actor
 from server.errors import DomainError, Forbidden
+from server.planning import service as planning
 from server.projects.models import Project
 from server.projects.service import get_project
 from server.signoffs import content
@@ -54,6 +55,12 @@ async def _context(actor: Actor, project: Project, state: signoffs.DocumentState
         "headed": [d for d in state.required if actor.user and _heads(state, d.id, actor)],
         "short": content.short_hash,
         "charter_sections": content.CHARTER_SECTIONS,
+        # Beside the signed milestone dates, what the schedule forecasts today (not signed).
+        "milestone_reference": (
+            await planning.milestone_dates(project.id)
+            if state.document.kind == DocumentKind.CHARTER
+            else []
+        ),
     }
 
 

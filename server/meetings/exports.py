@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from docx import Document
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -65,15 +65,15 @@ def invitation_ics(project: Project, occurrences: Sequence[Meeting]) -> str:
 
 
 def project_calendar(
-    project: Project, meetings: Sequence[Meeting], milestones: Sequence[Task] = ()
+    project: Project, meetings: Sequence[Meeting], milestones: Sequence[tuple[Task, date]] = ()
 ) -> bytes:
-    """The subscribable feed of a project's meetings, and its milestones as all-day events."""
+    """The subscribable feed of a project's meetings, and its milestones as all-day events on
+    the day the schedule forecasts."""
     calendar = _calendar(f"{project.code} {project.name}")
     for meeting in meetings:
         calendar.add_component(_event(project, meeting))
     base_url = get_settings().base_url
-    for milestone in milestones:
-        day = milestone.planned_finish or milestone.planned_start
+    for milestone, day in milestones:
         event = Event()
         event.add("uid", f"milestone-{milestone.id}@xietong")
         event.add("dtstamp", datetime.now(UTC))

@@ -16,7 +16,7 @@ from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.i18n import translate
 from server.notices.service import queue_email
 from server.org.models import Department, User
-from server.planning.models import Task
+from server.planning import service as planning
 from server.projects.models import (
     ROLE_LABELS,
     Project,
@@ -62,10 +62,11 @@ async def _charter_from_project(project: Project, language: str) -> dict[str, An
     body["goals"] = [{"goal": line, "target": ""} for line in project.goals.split("\n") if line]
     body["scopeIn"] = project.scope
     body["successCriteria"] = project.success_criteria
-    milestones = await Task.filter(project_id=project.id, is_milestone=True).order_by(
-        "planned_start", "id"
-    )
-    body["milestones"] = [{"name": t.name, "date": t.planned_start.isoformat()} for t in milestones]
+    # The days the plan forecasts, not the days typed: heads sign what the schedule says.
+    body["milestones"] = [
+        {"name": m.task.name, "date": m.day.isoformat()}
+        for m in await planning.milestone_dates(project.id)
+    ]
     members = (
         await ProjectMember.filter(project_id=project.id, left_at__isnull=True)
         .select_related("user", "department")

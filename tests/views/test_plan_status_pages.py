@@ -7,7 +7,7 @@ from datetime import date
 
 from schema.common import to_global_id
 from server.planning import service as planning
-from server.planning.models import Baseline
+from server.planning.models import Baseline, Task
 from server.progress.models import ProgressSnapshot
 from server.projects.models import Project, Role
 from tests import factories as f
@@ -99,6 +99,28 @@ async def test_the_overview_shows_milestones_on_their_scheduled_day_beside_the_t
     # The design work runs 30 Nov – 4 Dec, so the review is forecast for 4 Dec, not 1 Dec.
     assert "2026年12月4日" in section.split("</li>")[0]
     assert "目标 2026年12月1日" in section.split("</li>")[0]
+    # The charter is drafted with the forecast day, and shows the schedule beside it later.
+    charter = await http.get("/projects/APV/charter")
+    signed = charter.text.split('id="section-milestones"')[1].split("</section>")[0]
+    assert "样机评审" in signed and "2026-12-04" in signed and "2026-12-01" not in signed
+    assert "样机评审: 2026年12月4日" in signed.split('id="milestone-reference"')[1]
+    # Calendars get the forecast day too.
+    feed = (await http.get("/projects/APV/calendar.ics")).text
+    [event] = [e for e in feed.split("BEGIN:VEVENT") if "样机评审" in e]
+    assert "DTSTART;VALUE=DATE:20261204" in event
+    # Once a baseline is agreed, a slip shows as working days against it.
+    await f.member(pm, project, liaison, Role.LIAISON, rnd)
+    await f.member(pm, project, pm, Role.LIAISON)
+    await planning.approve_plan(f.actor(pm), project_id=project.id)
+    await planning.update_task(
+        f.actor(pm), task_id=task.id, version=(await Task.get(id=task.id)).version,
+        data=planning.TaskInput(duration_days=7),
+    )  # fmt: skip
+    page = await http.get("/projects/APV")
+    item = page.text.split("样机评审")[1].split("</li>")[0]
+    assert "基线 2026年12月4日 (+2)" in item
+    charter = await http.get("/projects/APV/charter")
+    assert "+2 个工作日（相对基线）" in charter.text.split('id="milestone-reference"')[1]
 
 
 async def test_a_forecast_past_the_agreed_finish_is_warned_before_the_task_is_late(http):
