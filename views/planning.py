@@ -78,6 +78,15 @@ async def _plan(actor: Actor, project: Project, baseline_id: int | None = None) 
     return {"rows": rows, "calendar": calendar}
 
 
+def _buffer_bar(row: PlanRow, calendar: WorkingCalendar, x: Any) -> tuple[int, int] | None:
+    """Where a phase's buffer sits: after its last task, up to the phase's finish."""
+    if not row.is_summary or not row.task.buffer_days or row.schedule is None:
+        return None
+    work_done = calendar.add_working_days(row.schedule.early_finish, -row.task.buffer_days)
+    left = x(work_done) + DAY_WIDTH
+    return left, x(row.schedule.early_finish) + DAY_WIDTH - left
+
+
 def _gantt(
     rows: list[PlanRow], calendar: WorkingCalendar, start: date, today: date
 ) -> dict[str, Any]:
@@ -124,6 +133,7 @@ def _gantt(
                 if r.baseline
                 else None,
                 "progress": r.task.percent_complete,
+                "buffer": _buffer_bar(r, calendar, x),
             }
         )
     by_task = {b["row"].task.id: b for b in bars}

@@ -62,6 +62,7 @@ async def reschedule(project: Project) -> cpm.Schedule:
     links = await Dependency.filter(project_id=project.id)
     parents = {t.parent_id for t in tasks if t.parent_id}  # type: ignore[attr-defined]
     leaves = [t for t in tasks if t.id not in parents]
+    calendar = await working_calendar(project.id)
     plan = [
         cpm.PlanTask(
             t.id,
@@ -86,7 +87,7 @@ async def reschedule(project: Project) -> cpm.Schedule:
             for link in links
         ],
         project.start_date,
-        await working_calendar(project.id),
+        calendar,
         options_of(project),
     )
     rows = dict(result.tasks)
@@ -94,10 +95,11 @@ async def reschedule(project: Project) -> cpm.Schedule:
     for t in tasks:
         if t.parent_id:  # type: ignore[attr-defined]
             children.setdefault(t.parent_id, []).append(t.id)  # type: ignore[attr-defined]
+    buffers = {t.id: t.buffer_days for t in tasks if t.buffer_days}
     for summary in _bottom_up(children):
         kids = [rows[k] for k in children[summary] if k in rows]
         if kids:
-            rows[summary] = _rolled_up(kids)
+            rows[summary] = _with_buffer(_rolled_up(kids), buffers.get(summary, 0), calendar)
     on_path = {tid: n for n, tid in enumerate(result.driving_path)}
     await TaskSchedule.filter(project_id=project.id).delete()
     await TaskSchedule.bulk_create(
@@ -141,6 +143,19 @@ def _rolled_up(kids: list[cpm.TaskSchedule]) -> cpm.TaskSchedule:
         remaining_days=max(k.remaining_days for k in kids),
         is_done=all(k.is_done for k in kids),
         is_critical=any(k.is_critical for k in kids),
+    )
+
+
+def _with_buffer(
+    phase: cpm.TaskSchedule, buffer_days: int, calendar: WorkingCalendar
+) -> cpm.TaskSchedule:
+    """A phase's buffer is time reserved after its last task: the phase (and a phase above
+    it) finishes that many working days later; the tasks' own dates and floats stay."""
+    if not buffer_days:
+        return phase
+    return phase._replace(
+        early_finish=calendar.add_working_days(phase.early_finish, buffer_days),
+        late_finish=calendar.add_working_days(phase.late_finish, buffer_days),
     )
 
 

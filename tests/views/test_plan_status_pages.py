@@ -160,3 +160,34 @@ async def test_a_forecast_past_the_agreed_finish_is_warned_before_the_task_is_la
     mine = (await http.get("/my/tasks")).text.split(f'id="my-task-{second.id}"')[1]
     mine = mine.split("</li>")[0]
     assert "预计延期 5 个工作日" in mine and "2027年1月6日" in mine
+
+
+async def test_a_phase_buffer_follows_its_last_task_and_the_phase_finishes_after_it(http):
+    """结构设计 runs 30 Nov – 4 Dec inside phase 设计 with a three-day buffer: the phase
+    finishes 9 Dec, the task keeps its dates, and the chart draws the buffer after the work."""
+    project, pm, rnd, liaison, task = await small_plan()
+    phase = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(
+            name="设计阶段", planned_start=date(2026, 11, 30), duration_days=1, buffer_days=3
+        ),
+    )
+    await planning.update_task(
+        f.actor(pm),
+        task_id=task.id,
+        version=(await Task.get(id=task.id)).version,
+        data=planning.TaskInput(parent_id=phase.id),
+    )
+    rows = await planning.schedules_for([phase.id, task.id])
+    assert (rows[task.id].early_start, rows[task.id].early_finish) == (
+        date(2026, 11, 30),
+        date(2026, 12, 4),
+    )
+    assert rows[phase.id].early_finish == date(2026, 12, 9)
+    assert rows[task.id].total_float == 0  # the buffer is reserved time, not float
+    await log_in(http, pm.email)
+    page = await http.get("/projects/APV/plan")
+    bar = page.text.split(f'id="bar-{phase.id}"')[1].split("</g>")[0]
+    assert 'class="buffer"' in bar and "缓冲：3 个工作日" in bar
+    assert 'class="buffer"' not in page.text.split(f'id="bar-{task.id}"')[1].split("</g>")[0]
