@@ -4,20 +4,21 @@ date changed since the last computation computes it again."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from server.db import Statement, upsert
 from server.planning import cpm
 from server.planning.calendar import CalendarDay as Day
 from server.planning.calendar import WorkingCalendar
 from server.planning.models import (
     CalendarDay,
-    Dependency,
-    ProjectCalendarDay,
     ScheduleStamp,
     Task,
     TaskSchedule,
@@ -30,12 +31,20 @@ async def company_calendar_days() -> list[Day]:
     return [Day(d, bool(w), n) for d, w, n in rows]
 
 
+# The company's calendar and the project's exceptions in one trip (0: company, 1: project).
+CALENDAR_SQL = """
+SELECT 0, day, is_working, name FROM calendar_day
+UNION ALL
+SELECT 1, day, is_working, name FROM project_calendar_day WHERE project_id = ?
+"""
+
+
 async def working_calendar(project_id: int) -> WorkingCalendar:
-    company = await company_calendar_days()
-    project = await ProjectCalendarDay.filter(project_id=project_id).values_list(
-        "day", "is_working", "name"
-    )
-    return WorkingCalendar(company, [Day(d, bool(w), n) for d, w, n in project])
+    rows = await _select(CALENDAR_SQL, project_id)
+    days: tuple[list[Day], list[Day]] = ([], [])
+    for kind, day, working, name in rows:
+        days[int(kind)].append(Day(_day(day), bool(working), str(name)))
+    return WorkingCalendar(*days)
 
 
 def status_date_of(project: Project) -> date:
@@ -52,83 +61,242 @@ def options_of(project: Project) -> cpm.Options:
     )
 
 
-async def reschedule(project: Project) -> cpm.Schedule:
-    """Run CPM over the leaf tasks, roll summaries up, store the results beside the tasks.
+# Every task of the project with the schedule row stored for it, in WBS order within each
+# parent (planned start, then id): what CPM, the WBS numbering and the comparison with the
+# stored schedule need, in one statement. Raw SQL: 10,000 rows as model instances would cost
+# more than the scheduling itself.
+PLAN_SQL = """
+SELECT t.id, t.parent_id, t.wbs_code, t.planned_start, t.duration_days, t.actual_start,
+       t.actual_finish, t.percent_complete, t.remaining_duration_days, t.buffer_days, t.version,
+       s.early_start, s.early_finish, s.late_start, s.late_finish, s.total_float, s.free_float,
+       s.is_critical, s.remaining_days, s.is_done, s.driving_position, s.driving_predecessors
+FROM task t LEFT JOIN task_schedule s ON s.task_id = t.id
+WHERE t.project_id = ?
+ORDER BY t.planned_start, t.id
+"""
+LINKS_SQL = """
+SELECT predecessor_id, successor_id, type, lag_days, id FROM dependency WHERE project_id = ?
+"""
+
+
+class _PlanRow(NamedTuple):
+    id: int
+    parent_id: int | None
+    wbs_code: str
+    planned_start: date
+    duration: int
+    actual_start: date | None
+    actual_finish: date | None
+    percent_complete: int
+    remaining: int | None
+    buffer_days: int
+    version: int
+    # What the stored schedule row holds (None: no row yet), as written.
+    stored: tuple[Any, ...] | None
+
+
+async def reschedule(
+    project: Project, *, calendar: WorkingCalendar | None = None, renumber: bool = False
+) -> cpm.Schedule:
+    """Run CPM over the leaf tasks, roll summaries up, and write back only the schedule rows
+    that changed — and, when `renumber`, the WBS codes that changed, in one statement.
 
     Called inside the transaction of every change to dates, durations or links, and by
-    `refresh_schedules` when progress or the status date has moved on.
+    `refresh_schedules` when progress or the status date has moved on. A fixed number of
+    statements whatever the size of the plan: the plan with its stored schedule, the links,
+    the calendar (unless given), the changed rows and the stamp.
     """
-    tasks = await Task.filter(project_id=project.id)
-    links = await Dependency.filter(project_id=project.id)
-    parents = {t.parent_id for t in tasks if t.parent_id}  # type: ignore[attr-defined]
-    leaves = [t for t in tasks if t.id not in parents]
-    calendar = await working_calendar(project.id)
-    plan = [
-        cpm.PlanTask(
-            t.id,
-            t.duration_days,
-            not_before=t.planned_start,
-            actual_start=t.actual_start,
-            actual_finish=t.actual_finish,
-            percent_complete=t.percent_complete,
-            remaining=t.remaining_duration_days if t.actual_finish is None else None,
-        )
-        for t in leaves
-    ]
+    calendar = calendar or await working_calendar(project.id)
+    plan = [_plan_row(row) for row in await _select(PLAN_SQL, project.id)]
+    links = await _select(LINKS_SQL, project.id)
+    if renumber:
+        await _renumber(plan)
+    parents = {t.parent_id for t in plan if t.parent_id}
     result = cpm.schedule(
-        plan,
         [
-            cpm.Link(
-                link.predecessor_id,  # type: ignore[attr-defined]
-                link.successor_id,  # type: ignore[attr-defined]
-                cpm.LinkType(link.type.value),
-                link.lag_days,
+            cpm.PlanTask(
+                t.id,
+                t.duration,
+                not_before=t.planned_start,
+                actual_start=t.actual_start,
+                actual_finish=t.actual_finish,
+                percent_complete=t.percent_complete,
+                remaining=t.remaining if t.actual_finish is None else None,
             )
-            for link in links
+            for t in plan
+            if t.id not in parents
+        ],
+        [
+            cpm.Link(int(pred), int(succ), cpm.LinkType(str(kind)), int(lag))
+            for pred, succ, kind, lag, _ in links
         ],
         project.start_date,
         calendar,
         options_of(project),
     )
-    rows = dict(result.tasks)
-    children: dict[int, list[int]] = {}
-    for t in tasks:
-        if t.parent_id:  # type: ignore[attr-defined]
-            children.setdefault(t.parent_id, []).append(t.id)  # type: ignore[attr-defined]
-    buffers = {t.id: t.buffer_days for t in tasks if t.buffer_days}
-    for summary in _bottom_up(children):
-        kids = [rows[k] for k in children[summary] if k in rows]
-        if kids:
-            rows[summary] = _with_buffer(_rolled_up(kids), buffers.get(summary, 0), calendar)
+    rows = _with_summaries(result, plan, calendar)
     on_path = {tid: n for n, tid in enumerate(result.driving_path)}
-    await TaskSchedule.filter(project_id=project.id).delete()
-    await TaskSchedule.bulk_create(
-        [
-            TaskSchedule(
-                task_id=tid,
-                project_id=project.id,
-                early_start=s.early_start,
-                early_finish=s.early_finish,
-                late_start=s.late_start,
-                late_finish=s.late_finish,
-                total_float=s.total_float,
-                free_float=s.free_float,
-                is_critical=s.is_critical,
-                remaining_days=s.remaining_days,
-                is_done=s.is_done,
-                driving_position=on_path.get(tid),
-                driving_predecessors=list(s.driving_predecessors),
-            )
-            for tid, s in rows.items()
-        ]
+    changed = []
+    for t in plan:
+        row = rows.get(t.id)
+        if row is None:
+            continue
+        values = _stored_values(row, on_path.get(t.id))
+        if values != t.stored:
+            changed.append(dict(zip(SCHEDULE_COLUMNS, values, strict=True)) | {"task_id": t.id})
+    await upsert(
+        TaskSchedule,
+        [row | {"project_id": project.id} for row in changed],
+        on="task_id",
+        update=SCHEDULE_COLUMNS,
     )
-    stamp = (await _stamps(str(int(project.id))))[project.id][0]
+    stamp = stamp_of(
+        project,
+        tasks=len(plan),
+        versions=sum(t.version for t in plan),
+        links=len(links),
+        last_link=max((int(link[4]) for link in links), default=0),
+    )
     await ScheduleStamp.bulk_create(
         [ScheduleStamp(project_id=project.id, stamp=stamp)],
         on_conflict=["project_id"],
         update_fields=["stamp"],
     )
     return result
+
+
+SCHEDULE_COLUMNS = [
+    "early_start",
+    "early_finish",
+    "late_start",
+    "late_finish",
+    "total_float",
+    "free_float",
+    "is_critical",
+    "remaining_days",
+    "is_done",
+    "driving_position",
+    "driving_predecessors",
+]
+
+
+def _stored_values(row: cpm.TaskSchedule, driving_position: int | None) -> tuple[Any, ...]:
+    return (
+        row.early_start,
+        row.early_finish,
+        row.late_start,
+        row.late_finish,
+        row.total_float,
+        row.free_float,
+        row.is_critical,
+        row.remaining_days,
+        row.is_done,
+        driving_position,
+        list(row.driving_predecessors),
+    )
+
+
+def _plan_row(row: Sequence[Any]) -> _PlanRow:
+    (tid, parent, code, start, duration, began, finished, percent, remaining, buffer, version) = (
+        row[:11]
+    )
+    stored = None
+    if row[11] is not None:
+        (es, ef, ls, lf, total, free, critical, left, done, position, driving) = row[11:]
+        stored = (
+            _day(es),
+            _day(ef),
+            _day(ls),
+            _day(lf),
+            int(total),
+            int(free),
+            bool(critical),
+            int(left),
+            bool(done),
+            None if position is None else int(position),
+            json.loads(driving) if isinstance(driving, str | bytes) else list(driving or []),
+        )
+    return _PlanRow(
+        int(tid),
+        None if parent is None else int(parent),
+        str(code),
+        _day(start),
+        int(duration),
+        None if began is None else _day(began),
+        None if finished is None else _day(finished),
+        int(percent),
+        None if remaining is None else int(remaining),
+        int(buffer),
+        int(version),
+        stored,
+    )
+
+
+def _day(value: Any) -> date:
+    """A date column as read: a date (PostgreSQL) or its ISO text (SQLite)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+async def _select(sql: str, *values: Any) -> list[Any]:
+    db = connections.get("default")
+    _, rows = await db.execute_query(Statement(Task, sql).text(db), list(values))
+    return list(rows)
+
+
+def wbs_codes(plan: Sequence[_PlanRow]) -> dict[int, str]:
+    """WBS codes 1, 1.1, 1.2, 2… from the tree, in plan order within each parent."""
+    children: dict[int | None, list[int]] = {}
+    for t in plan:
+        children.setdefault(t.parent_id, []).append(t.id)
+    codes: dict[int, str] = {}
+    stack: list[tuple[int | None, str]] = [(None, "")]
+    while stack:
+        parent, prefix = stack.pop()
+        for position, tid in enumerate(children.get(parent, []), start=1):
+            codes[tid] = f"{prefix}{position}"
+            stack.append((tid, f"{prefix}{position}."))
+    return codes
+
+
+# Rows per UPDATE when renumbering: two bound values a row, within every database's limit.
+RENUMBER_BATCH = 5000
+
+
+async def _renumber(plan: Sequence[_PlanRow]) -> None:
+    """Write the WBS codes that changed: one UPDATE … CASE per 5,000 of them."""
+    codes = wbs_codes(plan)
+    changed = [(t.id, codes[t.id]) for t in plan if t.wbs_code != codes[t.id]]
+    for first in range(0, len(changed), RENUMBER_BATCH):
+        batch = changed[first : first + RENUMBER_BATCH]
+        cases = " ".join("WHEN ? THEN ?" for _ in batch)
+        marks = ", ".join("?" for _ in batch)
+        values: list[Any] = [v for pair in batch for v in pair] + [tid for tid, _ in batch]
+        # Only placeholders are written into the statement; the values are bound.
+        await _select(
+            f"UPDATE task SET wbs_code = CASE id {cases} END WHERE id IN ({marks})",  # noqa: S608
+            *values,
+        )
+
+
+def _with_summaries(
+    result: cpm.Schedule, plan: Sequence[_PlanRow], calendar: WorkingCalendar
+) -> dict[int, cpm.TaskSchedule]:
+    """The leaves' rows and each summary rolled up from its children, deepest first."""
+    rows = dict(result.tasks)
+    children: dict[int, list[int]] = {}
+    for t in plan:
+        if t.parent_id:
+            children.setdefault(t.parent_id, []).append(t.id)
+    buffers = {t.id: t.buffer_days for t in plan if t.buffer_days}
+    for summary in _bottom_up(children):
+        kids = [rows[k] for k in children[summary] if k in rows]
+        if kids:
+            rows[summary] = _with_buffer(_rolled_up(kids), buffers.get(summary, 0), calendar)
+    return rows
 
 
 def _rolled_up(kids: list[cpm.TaskSchedule]) -> cpm.TaskSchedule:
@@ -195,14 +363,55 @@ async def _stamps(projects: str) -> dict[int, tuple[str, str | None]]:
     for row in rows:
         (pid, version, start, status, retained, deadline, threshold, zone) = tuple(row)[:8]
         tasks, versions, links, last_link, stored = tuple(row)[8:]
-        today = datetime.now(ZoneInfo(str(zone))).date()
-        now = (
-            f"{tasks}:{versions}:{links}:{last_link}:{version}:{str(start)[:10]}:"
-            f"{str(status)[:10] if status else today}:{bool(retained)}:"
-            f"{str(deadline)[:10] if deadline else ''}:{threshold}"
+        now = _stamp(
+            (tasks, versions, links, last_link, version),
+            start=start,
+            status_date=status,
+            retained=retained,
+            deadline=deadline,
+            threshold=threshold,
+            zone=str(zone),
         )
         result[int(pid)] = (now, stored)
     return result
+
+
+def _stamp(
+    counts: tuple[Any, ...],
+    *,
+    start: Any,
+    status_date: Any,
+    retained: Any,
+    deadline: Any,
+    threshold: Any,
+    zone: str,
+) -> str:
+    """The stamp of a plan: task count, sum of task versions, link count, last link id,
+    project version, then the project's scheduling settings and status date."""
+    status = _day(status_date) if status_date else datetime.now(ZoneInfo(zone)).date()
+    return ":".join(
+        [
+            *(str(int(c)) for c in counts),
+            str(_day(start)),
+            str(status),
+            str(bool(retained)),
+            str(_day(deadline)) if deadline else "",
+            str(int(threshold)),
+        ]
+    )
+
+
+def stamp_of(project: Project, *, tasks: int, versions: int, links: int, last_link: int) -> str:
+    """What `_stamps` reads from the database for this project, from the rows in hand."""
+    return _stamp(
+        (tasks, versions, links, last_link, project.version),
+        start=project.start_date,
+        status_date=project.status_date,
+        retained=project.retained_logic,
+        deadline=project.deadline,
+        threshold=project.critical_threshold_days,
+        zone=project.time_zone,
+    )
 
 
 def _integers(values: Sequence[int]) -> str:

@@ -377,10 +377,11 @@ async def create_task(actor: Actor, *, project_id: int, data: TaskInput) -> Task
 
 async def _insert_task(actor: Actor, project: Project, changes: dict[str, Any]) -> Task:
     """Write a checked task inside the caller's transaction: WBS code, audit, schedule."""
-    _fill_duration(changes, await working_calendar(project.id))
+    calendar = await working_calendar(project.id)
+    _fill_duration(changes, calendar)
     task = await Task.create(project=project, **changes)
-    await renumber_wbs(project.id)
-    await task.refresh_from_db()
+    await reschedule(project, calendar=calendar, renumber=True)
+    task.wbs_code = await _wbs_code(task.id)
     await record(
         actor,
         action="task.create",
@@ -390,8 +391,12 @@ async def _insert_task(actor: Actor, project: Project, changes: dict[str, Any]) 
         summary=task.name,
         after=snapshot(task, TASK_FIELDS),
     )
-    await reschedule(project)
     return task
+
+
+async def _wbs_code(task_id: int) -> str:
+    codes = await Task.filter(id=task_id).values_list("wbs_code", flat=True)
+    return str(codes[0])
 
 
 async def add_follow_up_task(
@@ -422,21 +427,23 @@ async def add_follow_up_task(
 
 
 async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInput) -> Task:
+    """Change a task's plan fields; the write checks the version, so a progress report in
+    between is never overwritten, and the schedule is written back where it changed."""
     changes = _checked(data, creating=False)
     async with in_transaction():
-        task = await get_task(actor, task_id=task_id)
-        project = await _lock_project(actor, task.project_id)  # type: ignore[attr-defined]
-        task = await Task.filter(id=task_id).select_for_update().get()
+        task = await Task.get_or_none(id=task_id)
+        try:
+            if task is None:
+                raise NotFound("No such task.", field="taskId")
+            project = await _lock_project(actor, task.project_id)  # type: ignore[attr-defined]
+        except NotFound:
+            # Someone else's task and no task at all look the same.
+            raise NotFound("No such task.", field="taskId") from None
         await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)  # type: ignore[attr-defined]
         if data.department_id is not None and data.department_id != task.department_id:  # type: ignore[attr-defined]
             await authorize(actor, Action.EDIT_PLAN, project, department_id=data.department_id)
         if task.version != version:
-            raise Conflict(
-                "Someone else changed this task in the meantime (now version %(version)s). "
-                "Reload and try again.",
-                field="version",
-                version=task.version,
-            )
+            raise _stale_task(task.version)
         await _check_people(project, changes, data)
         if data.parent_id is not None:
             await _check_parent(project, task.id, data.parent_id)
@@ -449,14 +456,20 @@ async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInp
         if isinstance(start, date) and isinstance(finish, date) and finish < start:
             raise Invalid("The finish cannot be before the start.", field="plannedFinish")
         changes.setdefault("planned_start", task.planned_start)
-        _fill_duration(changes, await working_calendar(project.id))
+        calendar = await working_calendar(project.id)
+        _fill_duration(changes, calendar)
+        written = await Task.filter(id=task.id, version=version).update(
+            **changes, version=version + 1
+        )
+        if not written:
+            current = await Task.get_or_none(id=task.id)
+            raise _stale_task(current.version if current else version)
         for name, value in changes.items():
             setattr(task, name, value)
-        task.version += 1
-        await task.save()
+        task.version = version + 1
+        await reschedule(project, calendar=calendar, renumber="parent_id" in changes)
         if "parent_id" in changes:
-            await renumber_wbs(project.id)
-            await task.refresh_from_db()
+            task.wbs_code = await _wbs_code(task.id)
         await record(
             actor,
             action="task.update",
@@ -467,8 +480,16 @@ async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInp
             before=before,
             after=snapshot(task, TASK_FIELDS),
         )
-        await reschedule(project)
     return task
+
+
+def _stale_task(version: int) -> Conflict:
+    return Conflict(
+        "Someone else changed this task in the meantime (now version %(version)s). "
+        "Reload and try again.",
+        field="version",
+        version=version,
+    )
 
 
 def _fill_duration(changes: dict[str, Any], calendar: WorkingCalendar) -> None:
@@ -601,25 +622,6 @@ async def remove_dependency(actor: Actor, *, predecessor_id: int, successor_id: 
 
 def _wbs_key(code: str) -> tuple[int, ...]:
     return tuple(int(part) for part in code.split(".") if part.isdigit())
-
-
-async def renumber_wbs(project_id: int) -> None:
-    """WBS codes 1, 1.1, 1.2, 2… from the tree, by planned start within each parent."""
-    tasks = await Task.filter(project_id=project_id).order_by("planned_start", "id")
-    children: dict[int | None, list[Task]] = {}
-    for task in tasks:
-        children.setdefault(task.parent_id, []).append(task)  # type: ignore[attr-defined]
-    codes: dict[int, str] = {}
-
-    def number(parent: int | None, prefix: str) -> None:
-        for position, task in enumerate(children.get(parent, []), start=1):
-            codes[task.id] = f"{prefix}{position}"
-            number(task.id, f"{prefix}{position}.")
-
-    number(None, "")
-    for task in tasks:
-        if task.wbs_code != codes[task.id]:
-            await Task.filter(id=task.id).update(wbs_code=codes[task.id])
 
 
 # --- baselines -----------------------------------------------------------------------------

@@ -162,8 +162,8 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
             if started_now:
                 # A started task keeps its actual start in the schedule; the project row
                 # is locked as for any plan change.
-                await Project.filter(id=project.id).select_for_update().get()
-                await planning.reschedule(project)
+                locked = await Project.filter(id=project.id).select_for_update().get()
+                await planning.reschedule(locked)
     await events.publish(
         "project",
         project.id,

@@ -363,7 +363,7 @@ async def test_the_plan_over_graphql_with_a_cycle_refused(http):
     assert plan["criticalPath"]["totalDurationDays"] == 5
     assert [t["name"] for t in plan["criticalPath"]["tasks"]] == ["结构设计", "打样"]
     # One batch per kind of row, via DataLoaders, and one look whether the schedule is current.
-    assert counter.count == 11, counter.queries
+    assert counter.count == 10, counter.queries
 
     approve = """mutation($id: ID!) { approvePlan(input: {projectId: $id}) {
         project { code } errors { code message } } }"""
