@@ -12,7 +12,12 @@ status date mid-plan, Chinese company calendar):
 
 Medians of several runs; the ratio is ours ÷ networkx.
 
-    .venv/bin/python bench/cpm.py [sizes, default 500,2000,10000,100000]
+Then one edit of a stored plan (SQLite in a temporary folder) at 500 / 2,000 / 10,000 tasks:
+`updateTask` on a task mid-plan and adding a task before all others (every WBS code moves),
+with the SQL statements each sends, the schedule rows the edit wrote, and the rows a
+delete-and-reinsert of the schedule (the method before) would write.
+
+    .venv/bin/python bench/cpm.py [sizes, default 500,2000,10000,100000] [edit sizes]
 """
 
 from __future__ import annotations
@@ -166,5 +171,93 @@ def main() -> None:
         print(f"{size:>7} {len(links):>7} {ours:9.1f} {graph:12.1f} {ours / graph:6.2f} {slow}")
 
 
+async def edit_figures(sizes: list[int]) -> None:
+    import os
+    import tempfile
+
+    from tortoise import Tortoise
+
+    from bench.statements import counting, stop_counting
+    from server.auth import Actor
+    from server.db import init_db, migrate
+    from server.org import service as org
+    from server.planning import service as planning
+    from server.planning.models import Dependency, Task
+    from server.projects import service as projects
+    from server.settings import get_settings, reset_settings
+
+    print(f"\n{'tasks':>7} {'edit ms':>8} {'statements':>10} {'rows written':>12} "
+          f"{'rows before':>11} {'add ms':>7} {'statements':>10}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["XIETONG_DATA_DIR"] = folder
+        os.environ["DATABASE_URL"] = f"sqlite://{folder}/bench.sqlite3"
+        reset_settings()
+        settings = get_settings()
+        await migrate(settings)
+        await init_db(settings)
+        await planning.seed_company_calendar()
+        department = await org.create_department(Actor.system(), name="研发部")
+        pm = await org.create_user(
+            Actor.system(), name="王芳", email="pm@example.com", department_id=department.id,
+            password="correct-horse-42",
+        )  # fmt: skip
+        actor = Actor.for_user(pm)
+        for size in sizes:
+            project = await projects.create_project(
+                actor,
+                projects.ProjectInput(
+                    code=f"E{size}", name="编辑", initiating_department_id=department.id,
+                    start_date=START, status_date=START,
+                ),
+            )  # fmt: skip
+            await Task.bulk_create(
+                [
+                    Task(project_id=project.id, name=f"任务 {n}", wbs_code="",
+                         planned_start=START + timedelta(days=n % 60), duration_days=1 + n % 5)
+                    for n in range(size)
+                ]
+            )  # fmt: skip
+            ids = (
+                await Task.filter(project_id=project.id).order_by("id").values_list("id", flat=True)
+            )
+            await Dependency.bulk_create(
+                [
+                    Dependency(project_id=project.id, predecessor_id=ids[n - 1],
+                               successor_id=ids[n], pair=f"{ids[n - 1]}:{ids[n]}")
+                    for n in range(1, size)
+                    if n % 10
+                ]
+            )  # fmt: skip
+            await planning.reschedule(project, renumber=True)
+            edits, written, statements = [], 0, 0
+            for round_ in range(5):
+                task = await Task.get(id=ids[size // 2 + 5])
+                counter = counting()
+                started = time.perf_counter()
+                longer = task.duration_days + (1 if round_ % 2 == 0 else -1)
+                await planning.update_task(
+                    actor, task_id=task.id, version=task.version,
+                    data=planning.TaskInput(duration_days=longer),
+                )  # fmt: skip
+                edits.append((time.perf_counter() - started) * 1000)
+                stop_counting(counter)
+                statements, written = counter.count, counter.schedule_rows
+            counter = counting()
+            started = time.perf_counter()
+            await planning.create_task(
+                actor, project_id=project.id,
+                data=planning.TaskInput(name="最先的任务", planned_start=START - timedelta(days=7)),
+            )  # fmt: skip
+            added = (time.perf_counter() - started) * 1000
+            stop_counting(counter)
+            print(f"{size:>7} {statistics.median(edits):8.1f} {statements:>10} {written:>12} "
+                  f"{size:>11} {added:7.1f} {counter.count:>10}")  # fmt: skip
+        await Tortoise.close_connections()
+
+
 if __name__ == "__main__":
     main()
+    import asyncio
+
+    edit_sizes = sys.argv[2] if len(sys.argv) > 2 else "500,2000,10000"
+    asyncio.run(edit_figures([int(n) for n in edit_sizes.split(",")]))

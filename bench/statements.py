@@ -11,9 +11,14 @@ class StatementCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.count = 0
+        # Value rows sent in batched writes of schedule rows (an executemany logs them all).
+        self.schedule_rows = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
+        message = record.getMessage()
+        if message.startswith('INSERT INTO "task_schedule"'):
+            self.schedule_rows += message.split(": ", 1)[1].count("], [") + 1
 
 
 def counting() -> StatementCounter:

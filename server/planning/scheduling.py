@@ -4,6 +4,7 @@ date changed since the last computation computes it again."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -41,6 +42,13 @@ SELECT 1, day, is_working, name FROM project_calendar_day WHERE project_id = ?
 
 async def working_calendar(project_id: int) -> WorkingCalendar:
     rows = await _select(CALENDAR_SQL, project_id)
+    return _calendar_of(tuple(tuple(row) for row in rows))
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar_of(rows: tuple[tuple[Any, ...], ...]) -> WorkingCalendar:
+    """Built once per distinct set of calendar rows: a company calendar of twenty years is
+    a few thousand rows, read on every edit but changed a few times a year."""
     days: tuple[list[Day], list[Day]] = ([], [])
     for kind, day, working, name in rows:
         days[int(kind)].append(Day(_day(day), bool(working), str(name)))
@@ -141,8 +149,9 @@ async def reschedule(
         row = rows.get(t.id)
         if row is None:
             continue
-        values = _stored_values(row, on_path.get(t.id))
-        if values != t.stored:
+        position = on_path.get(t.id)
+        if t.stored is None or _computed_key(row, position) != t.stored:
+            values = _stored_values(row, position)
             changed.append(dict(zip(SCHEDULE_COLUMNS, values, strict=True)) | {"task_id": t.id})
     await upsert(
         TaskSchedule,
@@ -196,39 +205,61 @@ def _stored_values(row: cpm.TaskSchedule, driving_position: int | None) -> tuple
     )
 
 
+def _computed_key(row: cpm.TaskSchedule, driving_position: int | None) -> tuple[Any, ...]:
+    """A computed schedule row in the form `_stored_key` gives a stored one."""
+    return (
+        row.early_start.isoformat(),
+        row.early_finish.isoformat(),
+        row.late_start.isoformat(),
+        row.late_finish.isoformat(),
+        row.total_float,
+        row.free_float,
+        int(row.is_critical),
+        row.remaining_days,
+        int(row.is_done),
+        driving_position,
+        "[" + ",".join(map(str, row.driving_predecessors)) + "]",
+    )
+
+
+def _stored_key(values: Sequence[Any]) -> tuple[Any, ...]:
+    """A stored schedule row as either database gives it back, made comparable without
+    parsing: days as ISO text, flags as 0/1, the id list as compact JSON text."""
+    (es, ef, ls, lf, total, free, critical, left, done, position, driving) = values
+    if isinstance(driving, list):
+        driving = "[" + ",".join(map(str, driving)) + "]"
+    return (
+        str(es)[:10],
+        str(ef)[:10],
+        str(ls)[:10],
+        str(lf)[:10],
+        int(total),
+        int(free),
+        int(critical),
+        int(left),
+        int(done),
+        None if position is None else int(position),
+        str(driving or "[]").replace(" ", ""),
+    )
+
+
 def _plan_row(row: Sequence[Any]) -> _PlanRow:
     (tid, parent, code, start, duration, began, finished, percent, remaining, buffer, version) = (
         row[:11]
     )
-    stored = None
-    if row[11] is not None:
-        (es, ef, ls, lf, total, free, critical, left, done, position, driving) = row[11:]
-        stored = (
-            _day(es),
-            _day(ef),
-            _day(ls),
-            _day(lf),
-            int(total),
-            int(free),
-            bool(critical),
-            int(left),
-            bool(done),
-            None if position is None else int(position),
-            json.loads(driving) if isinstance(driving, str | bytes) else list(driving or []),
-        )
     return _PlanRow(
-        int(tid),
-        None if parent is None else int(parent),
-        str(code),
+        tid,
+        parent,
+        code,
         _day(start),
-        int(duration),
+        duration,
         None if began is None else _day(began),
         None if finished is None else _day(finished),
-        int(percent),
-        None if remaining is None else int(remaining),
-        int(buffer),
-        int(version),
-        stored,
+        percent,
+        remaining,
+        buffer,
+        version,
+        None if row[11] is None else _stored_key(tuple(row[11:])),
     )
 
 
@@ -238,7 +269,13 @@ def _day(value: Any) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    return _parsed_day(str(value)[:10])
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_day(text: str) -> date:
+    # A plan of 10,000 tasks holds a few hundred distinct days: parse each once.
+    return date.fromisoformat(text)
 
 
 async def _select(sql: str, *values: Any) -> list[Any]:
@@ -262,24 +299,23 @@ def wbs_codes(plan: Sequence[_PlanRow]) -> dict[int, str]:
     return codes
 
 
-# Rows per UPDATE when renumbering: two bound values a row, within every database's limit.
-RENUMBER_BATCH = 5000
+# The changed WBS codes travel as one JSON object {task id: code}: one statement and one bound
+# value however many codes move (a CASE per row would cost O(n²) in SQLite).
+RENUMBER_SQL = {
+    "sqlite": "UPDATE task SET wbs_code = j.value FROM json_each(?) AS j "
+    "WHERE task.id = CAST(j.key AS INTEGER)",
+    "postgres": "UPDATE task SET wbs_code = j.value FROM jsonb_each_text($1::jsonb) AS j "
+    "WHERE task.id = CAST(j.key AS INTEGER)",
+}
 
 
 async def _renumber(plan: Sequence[_PlanRow]) -> None:
-    """Write the WBS codes that changed: one UPDATE … CASE per 5,000 of them."""
+    """Write the WBS codes that changed, in one statement."""
     codes = wbs_codes(plan)
-    changed = [(t.id, codes[t.id]) for t in plan if t.wbs_code != codes[t.id]]
-    for first in range(0, len(changed), RENUMBER_BATCH):
-        batch = changed[first : first + RENUMBER_BATCH]
-        cases = " ".join("WHEN ? THEN ?" for _ in batch)
-        marks = ", ".join("?" for _ in batch)
-        values: list[Any] = [v for pair in batch for v in pair] + [tid for tid, _ in batch]
-        # Only placeholders are written into the statement; the values are bound.
-        await _select(
-            f"UPDATE task SET wbs_code = CASE id {cases} END WHERE id IN ({marks})",  # noqa: S608
-            *values,
-        )
+    changed = {str(t.id): codes[t.id] for t in plan if t.wbs_code != codes[t.id]}
+    if changed:
+        db = connections.get("default")
+        await db.execute_query(RENUMBER_SQL[db.capabilities.dialect], [json.dumps(changed)])
 
 
 def _with_summaries(
