@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from server.db import close_db, init_db
+from server.planning.cpm import warm_up
 from server.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ def create_app(settings: Settings | None = None, *, init_database: bool = True) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if init_database:
             await init_db(settings)
+        await asyncio.to_thread(warm_up)
         try:
             yield
         finally:

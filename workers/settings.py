@@ -11,6 +11,7 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob
 
 from server.db import close_db, init_db
+from server.planning.cpm import warm_up
 from server.settings import Settings, get_settings
 from workers.jobs import JOBS
 
@@ -26,6 +27,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     if not ctx.get("database_ready"):
         await init_db(_settings(ctx))
         ctx["owns_database"] = True
+    await asyncio.to_thread(warm_up)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

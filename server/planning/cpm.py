@@ -25,14 +25,19 @@ so float turns negative when the forecast passes it. Finished tasks have no floa
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import NamedTuple
+from operator import attrgetter
+from typing import Any, NamedTuple
 
+import numpy as np
+
+from server.planning import cpm_kernels as kernels
 from server.planning.calendar import WorkingCalendar, WorkingDayIndex
+from server.planning.cpm_kernels import DONE, NOT_STARTED, STARTED, Ints
 
 
 class LinkType(StrEnum):
@@ -42,9 +47,7 @@ class LinkType(StrEnum):
     SF = "SF"
 
 
-_FS, _SS, _FF, _SF = 0, 1, 2, 3
-_CODES = {LinkType.FS: _FS, LinkType.SS: _SS, LinkType.FF: _FF, LinkType.SF: _SF}
-_NOT_STARTED, _STARTED, _DONE = 0, 1, 2
+_CODES = {"FS": kernels.FS, "SS": kernels.SS, "FF": kernels.FF, "SF": kernels.SF}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ class DrivingLink:
 class Schedule:
     start: date
     finish: date
-    tasks: dict[int, TaskSchedule]
+    tasks: Mapping[int, TaskSchedule]
     # The chain that drives the finish, first task first, and the links between them.
     driving_path: list[int] = field(default_factory=list)
     driving_links: list[DrivingLink] = field(default_factory=list)
@@ -114,56 +117,20 @@ class CycleError(ValueError):
 
 def remaining_days(task: PlanTask) -> int:
     """What a started task still needs: as given, else duration × (1 − %), rounded up."""
-    if task.remaining is not None:
-        return max(task.remaining, 0)
-    left = task.duration * (100 - min(max(task.percent_complete, 0), 100))
-    return max(math.ceil(left / 100), 1 if task.duration and task.percent_complete < 100 else 0)
+    given = -1 if task.remaining is None else max(task.remaining, 0)
+    return int(kernels.remaining_days(task.duration, task.percent_complete, given))
 
 
 def topological_order(task_ids: Iterable[int], links: Sequence[Link]) -> list[int]:
     """Kahn's algorithm; raises CycleError naming one cycle's tasks."""
     ids = list(task_ids)
     position = {tid: i for i, tid in enumerate(ids)}
-    order = _order(
-        len(ids), [position[x.predecessor] for x in links], [position[x.successor] for x in links]
+    net = _Network.of(
+        ids, [position[x.predecessor] for x in links], [position[x.successor] for x in links]
     )
-    if len(order) < len(ids):
-        raise _cycle_error(ids, links, order)
-    return [ids[i] for i in order]
-
-
-def _order(count: int, preds: list[int], succs: list[int]) -> list[int]:
-    """Kahn's algorithm over positions; shorter than `count` when links make a cycle."""
-    out_start, out_links = _grouped(count, preds)
-    incoming = [0] * count
-    for s in succs:
-        incoming[s] += 1
-    order = [i for i in range(count) if incoming[i] == 0]
-    # The list grows while it is read: a queue without a deque.
-    for i in order:
-        for x in range(out_start[i], out_start[i + 1]):
-            s = succs[out_links[x]]
-            incoming[s] -= 1
-            if incoming[s] == 0:
-                order.append(s)
-    return order
-
-
-def _grouped(count: int, keys: list[int]) -> tuple[list[int], list[int]]:
-    """Link numbers grouped by task (compressed rows): task v's links are
-    links[start[v]:start[v + 1]]. Flat lists, not a list per task: 100,000 small lists
-    kept alive cost more in garbage collection than the passes themselves."""
-    start = [0] * (count + 1)
-    for v in keys:
-        start[v + 1] += 1
-    for v in range(count):
-        start[v + 1] += start[v]
-    fill = start[:-1]
-    links = [0] * len(keys)
-    for k, v in enumerate(keys):
-        links[fill[v]] = k
-        fill[v] += 1
-    return start, links
+    if len(net.order) < len(ids):
+        raise _cycle_error(ids, links, net.order.tolist())
+    return [ids[i] for i in net.order]
 
 
 def _cycle_error(ids: list[int], links: Sequence[Link], ordered: list[int]) -> CycleError:
@@ -204,50 +171,27 @@ class Options:
 
 @dataclass
 class _Network:
-    """The plan as integer arrays: tasks by position, links by number, both in link order."""
+    """The plan as integer arrays: tasks by position, links by number, grouped both ways."""
 
-    ids: list[int]
-    preds: list[int]
-    succs: list[int]
-    kinds: list[int]
-    lags: list[int]
-    into_start: list[int]
-    into_links: list[int]
-    out_start: list[int]
-    out_links: list[int]
-    order: list[int]
+    preds: Ints
+    succs: Ints
+    into_start: Ints
+    into_links: Ints
+    out_start: Ints
+    out_links: Ints
+    order: Ints
 
     @classmethod
-    def of(cls, tasks: Sequence[PlanTask], links: Sequence[Link]) -> _Network:
-        ids = [t.id for t in tasks]
-        position = {tid: i for i, tid in enumerate(ids)}
-        preds = [position[x.predecessor] for x in links]
-        succs = [position[x.successor] for x in links]
-        order = _order(len(ids), preds, succs)
-        if len(order) < len(ids):
-            raise _cycle_error(ids, links, order)
-        into_start, into_links = _grouped(len(ids), succs)
-        out_start, out_links = _grouped(len(ids), preds)
-        kinds = [_CODES[x.type] for x in links]
-        lags = [x.lag for x in links]
-        return cls(
-            ids, preds, succs, kinds, lags, into_start, into_links, out_start, out_links, order
-        )
-
-
-@dataclass
-class _Times:
-    """Per task, in working-day indices: state, floor (start no earlier than), start, start
-    of the remaining work, end, remaining days and late end."""
-
-    state: list[int]
-    floor: list[int]
-    start: list[int]
-    rstart: list[int]
-    end: list[int]
-    rem: list[int]
-    late_end: list[int] = field(default_factory=list)
-    anchor: int = 0
+    def of(
+        cls, ids: Sequence[int], preds: Sequence[int] | Ints, succs: Sequence[int] | Ints
+    ) -> _Network:
+        count = len(ids)
+        pred_array = np.array(preds, np.int64)
+        succ_array = np.array(succs, np.int64)
+        into_start, into_links = kernels.grouped(count, succ_array)
+        out_start, out_links = kernels.grouped(count, pred_array)
+        order = kernels.topological(count, succ_array, out_start, out_links)
+        return cls(pred_array, succ_array, into_start, into_links, out_start, out_links, order)
 
 
 def schedule(
@@ -258,308 +202,261 @@ def schedule(
     options: Options | None = None,
 ) -> Schedule:
     options = options or Options()
-    net = _Network.of(tasks, links)
+    id_array = _column(tasks, "id")
+    ids = id_array.tolist()
+    net = _Network.of(
+        ids, _positions(id_array, _column(links, "predecessor")),
+        _positions(id_array, _column(links, "successor")),
+    )  # fmt: skip
+    if len(net.order) < len(ids):
+        raise _cycle_error(ids, links, net.order.tolist())
+    kinds = _coded(map(attrgetter("type"), links), _CODES.__getitem__)
+    lags = _column(links, "lag")
+    durations = _column(tasks, "duration")
     index = WorkingDayIndex(calendar, project_start, project_start)
-    times = _progress(tasks, index, project_start, options)
+    state, floor, start, rstart, end, rem, done_finish = _progress(
+        tasks, durations, index, project_start, options
+    )
     # Without a status date a started task stays where it started (the plan before progress
     # scheduling); its predecessors still measure against it.
     retained = options.retained_logic or options.status_date is None
     started_fixed = not options.retained_logic or options.status_date is None
-    _forward(net, times, started_fixed)
-    times.anchor = max(times.end, default=0)
+    kernels.forward(
+        net.order, net.into_start, net.into_links, net.preds, kinds, lags,
+        state, start, rstart, end, rem, started_fixed,
+    )  # fmt: skip
+    anchor = int(end.max()) if len(end) else 0
     if options.deadline is not None:
-        times.anchor = index.index_on_or_before(options.deadline) + 1
-    _backward(net, times, retained)
-    return _results(tasks, net, times, index, options, links)
-
-
-def _forward(net: _Network, t: _Times, started_fixed: bool) -> None:
-    """Each task's start (or a started task's remaining start) and end, in link order."""
-    preds, kinds, lags = net.preds, net.kinds, net.lags
-    into_start, into_links = net.into_start, net.into_links
-    state, start, rstart, end, rem = t.state, t.start, t.rstart, t.end, t.rem
-    for j in net.order:
-        sj = state[j]
-        if sj == _DONE or (sj == _STARTED and started_fixed):
-            continue
-        d = rem[j] if sj == _STARTED else end[j] - start[j]
-        s = rstart[j] if sj == _STARTED else start[j]
-        for x in range(into_start[j], into_start[j + 1]):
-            k = into_links[x]
-            i = preds[k]
-            code = kinds[k]
-            if code == _FS:
-                b = end[i] + lags[k]
-            elif code == _SS:
-                if sj == _STARTED:
-                    continue
-                b = start[i] + lags[k]
-            elif code == _FF:
-                b = end[i] + lags[k] - d
-            else:
-                b = start[i] + lags[k] - d
-            if b > s:
-                s = b
-        if sj == _STARTED:
-            rstart[j] = s
-        else:
-            start[j] = s
-        end[j] = s + d
-
-
-def _backward(net: _Network, t: _Times, retained: bool) -> None:
-    """Late ends; only links into unfinished successors constrain."""
-    succs, kinds, lags = net.succs, net.kinds, net.lags
-    out_start, out_links = net.out_start, net.out_links
-    state, start, rstart, end = t.state, t.start, t.rstart, t.end
-    anchor = t.anchor
-    late_end = t.late_end = [anchor] * len(state)
-    for i in reversed(net.order):
-        si = state[i]
-        if si == _DONE:
-            late_end[i] = end[i]
-            continue
-        le = anchor
-        di = end[i] - (rstart[i] if si == _STARTED else start[i])
-        for x in range(out_start[i], out_start[i + 1]):
-            k = out_links[x]
-            m = succs[k]
-            sm = state[m]
-            if sm == _DONE or (sm == _STARTED and not retained):
-                continue
-            code = kinds[k]
-            dm = end[m] - (rstart[m] if sm == _STARTED else start[m])
-            if code == _FS:
-                b = late_end[m] - dm - lags[k]
-            elif code == _SS:
-                if sm == _STARTED or si == _STARTED:
-                    continue
-                b = late_end[m] - dm - lags[k] + di
-            elif code == _FF:
-                b = late_end[m] - lags[k]
-            else:
-                if si == _STARTED:
-                    continue
-                b = late_end[m] - lags[k] + di
-            if b < le:
-                le = b
-        late_end[i] = le
-
-
-def _progress(
-    tasks: Sequence[PlanTask], index: WorkingDayIndex, project_start: date, options: Options
-) -> _Times:
-    """Where each task stands before the links are applied."""
-    n = len(tasks)
-    t = _Times([_NOT_STARTED] * n, [0] * n, [0] * n, [0] * n, [0] * n, [0] * n)
-    status = index.index_of(options.status_date) if options.status_date else None
-    index_of = index.index_of
-    for j, task in enumerate(tasks):
-        first = (
-            index_of(task.not_before) if task.not_before and task.not_before > project_start else 0
-        )
-        if task.actual_start is None and task.actual_finish is None:
-            t.floor[j] = t.start[j] = first if status is None or status < first else status
-            t.end[j] = t.start[j] + task.duration
-            continue
-        begun = index_of(task.actual_start or task.actual_finish)  # type: ignore[arg-type]
-        t.start[j] = begun
-        if status is None:
-            # Without a status date a started task keeps its actual start and full duration.
-            t.state[j] = _STARTED
-            t.floor[j] = t.rstart[j] = begun
-            t.rem[j] = task.duration
-        elif task.actual_finish is not None or task.percent_complete >= 100:
-            t.state[j] = _DONE
-            finished = task.actual_finish or options.status_date
-            assert finished is not None
-            t.floor[j] = t.rstart[j] = max(index.index_on_or_before(finished) + 1, begun)
-        else:
-            t.state[j] = _STARTED
-            t.rem[j] = remaining_days(task)
-            t.floor[j] = t.rstart[j] = max(status, begun)
-        t.end[j] = t.rstart[j] + t.rem[j]
-    return t
-
-
-def _relationship_floats(net: _Network, t: _Times) -> list[int]:
-    """How far each link's predecessor may slip before the link moves its successor."""
-    state, start, rstart, end = t.state, t.start, t.rstart, t.end
-    floats = [0] * len(net.preds)
-    links = zip(net.preds, net.succs, net.kinds, net.lags, strict=True)
-    for k, (i, m, code, lag) in enumerate(links):
-        if code == _FS:
-            floats[k] = (rstart[m] if state[m] == _STARTED else start[m]) - (end[i] + lag)
-        elif code == _SS:
-            floats[k] = start[m] - (start[i] + lag)
-        elif code == _FF:
-            floats[k] = end[m] - (end[i] + lag)
-        else:
-            floats[k] = end[m] - (start[i] + lag)
-    return floats
-
-
-def _results(
-    tasks: Sequence[PlanTask],
-    net: _Network,
-    t: _Times,
-    index: WorkingDayIndex,
-    options: Options,
-    links: Sequence[Link],
-) -> Schedule:
-    slack = _relationship_floats(net, t)
-    state, start, rstart, end, rem, late_end = t.state, t.start, t.rstart, t.end, t.rem, t.late_end
-    ids, preds, succs, kinds = net.ids, net.preds, net.succs, net.kinds
-    n = len(ids)
-    # Per task, in one pass over the links: the smallest float of its links to unfinished
-    # successors (its free float), and the predecessors that drive it.
-    free = [t.anchor - end[j] for j in range(n)]
-    has_successor = [False] * n
-    driving: dict[int, list[int]] = {}  # positions of each task's driving predecessors
-    for k in range(len(preds)):
-        i, m = preds[k], succs[k]
-        sm = state[m]
-        if sm == _DONE:
-            continue
-        if has_successor[i]:
-            if slack[k] < free[i]:
-                free[i] = slack[k]
-        else:
-            has_successor[i], free[i] = True, slack[k]
-        if slack[k] <= 0 and (kinds[k] != _SS or sm != _STARTED):
-            driving.setdefault(m, []).append(i)
-    shown = _milestone_days(tasks, net, t, driving)
-    last_index = max([0, *end, *late_end]) + 1
+        anchor = index.index_on_or_before(options.deadline) + 1
+    late_end = kernels.backward(
+        net.order, net.out_start, net.out_links, net.succs, kinds, lags,
+        state, start, rstart, end, anchor, retained,
+    )  # fmt: skip
+    slack, drives, free = kernels.link_floats(
+        net.preds, net.succs, kinds, lags, state, start, rstart, end, anchor
+    )
+    shown = kernels.milestone_days(
+        net.order, net.into_start, net.into_links, net.preds, drives, durations,
+        state, floor, start,
+    )  # fmt: skip
+    unstarted_milestone = (durations == 0) & (state == NOT_STARTED)
+    finish_shown = np.where(unstarted_milestone, shown, np.maximum(end - 1, 0))
+    path, path_links = kernels.driving_path(
+        id_array, net.order, net.into_start, net.into_links, net.preds, kinds,
+        slack, state, end, finish_shown,
+    )  # fmt: skip
+    last_index = max(int(end.max(initial=0)), int(late_end.max(initial=0))) + 1
     index.day_at(last_index)  # one extension, then plain list lookups
-    days = index.days
-    threshold = options.critical_threshold
-    status_date = options.status_date
-    result: dict[int, TaskSchedule] = {}
-    for j, task in enumerate(tasks):
-        sj = state[j]
-        if sj == _DONE:
-            first = task.actual_start or task.actual_finish or status_date
-            last = task.actual_finish or status_date
-            assert first is not None and last is not None
-            result[task.id] = TaskSchedule(first, last, first, last, 0, 0, 0, True, False)
-            continue
-        total = late_end[j] - end[j]
-        spare = free[j]
-        spare = (spare if spare < total else total) if total >= 0 else total
-        if spare < 0 <= total:
-            spare = 0
-        if task.duration == 0 and sj == _NOT_STARTED:
-            early_day = _day(index, shown[j])
-            # Shown as its early day is: after the work or milestone that pushed it, else on
-            # the last day before its late index (or its own date when it has no float).
-            late_at = late_end[j]
-            if start[j] > t.floor[j]:
-                late_at -= start[j] - shown[j]
-            elif late_at > t.floor[j]:
-                late_at -= 1
-            late_day = _day(index, late_at)
-            early_start, early_finish, late_start, late_finish = (
-                early_day, early_day, late_day, late_day
-            )  # fmt: skip
-        else:
-            first_index = rstart[j] if sj == _STARTED else start[j]
-            late_first = late_end[j] - (end[j] - first_index)
-            early_start = (
-                task.actual_start
-                if sj == _STARTED and task.actual_start
-                else days[start[j] if start[j] > 0 else 0]
-            )
-            early_finish = days[end[j] - 1 if end[j] > 0 else 0]
-            late_start = days[late_first] if late_first >= 0 else _day(index, late_first)
-            late_finish = days[late_end[j] - 1] if late_end[j] > 0 else _day(index, late_end[j] - 1)
-        result[task.id] = TaskSchedule(
-            early_start,
-            early_finish,
-            late_start,
-            late_finish,
-            total,
-            spare,
-            rem[j] if sj == _STARTED else task.duration,
-            False,
-            total <= threshold,
-            tuple(ids[i] for i in driving[j]) if j in driving else (),
-        )
-    shown_finish = [result[task.id].early_finish for task in tasks]
-    path, path_links = _driving_path(net, t, slack, shown_finish)
-    finish = max(shown_finish, default=index.day_at(0))
+    rows = _Rows(
+        tasks, index, options, state, floor, start, rstart, end, rem, late_end, free, shown,
+        net, drives,
+    )  # fmt: skip
+    open_tasks = state != DONE
+    finishes = [index.days[int(finish_shown[open_tasks].max())]] if open_tasks.any() else []
+    if done_finish > 0:
+        finishes.append(date.fromordinal(done_finish))
     return Schedule(
         start=index.day_at(0),
-        finish=finish,
-        tasks=result,
-        driving_path=path,
+        finish=max(finishes, default=index.day_at(0)),
+        tasks=rows,
+        driving_path=[ids[j] for j in path.tolist()],
         driving_links=[
-            DrivingLink(ids[preds[k]], ids[succs[k]], links[k].type, net.lags[k])
-            for k in path_links
+            DrivingLink(ids[int(net.preds[k])], ids[int(net.succs[k])], links[k].type, links[k].lag)
+            for k in path_links.tolist()
         ],
     )
 
 
-def _link_can_drive(code: int, successor_state: int) -> bool:
-    return not (code == _SS and successor_state == _STARTED)
+def _column(rows: Sequence[Any], name: str) -> Ints:
+    return np.fromiter(map(attrgetter(name), rows), np.int64, len(rows))
 
 
-def _driving_path(
-    net: _Network, t: _Times, slack: list[int], shown_finish: list[date]
-) -> tuple[list[int], list[int]]:
-    """From the unfinished task that ends last (by the day it shows, then the last in link
-    order among equals), back
-    along links of no relationship float; ties go to the predecessor that ends last, then to
-    the lowest id."""
-    ids, preds, kinds = net.ids, net.preds, net.kinds
-    into_start, into_links = net.into_start, net.into_links
-    state, end = t.state, t.end
-    rank = [0] * len(ids)
-    for position, j in enumerate(net.order):
-        rank[j] = position
-    open_tasks = [j for j in range(len(ids)) if state[j] != _DONE]
-    if not open_tasks:
-        return [], []
-    current = max(open_tasks, key=lambda j: (end[j], shown_finish[j], rank[j]))
-    path, path_links = [current], []
-    while True:
-        candidates = [
-            k
-            for k in into_links[into_start[current] : into_start[current + 1]]
-            if slack[k] <= 0
-            and state[preds[k]] != _DONE
-            and _link_can_drive(kinds[k], state[current])
+def _coded(values: Iterable[Any], code: Callable[[Any], int]) -> Ints:
+    """A column of few distinct values (days, link types, None), each coded once: a plan of
+    100,000 tasks names a few hundred days."""
+    items = list(values)
+    table = {value: code(value) for value in set(items)}
+    return np.fromiter(map(table.__getitem__, items), np.int64, len(items))
+
+
+def _given_days(days: int | None) -> int:
+    return -1 if days is None else max(days, 0)
+
+
+def _ordinal(day: date | None) -> int:
+    return day.toordinal() if day else 0
+
+
+def _positions(ids: Ints, wanted: Ints) -> Ints:
+    """Where each wanted task id stands among the tasks (KeyError for one not there)."""
+    if len(ids) == 0:
+        if len(wanted):
+            raise KeyError(int(wanted[0]))
+        return wanted
+    low, high = int(ids.min()), int(ids.max())
+    if high - low <= 4 * len(ids) + 1000:
+        # Database ids are dense: a lookup table indexed by id.
+        table = np.full(high - low + 1, -1, np.int64)
+        table[ids - low] = np.arange(len(ids), dtype=np.int64)
+        inside = (wanted >= low) & (wanted <= high)
+        found = np.where(inside, table[np.clip(wanted - low, 0, high - low)], -1)
+    else:
+        order = np.argsort(ids, kind="stable")
+        found = order[np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)]
+        found = np.where(ids[found] == wanted, found, -1)
+    if len(found) and found.min() < 0:
+        raise KeyError(int(wanted[found < 0][0]))
+    return found
+
+
+def _progress(
+    tasks: Sequence[PlanTask],
+    durations: Ints,
+    index: WorkingDayIndex,
+    project_start: date,
+    options: Options,
+) -> tuple[Ints, Ints, Ints, Ints, Ints, Ints, int]:
+    """Where each task stands before the links are applied, from its dates as indices; and
+    the latest finish among the finished tasks (as an ordinal, 0 for none)."""
+    status_date = options.status_date
+    status_ordinal = status_date.toordinal() if status_date else 0
+    not_before = _coded(map(attrgetter("not_before"), tasks), _ordinal)
+    actual_start = _coded(map(attrgetter("actual_start"), tasks), _ordinal)
+    actual_finish = _coded(map(attrgetter("actual_finish"), tasks), _ordinal)
+    began = np.where(actual_start > 0, actual_start, actual_finish)
+    finished = np.where(actual_finish > 0, actual_finish, status_ordinal)
+    percent = _column(tasks, "percent_complete")
+    done = (actual_finish > 0) | (percent >= 100)
+    latest = max(int(not_before.max(initial=0)), int(began.max(initial=0)), status_ordinal)
+    if latest > project_start.toordinal():
+        index.index_of(date.fromordinal(latest))  # the index reaches every day named here
+    days = np.fromiter(map(date.toordinal, index.days), np.int64, len(index.days))
+    first = np.where(not_before > project_start.toordinal(), np.searchsorted(days, not_before), 0)
+    remaining = _coded(map(attrgetter("remaining"), tasks), _given_days)
+    begun = np.where(began > 0, np.searchsorted(days, began), -1)
+    after_finish = np.searchsorted(days, finished, side="right")
+    state, floor, start, rstart, end, rem = kernels.progress(
+        durations,
+        first.astype(np.int64),
+        begun.astype(np.int64),
+        after_finish.astype(np.int64),
+        done.astype(np.int64),
+        percent,
+        remaining,
+        index.index_of(status_date) if status_date else -1,
+    )
+    done_finish = int(finished[state == DONE].max(initial=0))
+    return state, floor, start, rstart, end, rem, done_finish
+
+
+class _Rows(Mapping[int, TaskSchedule]):
+    """Each task's schedule, made as it is asked for: the scheduler's answer is its arrays,
+    and 100,000 rows of dates are built only by a caller that reads them all."""
+
+    def __init__(
+        self,
+        tasks: Sequence[PlanTask],
+        index: WorkingDayIndex,
+        options: Options,
+        *arrays: Any,
+    ) -> None:
+        self.tasks = tasks
+        self.index = index
+        self.options = options
+        self.arrays = arrays
+
+    @functools.cached_property
+    def position(self) -> dict[int, int]:
+        return {t.id: j for j, t in enumerate(self.tasks)}
+
+    @functools.cached_property
+    def columns(self) -> list[list[int]]:
+        """The arrays as lists, made once the first row is asked for (a list index is
+        cheaper than an array index for one value at a time)."""
+        state, floor, start, rstart, end, rem, late_end, free, shown, net, drives = self.arrays
+        return [
+            a.tolist()
+            for a in (state, floor, start, rstart, end, rem, late_end, free, shown)
+            + (net.preds, net.into_start, net.into_links, drives)
         ]
-        if not candidates:
-            break
-        k = max(candidates, key=lambda k: (end[preds[k]], -ids[preds[k]]))
-        path_links.append(k)
-        current = preds[k]
-        path.append(current)
-    path.reverse()
-    path_links.reverse()
-    return [ids[j] for j in path], path_links
 
+    def __len__(self) -> int:
+        return len(self.tasks)
 
-def _milestone_days(
-    tasks: Sequence[PlanTask], net: _Network, t: _Times, driving: dict[int, list[int]]
-) -> list[int]:
-    """The working day each unstarted milestone shows, as MS Project does: on its own date,
-    or — when work pushed it — on the last day of that work; a milestone pushed by another
-    milestone keeps that one's way of showing (lags count in full)."""
-    shown = list(t.start)
-    for j in net.order:
-        if tasks[j].duration or t.state[j] != _NOT_STARTED or t.start[j] <= t.floor[j]:
-            continue
-        offsets = [
-            t.start[i] - shown[i] if tasks[i].duration == 0 and t.state[i] == _NOT_STARTED else 1
-            for i in driving.get(j, ())
-        ]
-        shown[j] = t.start[j] - max(offsets, default=1)
-    return shown
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.position)
+
+    def __getitem__(self, task_id: int) -> TaskSchedule:
+        return self.row(self.position[task_id])
+
+    def row(self, j: int) -> TaskSchedule:
+        (states, floors, starts, rstarts, ends, rems, late_ends, frees, showns) = self.columns[:9]
+        preds, into_start, into_links, drives = self.columns[9:]
+        task, state, index = self.tasks[j], states[j], self.index
+        if state == DONE:
+            first = task.actual_start or task.actual_finish or self.options.status_date
+            last = task.actual_finish or self.options.status_date
+            assert first is not None and last is not None
+            return TaskSchedule(first, last, first, last, 0, 0, 0, True, False)
+        start, end, late_end = starts[j], ends[j], late_ends[j]
+        total = late_end - end
+        spare = frees[j]
+        spare = (spare if spare < total else total) if total >= 0 else total
+        if spare < 0 <= total:
+            spare = 0
+        if task.duration == 0 and state == NOT_STARTED:
+            early_day = _day(index, showns[j])
+            # Shown as its early day is: after the work or milestone that pushed it, else on
+            # the last day before its late index (or its own date when it has no float).
+            late_at = late_end
+            if start > floors[j]:
+                late_at -= start - showns[j]
+            elif late_at > floors[j]:
+                late_at -= 1
+            late_day = _day(index, late_at)
+            dates = (early_day, early_day, late_day, late_day)
+        else:
+            first_index = rstarts[j] if state == STARTED else start
+            late_first = late_end - (end - first_index)
+            dates = (
+                task.actual_start
+                if state == STARTED and task.actual_start
+                else _day(index, max(start, 0)),
+                _day(index, max(end - 1, 0)),
+                _day(index, late_first),
+                _day(index, late_end - 1),
+            )
+        driving = tuple(
+            self.tasks[preds[k]].id
+            for k in into_links[into_start[j] : into_start[j + 1]]
+            if drives[k]
+        )
+        return TaskSchedule(
+            *dates,
+            total,
+            spare,
+            rems[j] if state == STARTED else task.duration,
+            False,
+            total <= self.options.critical_threshold,
+            driving,
+        )
 
 
 def _day(index: WorkingDayIndex, at: int) -> date:
     """The working day at an index; late dates behind a deadline may fall before the start."""
     if at >= 0:
-        return index.day_at(at)
+        return index.days[at] if at < len(index.days) else index.day_at(at)
     return index.calendar.add_working_days(index.day_at(0), at)
+
+
+def warm_up() -> None:
+    """Load (or, the first time after an install, compile) the scheduler's loops, so the
+    first edit after a process starts does not wait for them."""
+    first = date(2026, 1, 5)
+    schedule(
+        [PlanTask(1, 2, first), PlanTask(2, 0, actual_start=first, percent_complete=50)],
+        [Link(1, 2, LinkType.SS, 1)],
+        first,
+        WorkingCalendar(),
+        Options(status_date=first, deadline=first),
+    ).tasks[2]
