@@ -42,6 +42,7 @@ from server.planning.calendar import CalendarDay, WorkingCalendar  # noqa: E402
 from server.planning.cpm import Link, LinkType, Options, PlanTask, schedule  # noqa: E402
 
 START = date(2026, 1, 5)
+EDIT_ROUNDS = 15
 STATUS = date(2026, 3, 16)
 
 
@@ -199,6 +200,7 @@ async def edit_figures(sizes: list[int]) -> None:
     from server.planning import service as planning
     from server.planning.models import Dependency, Task
     from server.projects import service as projects
+    from server.runtime import settle_long_lived_objects
     from server.settings import get_settings, reset_settings
 
     print(f"\n{'tasks':>7} {'edit ms':>8} {'statements':>10} {'rows written':>12} "
@@ -244,8 +246,9 @@ async def edit_figures(sizes: list[int]) -> None:
                 ]
             )  # fmt: skip
             await planning.reschedule(project, renumber=True)
+            settle_long_lived_objects()  # as the web and worker processes do once started
             edits, written, statements = [], 0, 0
-            for round_ in range(5):
+            for round_ in range(EDIT_ROUNDS):
                 task = await Task.get(id=ids[size // 2 + 5])
                 counter = counting()
                 started = time.perf_counter()

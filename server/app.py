@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from server.db import close_db, init_db
 from server.planning.cpm import warm_up
+from server.runtime import settle_long_lived_objects
 from server.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, *, init_database: bool = True) 
         if init_database:
             await init_db(settings)
         await asyncio.to_thread(warm_up)
+        settle_long_lived_objects()
         try:
             yield
         finally:

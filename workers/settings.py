@@ -12,6 +12,7 @@ from arq.cron import CronJob
 
 from server.db import close_db, init_db
 from server.planning.cpm import warm_up
+from server.runtime import settle_long_lived_objects
 from server.settings import Settings, get_settings
 from workers.jobs import JOBS
 
@@ -28,6 +29,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         await init_db(_settings(ctx))
         ctx["owns_database"] = True
     await asyncio.to_thread(warm_up)
+    settle_long_lived_objects()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -50,8 +50,9 @@ class LinkType(StrEnum):
 _CODES = {"FS": kernels.FS, "SS": kernels.SS, "FF": kernels.FF, "SF": kernels.SF}
 
 
-@dataclass(frozen=True, slots=True)
-class PlanTask:
+class PlanTask(NamedTuple):
+    """One task as the scheduler sees it (a tuple: a plan's worth are made per edit)."""
+
     id: int
     duration: int
     not_before: date | None = None
@@ -62,8 +63,7 @@ class PlanTask:
     remaining: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     predecessor: int
     successor: int
     type: LinkType = LinkType.FS

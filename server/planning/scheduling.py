@@ -76,8 +76,12 @@ def options_of(project: Project) -> cpm.Options:
 PLAN_SQL = """
 SELECT t.id, t.parent_id, t.wbs_code, t.planned_start, t.duration_days, t.actual_start,
        t.actual_finish, t.percent_complete, t.remaining_duration_days, t.buffer_days, t.version,
-       s.early_start, s.early_finish, s.late_start, s.late_finish, s.total_float, s.free_float,
-       s.is_critical, s.remaining_days, s.is_done, s.driving_position, s.driving_predecessors
+       s.early_start || '|' || s.early_finish || '|' || s.late_start || '|' || s.late_finish
+       || '|' || s.total_float || '|' || s.free_float
+       || '|' || CASE WHEN s.is_critical THEN '1' ELSE '0' END || '|' || s.remaining_days
+       || '|' || CASE WHEN s.is_done THEN '1' ELSE '0' END
+       || '|' || COALESCE(CAST(s.driving_position AS TEXT), '')
+       || '|' || CAST(s.driving_predecessors AS TEXT)
 FROM task t LEFT JOIN task_schedule s ON s.task_id = t.id
 WHERE t.project_id = ?
 ORDER BY t.planned_start, t.id
@@ -85,6 +89,9 @@ ORDER BY t.planned_start, t.id
 LINKS_SQL = """
 SELECT predecessor_id, successor_id, type, lag_days, id FROM dependency WHERE project_id = ?
 """
+
+
+LINK_TYPES = {kind.value: kind for kind in cpm.LinkType}
 
 
 class _PlanRow(NamedTuple):
@@ -99,8 +106,8 @@ class _PlanRow(NamedTuple):
     remaining: int | None
     buffer_days: int
     version: int
-    # What the stored schedule row holds (None: no row yet), as written.
-    stored: tuple[Any, ...] | None
+    # What the stored schedule row holds, as one line of text (None: no row yet).
+    stored: str | None
 
 
 async def reschedule(
@@ -134,10 +141,7 @@ async def reschedule(
             for t in plan
             if t.id not in parents
         ],
-        [
-            cpm.Link(int(pred), int(succ), cpm.LinkType(str(kind)), int(lag))
-            for pred, succ, kind, lag, _ in links
-        ],
+        [cpm.Link(pred, succ, LINK_TYPES[kind], lag) for pred, succ, kind, lag, _ in links],
         project.start_date,
         calendar,
         options_of(project),
@@ -205,41 +209,22 @@ def _stored_values(row: cpm.TaskSchedule, driving_position: int | None) -> tuple
     )
 
 
-def _computed_key(row: cpm.TaskSchedule, driving_position: int | None) -> tuple[Any, ...]:
-    """A computed schedule row in the form `_stored_key` gives a stored one."""
-    return (
-        row.early_start.isoformat(),
-        row.early_finish.isoformat(),
-        row.late_start.isoformat(),
-        row.late_finish.isoformat(),
-        row.total_float,
-        row.free_float,
-        int(row.is_critical),
-        row.remaining_days,
-        int(row.is_done),
-        driving_position,
-        "[" + ",".join(map(str, row.driving_predecessors)) + "]",
-    )
-
-
-def _stored_key(values: Sequence[Any]) -> tuple[Any, ...]:
-    """A stored schedule row as either database gives it back, made comparable without
-    parsing: days as ISO text, flags as 0/1, the id list as compact JSON text."""
-    (es, ef, ls, lf, total, free, critical, left, done, position, driving) = values
-    if isinstance(driving, list):
-        driving = "[" + ",".join(map(str, driving)) + "]"
-    return (
-        str(es)[:10],
-        str(ef)[:10],
-        str(ls)[:10],
-        str(lf)[:10],
-        int(total),
-        int(free),
-        int(critical),
-        int(left),
-        int(done),
-        None if position is None else int(position),
-        str(driving or "[]").replace(" ", ""),
+def _computed_key(row: cpm.TaskSchedule, driving_position: int | None) -> str:
+    """A computed schedule row as PLAN_SQL gives a stored one back: one line of text."""
+    return "|".join(
+        (
+            row.early_start.isoformat(),
+            row.early_finish.isoformat(),
+            row.late_start.isoformat(),
+            row.late_finish.isoformat(),
+            str(row.total_float),
+            str(row.free_float),
+            "1" if row.is_critical else "0",
+            str(row.remaining_days),
+            "1" if row.is_done else "0",
+            "" if driving_position is None else str(driving_position),
+            "[" + ",".join(map(str, row.driving_predecessors)) + "]",
+        )
     )
 
 
@@ -259,7 +244,7 @@ def _plan_row(row: Sequence[Any]) -> _PlanRow:
         remaining,
         buffer,
         version,
-        None if row[11] is None else _stored_key(tuple(row[11:])),
+        None if row[11] is None else str(row[11]).replace(" ", ""),
     )
 
 
