@@ -48,6 +48,7 @@ class LinkType(StrEnum):
 
 
 _CODES = {"FS": kernels.FS, "SS": kernels.SS, "FF": kernels.FF, "SF": kernels.SF}
+_TYPES = {code: LinkType(name) for name, code in _CODES.items()}
 
 
 class PlanTask(NamedTuple):
@@ -95,6 +96,25 @@ class DrivingLink:
 
 
 @dataclass
+class ScheduleTable:
+    """Every task's schedule as columns, in the order the tasks were given: days as ordinals
+    (date.toordinal), flags as 0/1. What a caller comparing or storing thousands of rows
+    reads instead of making a row object per task."""
+
+    ids: Ints
+    early_start: Ints
+    early_finish: Ints
+    late_start: Ints
+    late_finish: Ints
+    total_float: Ints
+    free_float: Ints
+    remaining_days: Ints
+    is_done: Ints
+    is_critical: Ints
+    driving_predecessors: list[tuple[int, ...]]
+
+
+@dataclass
 class Schedule:
     start: date
     finish: date
@@ -102,6 +122,7 @@ class Schedule:
     # The chain that drives the finish, first task first, and the links between them.
     driving_path: list[int] = field(default_factory=list)
     driving_links: list[DrivingLink] = field(default_factory=list)
+    table: ScheduleTable | None = None
 
     @property
     def critical_path(self) -> list[int]:
@@ -115,12 +136,6 @@ class CycleError(ValueError):
         self.cycle = cycle
 
 
-def remaining_days(task: PlanTask) -> int:
-    """What a started task still needs: as given, else duration × (1 − %), rounded up."""
-    given = -1 if task.remaining is None else max(task.remaining, 0)
-    return int(kernels.remaining_days(task.duration, task.percent_complete, given))
-
-
 def topological_order(task_ids: Iterable[int], links: Sequence[Link]) -> list[int]:
     """Kahn's algorithm; raises CycleError naming one cycle's tasks."""
     ids = list(task_ids)
@@ -129,17 +144,17 @@ def topological_order(task_ids: Iterable[int], links: Sequence[Link]) -> list[in
         ids, [position[x.predecessor] for x in links], [position[x.successor] for x in links]
     )
     if len(net.order) < len(ids):
-        raise _cycle_error(ids, links, net.order.tolist())
+        raise _cycle_error(ids, [(x.predecessor, x.successor) for x in links], net.order)
     return [ids[i] for i in net.order]
 
 
-def _cycle_error(ids: list[int], links: Sequence[Link], ordered: list[int]) -> CycleError:
-    done = set(ordered)
+def _cycle_error(ids: list[int], pairs: Iterable[tuple[int, int]], ordered: Ints) -> CycleError:
+    done = set(ordered.tolist())
     stuck = {ids[i] for i in range(len(ids)) if i not in done}
     incoming_links: dict[int, list[int]] = {t: [] for t in stuck}
-    for link in links:
-        if link.successor in stuck and link.predecessor in stuck:
-            incoming_links[link.successor].append(link.predecessor)
+    for predecessor, successor in pairs:
+        if successor in stuck and predecessor in stuck:
+            incoming_links[successor].append(predecessor)
     return CycleError(find_cycle(stuck, incoming_links))
 
 
@@ -194,6 +209,40 @@ class _Network:
         return cls(pred_array, succ_array, into_start, into_links, out_start, out_links, order)
 
 
+@dataclass(frozen=True)
+class PlanColumns:
+    """A plan as columns: tasks by position, links by number, naming tasks by id. Days are
+    ordinals (0: none), `remaining` -1 where the owner gave no figure, link kinds coded."""
+
+    ids: Ints
+    durations: Ints
+    not_before: Ints
+    actual_start: Ints
+    actual_finish: Ints
+    percent: Ints
+    remaining: Ints
+    link_predecessors: Ints
+    link_successors: Ints
+    link_kinds: Ints
+    link_lags: Ints
+
+    @classmethod
+    def of(cls, tasks: Sequence[PlanTask], links: Sequence[Link]) -> PlanColumns:
+        return cls(
+            _column(tasks, "id"),
+            _column(tasks, "duration"),
+            _coded(map(attrgetter("not_before"), tasks), _ordinal),
+            _coded(map(attrgetter("actual_start"), tasks), _ordinal),
+            _coded(map(attrgetter("actual_finish"), tasks), _ordinal),
+            _column(tasks, "percent_complete"),
+            _coded(map(attrgetter("remaining"), tasks), _given_days),
+            _column(links, "predecessor"),
+            _column(links, "successor"),
+            _coded(map(attrgetter("type"), links), _CODES.__getitem__),
+            _column(links, "lag"),
+        )
+
+
 def schedule(
     tasks: Sequence[PlanTask],
     links: Sequence[Link],
@@ -201,22 +250,27 @@ def schedule(
     calendar: WorkingCalendar,
     options: Options | None = None,
 ) -> Schedule:
+    return schedule_columns(PlanColumns.of(tasks, links), project_start, calendar, options)
+
+
+def schedule_columns(
+    plan: PlanColumns,
+    project_start: date,
+    calendar: WorkingCalendar,
+    options: Options | None = None,
+) -> Schedule:
     options = options or Options()
-    id_array = _column(tasks, "id")
-    ids = id_array.tolist()
+    ids = plan.ids.tolist()
     net = _Network.of(
-        ids, _positions(id_array, _column(links, "predecessor")),
-        _positions(id_array, _column(links, "successor")),
+        ids, _positions(plan.ids, plan.link_predecessors),
+        _positions(plan.ids, plan.link_successors),
     )  # fmt: skip
     if len(net.order) < len(ids):
-        raise _cycle_error(ids, links, net.order.tolist())
-    kinds = _coded(map(attrgetter("type"), links), _CODES.__getitem__)
-    lags = _column(links, "lag")
-    durations = _column(tasks, "duration")
+        pairs = zip(plan.link_predecessors.tolist(), plan.link_successors.tolist(), strict=True)
+        raise _cycle_error(ids, pairs, net.order)
+    kinds, lags, durations = plan.link_kinds, plan.link_lags, plan.durations
     index = WorkingDayIndex(calendar, project_start, project_start)
-    state, floor, start, rstart, end, rem, done_finish = _progress(
-        tasks, durations, index, project_start, options
-    )
+    state, floor, start, rstart, end, rem = _progress(plan, index, project_start, options)
     # Without a status date a started task stays where it started (the plan before progress
     # scheduling); its predecessors still measure against it.
     retained = options.retained_logic or options.status_date is None
@@ -242,28 +296,93 @@ def schedule(
     unstarted_milestone = (durations == 0) & (state == NOT_STARTED)
     finish_shown = np.where(unstarted_milestone, shown, np.maximum(end - 1, 0))
     path, path_links = kernels.driving_path(
-        id_array, net.order, net.into_start, net.into_links, net.preds, kinds,
+        plan.ids, net.order, net.into_start, net.into_links, net.preds, kinds,
         slack, state, end, finish_shown,
     )  # fmt: skip
     last_index = max(int(end.max(initial=0)), int(late_end.max(initial=0))) + 1
-    index.day_at(last_index)  # one extension, then plain list lookups
-    rows = _Rows(
-        tasks, index, options, state, floor, start, rstart, end, rem, late_end, free, shown,
-        net, drives,
+    index.day_at(last_index)  # one extension, then plain array lookups
+    table = _table(
+        plan, index, options, net, drives,
+        state, floor, start, rstart, end, rem, late_end, free, shown,
     )  # fmt: skip
-    open_tasks = state != DONE
-    finishes = [index.days[int(finish_shown[open_tasks].max())]] if open_tasks.any() else []
-    if done_finish > 0:
-        finishes.append(date.fromordinal(done_finish))
     return Schedule(
         start=index.day_at(0),
-        finish=max(finishes, default=index.day_at(0)),
-        tasks=rows,
+        finish=date.fromordinal(int(table.early_finish.max())) if ids else index.day_at(0),
+        tasks=_Rows(table),
         driving_path=[ids[j] for j in path.tolist()],
         driving_links=[
-            DrivingLink(ids[int(net.preds[k])], ids[int(net.succs[k])], links[k].type, links[k].lag)
+            DrivingLink(
+                ids[int(net.preds[k])],
+                ids[int(net.succs[k])],
+                _TYPES[int(kinds[k])],
+                int(lags[k]),
+            )
             for k in path_links.tolist()
         ],
+        table=table,
+    )
+
+
+def _table(
+    plan: PlanColumns,
+    index: WorkingDayIndex,
+    options: Options,
+    net: _Network,
+    drives: Ints,
+    *arrays: Ints,
+) -> ScheduleTable:
+    """Every task's dates and floats from the passes' indices, as MS Project shows them."""
+    state, floor, start, rstart, end, rem, late_end, free, shown = arrays
+    days = np.fromiter(map(date.toordinal, index.days), np.int64, len(index.days))
+
+    def ordinals(at: Ints) -> Ints:
+        found = days[np.clip(at, 0, len(days) - 1)]
+        for j in np.flatnonzero(at < 0).tolist():
+            # Late dates behind a deadline may fall before the start.
+            found[j] = _day(index, int(at[j])).toordinal()
+        return found
+
+    done = state == DONE
+    total = late_end - end
+    spare = np.where(total >= 0, np.minimum(free, total), total)
+    spare = np.where((spare < 0) & (total >= 0), 0, spare)
+    # An unstarted milestone shows on its early day (after the work or milestone that pushed
+    # it), and late on the last day before its late index, or its own date with no float.
+    milestone = (plan.durations == 0) & (state == NOT_STARTED)
+    late_at = np.where(
+        start > floor,
+        late_end - (start - shown),
+        np.where(late_end > floor, late_end - 1, late_end),
+    )
+    late_first = late_end - (end - np.where(state == STARTED, rstart, start))
+    early_start = ordinals(np.where(milestone, shown, np.maximum(start, 0)))
+    early_finish = ordinals(np.where(milestone, shown, np.maximum(end - 1, 0)))
+    late_start = ordinals(np.where(milestone, late_at, late_first))
+    late_finish = ordinals(np.where(milestone, late_at, late_end - 1))
+    early_start = np.where(
+        (state == STARTED) & (plan.actual_start > 0), plan.actual_start, early_start
+    )
+    # A finished task keeps its actual dates (the status date where one is missing).
+    status = options.status_date.toordinal() if options.status_date else 0
+    last = np.where(plan.actual_finish > 0, plan.actual_finish, status)
+    first = np.where(plan.actual_start > 0, plan.actual_start, last)
+    drivers: list[list[int]] = [[] for _ in range(len(state))]
+    ids = plan.ids.tolist()
+    preds, succs = net.preds.tolist(), net.succs.tolist()
+    for k in np.flatnonzero(drives).tolist():
+        drivers[succs[k]].append(ids[preds[k]])
+    return ScheduleTable(
+        ids=plan.ids,
+        early_start=np.where(done, first, early_start),
+        early_finish=np.where(done, last, early_finish),
+        late_start=np.where(done, first, late_start),
+        late_finish=np.where(done, last, late_finish),
+        total_float=np.where(done, 0, total),
+        free_float=np.where(done, 0, spare),
+        remaining_days=np.where(done, 0, np.where(state == STARTED, rem, plan.durations)),
+        is_done=done.astype(np.int64),
+        is_critical=((~done) & (total <= options.critical_threshold)).astype(np.int64),
+        driving_predecessors=[tuple(d) for d in drivers],
     )
 
 
@@ -310,78 +429,60 @@ def _positions(ids: Ints, wanted: Ints) -> Ints:
 
 
 def _progress(
-    tasks: Sequence[PlanTask],
-    durations: Ints,
-    index: WorkingDayIndex,
-    project_start: date,
-    options: Options,
-) -> tuple[Ints, Ints, Ints, Ints, Ints, Ints, int]:
-    """Where each task stands before the links are applied, from its dates as indices; and
-    the latest finish among the finished tasks (as an ordinal, 0 for none)."""
+    plan: PlanColumns, index: WorkingDayIndex, project_start: date, options: Options
+) -> tuple[Ints, Ints, Ints, Ints, Ints, Ints]:
+    """Where each task stands before the links are applied, from its dates as indices."""
     status_date = options.status_date
     status_ordinal = status_date.toordinal() if status_date else 0
-    not_before = _coded(map(attrgetter("not_before"), tasks), _ordinal)
-    actual_start = _coded(map(attrgetter("actual_start"), tasks), _ordinal)
-    actual_finish = _coded(map(attrgetter("actual_finish"), tasks), _ordinal)
+    not_before, actual_start, actual_finish = (
+        plan.not_before, plan.actual_start, plan.actual_finish
+    )  # fmt: skip
     began = np.where(actual_start > 0, actual_start, actual_finish)
     finished = np.where(actual_finish > 0, actual_finish, status_ordinal)
-    percent = _column(tasks, "percent_complete")
-    done = (actual_finish > 0) | (percent >= 100)
+    done = (actual_finish > 0) | (plan.percent >= 100)
     latest = max(int(not_before.max(initial=0)), int(began.max(initial=0)), status_ordinal)
     if latest > project_start.toordinal():
         index.index_of(date.fromordinal(latest))  # the index reaches every day named here
     days = np.fromiter(map(date.toordinal, index.days), np.int64, len(index.days))
     first = np.where(not_before > project_start.toordinal(), np.searchsorted(days, not_before), 0)
-    remaining = _coded(map(attrgetter("remaining"), tasks), _given_days)
     begun = np.where(began > 0, np.searchsorted(days, began), -1)
     after_finish = np.searchsorted(days, finished, side="right")
-    state, floor, start, rstart, end, rem = kernels.progress(
-        durations,
+    return kernels.progress(
+        plan.durations,
         first.astype(np.int64),
         begun.astype(np.int64),
         after_finish.astype(np.int64),
         done.astype(np.int64),
-        percent,
-        remaining,
+        plan.percent,
+        plan.remaining,
         index.index_of(status_date) if status_date else -1,
     )
-    done_finish = int(finished[state == DONE].max(initial=0))
-    return state, floor, start, rstart, end, rem, done_finish
 
 
 class _Rows(Mapping[int, TaskSchedule]):
-    """Each task's schedule, made as it is asked for: the scheduler's answer is its arrays,
+    """Each task's schedule, made as it is asked for: the scheduler's answer is its table,
     and 100,000 rows of dates are built only by a caller that reads them all."""
 
-    def __init__(
-        self,
-        tasks: Sequence[PlanTask],
-        index: WorkingDayIndex,
-        options: Options,
-        *arrays: Any,
-    ) -> None:
-        self.tasks = tasks
-        self.index = index
-        self.options = options
-        self.arrays = arrays
+    def __init__(self, table: ScheduleTable) -> None:
+        self.table = table
 
     @functools.cached_property
     def position(self) -> dict[int, int]:
-        return {t.id: j for j, t in enumerate(self.tasks)}
+        return {tid: j for j, tid in enumerate(self.table.ids.tolist())}
 
     @functools.cached_property
     def columns(self) -> list[list[int]]:
-        """The arrays as lists, made once the first row is asked for (a list index is
-        cheaper than an array index for one value at a time)."""
-        state, floor, start, rstart, end, rem, late_end, free, shown, net, drives = self.arrays
+        t = self.table
         return [
             a.tolist()
-            for a in (state, floor, start, rstart, end, rem, late_end, free, shown)
-            + (net.preds, net.into_start, net.into_links, drives)
-        ]
+            for a in (
+                t.early_start, t.early_finish, t.late_start, t.late_finish, t.total_float,
+                t.free_float, t.remaining_days, t.is_done, t.is_critical,
+            )
+        ]  # fmt: skip
 
     def __len__(self) -> int:
-        return len(self.tasks)
+        return len(self.table.ids)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.position)
@@ -390,56 +491,24 @@ class _Rows(Mapping[int, TaskSchedule]):
         return self.row(self.position[task_id])
 
     def row(self, j: int) -> TaskSchedule:
-        (states, floors, starts, rstarts, ends, rems, late_ends, frees, showns) = self.columns[:9]
-        preds, into_start, into_links, drives = self.columns[9:]
-        task, state, index = self.tasks[j], states[j], self.index
-        if state == DONE:
-            first = task.actual_start or task.actual_finish or self.options.status_date
-            last = task.actual_finish or self.options.status_date
-            assert first is not None and last is not None
-            return TaskSchedule(first, last, first, last, 0, 0, 0, True, False)
-        start, end, late_end = starts[j], ends[j], late_ends[j]
-        total = late_end - end
-        spare = frees[j]
-        spare = (spare if spare < total else total) if total >= 0 else total
-        if spare < 0 <= total:
-            spare = 0
-        if task.duration == 0 and state == NOT_STARTED:
-            early_day = _day(index, showns[j])
-            # Shown as its early day is: after the work or milestone that pushed it, else on
-            # the last day before its late index (or its own date when it has no float).
-            late_at = late_end
-            if start > floors[j]:
-                late_at -= start - showns[j]
-            elif late_at > floors[j]:
-                late_at -= 1
-            late_day = _day(index, late_at)
-            dates = (early_day, early_day, late_day, late_day)
-        else:
-            first_index = rstarts[j] if state == STARTED else start
-            late_first = late_end - (end - first_index)
-            dates = (
-                task.actual_start
-                if state == STARTED and task.actual_start
-                else _day(index, max(start, 0)),
-                _day(index, max(end - 1, 0)),
-                _day(index, late_first),
-                _day(index, late_end - 1),
-            )
-        driving = tuple(
-            self.tasks[preds[k]].id
-            for k in into_links[into_start[j] : into_start[j + 1]]
-            if drives[k]
-        )
+        es, ef, ls, lf, total, free, left, done, critical = (c[j] for c in self.columns)
         return TaskSchedule(
-            *dates,
+            _from_ordinal(es),
+            _from_ordinal(ef),
+            _from_ordinal(ls),
+            _from_ordinal(lf),
             total,
-            spare,
-            rems[j] if state == STARTED else task.duration,
-            False,
-            total <= self.options.critical_threshold,
-            driving,
+            free,
+            left,
+            bool(done),
+            bool(critical),
+            self.table.driving_predecessors[j],
         )
+
+
+@functools.lru_cache(maxsize=8192)
+def _from_ordinal(ordinal: int) -> date:
+    return date.fromordinal(ordinal)
 
 
 def _day(index: WorkingDayIndex, at: int) -> date:

@@ -8,9 +8,11 @@ import functools
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import numpy.typing as npt
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -18,6 +20,7 @@ from server.db import Statement, upsert
 from server.planning import cpm
 from server.planning.calendar import CalendarDay as Day
 from server.planning.calendar import WorkingCalendar
+from server.planning.cpm_kernels import Ints
 from server.planning.models import (
     CalendarDay,
     ScheduleStamp,
@@ -71,17 +74,13 @@ def options_of(project: Project) -> cpm.Options:
 
 # Every task of the project with the schedule row stored for it, in WBS order within each
 # parent (planned start, then id): what CPM, the WBS numbering and the comparison with the
-# stored schedule need, in one statement. Raw SQL: 10,000 rows as model instances would cost
-# more than the scheduling itself.
+# stored schedule need, in one statement, read as columns.
 PLAN_SQL = """
 SELECT t.id, t.parent_id, t.wbs_code, t.planned_start, t.duration_days, t.actual_start,
        t.actual_finish, t.percent_complete, t.remaining_duration_days, t.buffer_days, t.version,
-       s.early_start || '|' || s.early_finish || '|' || s.late_start || '|' || s.late_finish
-       || '|' || s.total_float || '|' || s.free_float
-       || '|' || CASE WHEN s.is_critical THEN '1' ELSE '0' END || '|' || s.remaining_days
-       || '|' || CASE WHEN s.is_done THEN '1' ELSE '0' END
-       || '|' || COALESCE(CAST(s.driving_position AS TEXT), '')
-       || '|' || CAST(s.driving_predecessors AS TEXT)
+       s.id, s.early_start, s.early_finish, s.late_start, s.late_finish, s.total_float,
+       s.free_float, s.is_critical, s.remaining_days, s.is_done, s.driving_position,
+       s.driving_predecessors
 FROM task t LEFT JOIN task_schedule s ON s.task_id = t.id
 WHERE t.project_id = ?
 ORDER BY t.planned_start, t.id
@@ -89,25 +88,47 @@ ORDER BY t.planned_start, t.id
 LINKS_SQL = """
 SELECT predecessor_id, successor_id, type, lag_days, id FROM dependency WHERE project_id = ?
 """
+LINK_CODES = {"FS": 0, "SS": 1, "FF": 2, "SF": 3}
 
 
-LINK_TYPES = {kind.value: kind for kind in cpm.LinkType}
+class _Columns:
+    """Rows read as columns: each column a tuple, the row order kept."""
+
+    def __init__(self, rows: Sequence[Any], width: int) -> None:
+        self.count = len(rows)
+        self.columns: list[tuple[Any, ...]] = (
+            list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+        )
+
+    def ints(self, column: int, none: int = 0) -> Ints:
+        """An integer column (flags too), with `none` where it is empty."""
+        values = self.columns[column]
+        if None in values:
+            return _coded(values, lambda v: none if v is None else int(v))
+        return np.fromiter(values, np.int64, self.count)
+
+    def days(self, column: int) -> Ints:
+        """Ordinals of a date column (0 where empty): dates on PostgreSQL, text on SQLite."""
+        return _coded(self.columns[column], _day_ordinal)
 
 
-class _PlanRow(NamedTuple):
-    id: int
-    parent_id: int | None
-    wbs_code: str
-    planned_start: date
-    duration: int
-    actual_start: date | None
-    actual_finish: date | None
-    percent_complete: int
-    remaining: int | None
-    buffer_days: int
-    version: int
-    # What the stored schedule row holds, as one line of text (None: no row yet).
-    stored: str | None
+def _coded(values: Sequence[Any], code: Any) -> Ints:
+    """A column of few distinct values, each converted once."""
+    table = {value: code(value) for value in set(values)}
+    return np.fromiter(map(table.__getitem__, values), np.int64, len(values))
+
+
+def _day_ordinal(value: Any) -> int:
+    return 0 if value is None else _day(value).toordinal()
+
+
+def _compact_ids(value: Any) -> str:
+    """A list of task ids as compact JSON text, whether read as text or as a list."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(map(str, value)) + "]"
+    return str(value).replace(" ", "")
 
 
 async def reschedule(
@@ -119,56 +140,55 @@ async def reschedule(
     Called inside the transaction of every change to dates, durations or links, and by
     `refresh_schedules` when progress or the status date has moved on. A fixed number of
     statements whatever the size of the plan: the plan with its stored schedule, the links,
-    the calendar (unless given), the changed rows and the stamp.
+    the calendar (unless given), the changed rows and the stamp. Columns throughout: an
+    edit of a 2,000-task plan makes objects only for the rows it writes.
     """
     calendar = calendar or await working_calendar(project.id)
-    plan = [_plan_row(row) for row in await _select(PLAN_SQL, project.id)]
-    links = await _select(LINKS_SQL, project.id)
+    read = _Columns(await _select(PLAN_SQL, project.id), 23)
+    links = _Columns(await _select(LINKS_SQL, project.id), 5)
+    ids, parents = read.ints(0), read.ints(1)
     if renumber:
-        await _renumber(plan)
-    parents = {t.parent_id for t in plan if t.parent_id}
-    result = cpm.schedule(
-        [
-            cpm.PlanTask(
-                t.id,
-                t.duration,
-                not_before=t.planned_start,
-                actual_start=t.actual_start,
-                actual_finish=t.actual_finish,
-                percent_complete=t.percent_complete,
-                remaining=t.remaining if t.actual_finish is None else None,
-            )
-            for t in plan
-            if t.id not in parents
-        ],
-        [cpm.Link(pred, succ, LINK_TYPES[kind], lag) for pred, succ, kind, lag, _ in links],
+        await _renumber(ids.tolist(), parents.tolist(), list(read.columns[2]))
+    leaves = ~np.isin(ids, parents[parents > 0])
+    actual_finish = read.days(6)[leaves]
+    result = cpm.schedule_columns(
+        cpm.PlanColumns(
+            ids=ids[leaves],
+            durations=read.ints(4)[leaves],
+            not_before=read.days(3)[leaves],
+            actual_start=read.days(5)[leaves],
+            actual_finish=actual_finish,
+            percent=read.ints(7)[leaves],
+            remaining=np.where(actual_finish > 0, -1, read.ints(8, none=-1)[leaves]),
+            link_predecessors=links.ints(0),
+            link_successors=links.ints(1),
+            link_kinds=_coded(links.columns[2], lambda kind: LINK_CODES[str(kind)]),
+            link_lags=links.ints(3),
+        ),
         project.start_date,
         calendar,
         options_of(project),
     )
-    rows = _with_summaries(result, plan, calendar)
-    on_path = {tid: n for n, tid in enumerate(result.driving_path)}
-    changed = []
-    for t in plan:
-        row = rows.get(t.id)
-        if row is None:
-            continue
-        position = on_path.get(t.id)
-        if t.stored is None or _computed_key(row, position) != t.stored:
-            values = _stored_values(row, position)
-            changed.append(dict(zip(SCHEDULE_COLUMNS, values, strict=True)) | {"task_id": t.id})
+    assert result.table is not None
+    table = _with_summaries(result.table, ids, parents, leaves, read.ints(9), calendar)
+    on_path = np.full(len(ids), -1, np.int64)
+    path_positions = {tid: n for n, tid in enumerate(result.driving_path)}
+    for j, tid in enumerate(ids.tolist()):
+        if tid in path_positions:
+            on_path[j] = path_positions[tid]
+    changed = _changed_rows(read, table, on_path)
     await upsert(
         TaskSchedule,
-        [row | {"project_id": project.id} for row in changed],
+        [_schedule_row(table, on_path, j) | {"project_id": project.id} for j in changed],
         on="task_id",
         update=SCHEDULE_COLUMNS,
     )
     stamp = stamp_of(
         project,
-        tasks=len(plan),
-        versions=sum(t.version for t in plan),
-        links=len(links),
-        last_link=max((int(link[4]) for link in links), default=0),
+        tasks=read.count,
+        versions=int(read.ints(10).sum()),
+        links=links.count,
+        last_link=int(links.ints(4).max(initial=0)),
     )
     await ScheduleStamp.bulk_create(
         [ScheduleStamp(project_id=project.id, stamp=stamp)],
@@ -193,59 +213,54 @@ SCHEDULE_COLUMNS = [
 ]
 
 
-def _stored_values(row: cpm.TaskSchedule, driving_position: int | None) -> tuple[Any, ...]:
-    return (
-        row.early_start,
-        row.early_finish,
-        row.late_start,
-        row.late_finish,
-        row.total_float,
-        row.free_float,
-        row.is_critical,
-        row.remaining_days,
-        row.is_done,
-        driving_position,
-        list(row.driving_predecessors),
+def _changed_rows(read: _Columns, table: cpm.ScheduleTable, on_path: Ints) -> list[int]:
+    """Positions whose stored schedule row is missing or differs from the computed one."""
+    stored_position = read.ints(21, none=-1)
+    differs = (
+        (read.ints(11) == 0)
+        | (read.days(12) != table.early_start)
+        | (read.days(13) != table.early_finish)
+        | (read.days(14) != table.late_start)
+        | (read.days(15) != table.late_finish)
+        | (read.ints(16) != table.total_float)
+        | (read.ints(17) != table.free_float)
+        | (read.ints(18) != table.is_critical)
+        | (read.ints(19) != table.remaining_days)
+        | (read.ints(20) != table.is_done)
+        | (stored_position != on_path)
     )
+    stored_drivers = _texts(read.columns[22])
+    computed_drivers = _texts(table.driving_predecessors)
+    differs |= stored_drivers != computed_drivers
+    return np.flatnonzero(differs).tolist()
 
 
-def _computed_key(row: cpm.TaskSchedule, driving_position: int | None) -> str:
-    """A computed schedule row as PLAN_SQL gives a stored one back: one line of text."""
-    return "|".join(
-        (
-            row.early_start.isoformat(),
-            row.early_finish.isoformat(),
-            row.late_start.isoformat(),
-            row.late_finish.isoformat(),
-            str(row.total_float),
-            str(row.free_float),
-            "1" if row.is_critical else "0",
-            str(row.remaining_days),
-            "1" if row.is_done else "0",
-            "" if driving_position is None else str(driving_position),
-            "[" + ",".join(map(str, row.driving_predecessors)) + "]",
-        )
-    )
+def _texts(values: Sequence[Any]) -> npt.NDArray[np.object_]:
+    """Lists of task ids as compact JSON text, each distinct list written once."""
+    if any(isinstance(value, list) for value in values):
+        values = [tuple(value) if isinstance(value, list) else value for value in values]
+    table = {value: _compact_ids(value) for value in set(values)}
+    texts = np.empty(len(values), dtype=object)
+    texts[:] = list(map(table.__getitem__, values))
+    return texts
 
 
-def _plan_row(row: Sequence[Any]) -> _PlanRow:
-    (tid, parent, code, start, duration, began, finished, percent, remaining, buffer, version) = (
-        row[:11]
-    )
-    return _PlanRow(
-        tid,
-        parent,
-        code,
-        _day(start),
-        duration,
-        None if began is None else _day(began),
-        None if finished is None else _day(finished),
-        percent,
-        remaining,
-        buffer,
-        version,
-        None if row[11] is None else str(row[11]).replace(" ", ""),
-    )
+def _schedule_row(table: cpm.ScheduleTable, on_path: Ints, j: int) -> dict[str, Any]:
+    day = date.fromordinal
+    return {
+        "task_id": int(table.ids[j]),
+        "early_start": day(int(table.early_start[j])),
+        "early_finish": day(int(table.early_finish[j])),
+        "late_start": day(int(table.late_start[j])),
+        "late_finish": day(int(table.late_finish[j])),
+        "total_float": int(table.total_float[j]),
+        "free_float": int(table.free_float[j]),
+        "is_critical": bool(table.is_critical[j]),
+        "remaining_days": int(table.remaining_days[j]),
+        "is_done": bool(table.is_done[j]),
+        "driving_position": None if on_path[j] < 0 else int(on_path[j]),
+        "driving_predecessors": list(table.driving_predecessors[j]),
+    }
 
 
 def _day(value: Any) -> date:
@@ -269,13 +284,13 @@ async def _select(sql: str, *values: Any) -> list[Any]:
     return list(rows)
 
 
-def wbs_codes(plan: Sequence[_PlanRow]) -> dict[int, str]:
+def wbs_codes(ids: Sequence[int], parents: Sequence[int]) -> dict[int, str]:
     """WBS codes 1, 1.1, 1.2, 2… from the tree, in plan order within each parent."""
-    children: dict[int | None, list[int]] = {}
-    for t in plan:
-        children.setdefault(t.parent_id, []).append(t.id)
+    children: dict[int, list[int]] = {}
+    for tid, parent in zip(ids, parents, strict=True):
+        children.setdefault(parent, []).append(tid)
     codes: dict[int, str] = {}
-    stack: list[tuple[int | None, str]] = [(None, "")]
+    stack: list[tuple[int, str]] = [(0, "")]
     while stack:
         parent, prefix = stack.pop()
         for position, tid in enumerate(children.get(parent, []), start=1):
@@ -294,58 +309,75 @@ RENUMBER_SQL = {
 }
 
 
-async def _renumber(plan: Sequence[_PlanRow]) -> None:
+async def _renumber(ids: Sequence[int], parents: Sequence[int], codes_now: Sequence[str]) -> None:
     """Write the WBS codes that changed, in one statement."""
-    codes = wbs_codes(plan)
-    changed = {str(t.id): codes[t.id] for t in plan if t.wbs_code != codes[t.id]}
+    codes = wbs_codes(ids, parents)
+    changed = {
+        str(tid): codes[tid] for tid, code in zip(ids, codes_now, strict=True) if code != codes[tid]
+    }
     if changed:
         db = connections.get("default")
         await db.execute_query(RENUMBER_SQL[db.capabilities.dialect], [json.dumps(changed)])
 
 
 def _with_summaries(
-    result: cpm.Schedule, plan: Sequence[_PlanRow], calendar: WorkingCalendar
-) -> dict[int, cpm.TaskSchedule]:
-    """The leaves' rows and each summary rolled up from its children, deepest first."""
-    rows = dict(result.tasks)
+    leaves_table: cpm.ScheduleTable,
+    ids: Ints,
+    parents: Ints,
+    leaves: npt.NDArray[np.bool_],
+    buffers: Ints,
+    calendar: WorkingCalendar,
+) -> cpm.ScheduleTable:
+    """The whole plan's table: the leaves as scheduled, each summary rolled up from its
+    children (deepest first), its finish moved by its buffer."""
+    count = len(ids)
+    columns = {
+        name: np.zeros(count, np.int64)
+        for name in (
+            "early_start", "early_finish", "late_start", "late_finish", "total_float",
+            "free_float", "remaining_days", "is_done", "is_critical",
+        )
+    }  # fmt: skip
+    for name, column in columns.items():
+        column[leaves] = getattr(leaves_table, name)
+    drivers: list[tuple[int, ...]] = [()] * count
+    for j, d in zip(
+        np.flatnonzero(leaves).tolist(), leaves_table.driving_predecessors, strict=True
+    ):
+        drivers[j] = d
+    position = {tid: j for j, tid in enumerate(ids.tolist())}
     children: dict[int, list[int]] = {}
-    for t in plan:
-        if t.parent_id:
-            children.setdefault(t.parent_id, []).append(t.id)
-    buffers = {t.id: t.buffer_days for t in plan if t.buffer_days}
-    for summary in _bottom_up(children):
-        kids = [rows[k] for k in children[summary] if k in rows]
-        if kids:
-            rows[summary] = _with_buffer(_rolled_up(kids), buffers.get(summary, 0), calendar)
-    return rows
+    for j, parent in enumerate(parents.tolist()):
+        if parent:
+            children.setdefault(parent, []).append(j)
+    id_list = ids.tolist()
+    for summary in _bottom_up({k: [id_list[j] for j in v] for k, v in children.items()}):
+        _roll_up(columns, position[summary], np.array(children[summary]), buffers, calendar)
+    return cpm.ScheduleTable(ids=ids, driving_predecessors=drivers, **columns)
 
 
-def _rolled_up(kids: list[cpm.TaskSchedule]) -> cpm.TaskSchedule:
-    open_kids = [k for k in kids if not k.is_done] or kids
-    return cpm.TaskSchedule(
-        early_start=min(k.early_start for k in kids),
-        early_finish=max(k.early_finish for k in kids),
-        late_start=min(k.late_start for k in open_kids),
-        late_finish=max(k.late_finish for k in kids),
-        total_float=min(k.total_float for k in open_kids),
-        free_float=min(k.free_float for k in open_kids),
-        remaining_days=max(k.remaining_days for k in kids),
-        is_done=all(k.is_done for k in kids),
-        is_critical=any(k.is_critical for k in kids),
-    )
-
-
-def _with_buffer(
-    phase: cpm.TaskSchedule, buffer_days: int, calendar: WorkingCalendar
-) -> cpm.TaskSchedule:
-    """A phase's buffer is time reserved after its last task: the phase (and a phase above
-    it) finishes that many working days later; the tasks' own dates and floats stay."""
-    if not buffer_days:
-        return phase
-    return phase._replace(
-        early_finish=calendar.add_working_days(phase.early_finish, buffer_days),
-        late_finish=calendar.add_working_days(phase.late_finish, buffer_days),
-    )
+def _roll_up(
+    c: dict[str, Ints], at: int, kids: Ints, buffers: Ints, calendar: WorkingCalendar
+) -> None:
+    """A phase spans its children; floats and late dates count its unfinished ones. Its
+    buffer is time reserved after its last task: the phase finishes that many working days
+    later; the tasks' own dates and floats stay."""
+    open_kids = kids[c["is_done"][kids] == 0]
+    if len(open_kids) == 0:
+        open_kids = kids
+    c["early_start"][at] = c["early_start"][kids].min()
+    c["early_finish"][at] = c["early_finish"][kids].max()
+    c["late_start"][at] = c["late_start"][open_kids].min()
+    c["late_finish"][at] = c["late_finish"][kids].max()
+    c["total_float"][at] = c["total_float"][open_kids].min()
+    c["free_float"][at] = c["free_float"][open_kids].min()
+    c["remaining_days"][at] = c["remaining_days"][kids].max()
+    c["is_done"][at] = int(c["is_done"][kids].all())
+    c["is_critical"][at] = int(c["is_critical"][kids].any())
+    if buffers[at]:
+        for name in ("early_finish", "late_finish"):
+            day = date.fromordinal(int(c[name][at]))
+            c[name][at] = calendar.add_working_days(day, int(buffers[at])).toordinal()
 
 
 def _bottom_up(children: dict[int, list[int]]) -> list[int]:
