@@ -356,12 +356,14 @@ async def plan_xlsx(request: Request) -> Response:
             _("Task"),
             _("Owner"),
             _("Department"),
-            _("Planned start"),
-            _("Planned finish"),
+            _("Scheduled start"),
+            _("Scheduled finish"),
             _("Working days"),
             _("Total float"),
             _("Critical"),
             _("Deliverable"),
+            _("Baseline finish"),
+            _("Forecast late (working days)"),
         ],
     )
     for cell in sheet[1]:
@@ -381,9 +383,12 @@ async def plan_xlsx(request: Request) -> Response:
                 s.total_float if s else None,
                 _("Yes") if s and s.is_critical else "",
                 r.task.deliverable,
+                r.baseline.finish if r.baseline else None,
+                r.forecast_late or None,
             ],
         )
-    for column, width in zip("ABCDEFGHIJ", (8, 32, 10, 10, 12, 12, 10, 10, 8, 30), strict=True):
+    widths = (8, 32, 10, 10, 12, 12, 10, 10, 8, 30, 12, 12)
+    for column, width in zip("ABCDEFGHIJKL", widths, strict=True):
         sheet.column_dimensions[column].width = width
     buffer = BytesIO()
     book.save(buffer)
