@@ -249,7 +249,7 @@ async def edit_figures(sizes: list[int]) -> None:
             settle_long_lived_objects()  # as the web and worker processes do once started
             edits, written, statements = [], 0, 0
             for round_ in range(EDIT_ROUNDS):
-                task = await Task.get(id=ids[size // 2 + 5])
+                task = await Task.get(id=ids[min(size // 2 + 5, size - 1)])
                 counter = counting()
                 started = time.perf_counter()
                 longer = task.duration_days + (1 if round_ % 2 == 0 else -1)

@@ -111,7 +111,18 @@ class ScheduleTable:
     remaining_days: Ints
     is_done: Ints
     is_critical: Ints
-    driving_predecessors: list[tuple[int, ...]]
+    # Each task's driving predecessors' ids, in compressed rows: task j's are
+    # driver_ids[driver_start[j]:driver_start[j + 1]], in link order.
+    driver_start: Ints
+    driver_ids: Ints
+
+    @functools.cached_property
+    def _drivers(self) -> tuple[list[int], list[int]]:
+        return self.driver_start.tolist(), self.driver_ids.tolist()
+
+    def driving_predecessors(self, j: int) -> tuple[int, ...]:
+        start, ids = self._drivers
+        return tuple(ids[start[j] : start[j + 1]])
 
 
 @dataclass
@@ -366,11 +377,9 @@ def _table(
     status = options.status_date.toordinal() if options.status_date else 0
     last = np.where(plan.actual_finish > 0, plan.actual_finish, status)
     first = np.where(plan.actual_start > 0, plan.actual_start, last)
-    drivers: list[list[int]] = [[] for _ in range(len(state))]
-    ids = plan.ids.tolist()
-    preds, succs = net.preds.tolist(), net.succs.tolist()
-    for k in np.flatnonzero(drives).tolist():
-        drivers[succs[k]].append(ids[preds[k]])
+    driving = np.flatnonzero(drives)
+    by_successor = np.argsort(net.succs[driving], kind="stable")  # link order kept within
+    counts = np.bincount(net.succs[driving], minlength=len(state))
     return ScheduleTable(
         ids=plan.ids,
         early_start=np.where(done, first, early_start),
@@ -382,7 +391,8 @@ def _table(
         remaining_days=np.where(done, 0, np.where(state == STARTED, rem, plan.durations)),
         is_done=done.astype(np.int64),
         is_critical=((~done) & (total <= options.critical_threshold)).astype(np.int64),
-        driving_predecessors=[tuple(d) for d in drivers],
+        driver_start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+        driver_ids=plan.ids[net.preds[driving][by_successor]],
     )
 
 
@@ -502,7 +512,7 @@ class _Rows(Mapping[int, TaskSchedule]):
             left,
             bool(done),
             bool(critical),
-            self.table.driving_predecessors[j],
+            self.table.driving_predecessors(j),
         )
 
 

@@ -230,9 +230,18 @@ def _changed_rows(read: _Columns, table: cpm.ScheduleTable, on_path: Ints) -> li
         | (stored_position != on_path)
     )
     stored_drivers = _texts(read.columns[22])
-    computed_drivers = _texts(table.driving_predecessors)
+    computed_drivers = _driver_texts(table)
     differs |= stored_drivers != computed_drivers
     return np.flatnonzero(differs).tolist()
+
+
+def _driver_texts(table: cpm.ScheduleTable) -> npt.NDArray[np.object_]:
+    """Each task's driving predecessors as compact JSON text, as they are stored."""
+    texts = np.full(len(table.ids), "[]", dtype=object)
+    start, ids = table.driver_start.tolist(), table.driver_ids.tolist()
+    for j in np.flatnonzero(np.diff(table.driver_start)).tolist():
+        texts[j] = "[" + ",".join(map(str, ids[start[j] : start[j + 1]])) + "]"
+    return texts
 
 
 def _texts(values: Sequence[Any]) -> npt.NDArray[np.object_]:
@@ -259,7 +268,7 @@ def _schedule_row(table: cpm.ScheduleTable, on_path: Ints, j: int) -> dict[str, 
         "remaining_days": int(table.remaining_days[j]),
         "is_done": bool(table.is_done[j]),
         "driving_position": None if on_path[j] < 0 else int(on_path[j]),
-        "driving_predecessors": list(table.driving_predecessors[j]),
+        "driving_predecessors": list(table.driving_predecessors(j)),
     }
 
 
@@ -340,11 +349,9 @@ def _with_summaries(
     }  # fmt: skip
     for name, column in columns.items():
         column[leaves] = getattr(leaves_table, name)
-    drivers: list[tuple[int, ...]] = [()] * count
-    for j, d in zip(
-        np.flatnonzero(leaves).tolist(), leaves_table.driving_predecessors, strict=True
-    ):
-        drivers[j] = d
+    # Summaries have no driving predecessors; the leaves keep theirs, in plan order.
+    counts = np.zeros(count, np.int64)
+    counts[leaves] = np.diff(leaves_table.driver_start)
     position = {tid: j for j, tid in enumerate(ids.tolist())}
     children: dict[int, list[int]] = {}
     for j, parent in enumerate(parents.tolist()):
@@ -353,7 +360,12 @@ def _with_summaries(
     id_list = ids.tolist()
     for summary in _bottom_up({k: [id_list[j] for j in v] for k, v in children.items()}):
         _roll_up(columns, position[summary], np.array(children[summary]), buffers, calendar)
-    return cpm.ScheduleTable(ids=ids, driving_predecessors=drivers, **columns)
+    return cpm.ScheduleTable(
+        ids=ids,
+        driver_start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+        driver_ids=leaves_table.driver_ids,
+        **columns,
+    )
 
 
 def _roll_up(
