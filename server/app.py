@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+import server.domains  # noqa: F401  (every domain's event handlers)
 from server.db import close_db, init_db
 from server.planning.cpm import warm_up
 from server.runtime import settle_long_lived_objects

@@ -23,6 +23,7 @@ class CommandError(Exception):
 
 
 def _run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    import server.domains  # noqa: F401  (every domain's event handlers)
     from server.db import close_db, init_db
 
     async def wrapped() -> T:

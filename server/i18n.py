@@ -29,6 +29,11 @@ current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
 def normalize_language(value: str | None) -> str | None:
     if not value:
         return None

@@ -25,8 +25,8 @@ from server.notices.models import (
 )
 from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
 from server.risks.models import PROBLEM_STATUS_LABELS, SEVERITY_LABELS, ProblemStatus, Severity
-from server.signoffs.content import COLUMN_LABELS
 from server.signoffs.models import (
+    COLUMN_LABELS,
     DECISION_LABELS,
     DOCUMENT_STATUS_LABELS,
     KIND_LABELS,

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
+import server.domains  # noqa: F401  (every domain's event handlers)
 from server.settings import Settings, get_settings, reset_settings
 
 TABLES_IN_DELETE_ORDER = [

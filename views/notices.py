@@ -7,6 +7,7 @@ from server.errors import DomainError, Forbidden
 from server.notices import service as notices
 from server.notices.models import NoticeStatus, RobotKind
 from server.org import service as org
+from server.projects import chat_robots
 from server.projects import service as projects
 from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
 
@@ -46,7 +47,7 @@ async def _robots_page(
     request: Request, *, errors: dict[str, str], values: dict[str, str], status_code: int = 200
 ) -> Response:
     actor = actor_of(request)
-    robots = await notices.list_robots(actor)
+    robots = await chat_robots.list_robots(actor)
     departments = await org.list_departments(actor)
     return render(
         request,
@@ -60,8 +61,8 @@ async def _robots_page(
     )
 
 
-def _robot_input(form: dict[str, str], project_code: str) -> notices.RobotInput:
-    return notices.RobotInput(
+def _robot_input(form: dict[str, str], project_code: str) -> chat_robots.RobotInput:
+    return chat_robots.RobotInput(
         kind=form.get("kind", ""),
         name=form.get("name", ""),
         url=form.get("url", ""),
@@ -81,7 +82,7 @@ async def add_robot(request: Request) -> Response:
     actor = actor_of(request)
     form = await form_data(request)
     try:
-        await notices.add_robot(actor, _robot_input(form, form.get("project_code", "")))
+        await chat_robots.add_robot(actor, _robot_input(form, form.get("project_code", "")))
     except DomainError as error:
         if isinstance(error, Forbidden):
             raise
@@ -94,7 +95,7 @@ async def add_robot(request: Request) -> Response:
 @page
 async def remove_robot(request: Request) -> Response:
     actor = actor_of(request)
-    await notices.remove_robot(actor, robot_id=int(request.path_params["robot_id"]))
+    await chat_robots.remove_robot(actor, robot_id=int(request.path_params["robot_id"]))
     return RedirectResponse("/admin/robots", status_code=303)
 
 
@@ -106,7 +107,7 @@ async def _project_robots_page(
 ) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    robots = await notices.list_robots(actor, project_id=project.id)
+    robots = await chat_robots.list_robots(actor, project_id=project.id)
     departments = (await projects.list_participating_departments([project.id]))[project.id]
     return render(
         request,
@@ -132,7 +133,7 @@ async def add_project_robot(request: Request) -> Response:
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
     try:
-        await notices.add_robot(actor, _robot_input(form, project.code))
+        await chat_robots.add_robot(actor, _robot_input(form, project.code))
     except DomainError as error:
         if isinstance(error, Forbidden):
             raise
@@ -146,5 +147,5 @@ async def add_project_robot(request: Request) -> Response:
 async def remove_project_robot(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    await notices.remove_robot(actor, robot_id=int(request.path_params["robot_id"]))
+    await chat_robots.remove_robot(actor, robot_id=int(request.path_params["robot_id"]))
     return RedirectResponse(f"/projects/{project.code}/robots", status_code=303)

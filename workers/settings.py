@@ -10,6 +10,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 
+import server.domains  # noqa: F401  (every domain's event handlers)
 from server.db import close_db, init_db
 from server.planning.cpm import warm_up
 from server.runtime import settle_long_lived_objects

@@ -10,7 +10,7 @@ from tortoise.models import Model
 
 from server.audit.models import AuditEntry
 from server.auth import Actor
-from server.projects.models import N_
+from server.i18n import N_
 
 # How each audited action reads in the activity list.
 ACTION_LABELS: dict[str, str] = {

@@ -5,9 +5,10 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from server.i18n import N_
 from server.org.models import Department, User
 from server.planning.models import Task
-from server.projects.models import N_, Project
+from server.projects.models import Project
 
 
 class MeetingKind(StrEnum):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from server.projects.models import N_
+from server.i18n import N_
 
 if TYPE_CHECKING:
     from server.org.models import Department, User

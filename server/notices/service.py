@@ -29,19 +29,17 @@ from urllib.parse import unquote, urlparse
 import httpx
 from jinja2 import TemplateNotFound
 from tortoise.exceptions import OperationalError
-from tortoise.transactions import in_transaction
 
 from server.auth import Action, Actor, authorize
-from server.errors import Forbidden, Invalid, NotFound
+from server.errors import Invalid, NotFound
 from server.notices import chat
-from server.notices.models import Channel, ChatRobot, Notice, NoticeStatus, RobotKind
+from server.notices.models import Channel, ChatRobot, Notice, NoticeStatus
 from server.org.models import User
 from server.settings import Settings, get_settings
 from server.templating import render
-from server.validation import Checks
 
 if TYPE_CHECKING:
-    from server.projects.models import Project
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -446,105 +444,3 @@ async def retry_notice(actor: Actor, *, notice_id: int) -> Notice:
         status=NoticeStatus.PENDING, next_attempt_at=_now(), attempts=0
     )
     return await Notice.get(id=notice.id)
-
-
-# --- chat robots ----------------------------------------------------------------------------
-
-
-@dataclass
-class RobotInput:
-    kind: str
-    name: str
-    url: str
-    secret: str = ""
-    project_code: str = ""
-    department_id: int | None = None
-
-
-async def list_robots(actor: Actor, *, project_id: int | None = None) -> list[ChatRobot]:
-    """Every robot for administrators; a project's own robots for its PM."""
-    query = ChatRobot.all()
-    if project_id is None:
-        await authorize(actor, Action.ADMINISTER)
-    else:
-        await authorize(actor, Action.EDIT_PROJECT, await _visible_project(actor, project_id))
-        query = ChatRobot.filter(project_id=project_id, active=True)
-    return await query.select_related("project", "department").order_by("id")
-
-
-async def _visible_project(actor: Actor, project_id: int) -> Project:
-    from server.projects.service import get_project
-
-    return await get_project(actor, project_id=project_id)
-
-
-async def add_robot(actor: Actor, data: RobotInput) -> ChatRobot:
-    """A group chat's robot for a project, a department, or a department within a project.
-
-    Administrators add any; a project's PM adds robots for their own project only.
-    """
-    from server.org.models import Department
-    from server.projects.models import Project, ProjectDepartment
-
-    if not actor.is_admin:
-        if not data.project_code.strip():
-            raise Forbidden("Only an administrator may do this.")
-        visible = await Project.get_or_none(code=data.project_code.strip().upper())
-        if visible is None:
-            raise NotFound("No such project.", field="projectCode")
-        await authorize(actor, Action.EDIT_PROJECT, await _visible_project(actor, visible.id))
-    checks = Checks()
-    try:
-        kind = RobotKind(data.kind)
-    except ValueError:
-        checks.fail("kind", "Choose one of: %(choices)s.", choices=", ".join(RobotKind))
-        kind = RobotKind.GENERIC
-    name = checks.text("name", data.name, max_length=100)
-    url = (data.url or "").strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        checks.fail("url", "Enter the robot's webhook address (http:// or https://).")
-    project = None
-    if data.project_code.strip():
-        project = await Project.get_or_none(code=data.project_code.strip().upper())
-        if project is None:
-            checks.fail("projectCode", "No such project.")
-    department = None
-    if data.department_id is not None:
-        department = await Department.get_or_none(id=data.department_id)
-        if department is None:
-            checks.fail("departmentId", "No such department.")
-        elif project is not None and not actor.is_admin:
-            takes_part = await ProjectDepartment.filter(
-                project_id=project.id, department_id=department.id
-            ).exists()
-            if not takes_part:
-                checks.fail("departmentId", "This department does not take part in the project.")
-    if project is None and department is None and not checks.errors:
-        checks.fail("projectCode", "Name a project, a department, or both.")
-    checks.done()
-    async with in_transaction():
-        robot = await ChatRobot.create(
-            kind=kind,
-            name=name,
-            url=url[:1000],
-            secret=(data.secret or "").strip()[:255],
-            project=project,
-            department=department,
-        )
-    return robot
-
-
-async def remove_robot(actor: Actor, *, robot_id: int) -> None:
-    robot = await ChatRobot.get_or_none(id=robot_id, active=True)
-    if robot is None:
-        raise NotFound("No such chat robot.", field="robotId")
-    if not actor.is_admin:
-        if robot.project_id is None:  # type: ignore[attr-defined]
-            raise Forbidden("Only an administrator may do this.")
-        try:
-            project = await _visible_project(actor, robot.project_id)  # type: ignore[attr-defined]
-        except NotFound:
-            raise NotFound("No such chat robot.", field="robotId") from None
-        await authorize(actor, Action.EDIT_PROJECT, project)
-    await ChatRobot.filter(id=robot_id).update(active=False)

@@ -5,6 +5,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from server.i18n import N_
 from server.org.models import Department, User
 
 
@@ -24,11 +25,6 @@ class Role(StrEnum):
     MANAGEMENT = "MANAGEMENT"
     MEMBER = "MEMBER"
     VIEWER = "VIEWER"
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogs; it is translated where it is shown."""
-    return message
 
 
 ROLE_LABELS: dict[Role, str] = {

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.db import Statement
+from server.domain_events import ProjectDepartmentsChanged, announce
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.notices.service import queue_email
 from server.org.models import Department, User
@@ -326,9 +327,7 @@ async def update_project(
         project.version += 1
         await project.save()
         if department_change[0] != department_change[1]:
-            from server.signoffs.service import settle_after_department_change
-
-            await settle_after_department_change(project.id)
+            await announce(ProjectDepartmentsChanged(project_id=project.id))
         await record(
             actor,
             action="project.update",

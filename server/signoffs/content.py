@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from server.projects.models import N_
+from server.i18n import N_
 from server.signoffs.models import DocumentKind
 
 
@@ -31,14 +31,6 @@ CHARTER_SECTIONS: tuple[Section, ...] = (
     Section("coreTeam", N_("Core team and roles"), ("name", "department", "role")),
     Section("successCriteria", N_("Success criteria")),
 )
-COLUMN_LABELS = {
-    "goal": N_("Goal"),
-    "target": N_("Measurable target"),
-    "name": N_("Name"),
-    "date": N_("Date"),
-    "department": N_("Department"),
-    "role": N_("Role"),
-}
 MAX_TEXT = 20_000
 MAX_ITEMS = 200
 

@@ -6,8 +6,9 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from server.i18n import N_
 from server.org.models import Department, User
-from server.projects.models import N_, Project
+from server.projects.models import Project
 
 
 class DocumentKind(StrEnum):
@@ -142,3 +143,14 @@ class SigningDelegate(Model):
 
     class Meta:
         table = "signing_delegate"
+
+
+# Column headings of the charter's tables (goals, milestones, core team).
+COLUMN_LABELS = {
+    "goal": N_("Goal"),
+    "target": N_("Measurable target"),
+    "name": N_("Name"),
+    "date": N_("Date"),
+    "department": N_("Department"),
+    "role": N_("Role"),
+}

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from server.audit.service import record
 from server.auth import Action, Actor, authorize
+from server.domain_events import ProjectDepartmentsChanged, handles
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.i18n import translate
 from server.notices.service import queue_email
@@ -705,14 +706,15 @@ async def _tell_outcome(
         )
 
 
-async def settle_after_department_change(project_id: int) -> None:
+@handles(ProjectDepartmentsChanged)
+async def settle_after_department_change(event: ProjectDepartmentsChanged) -> None:
     """A department left or joined: a document in signing may now be fully signed."""
     documents = await SignableDocument.filter(
-        project_id=project_id, status=DocumentStatus.IN_SIGNING
+        project_id=event.project_id, status=DocumentStatus.IN_SIGNING
     )
     if not documents:
         return
-    project = await Project.get(id=project_id)
+    project = await Project.get(id=event.project_id)
     for document in documents:
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
         await _settle(document, project, current)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from server.errors import Forbidden, NotFound
-from server.notices import service as notices
 from server.notices.models import ChatRobot
+from server.projects import chat_robots
+from server.projects.chat_robots import RobotInput
 from server.projects.models import Role
 from tests import factories as f
 from tests.views.helpers import log_in, post
@@ -58,19 +59,19 @@ async def test_others_may_not_manage_a_projects_robots(http, db):
     await f.member(pm, project, liaison, Role.LIAISON, rnd)
     other_pm = await f.user(name="另一位经理")
     await f.project(other_pm)
-    robot = await notices.add_robot(
+    robot = await chat_robots.add_robot(
         f.actor(pm),
-        notices.RobotInput(kind="FEISHU", name="项目群", url=DINGTALK, project_code=project.code),
+        RobotInput(kind="FEISHU", name="项目群", url=DINGTALK, project_code=project.code),
     )
     with pytest.raises(Forbidden):
-        await notices.add_robot(
+        await chat_robots.add_robot(
             f.actor(pm),
-            notices.RobotInput(kind="FEISHU", name="研发群", url=DINGTALK, department_id=rnd.id),
+            RobotInput(kind="FEISHU", name="研发群", url=DINGTALK, department_id=rnd.id),
         )
     with pytest.raises(Forbidden):
-        await notices.remove_robot(f.actor(liaison), robot_id=robot.id)
+        await chat_robots.remove_robot(f.actor(liaison), robot_id=robot.id)
     with pytest.raises(NotFound):
-        await notices.remove_robot(f.actor(other_pm), robot_id=robot.id)
+        await chat_robots.remove_robot(f.actor(other_pm), robot_id=robot.id)
     await log_in(http, liaison.email)
     assert (await http.get(f"/projects/{project.code}/robots")).status_code == 403
     refused = await post(
