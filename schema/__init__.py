@@ -158,11 +158,12 @@ class XietongGraphQL(GraphQL[Context, None]):
         params = context.connection_params or {}
         header = str(params.get("Authorization") or params.get("authorization") or "")
         scheme, _, token = header.partition(" ")
-        user = await org.user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        actor = await org.actor_for_api_token(bearer, context.language)
+        if actor is None:
             raise ConnectionRejectionError({"message": "unauthenticated"})
-        context.actor = Actor.for_user(user, context.language)
-        context.language = context.actor.language
+        context.actor = actor
+        context.language = actor.language
         return None
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
@@ -256,8 +257,9 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
             return
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        user = await org.user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        actor = await org.actor_for_api_token(bearer, language)
+        if actor is None:
             await _unauthenticated(language)(scope, receive, send)
             return
         body = await request.body()
@@ -267,7 +269,7 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
             )
             await _refused(message, 400)(scope, receive, send)
             return
-        scope["xietong.actor"] = Actor.for_user(user, language)
+        scope["xietong.actor"] = actor
         await _with_time_limit(graphql_app, settings, language, scope, _replay(body), send)
 
     return [

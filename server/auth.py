@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.errors import Forbidden
+from server.errors import Forbidden, NotFound
+from server.i18n import N_
 from server.org.models import User
 from server.projects.models import Project, ProjectMember, ProjectStatus, Role
 
@@ -41,61 +43,93 @@ def token_digest(token: str) -> str:
 
 class Action(StrEnum):
     VIEW_PROJECT = "view_project"
+    CREATE_PROJECT = "create_project"
     EDIT_PROJECT = "edit_project"
     ARCHIVE_PROJECT = "archive_project"
     MANAGE_TEAM = "manage_team"
+    ADD_DEPARTMENT_MEMBERS = "add_department_members"
     EDIT_PLAN = "edit_plan"
     APPROVE_PLAN = "approve_plan"
+    REPORT_PROGRESS = "report_progress"
     EDIT_DOCUMENTS = "edit_documents"
     SIGN_DOCUMENTS = "sign_documents"
+    NAME_SIGNING_DELEGATE = "name_signing_delegate"
     RAISE_PROBLEM = "raise_problem"
     MANAGE_PROBLEMS = "manage_problems"
     RUN_MEETINGS = "run_meetings"
+    RECORD_IN_MEETING = "record_in_meeting"
     SUBMIT_REPORT = "submit_report"
+    MANAGE_TOKENS = "manage_tokens"
     ADMINISTER = "administer"
 
 
-# What each project role may do. Department-scoped grants only hold for the member's own
-# department (a liaison manages their own department's people, nobody else's).
-ROLE_GRANTS: dict[Role, frozenset[Action]] = {
-    Role.MANAGER: frozenset(
-        {
-            Action.VIEW_PROJECT,
-            Action.EDIT_PROJECT,
-            Action.ARCHIVE_PROJECT,
-            Action.MANAGE_TEAM,
-            Action.EDIT_PLAN,
-            Action.APPROVE_PLAN,
-            Action.EDIT_DOCUMENTS,
-            Action.RAISE_PROBLEM,
-            Action.MANAGE_PROBLEMS,
-            Action.RUN_MEETINGS,
-            Action.SUBMIT_REPORT,
-        }
-    ),
-    Role.CO_CHAIR: frozenset(
-        {
-            Action.VIEW_PROJECT,
-            Action.RAISE_PROBLEM,
-            Action.MANAGE_PROBLEMS,
-            Action.RUN_MEETINGS,
-            Action.SUBMIT_REPORT,
-        }
-    ),
-    Role.LIAISON: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM}),
-    Role.DEPARTMENT_HEAD: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM}),
-    Role.MANAGEMENT: frozenset({Action.VIEW_PROJECT}),
-    Role.MEMBER: frozenset({Action.VIEW_PROJECT, Action.RAISE_PROBLEM}),
-    Role.VIEWER: frozenset({Action.VIEW_PROJECT}),
+class Scope(StrEnum):
+    """How far a grant reaches inside the project."""
+
+    PROJECT = "project"  # everything in the project
+    DEPARTMENT = "department"  # only what belongs to the member's own department
+
+
+class Relation(StrEnum):
+    """What an actor is to one object, besides their roles in the team directory."""
+
+    TASK_OWNER = "task_owner"  # the task is theirs
+    SIGNING_DELEGATE = "signing_delegate"  # named by the head to sign for that department
+
+
+Holder = Role | Relation
+P, D = Scope.PROJECT, Scope.DEPARTMENT
+EVERY_ROLE: dict[Holder, Scope] = dict.fromkeys(Role, P)
+
+# The roles table of PRODUCT.md, whole: who may do what, and how far. Nothing outside this
+# table grants or refuses a project action. `department_id` given to `authorize` is the
+# department the object belongs to; a DEPARTMENT grant holds only when it is the member's own.
+GRANTS: dict[Action, dict[Holder, Scope]] = {
+    Action.VIEW_PROJECT: EVERY_ROLE,
+    Action.EDIT_PROJECT: {Role.MANAGER: P},
+    Action.ARCHIVE_PROJECT: {Role.MANAGER: P},
+    Action.MANAGE_TEAM: {Role.MANAGER: P},
+    # A liaison adds members and viewers of their own department, nobody else.
+    Action.ADD_DEPARTMENT_MEMBERS: {Role.MANAGER: P, Role.LIAISON: D},
+    Action.EDIT_PLAN: {Role.MANAGER: P, Role.LIAISON: D},
+    Action.APPROVE_PLAN: {Role.MANAGER: P},
+    Action.REPORT_PROGRESS: {Role.MANAGER: P, Role.LIAISON: D, Relation.TASK_OWNER: P},
+    # The initiating department's head edits the charter beside the PM.
+    Action.EDIT_DOCUMENTS: {Role.MANAGER: P, Role.DEPARTMENT_HEAD: D},
+    Action.SIGN_DOCUMENTS: {Role.DEPARTMENT_HEAD: D, Relation.SIGNING_DELEGATE: P},
+    Action.NAME_SIGNING_DELEGATE: {Role.DEPARTMENT_HEAD: D},
+    Action.RAISE_PROBLEM: {
+        Role.MANAGER: P,
+        Role.CO_CHAIR: P,
+        Role.LIAISON: P,
+        Role.DEPARTMENT_HEAD: P,
+        Role.MEMBER: P,
+    },
+    Action.MANAGE_PROBLEMS: {Role.MANAGER: P, Role.CO_CHAIR: P, Role.LIAISON: D},
+    # The chair (PM) or a co-chair runs the meeting and records in it; the others attend.
+    Action.RUN_MEETINGS: {Role.MANAGER: P, Role.CO_CHAIR: P},
+    Action.RECORD_IN_MEETING: {Role.MANAGER: P, Role.CO_CHAIR: P},
+    Action.SUBMIT_REPORT: {Role.MANAGER: P, Role.CO_CHAIR: P, Role.LIAISON: D},
 }
-DEPARTMENT_GRANTS: dict[Role, frozenset[Action]] = {
-    Role.LIAISON: frozenset(
-        {Action.MANAGE_TEAM, Action.EDIT_PLAN, Action.MANAGE_PROBLEMS, Action.SUBMIT_REPORT}
-    ),
-    # The initiating department's head edits the charter; every head signs for their own.
-    Role.DEPARTMENT_HEAD: frozenset({Action.EDIT_DOCUMENTS, Action.SIGN_DOCUMENTS}),
-}
+# Actions outside any project: any signed-in person creates a project (and becomes its PM)
+# and keeps their own API tokens; only an administrator administers. A token limited to some
+# projects or to reading does none of these (it cannot issue itself a wider token).
+UNSCOPED_ACTIONS = frozenset({Action.CREATE_PROJECT, Action.MANAGE_TOKENS, Action.ADMINISTER})
 READ_ONLY_ACTIONS = frozenset({Action.VIEW_PROJECT})
+
+REFUSALS: dict[Action, str] = {
+    Action.ADMINISTER: N_("Only an administrator may do this."),
+    Action.CREATE_PROJECT: N_("You may not do this."),
+    Action.MANAGE_TOKENS: N_("You may not do this."),
+    Action.ADD_DEPARTMENT_MEMBERS: N_(
+        "A liaison may add members and viewers of their own department only."
+    ),
+    Action.SIGN_DOCUMENTS: N_(
+        "Only the head of a participating department (or their delegate) may sign."
+    ),
+    Action.NAME_SIGNING_DELEGATE: N_("Only the department's head may name a delegate."),
+    Action.RECORD_IN_MEETING: N_("Only the chair or a co-chair records in the meeting."),
+}
 
 
 @dataclass
@@ -105,6 +139,10 @@ class Actor:
     user: User | None
     language: str = "zh-CN"
     is_admin: bool = False
+    # An API token's scope: the projects it reaches (None: all the user's) and whether it
+    # may only read. Sessions and jobs have no scope.
+    project_ids: frozenset[int] | None = None
+    read_only: bool = False
     _roles: dict[int, list[tuple[Role, int]]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -114,6 +152,9 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(user=None, language="zh-CN", is_admin=True)
+
+    def reaches(self, project_id: int) -> bool:
+        return self.project_ids is None or project_id in self.project_ids
 
     @property
     def user_id(self) -> int | None:
@@ -137,31 +178,56 @@ class Actor:
         self._roles.pop(project_id, None)
 
 
+# A signature and the naming of a signer are a person's own word: no administrator bypass.
+PERSONAL_ACTIONS = frozenset({Action.SIGN_DOCUMENTS, Action.NAME_SIGNING_DELEGATE})
+
+
 async def authorize(
     actor: Actor,
     action: Action,
     project: Project | None = None,
     *,
     department_id: int | None = None,
+    relations: Collection[Relation] = (),
+    field: str | None = None,
 ) -> None:
-    """Deny unless a role allows. Raises Forbidden; callers have already scoped the lookup."""
-    if action is Action.ADMINISTER:
-        if actor.is_admin:
-            return
-        raise Forbidden("Only an administrator may do this.")
+    """Deny unless the roles table allows. Raises Forbidden; callers have scoped the lookup."""
+    if actor.read_only and action not in READ_ONLY_ACTIONS:
+        raise Forbidden("This API token may only read.", field=field)
+    if action in UNSCOPED_ACTIONS:
+        _authorize_outside_projects(actor, action)
+        return
     if project is None:
-        raise Forbidden("You may not do this.")
+        raise Forbidden("You may not do this.", field=field)
+    if not actor.reaches(project.id):
+        raise NotFound("No such project.", field=field)
     if project.status == ProjectStatus.ARCHIVED and action not in READ_ONLY_ACTIONS:
-        raise Forbidden("This project is archived and read-only.")
-    if actor.is_admin:
+        raise Forbidden("This project is archived and read-only.", field=field)
+    if actor.is_admin and action not in PERSONAL_ACTIONS:
+        return
+    grants = GRANTS[action]
+    if any(relation in grants for relation in relations):
         return
     for role, member_department in await actor.roles_in(project.id):
-        if action in ROLE_GRANTS[role]:
+        scope = grants.get(role)
+        if scope is Scope.PROJECT:
             return
-        scoped = DEPARTMENT_GRANTS.get(role, frozenset())
-        if action in scoped and department_id is not None and department_id == member_department:
+        if scope is Scope.DEPARTMENT and department_id == member_department:
             return
-    raise Forbidden("Your role in this project does not allow this.")
+    refusal = REFUSALS.get(action, "Your role in this project does not allow this.")
+    raise Forbidden(refusal, field=field)
+
+
+def _authorize_outside_projects(actor: Actor, action: Action) -> None:
+    if actor.project_ids is not None:
+        raise Forbidden("This API token is limited to some projects.")
+    if action is Action.ADMINISTER and actor.is_admin:
+        return
+    if action in (Action.CREATE_PROJECT, Action.MANAGE_TOKENS) and actor.user is not None:
+        return
+    if action is Action.CREATE_PROJECT and actor.is_admin:
+        return
+    raise Forbidden(REFUSALS[action])
 
 
 async def may(
@@ -170,10 +236,11 @@ async def may(
     project: Project | None = None,
     *,
     department_id: int | None = None,
+    relations: Collection[Relation] = (),
 ) -> bool:
     """The same decision as `authorize`, for showing or hiding a button."""
     try:
-        await authorize(actor, action, project, department_id=department_id)
-    except Forbidden:
+        await authorize(actor, action, project, department_id=department_id, relations=relations)
+    except (Forbidden, NotFound):
         return False
     return True

@@ -103,7 +103,11 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> None:
         if user is None:
             raise CommandError(f"no active user with email {args.email}")
         issued = await org.create_api_token(
-            Actor.for_user(user, "en"), name=args.name, expires_days=args.expires_days
+            Actor.for_user(user, "en"),
+            name=args.name,
+            expires_days=args.expires_days,
+            project_codes=args.project or [],
+            read_only=args.read_only,
         )
         return user.email or "", issued.secret
 
@@ -270,6 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     create_token.add_argument("email")
     create_token.add_argument("--name", default="cli")
     create_token.add_argument("--expires-days", type=int)
+    create_token.add_argument(
+        "--project",
+        action="append",
+        metavar="CODE",
+        help="limit the token to this project (repeat for several; default: all the user's)",
+    )
+    create_token.add_argument(
+        "--read-only", action="store_true", help="the token may read but not change anything"
+    )
     create_token.set_defaults(handler=cmd_token_create)
 
     commands.add_parser("worker", help="run only the arq worker").set_defaults(handler=cmd_worker)

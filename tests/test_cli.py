@@ -59,6 +59,13 @@ def test_migrate_demo_users_tokens_and_jobs(data_dir: Path):
     assert token.returncode == 0
     last_line = token.stdout.strip().splitlines()[-1]
     assert last_line.startswith("xt_") and " " not in last_line
+    limited = xietong(
+        data_dir, "token", "create", "wangfang@example.com", "--project", "X1-LAUNCH", "--read-only"
+    )
+    assert limited.returncode == 0, limited.stderr
+    assert limited.stdout.strip().splitlines()[-1].startswith("xt_")
+    elsewhere = xietong(data_dir, "token", "create", "lilei@example.com", "--project", "X1-LAUNCH")
+    assert elsewhere.returncode != 0 and "X1-LAUNCH" in elsewhere.stderr
     unknown = xietong(data_dir, "token", "create", "nobody@example.com")
     assert unknown.returncode != 0 and "nobody@example.com" in unknown.stderr
 

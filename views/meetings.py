@@ -19,6 +19,7 @@ from server.meetings import exports
 from server.meetings import service as meetings
 from server.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
 from server.org import credentials
+from server.org import service as org
 from server.planning import service as planning
 from server.projects import service as projects
 from server.projects.models import Project
@@ -119,13 +120,11 @@ async def create(request: Request) -> Response:
 
 @page
 async def calendar_feed(request: Request) -> Response:
-    """The project's meetings as iCalendar, for the session or a feed token (?token=)."""
-    user = current_user(request) or await credentials.user_for_feed_token(
-        request.query_params.get("token")
-    )
-    if user is None:
+    """The project's meetings as iCalendar, for the session, a feed token (?token=) or an
+    API token (Bearer, or ?token=), the last within the token's scope."""
+    actor = await _feed_reader(request)
+    if actor is None:
         return Response("Not signed in.", status_code=401, media_type="text/plain")
-    actor = Actor.for_user(user, language_of(request))
     project = await projects.get_project(actor, code=request.path_params["code"])
     rows = (await meetings.list_meetings([project.id]))[project.id]
     milestones = [(m.task, m.day) for m in await planning.milestone_dates(project.id)]
@@ -134,6 +133,19 @@ async def calendar_feed(request: Request) -> Response:
         media_type="text/calendar; charset=utf-8",
         headers={"content-disposition": f'inline; filename="{project.code}.ics"'},
     )
+
+
+async def _feed_reader(request: Request) -> Actor | None:
+    language = language_of(request)
+    user = current_user(request)
+    if user is not None:
+        return Actor.for_user(user, language)
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    token = bearer.strip() if scheme.lower() == "bearer" else request.query_params.get("token")
+    if token and token.startswith("xt_"):
+        return await org.actor_for_api_token(token, language)
+    user = await credentials.user_for_feed_token(token)
+    return Actor.for_user(user, language) if user is not None else None
 
 
 # --- one meeting --------------------------------------------------------------------------------
@@ -147,7 +159,6 @@ async def _meeting_context(request: Request, *, meeting_id: int | None = None) -
     )
     view = await meetings.meeting_view(meeting)
     may_run = await may(actor, Action.RUN_MEETINGS, project)
-    invited = any(a.user.id == actor.user_id for a in view.attendees)
     report_departments = await meetings.department_reports_allowed(actor, project, view.departments)
     members = (await projects.list_members([project.id]))[project.id]
     people = sorted({m.user.id: m.user for m in members}.values(), key=lambda u: u.name)
@@ -160,7 +171,8 @@ async def _meeting_context(request: Request, *, meeting_id: int | None = None) -
         "uninvited": [u for u in people if u.id not in invited_ids],
         "view": view,
         "may_run": may_run,
-        "may_record": (may_run or invited) and meeting.status == MeetingStatus.LIVE,
+        "may_record": meeting.status == MeetingStatus.LIVE
+        and await may(actor, Action.RECORD_IN_MEETING, project),
         "report_departments": report_departments,
         "people": people,
         "attendance_values": [a.value for a in Attendance],

@@ -1,5 +1,7 @@
 """Administration of departments and users, and each user's API tokens."""
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -7,6 +9,7 @@ from server.auth import Action, authorize
 from server.errors import DomainError
 from server.org import credentials
 from server.org import service as org
+from server.projects import service as projects
 from views.common import (
     actor_of,
     field_errors,
@@ -140,11 +143,16 @@ async def _tokens_page(
     status_code: int = 200,
 ) -> Response:
     actor = actor_of(request)
+    tokens = await org.list_api_tokens(actor)
+    mine, _ = await projects.list_projects(actor, limit=500)
     return render(
         request,
         "org/tokens.html",
         status_code=status_code,
-        tokens=await org.list_api_tokens(actor),
+        tokens=tokens,
+        scopes=await org.token_scopes(tokens),
+        projects=mine,
+        chosen=set(values.get("project_codes", [])),
         issued=issued,
         errors=errors,
         values=values,
@@ -154,17 +162,23 @@ async def _tokens_page(
 @page
 async def create_token(request: Request) -> Response:
     actor = actor_of(request)
-    form = await form_data(request)
+    form = await request.form()
+    codes = [str(code) for code in form.getlist("project_codes")]
+    values: dict[str, Any] = await form_data(request) | {"project_codes": codes}
     try:
         issued = await org.create_api_token(
-            actor, name=form.get("name", ""), expires_days=optional_int(form.get("expires_days"))
+            actor,
+            name=values.get("name", ""),
+            expires_days=optional_int(values.get("expires_days")),
+            project_codes=codes,
+            read_only=values.get("read_only") == "on",
         )
     except DomainError as error:
         return await _tokens_page(
             request,
             issued=None,
             errors=field_errors(error, language_of(request)),
-            values=form,
+            values=values,
             status_code=400,
         )
     # Shown once, on this response only; the database keeps just its hash.

@@ -167,12 +167,14 @@ async def _team_context(request: Request, project: Project) -> dict[str, Any]:
     members = (await projects.list_members([project.id]))[project.id]
     departments = (await projects.list_participating_departments([project.id]))[project.id]
     manageable = [
-        d for d in departments if await may(actor, Action.MANAGE_TEAM, project, department_id=d.id)
+        d
+        for d in departments
+        if await may(actor, Action.ADD_DEPARTMENT_MEMBERS, project, department_id=d.id)
     ]
     removable = {
         m.id
         for m in members
-        if await may(actor, Action.MANAGE_TEAM, project, department_id=m.department_id)  # type: ignore[attr-defined]
+        if await may(actor, projects.team_action(m.role), project, department_id=m.department_id)  # type: ignore[attr-defined]
     }
     return {
         "project": project,

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from server import events
 from server.audit.service import record
 from server.auth import Action, Actor, authorize, may
-from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.errors import Conflict, Invalid, NotFound
 from server.meetings.models import (
     ActionItem,
     AgendaItem,
@@ -698,15 +698,10 @@ async def set_attendance(
 
 
 async def _lock_for_recording(actor: Actor, meeting_id: int) -> tuple[Project, Meeting]:
-    """Who may record: the PM or a co-chair, or anyone invited who is still on the team."""
     meeting = await get_meeting(actor, meeting_id=meeting_id)
     project = await Project.filter(id=meeting.project_id).select_for_update().get()  # type: ignore[attr-defined]
     meeting = await Meeting.get(id=meeting.id)
-    if not await may(actor, Action.RUN_MEETINGS, project):
-        await authorize(actor, Action.RAISE_PROBLEM, project)
-        invited = await Attendee.filter(meeting_id=meeting.id, user_id=actor.user_id).exists()
-        if not invited:
-            raise Forbidden("Only the meeting's attendees record in it.")
+    await authorize(actor, Action.RECORD_IN_MEETING, project)
     _must_be_live(meeting)
     return project, meeting
 

@@ -74,6 +74,10 @@ class ApiToken(Model):
     expires_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)
+    # The scope: the projects the token reaches (null: every project of its user) and
+    # whether it may only read.
+    project_ids: fields.Field[list[int] | None] = fields.JSONField(null=True)
+    read_only = fields.BooleanField(default=False)
 
     class Meta:
         table = "api_token"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -25,6 +27,7 @@ from server.db import Statement
 from server.errors import Conflict, Invalid, NotFound, Throttled
 from server.i18n import normalize_language
 from server.org.models import ApiToken, Department, LoginThrottle, Session, User
+from server.projects.models import Project
 from server.settings import Settings
 from server.validation import CONTROL_CHARACTERS, Checks
 
@@ -354,9 +357,20 @@ class IssuedToken:
 
 
 async def create_api_token(
-    actor: Actor, *, name: str, expires_days: int | None = None, user_id: int | None = None
+    actor: Actor,
+    *,
+    name: str,
+    expires_days: int | None = None,
+    user_id: int | None = None,
+    project_codes: Sequence[str] = (),
+    read_only: bool = False,
 ) -> IssuedToken:
-    """Issue a token for the actor (an admin may issue for another user). Shown once."""
+    """Issue a token for the actor (an admin may issue for another user). Shown once.
+
+    `project_codes` limits the token to those projects (none: every project of its user);
+    `read_only` lets it read and nothing else.
+    """
+    await authorize(actor, Action.MANAGE_TOKENS)
     owner_id = user_id or actor.user_id
     if owner_id != actor.user_id:
         await authorize(actor, Action.ADMINISTER)
@@ -372,12 +386,15 @@ async def create_api_token(
         owner = await User.get_or_none(id=owner_id, is_active=True)
         if owner is None:
             raise NotFound("No such user.", field="userId")
+        project_ids = await _token_projects(owner, project_codes)
         token = await ApiToken.create(
             user=owner,
             name=name,
             token_hash=token_digest(secret),
             prefix=secret[:10],
             expires_at=_now() + timedelta(days=expires_days) if expires_days else None,
+            project_ids=project_ids,
+            read_only=read_only,
         )
         await record(
             actor,
@@ -385,9 +402,48 @@ async def create_api_token(
             object_type="api_token",
             object_id=token.id,
             summary=name,
-            after={"name": name, "user_id": owner.id, "prefix": token.prefix},
+            after={
+                "name": name,
+                "user_id": owner.id,
+                "prefix": token.prefix,
+                "project_ids": project_ids,
+                "read_only": read_only,
+            },
         )
     return IssuedToken(token=token, secret=secret)
+
+
+async def _token_projects(owner: User, codes: Sequence[str]) -> list[int] | None:
+    """The ids of the projects named, each one the owner may see; None when none is named."""
+    wanted = sorted({code.strip().upper() for code in codes if code.strip()})
+    if not wanted:
+        return None
+    found = Project.filter(code__in=wanted)
+    if not owner.is_admin:
+        found = found.filter(members__user_id=owner.id, members__left_at__isnull=True)
+    rows = dict(await found.distinct().values_list("code", "id"))
+    unknown = [code for code in wanted if code not in rows]
+    if unknown:
+        raise Invalid("No such project: %(codes)s.", field="projectCodes", codes=", ".join(unknown))
+    return sorted(int(i) for i in rows.values())
+
+
+@dataclass(frozen=True)
+class TokenScope:
+    projects: list[Project]
+    read_only: bool
+
+
+async def token_scopes(tokens: Sequence[ApiToken]) -> dict[int, TokenScope]:
+    """Each token's projects (empty: all of its user's) and access, in one query."""
+    ids = {int(i) for t in tokens for i in (t.project_ids or [])}
+    by_id = {p.id: p for p in await Project.filter(id__in=sorted(ids)).order_by("code")}
+    return {
+        t.id: TokenScope(
+            [by_id[int(i)] for i in (t.project_ids or []) if int(i) in by_id], t.read_only
+        )
+        for t in tokens
+    }
 
 
 async def list_api_tokens(actor: Actor) -> list[ApiToken]:
@@ -395,6 +451,7 @@ async def list_api_tokens(actor: Actor) -> list[ApiToken]:
 
 
 async def revoke_api_token(actor: Actor, *, token_id: int) -> ApiToken:
+    await authorize(actor, Action.MANAGE_TOKENS)
     async with in_transaction():
         token = await ApiToken.get_or_none(id=token_id, user_id=actor.user_id)
         if token is None:
@@ -410,6 +467,20 @@ async def revoke_api_token(actor: Actor, *, token_id: int) -> ApiToken:
                 summary=token.name,
             )
     return token
+
+
+async def actor_for_api_token(secret: str | None, language: str | None = None) -> Actor | None:
+    """The actor a Bearer token speaks for, limited to the token's scope; None if not live."""
+    user = await user_for_api_token(secret)
+    if user is None:
+        return None
+    actor = Actor.for_user(user, language)
+    scoped = user.token_project_ids  # type: ignore[attr-defined]
+    if scoped is not None:
+        ids = scoped if isinstance(scoped, list) else json.loads(scoped)
+        actor.project_ids = frozenset(int(i) for i in ids) if ids is not None else None
+    actor.read_only = bool(user.token_read_only)  # type: ignore[attr-defined]
+    return actor
 
 
 async def user_for_api_token(secret: str | None) -> User | None:
@@ -438,11 +509,18 @@ USER_BY_LIVE_TOKEN = Statement(
     User,
     """
     SELECT u.*, t.id AS token_id, t.expires_at AS token_expires_at,
-           t.last_used_at AS token_last_used_at
+           t.last_used_at AS token_last_used_at, t.project_ids AS token_project_ids,
+           t.read_only AS token_read_only
     FROM api_token t JOIN app_user u ON u.id = t.user_id
     WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.is_active
     """,
-    extra=["token_id", "token_expires_at", "token_last_used_at"],
+    extra=[
+        "token_id",
+        "token_expires_at",
+        "token_last_used_at",
+        "token_project_ids",
+        "token_read_only",
+    ],
 )
 
 

@@ -14,9 +14,9 @@ from tortoise.transactions import in_transaction
 from server import events
 from server.audit.service import entry as audit_entry
 from server.audit.service import record, snapshot
-from server.auth import Action, Actor, authorize, may
+from server.auth import Action, Actor, Relation, authorize, may
 from server.db import Statement, Write, parallel_readers, read_side_by_side, upsert, write_together
-from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.errors import Conflict, Invalid, NotFound
 from server.notices import service as notices
 from server.org.models import User
 from server.planning import service as planning
@@ -65,12 +65,14 @@ class ProgressInput:
 
 
 async def _authorize_report(actor: Actor, project: Project, task: Task) -> None:
-    """The PM any task, a liaison their department's, anyone the tasks they own."""
-    if task.owner_id is not None and task.owner_id == actor.user_id:  # type: ignore[attr-defined]
-        if project.status == ProjectStatus.ARCHIVED:
-            raise Forbidden("This project is archived and read-only.")
-        return
-    await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)  # type: ignore[attr-defined]
+    owns = task.owner_id is not None and task.owner_id == actor.user_id  # type: ignore[attr-defined]
+    await authorize(
+        actor,
+        Action.REPORT_PROGRESS,
+        project,
+        department_id=task.department_id,  # type: ignore[attr-defined]
+        relations=(Relation.TASK_OWNER,) if owns else (),
+    )
 
 
 def _checked(data: ProgressInput, today: date) -> tuple[int, str, date | None, int | None]:
@@ -265,9 +267,12 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
     member_of = await ProjectMember.filter(user_id=actor.user.id, left_at__isnull=True).values_list(
         "project_id", flat=True
     )
-    query = Task.filter(project_id__in=list(set(member_of)), owner_id=actor.user.id)
+    reached = [p for p in {int(str(pid)) for pid in member_of} if actor.reaches(p)]
+    query = Task.filter(project_id__in=reached, owner_id=actor.user.id)
     tasks = {t.id: t for t in await query}
     for project_id, department_id in liaison_of:
+        if not actor.reaches(project_id):
+            continue
         for t in await Task.filter(project_id=project_id, department_id=department_id):
             tasks[t.id] = t
     summaries = await Task.filter(parent_id__in=list(tasks)).values_list("parent_id", flat=True)

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 from tortoise.transactions import in_transaction
 
 from server.auth import Action, Actor, authorize
-from server.errors import Forbidden, NotFound
+from server.errors import NotFound
 from server.notices.models import ChatRobot, RobotKind
 from server.org.models import Department
 from server.projects.models import Project, ProjectDepartment
@@ -48,7 +48,7 @@ async def add_robot(actor: Actor, data: RobotInput) -> ChatRobot:
     """
     if not actor.is_admin:
         if not data.project_code.strip():
-            raise Forbidden("Only an administrator may do this.")
+            await authorize(actor, Action.ADMINISTER)
         visible = await Project.get_or_none(code=data.project_code.strip().upper())
         if visible is None:
             raise NotFound("No such project.", field="projectCode")
@@ -101,7 +101,7 @@ async def remove_robot(actor: Actor, *, robot_id: int) -> None:
         raise NotFound("No such chat robot.", field="robotId")
     if not actor.is_admin:
         if robot.project_id is None:  # type: ignore[attr-defined]
-            raise Forbidden("Only an administrator may do this.")
+            await authorize(actor, Action.ADMINISTER)
         try:
             project = await _visible_project(actor, robot.project_id)  # type: ignore[attr-defined]
         except NotFound:

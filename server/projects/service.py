@@ -16,7 +16,7 @@ from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.db import Statement
 from server.domain_events import ProjectDepartmentsChanged, announce
-from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.errors import Conflict, Invalid, NotFound
 from server.notices.service import queue_email
 from server.org.models import Department, User
 from server.projects.models import (
@@ -50,6 +50,11 @@ MEMBER_FIELDS = ["user_id", "department_id", "role", "position", "responsibiliti
 LIAISON_ASSIGNABLE = frozenset({Role.MEMBER, Role.VIEWER})
 
 
+def team_action(role: Role) -> Action:
+    """Members and viewers are a department's own business; every other role is the PM's."""
+    return Action.ADD_DEPARTMENT_MEMBERS if role in LIAISON_ASSIGNABLE else Action.MANAGE_TEAM
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -58,10 +63,14 @@ def _now() -> datetime:
 
 
 def visible_projects(actor: Actor) -> QuerySet[Project]:
-    """Every project lookup starts here: members see their projects, admins all."""
+    """Every project lookup starts here: members see their projects, admins all, and an API
+    token no more than the projects it was limited to."""
+    query = Project.all()
+    if actor.project_ids is not None:
+        query = query.filter(id__in=sorted(actor.project_ids))
     if actor.is_admin:
-        return Project.all()
-    return Project.filter(members__user_id=actor.user_id, members__left_at__isnull=True).distinct()
+        return query
+    return query.filter(members__user_id=actor.user_id, members__left_at__isnull=True).distinct()
 
 
 async def visible_project_of_task(actor: Actor, *, task_id: int) -> Project:
@@ -74,7 +83,7 @@ async def visible_project_of_task(actor: Actor, *, task_id: int) -> Project:
         for row in rows
         if row.member_role is not None  # type: ignore[attr-defined]
     ]
-    if not rows or not (roles or actor.is_admin):
+    if not rows or not (roles or actor.is_admin) or not actor.reaches(rows[0].id):
         raise NotFound("No such task.", field="taskId")
     actor.know_roles(rows[0].id, roles)
     return rows[0]
@@ -256,8 +265,7 @@ async def _check_departments(department_ids: Sequence[int], field_name: str) -> 
 
 async def create_project(actor: Actor, data: ProjectInput) -> Project:
     """Create a project; the creator becomes its manager in the initiating department."""
-    if actor.user is None and not actor.is_admin:
-        raise Forbidden("You may not do this.")
+    await authorize(actor, Action.CREATE_PROJECT)
     changes = _checked_fields(data, creating=True)
     department_ids = list(dict.fromkeys(data.department_ids or []))
     initiating_id = changes["initiating_department_id"]
@@ -437,9 +445,7 @@ async def add_project_member(actor: Actor, data: MemberInput) -> ProjectMember:
     checks.done()
     async with in_transaction():
         project = await get_project(actor, project_id=data.project_id)
-        await authorize(actor, Action.MANAGE_TEAM, project, department_id=data.department_id)
-        if role not in LIAISON_ASSIGNABLE and not await _manages_whole_team(actor, project):
-            raise Forbidden("A liaison may add members and viewers of their own department only.")
+        await authorize(actor, team_action(role), project, department_id=data.department_id)
         user = await User.get_or_none(id=data.user_id, is_active=True)
         if user is None:
             raise NotFound("No such user.", field="userId")
@@ -490,12 +496,6 @@ async def add_project_member(actor: Actor, data: MemberInput) -> ProjectMember:
     return member
 
 
-async def _manages_whole_team(actor: Actor, project: Project) -> bool:
-    if actor.is_admin:
-        return True
-    return any(role == Role.MANAGER for role, _ in await actor.roles_in(project.id))
-
-
 async def _refuse_duplicates(project: Project, user: User, role: Role, department_id: int) -> None:
     if await ProjectMember.filter(role_slot=_role_slot(project.id, user.id, role)).exists():
         raise Invalid(
@@ -524,9 +524,12 @@ async def remove_project_member(actor: Actor, *, member_id: int) -> ProjectMembe
         if member is None:
             raise NotFound("No such team member.", field="memberId")
         project = await get_project(actor, project_id=member.project_id)  # type: ignore[attr-defined]
-        await authorize(actor, Action.MANAGE_TEAM, project, department_id=member.department_id)  # type: ignore[attr-defined]
-        if member.role not in LIAISON_ASSIGNABLE and not await _manages_whole_team(actor, project):
-            raise Forbidden("A liaison may add members and viewers of their own department only.")
+        await authorize(
+            actor,
+            team_action(Role(member.role)),
+            project,
+            department_id=member.department_id,  # type: ignore[attr-defined]
+        )
         if member.role == Role.MANAGER:
             managers = await ProjectMember.filter(
                 project_id=project.id, role=Role.MANAGER, left_at__isnull=True

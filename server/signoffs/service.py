@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.audit.service import record
-from server.auth import Action, Actor, authorize
+from server.auth import Action, Actor, Relation, authorize
 from server.domain_events import ProjectDepartmentsChanged, handles
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.i18n import translate
@@ -23,7 +23,6 @@ from server.projects.models import (
     Project,
     ProjectDepartment,
     ProjectMember,
-    ProjectStatus,
     Role,
 )
 from server.projects.service import get_project, list_participating_departments
@@ -255,17 +254,23 @@ async def document_state(actor: Actor, document: SignableDocument) -> DocumentSt
     )
 
 
-async def departments_actor_signs_for(actor: Actor, project: Project) -> list[int]:
-    """Departments the actor heads in this project, or was named delegate for."""
+async def _signing_rights(actor: Actor, project: Project) -> tuple[set[int], set[int]]:
+    """Departments the actor heads in this project, and those they were named delegate for."""
     if actor.user is None:
-        return []
-    headed = [
+        return set(), set()
+    headed = {
         dept for role, dept in await actor.roles_in(project.id) if role == Role.DEPARTMENT_HEAD
-    ]
+    }
     delegated = await SigningDelegate.filter(
         project_id=project.id, delegate_id=actor.user.id
     ).values_list("department_id", flat=True)
-    return sorted(set(headed) | {int(str(d)) for d in delegated})
+    return headed, {int(str(d)) for d in delegated}
+
+
+async def departments_actor_signs_for(actor: Actor, project: Project) -> list[int]:
+    """Departments the actor heads in this project, or was named delegate for."""
+    headed, delegated = await _signing_rights(actor, project)
+    return sorted(headed | delegated)
 
 
 async def may_edit(actor: Actor, project: Project) -> bool:
@@ -524,7 +529,6 @@ async def sign_document(actor: Actor, data: SignInput) -> SignableDocument:
     checks.done()
     async with in_transaction():
         document, project = await _locked_document(actor, data.document_id)
-        _refuse_if_archived(project)
         department_id = await _department_signed_for(actor, project, data.department_id)
         _refuse_unless_in_signing(document)
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
@@ -559,12 +563,6 @@ async def sign_document(actor: Actor, data: SignInput) -> SignableDocument:
     return document
 
 
-def _refuse_if_archived(project: Project) -> None:
-    # Signers hold no editing role, so `authorize` is not asked; the archive rule still holds.
-    if project.status == ProjectStatus.ARCHIVED:
-        raise Forbidden("This project is archived and read-only.")
-
-
 def _refuse_unless_in_signing(document: SignableDocument) -> None:
     if document.status == DocumentStatus.DRAFT:
         raise Invalid("This version has not been sent for signing yet.", field="documentId")
@@ -575,23 +573,22 @@ def _refuse_unless_in_signing(document: SignableDocument) -> None:
 
 
 async def _department_signed_for(actor: Actor, project: Project, wanted: int | None) -> int:
-    allowed = await departments_actor_signs_for(actor, project)
-    if wanted is not None:
-        if wanted not in allowed:
-            raise Forbidden(
-                "You may sign only for a department you head in this project "
-                "(or were named delegate for).",
-                field="departmentId",
-            )
-        return wanted
-    if not allowed:
-        raise Forbidden(
-            "Only the head of a participating department (or their delegate) may sign.",
-            field="departmentId",
-        )
-    if len(allowed) > 1:
+    """The department asked for, or else the only one the actor may sign for."""
+    headed, delegated = await _signing_rights(actor, project)
+    if wanted is None and len(headed | delegated) > 1:
         raise Invalid("You sign for several departments; choose one.", field="departmentId")
-    return allowed[0]
+    if wanted is None and headed | delegated:
+        wanted = next(iter(headed | delegated))
+    await authorize(
+        actor,
+        Action.SIGN_DOCUMENTS,
+        project,
+        department_id=wanted,
+        relations=(Relation.SIGNING_DELEGATE,) if wanted in delegated else (),
+        field="departmentId",
+    )
+    assert wanted is not None  # authorize refuses a signature for no department
+    return wanted
 
 
 async def _refuse_second_signature(
@@ -766,10 +763,13 @@ async def name_delegate(
     """A head names who signs for their department in this project (None: nobody)."""
     async with in_transaction():
         project = await get_project(actor, project_id=project_id)
-        _refuse_if_archived(project)
-        headed = [d for role, d in await actor.roles_in(project.id) if role == Role.DEPARTMENT_HEAD]
-        if department_id not in headed:
-            raise Forbidden("Only the department's head may name a delegate.", field="departmentId")
+        await authorize(
+            actor,
+            Action.NAME_SIGNING_DELEGATE,
+            project,
+            department_id=department_id,
+            field="departmentId",
+        )
         pair = f"{project.id}:{department_id}"
         await SigningDelegate.filter(pair=pair).delete()
         delegation = None

@@ -238,7 +238,9 @@ async def test_a_liaison_reports_and_follows_the_live_meeting_on_a_phone(live_se
     await page.wait_for_function("document.querySelector('[sse-connect]') !== null")
     await asyncio.sleep(0.5)
     await meetings.start_meeting(pm, meeting_id=meeting.id)
-    await page.locator("#decision-form").wait_for(timeout=5000)
+    await page.locator(".live-status .timer").wait_for(timeout=5000)
+    # A liaison attends: the chair records, so no recording form is offered here.
+    assert await page.locator("#decision-form").count() == 0
     await asyncio.sleep(0.5)
     await meetings.record_decision(pm, meeting_id=meeting.id, text="首发渠道定为线上旗舰店")
     await page.locator("#live", has_text="首发渠道定为线上旗舰店").wait_for(timeout=3000)

@@ -102,14 +102,22 @@ async def test_a_weekly_meeting_runs_end_to_end_over_graphql(http, db):
         http, pm, mutation("startMeeting", "MeetingIdInput"), {"input": {"meetingId": meeting_id}}
     )
     assert started.json()["data"]["startMeeting"]["meeting"]["status"] == "LIVE"
-    decided = await gql(
+    # The chair records; a liaison attends and is refused.
+    attended = await gql(
         http,
         liaison,
         mutation("recordDecision", "RecordDecisionInput"),
         {"input": {"meetingId": meeting_id, "text": "十二月底冻结需求"}},
     )
+    assert attended.json()["data"]["recordDecision"]["errors"][0]["code"] == "FORBIDDEN"
+    decided = await gql(
+        http,
+        pm,
+        mutation("recordDecision", "RecordDecisionInput"),
+        {"input": {"meetingId": meeting_id, "text": "十二月底冻结需求"}},
+    )
     assert decided.json()["data"]["recordDecision"]["meeting"]["decisions"] == [
-        {"text": "十二月底冻结需求", "recordedBy": {"name": "李娜"}}
+        {"text": "十二月底冻结需求", "recordedBy": {"name": "王芳"}}
     ]
     bad_item = await gql(
         http,

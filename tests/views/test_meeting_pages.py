@@ -256,7 +256,7 @@ async def test_the_stream_stays_equal_to_a_full_render_while_entries_are_added(l
         due = datetime.now(UTC).date() + timedelta(days=3)
         steps = [
             meetings.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="第一条决议"),
-            meetings.record_decision(f.actor(t.rnd_liaison), meeting_id=meeting.id, text="第二条"),
+            meetings.record_decision(f.actor(t.co_chair), meeting_id=meeting.id, text="第二条"),
             meetings.set_attendance(
                 f.actor(t.pm), meeting_id=meeting.id, user_id=t.mkt_liaison.id, attendance="EXCUSED"
             ),
