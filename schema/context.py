@@ -2,13 +2,13 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cached_property
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from strawberry.dataloader import DataLoader
 
+from server import clock
 from server.auth import Actor
 from server.meetings import service as meetings
 from server.org import service as org
@@ -76,7 +76,7 @@ async def _calendars(ids: Sequence[int]) -> list[tuple[WorkingCalendar, date]]:
     return [
         (
             await planning.working_calendar(i),
-            datetime.now(ZoneInfo(zones.get(i, "Asia/Shanghai"))).date(),
+            clock.today_in(zones.get(i, "Asia/Shanghai")),
         )
         for i in ids
     ]

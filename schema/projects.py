@@ -419,11 +419,11 @@ class ProjectMutation:
     async def approve_plan(
         self, info: Info[Context, None], input: ApprovePlanInput
     ) -> ProjectPayload:
-        from server.progress import service as progress
+        from server.progress import snapshots
 
         try:
             pk = from_global_id(input.project_id, "Project", field="projectId")
-            await progress.approve_plan(info.context.actor, project_id=pk, name=input.name)
+            await snapshots.approve_plan(info.context.actor, project_id=pk, name=input.name)
             row = await projects.get_project(info.context.actor, project_id=pk)
         except DomainError as error:
             return ProjectPayload(project=None, errors=user_errors(error, info.context.language))

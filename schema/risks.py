@@ -13,7 +13,7 @@ from schema.context import Context
 from schema.org import Department, Node, User
 from server import events
 from server.errors import DomainError
-from server.progress import service as progress
+from server.progress import measuring
 from server.projects.service import get_project
 from server.risks import service as risks
 from server.risks.models import Problem as ProblemRow
@@ -106,7 +106,7 @@ class ProjectProgress:
 
 
 async def progress_of(project_pk: int, time_zone: str) -> ProjectProgress:
-    measured = await progress.project_progress(project_pk, time_zone)
+    measured = await measuring.project_progress(project_pk, time_zone)
     figures = measured.figures
     return ProjectProgress(
         day=measured.day,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from server import clock
 from server.auth import Actor
 from server.meetings import service as meetings
 from server.org import service as org
@@ -183,7 +184,7 @@ class DemoResult:
 async def _load_meetings(pm: Actor, project: Project, rnd_id: int, rnd_liaison: User) -> None:
     """A weekly meeting every Monday at 10:00 for eight weeks; R&D has already reported."""
     zone = ZoneInfo(project.time_zone)
-    today = datetime.now(zone).date()
+    today = clock.today_in(project.time_zone)
     monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
     first = await meetings.create_meeting(
         pm,

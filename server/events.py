@@ -14,11 +14,11 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
+from server import clock
 from server.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def publish(scope: str, scope_id: int, kind: str, **data: Any) -> str | No
     client = _client()
     if client is None:
         return None
-    payload = json.dumps(data | {"at": datetime.now(UTC).isoformat()}, default=str)
+    payload = json.dumps(data | {"at": clock.now().isoformat()}, default=str)
     try:
         event_id: str = await client.xadd(
             stream_key(scope, scope_id),

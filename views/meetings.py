@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from server import events
+from server import clock, events
 from server.auth import Action, Actor, may
 from server.errors import DomainError, Forbidden, NotFound
 from server.meetings import exports
@@ -429,7 +428,7 @@ async def _live_stream(meeting_id: int, cursor: str | None, language: str) -> As
             cursor = event_id
             yield sse_message(event_id, "live", html)
             if any(e.kind in ("meeting.started", "meeting.ended") for e in batch):
-                yield sse_message(event_id, "reload", datetime.now(UTC).isoformat())
+                yield sse_message(event_id, "reload", clock.now().isoformat())
     finally:
         await batches.aclose()  # type: ignore[attr-defined]
 

@@ -8,11 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server import clock
 from server.auth import Actor
 from server.planning import service as planning
 from server.planning.calendar import WorkingCalendar, forecast_days_late
 from server.planning.scheduling import status_date_of
-from server.progress import service as progress
+from server.progress import snapshots
 from server.projects import service as projects
 from server.projects.models import Project
 from views.common import actor_of, page, render
@@ -324,7 +325,9 @@ async def gantt_svg(request: Request) -> Response:
         request,
         "projects/_gantt.svg",
         project=project,
-        gantt=_gantt(data["rows"], data["calendar"], project.start_date, date.today()),
+        gantt=_gantt(
+            data["rows"], data["calendar"], project.start_date, clock.local_today(project)
+        ),
         standalone=True,
     )
     return Response(
@@ -414,7 +417,7 @@ async def _calendar_response(
     from views.common import optional_int
 
     actor = actor_of(request)
-    year = optional_int(request.query_params.get("year")) or date.today().year
+    year = optional_int(request.query_params.get("year")) or clock.now().year
     rows = await planning.list_calendar_days(actor, year=year)
     calendar = await planning.working_calendar(0)
     return render(
@@ -599,7 +602,7 @@ async def approve_plan(request: Request) -> Response:
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
     try:
-        baseline = await progress.approve_plan(
+        baseline = await snapshots.approve_plan(
             actor, project_id=project.id, name=form.get("name") or None
         )
     except Forbidden:

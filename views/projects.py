@@ -1,11 +1,11 @@
 """My projects, the project overview and the team directory."""
 
-from datetime import date
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from server import clock
 from server.audit.service import list_project_activity
 from server.auth import Action, may
 from server.errors import Conflict, DomainError, Forbidden
@@ -63,7 +63,7 @@ async def _render_home(
         all_departments=await org.list_departments(actor),
         errors=errors,
         values=values,
-        today=date.today().isoformat(),
+        today=clock.today_in(actor.user.time_zone if actor.user else "Asia/Shanghai").isoformat(),
     )
 
 

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from server.errors import Conflict, DomainError, Forbidden, NotFound
 from server.i18n import gettext as _
-from server.progress import service as progress
+from server.progress import tracking as progress_tracking
 from server.projects import service as projects
 from server.templating import render as render_template
 from views.common import (
@@ -23,7 +23,7 @@ from views.common import (
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 240, 36
 
 
-def chart(table: progress.TrackingTable) -> dict[str, object]:
+def chart(table: progress_tracking.TrackingTable) -> dict[str, object]:
     """Planned and actual % over the snapshot days as SVG polyline points."""
     shots = table.snapshots
     inner_w, inner_h = CHART_WIDTH - 2 * CHART_PAD, CHART_HEIGHT - 2 * CHART_PAD
@@ -48,11 +48,11 @@ def chart(table: progress.TrackingTable) -> dict[str, object]:
     }
 
 
-async def _table(request: Request) -> progress.TrackingTable:
+async def _table(request: Request) -> progress_tracking.TrackingTable:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     week = request.query_params.get("week") or None
-    return await progress.tracking_table(actor, project_id=project.id, week=week)
+    return await progress_tracking.tracking_table(actor, project_id=project.id, week=week)
 
 
 @page
@@ -93,7 +93,7 @@ async def explain(request: Request) -> Response:
     typed: dict[str, str] | None = None
     project = await projects.get_project(actor, code=request.path_params["code"])
     try:
-        await progress.explain_late_task(
+        await progress_tracking.explain_late_task(
             actor,
             project_id=project.id,
             task_id=task_id,
@@ -107,7 +107,7 @@ async def explain(request: Request) -> Response:
     except DomainError as error:
         errors = field_errors(error, language_of(request))
         typed = None if isinstance(error, Conflict) else form
-    table = await progress.tracking_table(actor, project_id=project.id, week=week)
+    table = await progress_tracking.tracking_table(actor, project_id=project.id, week=week)
     row = next((r for r in table.rows if r.task.id == task_id), None)
     if row is None:
         raise NotFound("No such task in this project.", field="taskId")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from server.progress.service import queue_digests, take_snapshots
+from server.progress.digest import queue_digests
+from server.progress.snapshots import take_snapshots
 from server.settings import Settings
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 
 from docx import Document
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from server import clock
 from server.meetings.models import Meeting, MeetingStatus
 from server.planning.models import Task
 from server.projects.models import Project
@@ -22,7 +23,7 @@ def _event(project: Project, meeting: Meeting, *, organizer_email: str = "") -> 
     url = f"{settings.base_url}/projects/{project.code}/meetings/{meeting.id}"
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@xietong")
-    event.add("dtstamp", datetime.now(UTC))
+    event.add("dtstamp", clock.now())
     event.add("dtstart", meeting.scheduled_start.astimezone(UTC))
     event.add(
         "dtend",
@@ -76,7 +77,7 @@ def project_calendar(
     for milestone, day in milestones:
         event = Event()
         event.add("uid", f"milestone-{milestone.id}@xietong")
-        event.add("dtstamp", datetime.now(UTC))
+        event.add("dtstamp", clock.now())
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
         event.add("summary", f"[{project.code}] ◆ {milestone.name}")

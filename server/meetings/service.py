@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from server import events
+from server import clock, events
 from server.audit.service import record
 from server.auth import Action, Actor, authorize, may
 from server.errors import Conflict, Invalid, NotFound
@@ -52,14 +52,6 @@ async def _ids(query: Any, column: str) -> list[int]:
     return [int(value) for value in await query.values_list(column, flat=True)]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _today(project: Project) -> date:
-    return datetime.now(ZoneInfo(project.time_zone)).date()
-
-
 # --- reading ------------------------------------------------------------------------------------
 
 
@@ -90,7 +82,7 @@ def minutes_state(meeting: Meeting, now: datetime | None = None) -> str | None:
         return None
     if meeting.minutes_published_at is not None:
         return "on_time" if meeting.minutes_published_at <= meeting.minutes_due_at else "late"
-    return "late" if (now or _now()) > meeting.minutes_due_at else "due"
+    return "late" if (now or clock.now()) > meeting.minutes_due_at else "due"
 
 
 @dataclass
@@ -629,7 +621,7 @@ async def start_meeting(actor: Actor, *, meeting_id: int) -> Meeting:
             raise Invalid("The meeting is already live.", field="meetingId")
         if meeting.status == MeetingStatus.ENDED:
             raise Invalid("The meeting has ended.", field="meetingId")
-        now = _now()
+        now = clock.now()
         meeting.status = MeetingStatus.LIVE
         meeting.started_at = now
         meeting.current_item = 0
@@ -659,7 +651,7 @@ async def next_agenda_item(actor: Actor, *, meeting_id: int) -> Meeting:
         _must_be_live(meeting)
         await _close_current_item(meeting)
         meeting.current_item += 1
-        meeting.item_started_at = _now()
+        meeting.item_started_at = clock.now()
         meeting.version += 1
         await meeting.save()
     await events.publish("meeting", meeting.id, "agenda.next", item=meeting.current_item)
@@ -669,7 +661,7 @@ async def next_agenda_item(actor: Actor, *, meeting_id: int) -> Meeting:
 async def _close_current_item(meeting: Meeting) -> None:
     if meeting.item_started_at is None:
         return
-    spent = int((_now() - meeting.item_started_at).total_seconds())
+    spent = int((clock.now() - meeting.item_started_at).total_seconds())
     items = await AgendaItem.filter(meeting_id=meeting.id).order_by("position", "id")
     if 0 <= meeting.current_item < len(items):
         await AgendaItem.filter(id=items[meeting.current_item].id).update(spent_seconds=spent)
@@ -740,7 +732,7 @@ async def _checked_action_item(project: Project, data: ActionItemInput) -> dict[
     checks = Checks()
     title = checks.text("title", data.title, max_length=200)
     due = checks.day("dueDate", data.due_date)
-    if due is not None and due < _today(project):
+    if due is not None and due < clock.local_today(project):
         checks.fail("dueDate", "The due date cannot be in the past.")
     members = await ProjectMember.filter(project_id=project.id, left_at__isnull=True).values_list(
         "user_id", "department_id"
@@ -799,7 +791,7 @@ async def _create_action_item(
     checked: dict[str, Any],
     need: ReportNeed | None,
 ) -> ActionItem:
-    today = _today(project)
+    today = clock.local_today(project)
     task = await planning.add_follow_up_task(
         actor,
         project=project,
@@ -838,7 +830,7 @@ async def end_meeting(actor: Actor, *, meeting_id: int) -> Meeting:
         _must_be_live(meeting)
         await _close_current_item(meeting)
         await _needs_to_action_items(actor, project, meeting)
-        now = _now()
+        now = clock.now()
         meeting.status = MeetingStatus.ENDED
         meeting.ended_at = now
         meeting.minutes_due_at = now + MINUTES_DEADLINE
@@ -874,7 +866,7 @@ async def _needs_to_action_items(actor: Actor, project: Project, meeting: Meetin
     due = (
         next_one.scheduled_start.astimezone(zone).date()
         if next_one
-        else _today(project) + timedelta(days=7)
+        else clock.local_today(project) + timedelta(days=7)
     )
     for need in open_needs:
         owner_id = liaisons.get(need.department_id) or actor.user_id  # type: ignore[attr-defined]
@@ -884,7 +876,7 @@ async def _needs_to_action_items(actor: Actor, project: Project, meeting: Meetin
             "title": f"{need.report.department.name}: {need.text}"[:200],
             "owner_id": owner_id,
             "department_id": need.department_id,  # type: ignore[attr-defined]
-            "due_date": max(due, _today(project)),
+            "due_date": max(due, clock.local_today(project)),
         }
         await _create_action_item(actor, project, meeting, checked, need)
 
@@ -1059,7 +1051,7 @@ def deadline_level(meeting: Meeting, now: datetime) -> int:
 
 async def run_minutes_deadlines(*, now: datetime | None = None) -> DeadlineReport:
     """Escalate unpublished minutes past end + 24 h: one notice per level and person."""
-    now = now or _now()
+    now = now or clock.now()
     report = DeadlineReport()
     candidates = await _ids(
         Meeting.filter(
@@ -1129,7 +1121,7 @@ class ReminderReport:
 
 async def run_report_reminders(*, now: datetime | None = None) -> ReminderReport:
     """The day before a weekly meeting, each department that has not reported is reminded once."""
-    now = now or _now()
+    now = now or clock.now()
     report = ReminderReport()
     meetings = await Meeting.filter(
         kind=MeetingKind.WEEKLY,

@@ -20,7 +20,7 @@ import smtplib
 import socket
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ import httpx
 from jinja2 import TemplateNotFound
 from tortoise.exceptions import OperationalError
 
+from server import clock
 from server.auth import Action, Actor, authorize
 from server.errors import Invalid, NotFound
 from server.notices import chat
@@ -79,10 +80,6 @@ def one_line(text: str) -> str:
     return HEADER_UNSAFE.sub(" ", text).strip()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def queue(
     *,
     dedup_key: str,
@@ -118,7 +115,7 @@ async def queue(
                 mentions=mentions or [],
                 attachments=attachments or [],
                 project_id=project_id,
-                next_attempt_at=_now(),
+                next_attempt_at=clock.now(),
             )
         ],
         ignore_conflicts=True,
@@ -248,7 +245,7 @@ def _backoff(attempts: int) -> timedelta:
 async def _claim(notice_id: int) -> bool:
     """Take a notice for this worker only; a second worker's claim updates nothing."""
     claimed = await Notice.filter(id=notice_id, status=NoticeStatus.PENDING).update(
-        status=NoticeStatus.SENDING, claimed_at=_now(), claimed_by=claimer()
+        status=NoticeStatus.SENDING, claimed_at=clock.now(), claimed_by=claimer()
     )
     return claimed == 1
 
@@ -257,7 +254,7 @@ async def release_dead_claims() -> int:
     """Give back notices left SENDING by a process that is gone: at once for this host's
     processes, after CLAIM_TIMEOUT for other hosts'."""
     released = await Notice.filter(
-        status=NoticeStatus.SENDING, claimed_at__lt=_now() - CLAIM_TIMEOUT
+        status=NoticeStatus.SENDING, claimed_at__lt=clock.now() - CLAIM_TIMEOUT
     ).update(status=NoticeStatus.PENDING)
     here = claimer().rpartition(":")[0]
     mine = await Notice.filter(
@@ -351,7 +348,7 @@ async def _deliver_one(notice: Notice, settings: Settings, report: DeliveryRepor
         await Notice.filter(id=notice.id).update(
             status=NoticeStatus.FAILED if final else NoticeStatus.PENDING,
             attempts=attempts,
-            next_attempt_at=_now() + _backoff(attempts),
+            next_attempt_at=clock.now() + _backoff(attempts),
             last_error=f"{type(error).__name__}: {error}"[:2000],
         )
         log.warning("notice %s not delivered (attempt %s): %s", notice.id, attempts, error)
@@ -367,7 +364,7 @@ async def _deliver_one(notice: Notice, settings: Settings, report: DeliveryRepor
         report.failed += 1
         return
     await Notice.filter(id=notice.id).update(
-        status=NoticeStatus.SENT, delivered_via=via, sent_at=_now(), attempts=attempts
+        status=NoticeStatus.SENT, delivered_via=via, sent_at=clock.now(), attempts=attempts
     )
     report.sent += 1
 
@@ -385,9 +382,9 @@ async def deliver_pending(
     is spent (the next run goes on); release claims a crashed worker left behind."""
     report = DeliveryReport()
     await release_dead_claims()
-    started = _now()
+    started = clock.now()
     after_id = 0
-    while _now() - started < budget:
+    while clock.now() - started < budget:
         due = (
             await Notice.filter(
                 status=NoticeStatus.PENDING, next_attempt_at__lte=started, id__gt=after_id
@@ -441,6 +438,6 @@ async def retry_notice(actor: Actor, *, notice_id: int) -> Notice:
     if notice.status != NoticeStatus.FAILED:
         raise Invalid("Only a failed notice can be sent again.", field="noticeId")
     await Notice.filter(id=notice.id, status=NoticeStatus.FAILED).update(
-        status=NoticeStatus.PENDING, next_attempt_at=_now(), attempts=0
+        status=NoticeStatus.PENDING, next_attempt_at=clock.now(), attempts=0
     )
     return await Notice.get(id=notice.id)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.audit.service import record
 from server.auth import Action, Actor, authorize, hash_password, token_digest, verify_password
 from server.errors import Conflict, Invalid, NotFound
@@ -17,10 +17,6 @@ from server.org.models import LoginThrottle, Session, User
 from server.org.service import ThrottleRule, reserve_attempt
 from server.settings import get_settings
 from server.validation import Checks
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _checked_password(field: str, password: str) -> None:
@@ -51,7 +47,7 @@ async def change_password(
         sessions = Session.filter(user_id=user.id, revoked_at__isnull=True)
         if keep_session:
             sessions = sessions.exclude(token_hash=token_digest(keep_session))
-        await sessions.update(revoked_at=_now())
+        await sessions.update(revoked_at=clock.now())
         await record(
             actor,
             action="user.password",
@@ -76,7 +72,9 @@ async def reset_password(actor: Actor, *, user_id: int, new: str, version: int) 
         user.password_hash = hash_password(new)
         user.version += 1
         await user.save(update_fields=["password_hash", "version"])
-        await Session.filter(user_id=user.id, revoked_at__isnull=True).update(revoked_at=_now())
+        await Session.filter(user_id=user.id, revoked_at__isnull=True).update(
+            revoked_at=clock.now()
+        )
         await record(
             actor,
             action="user.password_reset",

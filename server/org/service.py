@@ -6,13 +6,14 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.audit.service import record, snapshot
 from server.auth import (
     Action,
@@ -41,10 +42,6 @@ USER_FIELDS = [
     "is_admin",
     "is_active",
 ]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- departments ---------------------------------------------------------------------------
@@ -194,13 +191,15 @@ async def set_user_active(actor: Actor, *, user_id: int, active: bool, version: 
             raise Invalid("You cannot deactivate yourself.", field="userId")
         before = snapshot(user, ["is_active"])
         user.is_active = active
-        user.deactivated_at = None if active else _now()
+        user.deactivated_at = None if active else clock.now()
         user.version += 1
         await user.save()
         if not active:
-            await Session.filter(user_id=user.id, revoked_at__isnull=True).update(revoked_at=_now())
+            await Session.filter(user_id=user.id, revoked_at__isnull=True).update(
+                revoked_at=clock.now()
+            )
             await ApiToken.filter(user_id=user.id, revoked_at__isnull=True).update(
-                revoked_at=_now()
+                revoked_at=clock.now()
             )
         await record(
             actor,
@@ -244,7 +243,7 @@ def _back_off(settings: Settings, over: int) -> timedelta:
 async def reserve_attempt(settings: Settings, rules: list[ThrottleRule]) -> None:
     """Count this attempt as a failure before the password is checked, one attempt at a
     time per key (the row is locked), so parallel guesses cannot all pass the check."""
-    now = _now()
+    now = clock.now()
     quiet = timedelta(minutes=settings.login_lock_minutes)
     async with in_transaction():
         await LoginThrottle.bulk_create(
@@ -324,7 +323,7 @@ async def start_session(settings: Settings, *, user: User) -> str:
         await Session.create(
             token_hash=token_digest(token),
             user=user,
-            expires_at=_now() + timedelta(days=settings.session_days),
+            expires_at=clock.now() + timedelta(days=settings.session_days),
         )
     return token
 
@@ -333,7 +332,7 @@ async def user_for_session(token: str | None) -> User | None:
     if not token:
         return None
     session = await Session.get_or_none(
-        token_hash=token_digest(token), revoked_at__isnull=True, expires_at__gt=_now()
+        token_hash=token_digest(token), revoked_at__isnull=True, expires_at__gt=clock.now()
     ).select_related("user")
     if session is None or not session.user.is_active:
         return None
@@ -343,7 +342,7 @@ async def user_for_session(token: str | None) -> User | None:
 async def end_session(token: str | None) -> None:
     if token:
         await Session.filter(token_hash=token_digest(token), revoked_at__isnull=True).update(
-            revoked_at=_now()
+            revoked_at=clock.now()
         )
 
 
@@ -392,7 +391,7 @@ async def create_api_token(
             name=name,
             token_hash=token_digest(secret),
             prefix=secret[:10],
-            expires_at=_now() + timedelta(days=expires_days) if expires_days else None,
+            expires_at=clock.now() + timedelta(days=expires_days) if expires_days else None,
             project_ids=project_ids,
             read_only=read_only,
         )
@@ -457,7 +456,7 @@ async def revoke_api_token(actor: Actor, *, token_id: int) -> ApiToken:
         if token is None:
             raise NotFound("No such token.", field="tokenId")
         if token.revoked_at is None:
-            token.revoked_at = _now()
+            token.revoked_at = clock.now()
             await token.save(update_fields=["revoked_at"])
             await record(
                 actor,
@@ -496,7 +495,7 @@ async def user_for_api_token(secret: str | None) -> User | None:
         ApiToken._meta.fields_map[name].to_python_value(getattr(user, f"token_{name}"))
         for name in ("expires_at", "last_used_at")
     )
-    now = _now()
+    now = clock.now()
     if expires_at is not None and expires_at <= now:
         return None
     if last_used_at is None or now - last_used_at > timedelta(minutes=5):
@@ -531,12 +530,12 @@ def is_unique_violation(error: IntegrityError) -> bool:
 
 async def purge_sessions(*, keep_days: int = 30) -> int:
     """Forget sessions that ended long ago and old failed logins; returns rows removed."""
-    cutoff = _now() - timedelta(days=keep_days)
+    cutoff = clock.now() - timedelta(days=keep_days)
     async with in_transaction():
         expired = await Session.filter(expires_at__lt=cutoff).delete()
         revoked = await Session.filter(revoked_at__lt=cutoff).delete()
         failures = await LoginThrottle.filter(
-            last_failure_at__lt=_now() - timedelta(days=1)
+            last_failure_at__lt=clock.now() - timedelta(days=1)
         ).delete()
     return expired + revoked + failures
 

@@ -9,13 +9,13 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.db import Statement, upsert
 from server.planning import cpm
 from server.planning.calendar import CalendarDay as Day
@@ -60,7 +60,7 @@ def _calendar_of(rows: tuple[tuple[Any, ...], ...]) -> WorkingCalendar:
 
 def status_date_of(project: Project) -> date:
     """The day progress is measured on: the one the PM set, else today where the project is."""
-    return project.status_date or datetime.now(ZoneInfo(project.time_zone)).date()
+    return project.status_date or clock.today_in(project.time_zone)
 
 
 def options_of(project: Project) -> cpm.Options:
@@ -453,7 +453,7 @@ def _stamp(
 ) -> str:
     """The stamp of a plan: task count, sum of task versions, link count, last link id,
     project version, then the project's scheduling settings and status date."""
-    status = _day(status_date) if status_date else datetime.now(ZoneInfo(zone)).date()
+    status = _day(status_date) if status_date else clock.today_in(zone)
     return ":".join(
         [
             *(str(int(c)) for c in counts),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.db import Statement
@@ -53,10 +54,6 @@ LIAISON_ASSIGNABLE = frozenset({Role.MEMBER, Role.VIEWER})
 def team_action(role: Role) -> Action:
     """Members and viewers are a department's own business; every other role is the PM's."""
     return Action.ADD_DEPARTMENT_MEMBERS if role in LIAISON_ASSIGNABLE else Action.MANAGE_TEAM
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -540,7 +537,7 @@ async def remove_project_member(actor: Actor, *, member_id: int) -> ProjectMembe
                     field="memberId",
                 )
         before = snapshot(member, MEMBER_FIELDS)
-        member.left_at = _now()
+        member.left_at = clock.now()
         member.role_slot = None
         member.liaison_slot = None
         member.version += 1

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from server import events
+from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.errors import Conflict, Invalid, NotFound
@@ -51,10 +51,6 @@ PROBLEM_FIELDS = [
     "resolution",
 ]
 LIVE_PROJECT_STATUSES = (ProjectStatus.PLANNING, ProjectStatus.ACTIVE)
-
-
-def _today(project: Project) -> date:
-    return datetime.now(ZoneInfo(project.time_zone)).date()
 
 
 # --- problems ---------------------------------------------------------------------------------
@@ -129,7 +125,9 @@ async def report_problem(actor: Actor, *, project_id: int, data: ProblemInput) -
     project = await get_project(actor, project_id=project_id)
     async with in_transaction():
         await authorize(actor, Action.RAISE_PROBLEM, project)
-        changes = await _checked_problem(project, data, creating=True, today=_today(project))
+        changes = await _checked_problem(
+            project, data, creating=True, today=clock.local_today(project)
+        )
         changes.setdefault("owner_id", actor.user_id)
         problem = await Problem.create(project=project, raised_by_id=actor.user_id, **changes)
         await _record_report(actor, problem, project)
@@ -156,7 +154,7 @@ async def open_problem_for_blocker(
         severity=Severity.HIGH,
         owner_id=task.owner_id,  # type: ignore[attr-defined]
         department_id=task.department_id,  # type: ignore[attr-defined]
-        due_date=_today(project),
+        due_date=clock.local_today(project),
         task=task,
         raised_by_id=actor.user_id,
     )
@@ -209,7 +207,9 @@ async def update_problem(
         project = await Project.filter(id=problem.project_id).select_for_update().get()  # type: ignore[attr-defined]
         problem = await Problem.filter(id=problem.id).select_for_update().get()
         await _authorize_problem_change(actor, project, problem)
-        changes = await _checked_problem(project, data, creating=False, today=_today(project))
+        changes = await _checked_problem(
+            project, data, creating=False, today=clock.local_today(project)
+        )
         if problem.version != version:
             raise Conflict(
                 "Someone else changed this problem in the meantime (now version %(version)s). "
@@ -224,7 +224,7 @@ async def update_problem(
         for name, value in changes.items():
             setattr(problem, name, value)
         if closing and problem.resolved_at is None:
-            problem.resolved_at = datetime.now(UTC)
+            problem.resolved_at = clock.now()
         elif "status" in changes and not closing:
             problem.resolved_at = None
         problem.version += 1
@@ -490,7 +490,7 @@ async def escalate_project(project_id: int, *, today: date | None = None) -> Esc
     report = EscalationReport(projects=1)
     async with in_transaction():
         project = await Project.filter(id=project_id).select_for_update().get()
-        today = today or _today(project)
+        today = today or clock.local_today(project)
         calendar = await planning.working_calendar(project.id)
         subjects = await _late_tasks(project, calendar, today)
         subjects += await _overdue_problems(project, calendar, today)
@@ -581,7 +581,7 @@ async def run_escalations(
     only_at_hour: int | None = None,
 ) -> EscalationReport:
     """Climb the ladder for every live project (or one); the cron passes only_at_hour=9."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     query = Project.filter(status__in=list(LIVE_PROJECT_STATUSES))
     if project_code:
         query = query.filter(code=project_code.upper())

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from server import clock
 from server.audit.service import record
 from server.auth import Action, Actor, Relation, authorize
 from server.domain_events import ProjectDepartmentsChanged, handles
@@ -47,10 +47,6 @@ KIND_SLUGS = {
     "confirmation": DocumentKind.COLLABORATION_CONFIRMATION,
 }
 SLUG_OF_KIND = {kind: slug for slug, kind in KIND_SLUGS.items()}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- the first version, pre-filled from the project -------------------------------------
@@ -458,7 +454,7 @@ async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocum
                 field="documentId",
                 names="、".join(headless),
             )
-        current.submitted_at = _now()
+        current.submitted_at = clock.now()
         await current.save()
         document.status = DocumentStatus.IN_SIGNING
         document.version += 1
@@ -616,7 +612,7 @@ async def _store_signature(
 ) -> Signature:
     assert actor.user_id is not None
     # Whole seconds: the seal covers the time, and every database keeps seconds exactly.
-    signed_at = _now().replace(microsecond=0)
+    signed_at = clock.now().replace(microsecond=0)
     facts = content.SealedFacts(
         document_id=document.id,
         version_number=current.number,
@@ -668,7 +664,7 @@ async def _settle(document: SignableDocument, project: Project, current: Documen
     if document.status == status:
         return
     document.status = status
-    document.signed_at = _now() if status == DocumentStatus.SIGNED else None
+    document.signed_at = clock.now() if status == DocumentStatus.SIGNED else None
     document.version += 1
     await document.save()
     await _tell_outcome(document, project, current, status)
@@ -728,7 +724,7 @@ async def remind_missing_signers(actor: Actor, *, document_id: int) -> int:
             )
         state = await document_state(actor, document)
         current = state.current
-        day = datetime.now(UTC).date().isoformat()
+        day = clock.now().date().isoformat()
         queued = 0
         for department in state.missing:
             for signer in _signers_of(department.id, state.heads, state.delegates):

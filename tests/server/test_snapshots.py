@@ -22,8 +22,7 @@ from server.planning.models import (
     ProjectCalendarDay,
     Task,
 )
-from server.progress import measures
-from server.progress import service as progress
+from server.progress import digest, measures, measuring, snapshots
 from server.progress.models import ProgressSnapshot
 from server.projects.models import Role
 from tests import factories as f
@@ -176,30 +175,32 @@ async def test_figures_weigh_tasks_by_duration(db):
     pm, project = await project_with_tasks(2)
     short, long = await Task.filter(project_id=project.id).order_by("id")
     await Task.filter(id=short.id).update(percent_complete=100, status="DONE")
-    measured = await progress.project_progress(project.id, project.time_zone, day=date(2026, 11, 6))
+    measured = await measuring.project_progress(
+        project.id, project.time_zone, day=date(2026, 11, 6)
+    )
     # The 5-day task should be done (5 of 5), the 10-day one half done (5 of 10): 10/15.
     assert measured.figures.planned_percent == 66.7
     # Done: 5 of 15 weighted days.
     assert measured.figures.actual_percent == 33.3
     assert measured.figures.spi == 0.5
     assert measured.figures.late_tasks == 0
-    later = await progress.project_progress(project.id, project.time_zone, day=date(2026, 11, 18))
+    later = await measuring.project_progress(project.id, project.time_zone, day=date(2026, 11, 18))
     assert later.figures.late_tasks == 1
     assert later.critical_finish == date(2026, 11, 13)
 
 
 async def test_a_rerun_the_same_day_replaces_the_snapshot(db):
     pm, project = await project_with_tasks(2)
-    first = await progress.take_snapshots(now=at(date(2026, 11, 6)))
+    first = await snapshots.take_snapshots(now=at(date(2026, 11, 6)))
     assert first.projects == 1
     await Task.filter(project_id=project.id).update(percent_complete=50, status="IN_PROGRESS")
     await asyncio.gather(
-        progress.take_snapshots(now=at(date(2026, 11, 6))),
-        progress.take_snapshots(now=at(date(2026, 11, 6))),
+        snapshots.take_snapshots(now=at(date(2026, 11, 6))),
+        snapshots.take_snapshots(now=at(date(2026, 11, 6))),
     )
     rows = await ProgressSnapshot.filter(project_id=project.id)
     assert len(rows) == 1 and rows[0].actual_percent == 50.0
-    await progress.take_snapshots(now=at(date(2026, 11, 9)))
+    await snapshots.take_snapshots(now=at(date(2026, 11, 9)))
     days = await ProgressSnapshot.filter(project_id=project.id).values_list("day", flat=True)
     assert sorted(days) == [date(2026, 11, 6), date(2026, 11, 9)]
 
@@ -209,14 +210,14 @@ async def test_the_snapshot_job_costs_the_same_queries_for_few_and_many_tasks(db
     # core, at most four (server.db.parallel_readers).
     for n in range(4):
         await project_with_tasks(2, code=f"SMALL{n}")
-    await progress.take_snapshots(now=at(date(2026, 11, 5)))  # counts the calendar if stale
+    await snapshots.take_snapshots(now=at(date(2026, 11, 5)))  # counts the calendar if stale
     with count_queries() as small:
-        await progress.take_snapshots(now=at(date(2026, 11, 6)))
+        await snapshots.take_snapshots(now=at(date(2026, 11, 6)))
     await ProgressSnapshot.all().delete()
     for n in range(4):
         await project_with_tasks(12, code=f"BIG{n}")
     with count_queries() as big:
-        await progress.take_snapshots(now=at(date(2026, 11, 6)))
+        await snapshots.take_snapshots(now=at(date(2026, 11, 6)))
     assert small.count == big.count
     assert big.count <= 10
     assert await ProgressSnapshot.all().count() == 8
@@ -287,17 +288,17 @@ async def test_snapshot_sums_in_sql_agree_with_the_figures_in_python(db):
     )
     for day in days_measured:
         days = dict.fromkeys(ids, day)
-        in_sql = await progress._measure_in_sql(days)
+        in_sql = await snapshots.measure_in_sql(days)
         assert set(in_sql) == set(ids[1:])  # the project with its own calendar is left out
         for pid in ids:
-            python = await progress.project_progress(pid, "Asia/Shanghai", day=day)
+            python = await measuring.project_progress(pid, "Asia/Shanghai", day=day)
             taken = in_sql.get(pid, python)
             assert (taken.figures, taken.critical_finish, taken.forecast_finish) == (
                 python.figures,
                 python.critical_finish,
                 python.forecast_finish,
             ), (pid, day)
-    figures = [(await progress.project_progress(pid, "Asia/Shanghai")).figures for pid in ids]
+    figures = [(await measuring.project_progress(pid, "Asia/Shanghai")).figures for pid in ids]
     assert any(f.late_by_department for f in figures) and any(f.spi for f in figures)
 
 
@@ -309,12 +310,12 @@ async def test_the_job_recounts_a_company_calendar_changed_behind_its_back(db):
     # A holiday written straight into the table, as a data fix would: the counts are stale.
     await CalendarDay.create(day=date(2026, 11, 4), is_working=False, name="厂庆")
     assert not await planning.working_day_counts_are_current()
-    await progress.take_snapshots(now=at(day))
+    await snapshots.take_snapshots(now=at(day))
     assert await planning.working_day_counts_are_current()
     row = await ProgressSnapshot.get(project_id=project.id)
     # 4 of 4 and 4 of 9 working days planned by Friday: 8 / 13 (10 / 15 without the holiday).
     assert row.planned_percent == 61.5
-    python = await progress.project_progress(project.id, project.time_zone, day=day)
+    python = await measuring.project_progress(project.id, project.time_zone, day=day)
     assert python.figures.planned_percent == 61.5
     # An admin's change through the service keeps the counts current by itself.
     admin = f.actor(await f.user(is_admin=True))
@@ -339,9 +340,9 @@ async def test_each_liaison_gets_one_digest_a_day(db):
             ),
         )
     wednesday_eight = datetime(2026, 11, 11, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
-    assert await progress.queue_digests(now=wednesday_eight, only_at_hour=9) == 0
-    assert await progress.queue_digests(now=wednesday_eight, only_at_hour=8) == 1
-    assert await progress.queue_digests(now=wednesday_eight, only_at_hour=8) == 1  # deduped
+    assert await digest.queue_digests(now=wednesday_eight, only_at_hour=9) == 0
+    assert await digest.queue_digests(now=wednesday_eight, only_at_hour=8) == 1
+    assert await digest.queue_digests(now=wednesday_eight, only_at_hour=8) == 1  # deduped
     digests = await Notice.filter(recipient_id=liaison.id, dedup_key__startswith="digest:")
     assert len(digests) == 1
     body = digests[0].body

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from server.notices.models import ChatRobot
 from server.planning import service as planning
 from server.progress import service as progress
+from server.progress import snapshots
 from server.progress.models import TrackingNote
 from server.projects.models import Role
 from server.risks.models import Problem
@@ -99,7 +100,7 @@ async def test_a_viewer_reads_the_table_but_cannot_explain(http):
 
 async def test_the_progress_chart_is_drawn_from_the_snapshots(http):
     project, pm, liaison, viewer, late = await late_plan()
-    await progress.take_snapshots()
+    await snapshots.take_snapshots()
     await log_in(http, pm.email)
     svg = await http.get("/projects/TRK/tracking.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml")
