@@ -68,6 +68,7 @@ class Seen:
 async def seed(watchers: int, settings: object) -> tuple[int, object, list[str]]:
     """A project with a PM and `watchers` members, a live meeting, a session per watcher."""
     from server.auth import Actor
+    from server.meetings import running as meeting_running
     from server.meetings import service as meetings
     from server.org import service as org
     from server.projects import service as projects
@@ -122,7 +123,7 @@ async def seed(watchers: int, settings: object) -> tuple[int, object, list[str]]
             attendee_ids=[p.id for p in people],
         ),
     )
-    await meetings.start_meeting(pm, meeting_id=meeting.id)
+    await meeting_running.start_meeting(pm, meeting_id=meeting.id)
     sessions = [await org.start_session(settings, user=p) for p in people[1:]]  # type: ignore[arg-type]
     return meeting.id, pm, sessions
 
@@ -178,7 +179,7 @@ async def main(watchers: int, items: int, interval: float) -> int:
         os.environ.pop("DATABASE_URL", None)
         from server.db import close_db, init_db, migrate
         from server.events import stream_key
-        from server.meetings import service as meetings
+        from server.meetings import running as meeting_running
         from server.redis_embedded import EmbeddedRedis
         from server.settings import get_settings, reset_settings
 
@@ -216,7 +217,7 @@ async def main(watchers: int, items: int, interval: float) -> int:
                 # The event carries only ids; the bare readers see the id, the pages the text.
                 recorded_at = time.perf_counter()
                 sse.recorded[n] = recorded_at
-                decision = await meetings.record_decision(
+                decision = await meeting_running.record_decision(
                     pm, meeting_id=meeting_id, text=f"决议#{n}"
                 )
                 decision_ids[n] = decision.id

@@ -42,7 +42,7 @@ from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
 from server.auth import Actor
 from server.errors import NotFound
-from server.meetings import service as meetings
+from server.meetings import queries as meeting_queries
 from server.org import service as org
 from server.planning import service as planning
 from server.projects import service as projects
@@ -70,7 +70,7 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
         if type_name == "Task":
             return Task.of(await planning.get_task(actor, task_id=pk))
         if type_name == "Meeting":
-            return Meeting.of(await meetings.get_meeting(actor, meeting_id=pk))
+            return Meeting.of(await meeting_queries.get_meeting(actor, meeting_id=pk))
         if type_name == "Problem":
             return Problem.of(await risks.get_problem(actor, problem_id=pk))
         if type_name == "SignableDocument":

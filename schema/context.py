@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from server import clock
 from server.auth import Actor
-from server.meetings import service as meetings
+from server.meetings import queries as meeting_queries
 from server.org import service as org
 from server.org.models import Department, User
 from server.planning import service as planning
@@ -82,8 +82,8 @@ async def _calendars(ids: Sequence[int]) -> list[tuple[WorkingCalendar, date]]:
     ]
 
 
-async def _meeting_views(ids: Sequence[int]) -> list[meetings.MeetingView]:
-    return await meetings.meeting_views_by_id(ids)
+async def _meeting_views(ids: Sequence[int]) -> list[meeting_queries.MeetingView]:
+    return await meeting_queries.meeting_views_by_id(ids)
 
 
 @dataclass
@@ -141,5 +141,5 @@ class Context:
         return DataLoader(_calendars)
 
     @cached_property
-    def meeting_views(self) -> DataLoader[int, meetings.MeetingView]:
+    def meeting_views(self) -> DataLoader[int, meeting_queries.MeetingView]:
         return DataLoader(_meeting_views)

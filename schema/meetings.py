@@ -13,6 +13,9 @@ from schema.context import Context
 from schema.org import Department, Node, User
 from server import events
 from server.errors import DomainError
+from server.meetings import minutes as meeting_minutes
+from server.meetings import queries as meeting_queries
+from server.meetings import running as meeting_running
 from server.meetings import service as meetings
 from server.meetings.models import Meeting as MeetingRow
 
@@ -148,7 +151,7 @@ class Meeting(Node):
 
     @classmethod
     def of(cls, row: MeetingRow) -> "Meeting":
-        state = meetings.minutes_state(row)
+        state = meeting_queries.minutes_state(row)
         return cls(
             id=to_global_id("Meeting", row.id),
             kind=MeetingKind(row.kind.value),
@@ -166,7 +169,7 @@ class Meeting(Node):
             project_pk=row.project_id,  # type: ignore[attr-defined]
         )
 
-    async def _view(self, info: Info[Context, None]) -> meetings.MeetingView:
+    async def _view(self, info: Info[Context, None]) -> meeting_queries.MeetingView:
         return await info.context.meeting_views.load(self.pk)
 
     @strawberry.field
@@ -261,11 +264,11 @@ class Meeting(Node):
     async def minutes_draft(self, info: Info[Context, None]) -> str | None:
         """The draft being edited, for the PM and co-chairs only."""
         view = await self._view(info)
-        return await meetings.draft_for(info.context.actor, view.meeting, view.project)
+        return await meeting_minutes.draft_for(info.context.actor, view.meeting, view.project)
 
 
 async def load_meeting(info: Info[Context, None], pk: int) -> Meeting:
-    return Meeting.of(await meetings.get_meeting(info.context.actor, meeting_id=pk))
+    return Meeting.of(await meeting_queries.get_meeting(info.context.actor, meeting_id=pk))
 
 
 # --- mutations ----------------------------------------------------------------------------------
@@ -439,7 +442,7 @@ class MeetingMutation:
         self, info: Info[Context, None], input: MeetingIdInput
     ) -> MeetingPayload:
         try:
-            row = await meetings.start_meeting(
+            row = await meeting_running.start_meeting(
                 info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
             )
         except DomainError as error:
@@ -476,7 +479,7 @@ class MeetingMutation:
     ) -> MeetingPayload:
         try:
             meeting_pk = _meeting_pk(input.meeting_id)
-            await meetings.set_attendance(
+            await meeting_running.set_attendance(
                 info.context.actor,
                 meeting_id=meeting_pk,
                 user_id=from_global_id(input.user_id, "User", field="userId"),
@@ -492,7 +495,7 @@ class MeetingMutation:
     ) -> MeetingPayload:
         try:
             meeting_pk = _meeting_pk(input.meeting_id)
-            await meetings.record_decision(
+            await meeting_running.record_decision(
                 info.context.actor, meeting_id=meeting_pk, text=input.text
             )
             return await _payload(info, meeting_pk)
@@ -506,10 +509,10 @@ class MeetingMutation:
         """The action item becomes a task in the plan, owned by its owner."""
         try:
             meeting_pk = _meeting_pk(input.meeting_id)
-            await meetings.add_action_item(
+            await meeting_running.add_action_item(
                 info.context.actor,
                 meeting_id=meeting_pk,
-                data=meetings.ActionItemInput(
+                data=meeting_running.ActionItemInput(
                     title=input.title,
                     owner_id=from_global_id(input.owner_id, "User", field="ownerId"),
                     due_date=input.due_date,
@@ -524,7 +527,7 @@ class MeetingMutation:
     @strawberry.mutation
     async def end_meeting(self, info: Info[Context, None], input: MeetingIdInput) -> MeetingPayload:
         try:
-            row = await meetings.end_meeting(
+            row = await meeting_running.end_meeting(
                 info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
             )
         except DomainError as error:
@@ -538,7 +541,7 @@ class MeetingMutation:
         """Sends the minutes to attendees and department heads; a later call is a correction."""
         try:
             meeting_pk = _meeting_pk(input.meeting_id)
-            await meetings.publish_minutes(
+            await meeting_minutes.publish_minutes(
                 info.context.actor, meeting_id=meeting_pk, change_note=input.change_note
             )
             return await _payload(info, meeting_pk)
@@ -592,6 +595,6 @@ class MeetingSubscription:
     ) -> AsyncGenerator[MeetingEvent, None]:
         """Events of a meeting the viewer may see, from now on (or after the event id given)."""
         pk = from_global_id(meeting_id, "Meeting", field="meetingId")
-        meeting = await meetings.get_meeting(info.context.actor, meeting_id=pk)
+        meeting = await meeting_queries.get_meeting(info.context.actor, meeting_id=pk)
         async for event in events.follow("meeting", meeting.id, last_id=after):
             yield meeting_event(event)

@@ -23,7 +23,7 @@ from schema.risks import Problem, ProjectProgress, progress_of
 from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
 from server.errors import DomainError, NotFound
-from server.meetings.service import list_meetings
+from server.meetings.queries import list_meetings
 from server.planning.scheduling import status_date_of
 from server.projects import service as projects
 from server.projects.models import Project as ProjectRow

@@ -246,3 +246,8 @@ class Statement(Generic[M]):
             self.text(db), list(values), custom_fields=self.extra
         )
         return rows
+
+
+async def ids_in(query: Any, column: str) -> list[int]:
+    """One column of ids, as ints (Tortoise types flat value lists loosely)."""
+    return [int(value) for value in await query.values_list(column, flat=True)]

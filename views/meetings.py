@@ -15,6 +15,9 @@ from server import clock, events
 from server.auth import Action, Actor, may
 from server.errors import DomainError, Forbidden, NotFound
 from server.meetings import exports
+from server.meetings import minutes as meeting_minutes
+from server.meetings import queries as meeting_queries
+from server.meetings import running as meeting_running
 from server.meetings import service as meetings
 from server.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
 from server.org import credentials
@@ -46,7 +49,7 @@ def _meeting_path(project: Project, meeting: Meeting) -> str:
 
 async def _list_context(request: Request, project: Project) -> dict[str, Any]:
     actor = actor_of(request)
-    rows = (await meetings.list_meetings([project.id]))[project.id]
+    rows = (await meeting_queries.list_meetings([project.id]))[project.id]
     members = (await projects.list_members([project.id]))[project.id]
     people = {m.user.id: m.user for m in members}
     user = current_user(request)
@@ -54,7 +57,7 @@ async def _list_context(request: Request, project: Project) -> dict[str, Any]:
     return {
         "project": project,
         "meetings": rows,
-        "minutes_state": meetings.minutes_state,
+        "minutes_state": meeting_queries.minutes_state,
         "people": sorted(people.values(), key=lambda u: u.name),
         "kinds": [k.value for k in MeetingKind],
         "may_run": await may(actor, Action.RUN_MEETINGS, project),
@@ -125,7 +128,7 @@ async def calendar_feed(request: Request) -> Response:
     if actor is None:
         return Response("Not signed in.", status_code=401, media_type="text/plain")
     project = await projects.get_project(actor, code=request.path_params["code"])
-    rows = (await meetings.list_meetings([project.id]))[project.id]
+    rows = (await meeting_queries.list_meetings([project.id]))[project.id]
     milestones = [(m.task, m.day) for m in await planning.milestone_dates(project.id)]
     return Response(
         exports.project_calendar(project, rows, milestones),
@@ -153,12 +156,14 @@ async def _feed_reader(request: Request) -> Actor | None:
 async def _meeting_context(request: Request, *, meeting_id: int | None = None) -> dict[str, Any]:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    meeting = await meetings.get_meeting(
+    meeting = await meeting_queries.get_meeting(
         actor, meeting_id=meeting_id or int(request.path_params["meeting_id"]), project=project
     )
-    view = await meetings.meeting_view(meeting)
+    view = await meeting_queries.meeting_view(meeting)
     may_run = await may(actor, Action.RUN_MEETINGS, project)
-    report_departments = await meetings.department_reports_allowed(actor, project, view.departments)
+    report_departments = await meeting_minutes.department_reports_allowed(
+        actor, project, view.departments
+    )
     members = (await projects.list_members([project.id]))[project.id]
     people = sorted({m.user.id: m.user for m in members}.values(), key=lambda u: u.name)
     invited_ids = {a.user.id for a in view.attendees}
@@ -175,7 +180,7 @@ async def _meeting_context(request: Request, *, meeting_id: int | None = None) -
         "report_departments": report_departments,
         "people": people,
         "attendance_values": [a.value for a in Attendance],
-        "minutes_state": meetings.minutes_state(meeting),
+        "minutes_state": meeting_queries.minutes_state(meeting),
         "after": await events.latest_id("meeting", meeting.id),
     }
 
@@ -221,7 +226,7 @@ def _write(fragment: str) -> Callable[[WriteAction], Handler]:
         async def handler(request: Request) -> Response:
             actor = actor_of(request)
             project = await projects.get_project(actor, code=request.path_params["code"])
-            meeting = await meetings.get_meeting(
+            meeting = await meeting_queries.get_meeting(
                 actor, meeting_id=int(request.path_params["meeting_id"]), project=project
             )
             form = await request.form()
@@ -243,17 +248,17 @@ def _write(fragment: str) -> Callable[[WriteAction], Handler]:
 
 @_write("meetings/_controls.html")
 async def start(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
-    await meetings.start_meeting(actor, meeting_id=meeting.id)
+    await meeting_running.start_meeting(actor, meeting_id=meeting.id)
 
 
 @_write("meetings/_controls.html")
 async def next_item(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
-    await meetings.next_agenda_item(actor, meeting_id=meeting.id)
+    await meeting_running.next_agenda_item(actor, meeting_id=meeting.id)
 
 
 @_write("meetings/_controls.html")
 async def end(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
-    await meetings.end_meeting(actor, meeting_id=meeting.id)
+    await meeting_running.end_meeting(actor, meeting_id=meeting.id)
 
 
 @_write("meetings/_reschedule_form.html")
@@ -275,7 +280,7 @@ async def reschedule(actor: Actor, meeting: Meeting, form: Any, values: dict[str
 
 @_write("meetings/_attendance_form.html")
 async def attendance(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
-    await meetings.set_attendance(
+    await meeting_running.set_attendance(
         actor,
         meeting_id=meeting.id,
         user_id=optional_int(values.get("user_id")) or 0,
@@ -285,15 +290,15 @@ async def attendance(actor: Actor, meeting: Meeting, form: Any, values: dict[str
 
 @_write("meetings/_decision_form.html")
 async def decision(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
-    await meetings.record_decision(actor, meeting_id=meeting.id, text=values.get("text"))
+    await meeting_running.record_decision(actor, meeting_id=meeting.id, text=values.get("text"))
 
 
 @_write("meetings/_action_form.html")
 async def action_item(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
-    await meetings.add_action_item(
+    await meeting_running.add_action_item(
         actor,
         meeting_id=meeting.id,
-        data=meetings.ActionItemInput(
+        data=meeting_running.ActionItemInput(
             title=values.get("title"),
             owner_id=optional_int(values.get("owner_id")),
             due_date=values.get("due_date") or None,
@@ -326,7 +331,7 @@ async def report(actor: Actor, meeting: Meeting, form: Any, values: dict[str, st
 
 @_write("meetings/_minutes.html")
 async def save_minutes(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
-    await meetings.edit_minutes(
+    await meeting_minutes.edit_minutes(
         actor,
         meeting_id=meeting.id,
         version=optional_int(values.get("version")) or 0,
@@ -336,7 +341,7 @@ async def save_minutes(actor: Actor, meeting: Meeting, form: Any, values: dict[s
 
 @_write("meetings/_minutes.html")
 async def publish(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
-    await meetings.publish_minutes(
+    await meeting_minutes.publish_minutes(
         actor, meeting_id=meeting.id, change_note=values.get("change_note")
     )
 
@@ -350,13 +355,13 @@ _RENDERS_KEPT = 256
 
 # The view each meeting's fragment was last rendered from, by the event id it reflects:
 # a batch of only new decisions or action items extends it instead of reading it all again.
-_views: dict[int, tuple[str, meetings.MeetingView]] = {}
+_views: dict[int, tuple[str, meeting_queries.MeetingView]] = {}
 _ADDED = {"decision.recorded": "decisionId", "action.added": "actionItemId"}
 
 
 async def _live_view(
     meeting_id: int, since: str | None, batch: list[events.Event]
-) -> meetings.MeetingView:
+) -> meeting_queries.MeetingView:
     known = _views.get(meeting_id)
     continues = known is not None and since is not None and known[0] == since
     if known is not None and continues and batch and all(e.kind in _ADDED for e in batch):
@@ -364,12 +369,12 @@ async def _live_view(
             kind: [int(e.data[key]) for e in batch if e.kind == kind]
             for kind, key in _ADDED.items()
         }
-        return await meetings.view_with_additions(
+        return await meeting_queries.view_with_additions(
             known[1],
             decision_ids=ids["decision.recorded"],
             action_item_ids=ids["action.added"],
         )
-    return await meetings.meeting_view(await Meeting.get(id=meeting_id))
+    return await meeting_queries.meeting_view(await Meeting.get(id=meeting_id))
 
 
 async def _render_live(
@@ -386,7 +391,7 @@ async def _render_live(
         view=view,
         meeting=view.meeting,
         project=view.project,
-        minutes_state=meetings.minutes_state(view.meeting),
+        minutes_state=meeting_queries.minutes_state(view.meeting),
     )
 
 
@@ -438,7 +443,7 @@ async def live_events(request: Request) -> Response:
     """Server-sent events of one meeting; a reconnect's Last-Event-ID replays what it missed."""
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    meeting = await meetings.get_meeting(
+    meeting = await meeting_queries.get_meeting(
         actor, meeting_id=int(request.path_params["meeting_id"]), project=project
     )
     cursor = request.headers.get("last-event-id") or request.query_params.get("after") or None
@@ -455,10 +460,10 @@ async def live_events(request: Request) -> Response:
 async def _minutes_text(request: Request) -> tuple[Project, Meeting, str]:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    meeting = await meetings.get_meeting(
+    meeting = await meeting_queries.get_meeting(
         actor, meeting_id=int(request.path_params["meeting_id"]), project=project
     )
-    return await meetings.minutes_text(actor, meeting_id=meeting.id)
+    return await meeting_minutes.minutes_text(actor, meeting_id=meeting.id)
 
 
 def _filename(project: Project, meeting: Meeting, extension: str) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from server.meetings.service import run_minutes_deadlines, run_report_reminders
+from server.meetings.deadlines import run_minutes_deadlines, run_report_reminders
 from server.settings import Settings
 
 

@@ -7,13 +7,22 @@ Level 3 — the department head: late more than 3 × threshold.
 Level 4 — management on the project: a critical-path task late more than 4 × threshold.
 A problem climbs the same ladder by working days past its due date; a CRITICAL problem
 counts as being on the critical path.
+
+Minutes not published within 24 hours of a meeting's end climb it too, by hours past the
+deadline: the chair (PM) at once, the initiating department's head a day later
+(`minutes_level_reached`, `MINUTES_RUNGS`); `next_rungs` decides whom a run tells.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 TOP_LEVEL = 4
+# Late minutes: level 1 the project manager, level 2 the initiating department's head.
+MINUTES_RUNGS = {1: "MANAGER", 2: "INITIATING_HEAD"}
+# The head hears of late minutes this long after the PM did.
+HEAD_HEARS_MINUTES_AFTER = timedelta(hours=24)
 
 
 def level_reached(days_late: int, *, threshold: int, critical: bool) -> int:
@@ -61,3 +70,12 @@ def finish_slip(days_late: int, *, total_float: int | None) -> int:
     """Working days the project finish moves if the task stays this late (float absorbs some)."""
     spare = max(total_float or 0, 0)
     return max(days_late - spare, 0)
+
+
+def minutes_level_reached(
+    *, due_at: datetime | None, published_at: datetime | None, now: datetime
+) -> int:
+    """0 before the minutes deadline (or once published), 1 after it, 2 a day later."""
+    if due_at is None or published_at is not None or now <= due_at:
+        return 0
+    return 2 if now > due_at + HEAD_HEARS_MINUTES_AFTER else 1

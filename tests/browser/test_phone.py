@@ -208,7 +208,7 @@ async def test_a_liaison_explains_a_late_task_on_the_tracking_page(live_server, 
 
 async def test_a_liaison_reports_and_follows_the_live_meeting_on_a_phone(live_server, phone):
     from server.auth import Actor
-    from server.meetings import service as meetings
+    from server.meetings import running as meeting_running
     from server.meetings.models import Meeting
 
     await load_demo()
@@ -237,12 +237,12 @@ async def test_a_liaison_reports_and_follows_the_live_meeting_on_a_phone(live_se
     pm = Actor.for_user(await User.get(email="wangfang@example.com"))
     await page.wait_for_function("document.querySelector('[sse-connect]') !== null")
     await asyncio.sleep(0.5)
-    await meetings.start_meeting(pm, meeting_id=meeting.id)
+    await meeting_running.start_meeting(pm, meeting_id=meeting.id)
     await page.locator(".live-status .timer").wait_for(timeout=5000)
     # A liaison attends: the chair records, so no recording form is offered here.
     assert await page.locator("#decision-form").count() == 0
     await asyncio.sleep(0.5)
-    await meetings.record_decision(pm, meeting_id=meeting.id, text="首发渠道定为线上旗舰店")
+    await meeting_running.record_decision(pm, meeting_id=meeting.id, text="首发渠道定为线上旗舰店")
     await page.locator("#live", has_text="首发渠道定为线上旗舰店").wait_for(timeout=3000)
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "meeting-live-375.png"), full_page=True)

@@ -10,7 +10,11 @@ import icalendar
 import pytest
 
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, each_error
+from server.meetings import deadlines as meeting_deadlines
 from server.meetings import exports
+from server.meetings import minutes as meeting_minutes
+from server.meetings import queries as meeting_queries
+from server.meetings import running as meeting_running
 from server.meetings import service as meetings
 from server.meetings.models import (
     ActionItem,
@@ -97,7 +101,7 @@ async def weekly(t: Team, **overrides: object) -> Meeting:
 
 async def live(t: Team) -> Meeting:
     meeting = await weekly(t)
-    return await meetings.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    return await meeting_running.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
 
 
 # --- creating ----------------------------------------------------------------------------------
@@ -167,18 +171,18 @@ async def test_only_the_pm_or_a_co_chair_schedules_starts_ends_and_publishes(db)
     meeting = await weekly(t)
     for someone in (t.rnd_liaison, t.engineer, t.rnd_head):
         with pytest.raises(Forbidden):
-            await meetings.start_meeting(f.actor(someone), meeting_id=meeting.id)
+            await meeting_running.start_meeting(f.actor(someone), meeting_id=meeting.id)
     with pytest.raises(NotFound):
-        await meetings.start_meeting(f.actor(t.outsider), meeting_id=meeting.id)
-    started = await meetings.start_meeting(f.actor(t.co_chair), meeting_id=meeting.id)
+        await meeting_running.start_meeting(f.actor(t.outsider), meeting_id=meeting.id)
+    started = await meeting_running.start_meeting(f.actor(t.co_chair), meeting_id=meeting.id)
     assert started.status == MeetingStatus.LIVE
     with pytest.raises(Invalid, match="already live"):
-        await meetings.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
+        await meeting_running.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
     with pytest.raises(Forbidden):
-        await meetings.end_meeting(f.actor(t.rnd_liaison), meeting_id=meeting.id)
-    await meetings.end_meeting(f.actor(t.co_chair), meeting_id=meeting.id)
+        await meeting_running.end_meeting(f.actor(t.rnd_liaison), meeting_id=meeting.id)
+    await meeting_running.end_meeting(f.actor(t.co_chair), meeting_id=meeting.id)
     with pytest.raises(Forbidden):
-        await meetings.publish_minutes(f.actor(t.rnd_liaison), meeting_id=meeting.id)
+        await meeting_minutes.publish_minutes(f.actor(t.rnd_liaison), meeting_id=meeting.id)
     assert await MinutesRevision.all().count() == 0
 
 
@@ -225,7 +229,7 @@ async def test_a_liaison_reports_for_their_own_department_only(db):
         )
     kept = await DepartmentReport.get(id=report.id)
     assert (kept.done, kept.version) == ("完成样机", 1)
-    view = await meetings.meeting_view(meeting)
+    view = await meeting_queries.meeting_view(meeting)
     assert [d.name for d in view.missing_departments] == ["市场部", "项目管理部"]
 
 
@@ -237,11 +241,13 @@ async def test_missing_departments_get_one_reminder_the_day_before(db):
         meeting_id=meeting.id,
         data=meetings.ReportInput(department_id=t.rnd.id, done="a", next_week="b"),
     )
-    early = await meetings.run_report_reminders(now=meeting.scheduled_start - timedelta(hours=30))
+    early = await meeting_deadlines.run_report_reminders(
+        now=meeting.scheduled_start - timedelta(hours=30)
+    )
     assert early.reminders == 0
     day_before = meeting.scheduled_start - timedelta(hours=20)
-    await meetings.run_report_reminders(now=day_before)
-    await meetings.run_report_reminders(now=day_before + timedelta(hours=1))
+    await meeting_deadlines.run_report_reminders(now=day_before)
+    await meeting_deadlines.run_report_reminders(now=day_before + timedelta(hours=1))
     reminders = await Notice.filter(dedup_key__startswith="report-reminder:").select_related(
         "recipient"
     )
@@ -256,16 +262,18 @@ async def test_nothing_is_recorded_in_a_meeting_that_is_not_live(db):
     t = await team()
     meeting = await weekly(t)
     with pytest.raises(Invalid, match="not started"):
-        await meetings.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="定稿")
-    await meetings.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
-    await meetings.end_meeting(f.actor(t.pm), meeting_id=meeting.id)
+        await meeting_running.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="定稿")
+    await meeting_running.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    await meeting_running.end_meeting(f.actor(t.pm), meeting_id=meeting.id)
     with pytest.raises(Invalid, match="ended"):
-        await meetings.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="定稿")
+        await meeting_running.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="定稿")
     with pytest.raises(Invalid, match="ended"):
-        await meetings.add_action_item(
+        await meeting_running.add_action_item(
             f.actor(t.pm),
             meeting_id=meeting.id,
-            data=meetings.ActionItemInput(title="x", owner_id=t.pm.id, due_date=soon().date()),
+            data=meeting_running.ActionItemInput(
+                title="x", owner_id=t.pm.id, due_date=soon().date()
+            ),
         )
     assert await Decision.all().count() == 0
 
@@ -274,8 +282,12 @@ async def test_two_people_recording_at_once_both_keep_their_entries(db):
     t = await team()
     meeting = await live(t)
     await asyncio.gather(
-        meetings.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="十二月底冻结需求"),
-        meetings.record_decision(f.actor(t.co_chair), meeting_id=meeting.id, text="增加一轮测试"),
+        meeting_running.record_decision(
+            f.actor(t.pm), meeting_id=meeting.id, text="十二月底冻结需求"
+        ),
+        meeting_running.record_decision(
+            f.actor(t.co_chair), meeting_id=meeting.id, text="增加一轮测试"
+        ),
     )
     assert sorted(d.text for d in await Decision.filter(meeting_id=meeting.id)) == [
         "十二月底冻结需求",
@@ -284,7 +296,9 @@ async def test_two_people_recording_at_once_both_keep_their_entries(db):
     # The chair or a co-chair records; the others attend, invited or not (PRODUCT.md's roles).
     for attendee in (t.engineer, t.rnd_liaison, t.rnd_head):
         with pytest.raises(Forbidden):
-            await meetings.record_decision(f.actor(attendee), meeting_id=meeting.id, text="x")
+            await meeting_running.record_decision(
+                f.actor(attendee), meeting_id=meeting.id, text="x"
+            )
     assert await Decision.filter(meeting_id=meeting.id).count() == 2
 
 
@@ -292,10 +306,12 @@ async def test_an_action_item_becomes_a_task_of_its_owner_and_bad_ones_change_no
     t = await team()
     meeting = await live(t)
     due = datetime.now(UTC).date() + timedelta(days=10)
-    item = await meetings.add_action_item(
+    item = await meeting_running.add_action_item(
         f.actor(t.pm),
         meeting_id=meeting.id,
-        data=meetings.ActionItemInput(title="补充测试用例", owner_id=t.engineer.id, due_date=due),
+        data=meeting_running.ActionItemInput(
+            title="补充测试用例", owner_id=t.engineer.id, due_date=due
+        ),
     )
     task = await Task.get(id=item.task_id)  # type: ignore[attr-defined]
     assert (task.name, task.owner_id, task.department_id) == (
@@ -307,10 +323,10 @@ async def test_an_action_item_becomes_a_task_of_its_owner_and_bad_ones_change_no
     assert f"/meetings/{meeting.id}" in task.deliverable
     tasks_before = await Task.all().count()
     with pytest.raises(Invalid) as refused:
-        await meetings.add_action_item(
+        await meeting_running.add_action_item(
             f.actor(t.pm),
             meeting_id=meeting.id,
-            data=meetings.ActionItemInput(
+            data=meeting_running.ActionItemInput(
                 title="x", owner_id=t.outsider.id, due_date=date(2020, 1, 1)
             ),
         )
@@ -322,16 +338,16 @@ async def test_an_action_item_becomes_a_task_of_its_owner_and_bad_ones_change_no
 async def test_the_agenda_clock_moves_item_by_item(db):
     t = await team()
     meeting = await live(t)
-    moved = await meetings.next_agenda_item(f.actor(t.pm), meeting_id=meeting.id)
+    moved = await meeting_running.next_agenda_item(f.actor(t.pm), meeting_id=meeting.id)
     assert moved.current_item == 1
-    view = await meetings.meeting_view(moved)
+    view = await meeting_queries.meeting_view(moved)
     assert view.agenda[0].spent_seconds is not None
     assert view.current_item is not None and view.current_item.title == "各部门汇报"
-    await meetings.set_attendance(
+    await meeting_running.set_attendance(
         f.actor(t.pm), meeting_id=meeting.id, user_id=t.mkt_liaison.id, attendance="EXCUSED"
     )
     with pytest.raises(NotFound):
-        await meetings.set_attendance(
+        await meeting_running.set_attendance(
             f.actor(t.pm), meeting_id=meeting.id, user_id=t.engineer.id, attendance="PRESENT"
         )
 
@@ -351,21 +367,23 @@ async def run_a_weekly_meeting(t: Team) -> Meeting:
             needs=[meetings.NeedInput(department_id=t.mkt.id, text="提供用户调研数据")],
         ),
     )
-    await meetings.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
-    await meetings.set_attendance(
+    await meeting_running.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    await meeting_running.set_attendance(
         f.actor(t.pm), meeting_id=meeting.id, user_id=t.rnd_liaison.id, attendance="PRESENT"
     )
-    await meetings.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="十二月底冻结需求")
-    await meetings.add_action_item(
+    await meeting_running.record_decision(
+        f.actor(t.pm), meeting_id=meeting.id, text="十二月底冻结需求"
+    )
+    await meeting_running.add_action_item(
         f.actor(t.pm),
         meeting_id=meeting.id,
-        data=meetings.ActionItemInput(
+        data=meeting_running.ActionItemInput(
             title="补充测试用例",
             owner_id=t.engineer.id,
             due_date=datetime.now(UTC).date() + timedelta(days=5),
         ),
     )
-    return await meetings.end_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    return await meeting_running.end_meeting(f.actor(t.pm), meeting_id=meeting.id)
 
 
 async def test_end_drafts_the_minutes_and_needs_become_action_items(db):
@@ -374,7 +392,7 @@ async def test_end_drafts_the_minutes_and_needs_become_action_items(db):
     assert ended.status == MeetingStatus.ENDED
     assert ended.ended_at is not None
     assert ended.minutes_due_at == ended.ended_at + timedelta(hours=24)
-    assert meetings.minutes_state(ended) == "due"
+    assert meeting_queries.minutes_state(ended) == "due"
     need_item = await ActionItem.get(need_id__isnull=False).select_related("owner", "department")
     assert (need_item.owner.name, need_item.department.name) == ("刘洋", "市场部")  # type: ignore[union-attr]
     draft = ended.minutes_draft
@@ -385,7 +403,7 @@ async def test_end_drafts_the_minutes_and_needs_become_action_items(db):
 async def test_publishing_sends_once_per_person_freezes_and_corrections_are_revisions(db):
     t = await team()
     meeting = await run_a_weekly_meeting(t)
-    first = await meetings.publish_minutes(f.actor(t.pm), meeting_id=meeting.id)
+    first = await meeting_minutes.publish_minutes(f.actor(t.pm), meeting_id=meeting.id)
     assert first.revision == 1
     sent = await Notice.filter(dedup_key__startswith=f"minutes:{meeting.id}:r1:").select_related(
         "recipient"
@@ -396,23 +414,23 @@ async def test_publishing_sends_once_per_person_freezes_and_corrections_are_revi
     )
     assert "十二月底冻结需求" in sent[0].body
     with pytest.raises(Invalid, match="already published"):
-        await meetings.publish_minutes(f.actor(t.pm), meeting_id=meeting.id)
+        await meeting_minutes.publish_minutes(f.actor(t.pm), meeting_id=meeting.id)
     reloaded = await Meeting.get(id=meeting.id)
-    assert meetings.minutes_state(reloaded) == "on_time"
-    corrected = await meetings.edit_minutes(
+    assert meeting_queries.minutes_state(reloaded) == "on_time"
+    corrected = await meeting_minutes.edit_minutes(
         f.actor(t.pm),
         meeting_id=meeting.id,
         version=reloaded.version,
         body=reloaded.minutes_draft.replace("十二月底", "一月中"),
     )
     with pytest.raises(Invalid) as no_note:
-        await meetings.publish_minutes(f.actor(t.pm), meeting_id=meeting.id)
+        await meeting_minutes.publish_minutes(f.actor(t.pm), meeting_id=meeting.id)
     assert no_note.value.field == "changeNote"
     with pytest.raises(Conflict):
-        await meetings.edit_minutes(
+        await meeting_minutes.edit_minutes(
             f.actor(t.pm), meeting_id=meeting.id, version=reloaded.version, body="旧的"
         )
-    second = await meetings.publish_minutes(
+    second = await meeting_minutes.publish_minutes(
         f.actor(t.pm), meeting_id=meeting.id, change_note="冻结日期改为一月中"
     )
     assert second.revision == 2
@@ -430,14 +448,14 @@ async def test_late_minutes_climb_to_the_pm_then_the_initiating_head_once_each(d
     meeting = await run_a_weekly_meeting(t)
     due = meeting.minutes_due_at
     assert due is not None
-    before = await meetings.run_minutes_deadlines(now=due - timedelta(seconds=1))
+    before = await meeting_deadlines.run_minutes_deadlines(now=due - timedelta(seconds=1))
     assert before.notices == 0
-    at_due = await meetings.run_minutes_deadlines(now=due)
+    at_due = await meeting_deadlines.run_minutes_deadlines(now=due)
     assert at_due.notices == 0
-    late = await meetings.run_minutes_deadlines(now=due + timedelta(seconds=1))
-    again = await meetings.run_minutes_deadlines(now=due + timedelta(hours=1))
+    late = await meeting_deadlines.run_minutes_deadlines(now=due + timedelta(seconds=1))
+    again = await meeting_deadlines.run_minutes_deadlines(now=due + timedelta(hours=1))
     assert (late.notices, again.notices) == (1, 0)
-    later = await meetings.run_minutes_deadlines(now=due + timedelta(hours=24, seconds=1))
+    later = await meeting_deadlines.run_minutes_deadlines(now=due + timedelta(hours=24, seconds=1))
     assert later.levels == {2: 1}
     told = await Notice.filter(dedup_key__startswith=f"minutes-late:{meeting.id}:").select_related(
         "recipient"
@@ -447,36 +465,39 @@ async def test_late_minutes_climb_to_the_pm_then_the_initiating_head_once_each(d
         ("L2", "周主任"),
     ]
     assert (
-        meetings.minutes_state(await Meeting.get(id=meeting.id), now=due + timedelta(1)) == "late"
+        meeting_queries.minutes_state(await Meeting.get(id=meeting.id), now=due + timedelta(1))
+        == "late"
     )
 
 
 async def test_open_action_items_are_carried_to_the_next_weekly_meeting(db):
     t = await team()
     first = await weekly(t, repeat_weeks=2)
-    await meetings.start_meeting(f.actor(t.pm), meeting_id=first.id)
+    await meeting_running.start_meeting(f.actor(t.pm), meeting_id=first.id)
     due = datetime.now(UTC).date() + timedelta(days=5)
-    open_item = await meetings.add_action_item(
+    open_item = await meeting_running.add_action_item(
         f.actor(t.pm),
         meeting_id=first.id,
-        data=meetings.ActionItemInput(title="补充测试用例", owner_id=t.engineer.id, due_date=due),
+        data=meeting_running.ActionItemInput(
+            title="补充测试用例", owner_id=t.engineer.id, due_date=due
+        ),
     )
-    done_item = await meetings.add_action_item(
+    done_item = await meeting_running.add_action_item(
         f.actor(t.pm),
         meeting_id=first.id,
-        data=meetings.ActionItemInput(title="确认场地", owner_id=t.pm.id, due_date=due),
+        data=meeting_running.ActionItemInput(title="确认场地", owner_id=t.pm.id, due_date=due),
     )
     await Task.filter(id=done_item.task_id).update(status=TaskStatus.DONE)  # type: ignore[attr-defined]
-    await meetings.end_meeting(f.actor(t.pm), meeting_id=first.id)
+    await meeting_running.end_meeting(f.actor(t.pm), meeting_id=first.id)
     second = await Meeting.get(series_key=first.id, id__not=first.id)
-    carried = await meetings.carried_action_items(second)
+    carried = await meeting_queries.carried_action_items(second)
     assert [i.id for i in carried] == [open_item.id]
 
 
 async def test_the_project_calendar_is_valid_icalendar(db):
     t = await team()
     first = await weekly(t, repeat_weeks=2, place="线上会议 https://meet.example.com/x")
-    rows = (await meetings.list_meetings([t.project.id]))[t.project.id]
+    rows = (await meeting_queries.list_meetings([t.project.id]))[t.project.id]
     parsed = icalendar.Calendar.from_ical(exports.project_calendar(t.project, rows))
     events = parsed.walk("VEVENT")
     assert [str(e["uid"]) for e in events] == [f"meeting-{m.id}@xietong" for m in rows]
@@ -527,7 +548,7 @@ async def test_moving_a_meeting_sends_everyone_the_changed_invitation(db):
     assert "会议变更" in changed[0].subject
     event = icalendar.Calendar.from_ical(changed[0].attachments[0]["content"]).walk("VEVENT")[0]
     assert event["dtstart"].dt == later and int(event["sequence"]) == moved.version
-    await meetings.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    await meeting_running.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
     with pytest.raises(Invalid, match="not started"):
         await meetings.reschedule_meeting(
             f.actor(t.pm),
@@ -550,36 +571,40 @@ async def test_a_need_taken_up_in_the_meeting_becomes_one_action_item(db):
             needs=[meetings.NeedInput(department_id=t.mkt.id, text="提供用户调研数据")],
         ),
     )
-    await meetings.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
-    view = await meetings.meeting_view(await Meeting.get(id=meeting.id))
+    await meeting_running.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    view = await meeting_queries.meeting_view(await Meeting.get(id=meeting.id))
     [need] = view.open_needs
     due = datetime.now(UTC).date() + timedelta(days=3)
-    item = await meetings.add_action_item(
+    item = await meeting_running.add_action_item(
         f.actor(t.pm),
         meeting_id=meeting.id,
-        data=meetings.ActionItemInput(owner_id=t.mkt_liaison.id, due_date=due, need_id=need.id),
+        data=meeting_running.ActionItemInput(
+            owner_id=t.mkt_liaison.id, due_date=due, need_id=need.id
+        ),
     )
     assert (item.title, item.department_id) == ("提供用户调研数据", t.mkt.id)  # type: ignore[attr-defined]
     with pytest.raises(Invalid, match="already has an action item"):
-        await meetings.add_action_item(
+        await meeting_running.add_action_item(
             f.actor(t.pm),
             meeting_id=meeting.id,
-            data=meetings.ActionItemInput(owner_id=t.pm.id, due_date=due, need_id=need.id),
+            data=meeting_running.ActionItemInput(owner_id=t.pm.id, due_date=due, need_id=need.id),
         )
-    assert (await meetings.meeting_view(await Meeting.get(id=meeting.id))).open_needs == []
-    await meetings.end_meeting(f.actor(t.pm), meeting_id=meeting.id)
+    assert (await meeting_queries.meeting_view(await Meeting.get(id=meeting.id))).open_needs == []
+    await meeting_running.end_meeting(f.actor(t.pm), meeting_id=meeting.id)
     assert await ActionItem.filter(meeting_id=meeting.id).count() == 1  # not taken up twice
 
 
 async def test_the_draft_is_for_its_writers_until_the_minutes_are_published(db):
     t = await team()
     meeting = await run_a_weekly_meeting(t)
-    _, _, draft = await meetings.minutes_text(f.actor(t.pm), meeting_id=meeting.id)
+    _, _, draft = await meeting_minutes.minutes_text(f.actor(t.pm), meeting_id=meeting.id)
     assert "十二月底冻结需求" in draft
     with pytest.raises(NotFound):
-        await meetings.minutes_text(f.actor(t.rnd_liaison), meeting_id=meeting.id)
-    await meetings.publish_minutes(f.actor(t.co_chair), meeting_id=meeting.id)
-    _, _, published = await meetings.minutes_text(f.actor(t.rnd_liaison), meeting_id=meeting.id)
+        await meeting_minutes.minutes_text(f.actor(t.rnd_liaison), meeting_id=meeting.id)
+    await meeting_minutes.publish_minutes(f.actor(t.co_chair), meeting_id=meeting.id)
+    _, _, published = await meeting_minutes.minutes_text(
+        f.actor(t.rnd_liaison), meeting_id=meeting.id
+    )
     assert published == draft
     with pytest.raises(NotFound):
-        await meetings.minutes_text(f.actor(t.outsider), meeting_id=meeting.id)
+        await meeting_minutes.minutes_text(f.actor(t.outsider), meeting_id=meeting.id)

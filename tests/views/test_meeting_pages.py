@@ -11,7 +11,7 @@ import icalendar
 from docx import Document
 
 from server import events
-from server.meetings import service as meetings
+from server.meetings import running as meeting_running
 from server.meetings.models import Decision, Meeting, MeetingStatus
 from server.notices.models import Notice
 from server.org import credentials
@@ -203,7 +203,7 @@ async def test_two_subscribers_both_receive_a_recorded_decision(live_server, db)
         for queue in queues:
             assert await asyncio.wait_for(queue.get(), 10) == "open"
         await asyncio.sleep(0.2)  # both are now blocked reading the stream
-        await meetings.record_decision(
+        await meeting_running.record_decision(
             f.actor(t.pm), meeting_id=meeting.id, text="十二月底冻结需求"
         )
         for queue in queues:
@@ -219,7 +219,9 @@ async def test_a_reconnect_with_last_event_id_catches_up(live_server, db):
     t = await team()
     meeting = await live(t)
     seen_before = await events.latest_id("meeting", meeting.id)
-    await meetings.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="断线期间的决议")
+    await meeting_running.record_decision(
+        f.actor(t.pm), meeting_id=meeting.id, text="断线期间的决议"
+    )
     url = f"/projects/{t.project.code}/meetings/{meeting.id}/events"
     async with httpx.AsyncClient(base_url=live_server, timeout=30) as client:
         await log_in(client, t.rnd_liaison.email)
@@ -255,15 +257,19 @@ async def test_the_stream_stays_equal_to_a_full_render_while_entries_are_added(l
         await asyncio.sleep(0.2)
         due = datetime.now(UTC).date() + timedelta(days=3)
         steps = [
-            meetings.record_decision(f.actor(t.pm), meeting_id=meeting.id, text="第一条决议"),
-            meetings.record_decision(f.actor(t.co_chair), meeting_id=meeting.id, text="第二条"),
-            meetings.set_attendance(
+            meeting_running.record_decision(
+                f.actor(t.pm), meeting_id=meeting.id, text="第一条决议"
+            ),
+            meeting_running.record_decision(
+                f.actor(t.co_chair), meeting_id=meeting.id, text="第二条"
+            ),
+            meeting_running.set_attendance(
                 f.actor(t.pm), meeting_id=meeting.id, user_id=t.mkt_liaison.id, attendance="EXCUSED"
             ),
-            meetings.add_action_item(
+            meeting_running.add_action_item(
                 f.actor(t.pm),
                 meeting_id=meeting.id,
-                data=meetings.ActionItemInput(
+                data=meeting_running.ActionItemInput(
                     title="补充用例", owner_id=t.engineer.id, due_date=due
                 ),
             ),

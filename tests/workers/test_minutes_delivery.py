@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import icalendar
 
-from server.meetings import service as meetings
+from server.meetings import minutes as meeting_minutes
 from tests import factories as f
 from tests.server.test_meetings import run_a_weekly_meeting, team
 from tests.workers.test_notice_delivery import run_job_in_worker, smtp_server  # noqa: F401
@@ -29,7 +29,7 @@ async def test_minutes_reach_each_recipient_once_even_when_delivery_runs_twice(d
     assert event["dtstart"].dt == meeting.scheduled_start
     inbox.messages.clear()
 
-    await meetings.publish_minutes(f.actor(t.pm), meeting_id=meeting.id)
+    await meeting_minutes.publish_minutes(f.actor(t.pm), meeting_id=meeting.id)
     await run_job_in_worker(settings)
     await run_job_in_worker(settings)
     recipients = sorted(rcpt for rcpts, _ in inbox.messages for rcpt in rcpts)

@@ -1,0 +1,223 @@
+"""What the meeting pages and the API read: meetings, their views and carried action items."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from server import clock
+from server.auth import Actor
+from server.errors import NotFound
+from server.meetings.models import (
+    ActionItem,
+    AgendaItem,
+    Attendee,
+    Decision,
+    DepartmentReport,
+    Meeting,
+    MeetingKind,
+    MinutesRevision,
+    ReportNeed,
+)
+from server.org.models import Department
+from server.planning.models import TaskStatus
+from server.projects.models import Project, ProjectDepartment
+from server.projects.service import get_project
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+async def get_meeting(actor: Actor, *, meeting_id: int, project: Project | None = None) -> Meeting:
+    """A meeting of a project the actor may see; someone else's looks like no meeting."""
+    meeting = await Meeting.get_or_none(id=meeting_id)
+    if meeting is None or (project is not None and meeting.project_id != project.id):  # type: ignore[attr-defined]
+        raise NotFound("No such meeting.", field="meetingId")
+    try:
+        await get_project(actor, project_id=meeting.project_id)  # type: ignore[attr-defined]
+    except NotFound:
+        raise NotFound("No such meeting.", field="meetingId") from None
+    return meeting
+
+
+async def list_meetings(project_ids: Sequence[int]) -> dict[int, list[Meeting]]:
+    result: dict[int, list[Meeting]] = {pid: [] for pid in project_ids}
+    for row in await Meeting.filter(project_id__in=list(project_ids)).order_by(
+        "scheduled_start", "id"
+    ):
+        result[row.project_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+def minutes_state(meeting: Meeting, now: datetime | None = None) -> str | None:
+    """ "due", "late" or "on_time" once the meeting has ended; None before."""
+    if meeting.minutes_due_at is None:
+        return None
+    if meeting.minutes_published_at is not None:
+        return "on_time" if meeting.minutes_published_at <= meeting.minutes_due_at else "late"
+    return "late" if (now or clock.now()) > meeting.minutes_due_at else "due"
+
+
+@dataclass
+class MeetingView:
+    """Everything one meeting page shows, read in a fixed number of queries."""
+
+    meeting: Meeting
+    project: Project
+    attendees: list[Attendee]
+    agenda: list[AgendaItem]
+    reports: list[DepartmentReport]
+    departments: list[Department]
+    decisions: list[Decision]
+    action_items: list[ActionItem]
+    carried_items: list[ActionItem]
+    revisions: list[MinutesRevision]
+
+    @property
+    def reported_department_ids(self) -> set[int]:
+        return {r.department_id for r in self.reports}  # type: ignore[attr-defined]
+
+    @property
+    def missing_departments(self) -> list[Department]:
+        return [d for d in self.departments if d.id not in self.reported_department_ids]
+
+    @property
+    def current_item(self) -> AgendaItem | None:
+        index = self.meeting.current_item
+        return self.agenda[index] if 0 <= index < len(self.agenda) else None
+
+    @property
+    def open_needs(self) -> list[ReportNeed]:
+        """Needs from the reports that no action item has taken up yet."""
+        taken = {item.need_id for item in self.action_items}  # type: ignore[attr-defined]
+        return [n for r in self.reports for n in r.need_list if n.id not in taken]  # type: ignore[attr-defined]
+
+    @property
+    def latest_revision(self) -> MinutesRevision | None:
+        return self.revisions[-1] if self.revisions else None
+
+
+async def meeting_view(meeting: Meeting) -> MeetingView:
+    return (await meeting_views([meeting]))[0]
+
+
+def _grouped(rows: Sequence[Any], key: str) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(getattr(row, key), []).append(row)
+    return grouped
+
+
+async def meeting_views_by_id(ids: Sequence[int]) -> list[MeetingView]:
+    """Views in the order of `ids` (a DataLoader's batch); the caller has scoped the ids."""
+    rows = await Meeting.filter(id__in=list(ids))
+    views = {v.meeting.id: v for v in await meeting_views(rows)}
+    return [views[i] for i in ids]
+
+
+async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
+    """Views of several meetings in ten queries, however many meetings and entries."""
+    ids = [m.id for m in rows]
+    project_ids = list({m.project_id for m in rows})  # type: ignore[attr-defined]
+    projects = {p.id: p for p in await Project.filter(id__in=project_ids)}
+    attendees = _grouped(
+        await Attendee.filter(meeting_id__in=ids).select_related("user"), "meeting_id"
+    )
+    agenda = _grouped(
+        await AgendaItem.filter(meeting_id__in=ids).select_related("owner"), "meeting_id"
+    )
+    reports = await DepartmentReport.filter(meeting_id__in=ids).select_related(
+        "department", "submitted_by"
+    )
+    needs = _grouped(
+        await ReportNeed.filter(report__meeting_id__in=ids).select_related("department"),
+        "report_id",
+    )
+    for report in reports:
+        report.need_list = needs.get(report.id, [])
+    participations = await ProjectDepartment.filter(project_id__in=project_ids).select_related(
+        "department"
+    )
+    departments: dict[int, list[Department]] = {}
+    for row in sorted(participations, key=lambda r: r.department.name):
+        departments.setdefault(row.project_id, []).append(row.department)  # type: ignore[attr-defined]
+    decisions = _grouped(
+        await Decision.filter(meeting_id__in=ids).select_related("recorded_by"), "meeting_id"
+    )
+    items = _grouped(
+        await ActionItem.filter(meeting_id__in=ids).select_related("owner", "department", "task"),
+        "meeting_id",
+    )
+    revisions = _grouped(
+        await MinutesRevision.filter(meeting_id__in=ids).order_by("revision"), "meeting_id"
+    )
+    carried = await _open_weekly_items(project_ids)
+    return [
+        MeetingView(
+            meeting=m,
+            project=projects[m.project_id],  # type: ignore[attr-defined]
+            attendees=attendees.get(m.id, []),
+            agenda=agenda.get(m.id, []),
+            reports=[r for r in reports if r.meeting_id == m.id],  # type: ignore[attr-defined]
+            departments=departments.get(m.project_id, []),  # type: ignore[attr-defined]
+            decisions=decisions.get(m.id, []),
+            action_items=items.get(m.id, []),
+            carried_items=_carried(m, carried),
+            revisions=revisions.get(m.id, []),
+        )
+        for m in rows
+    ]
+
+
+async def view_with_additions(
+    view: MeetingView, *, decision_ids: Sequence[int], action_item_ids: Sequence[int]
+) -> MeetingView:
+    """The view with decisions and action items recorded since, in two queries at most.
+
+    Rows the view already holds are not added twice (it may have been read after them).
+    """
+    decisions = list(view.decisions)
+    have = {d.id for d in decisions}
+    new_decisions = [i for i in decision_ids if i not in have]
+    if new_decisions:
+        decisions += await Decision.filter(
+            id__in=new_decisions, meeting_id=view.meeting.id
+        ).select_related("recorded_by")
+    items = list(view.action_items)
+    have = {i.id for i in items}
+    new_items = [i for i in action_item_ids if i not in have]
+    if new_items:
+        items += await ActionItem.filter(
+            id__in=new_items, meeting_id=view.meeting.id
+        ).select_related("owner", "department", "task")
+    decisions.sort(key=lambda d: d.id)
+    items.sort(key=lambda i: i.id)
+    return replace(view, decisions=decisions, action_items=items)
+
+
+async def _open_weekly_items(project_ids: Sequence[int]) -> list[ActionItem]:
+    rows = await ActionItem.filter(
+        meeting__project_id__in=list(project_ids), meeting__kind=MeetingKind.WEEKLY
+    ).select_related("owner", "department", "task", "meeting")
+    return [
+        item
+        for item in rows
+        if item.task is None or item.task.status not in (TaskStatus.DONE, TaskStatus.CANCELLED)
+    ]
+
+
+def _carried(meeting: Meeting, open_items: list[ActionItem]) -> list[ActionItem]:
+    """Open action items of the project's earlier weekly meetings, listed at this one's start."""
+    if meeting.kind != MeetingKind.WEEKLY:
+        return []
+    return [
+        item
+        for item in open_items
+        if item.meeting.project_id == meeting.project_id  # type: ignore[attr-defined]
+        and item.meeting.scheduled_start < meeting.scheduled_start
+    ]
+
+
+async def carried_action_items(meeting: Meeting) -> list[ActionItem]:
+    return _carried(meeting, await _open_weekly_items([meeting.project_id]))  # type: ignore[attr-defined]
