@@ -48,7 +48,7 @@ from server.planning import service as planning
 from server.projects import service as projects
 from server.risks import service as risks
 from server.settings import Settings
-from server.signoffs import service as signoffs
+from server.signoffs import queries as signoff_queries
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
         if type_name == "Problem":
             return Problem.of(await risks.get_problem(actor, problem_id=pk))
         if type_name == "SignableDocument":
-            row = await signoffs.get_document_by_id(actor, document_id=pk)
+            row = await signoff_queries.get_document_by_id(actor, document_id=pk)
             return await load_document(info, row)
     except NotFound:
         return None

@@ -31,7 +31,7 @@ from server.projects.models import ProjectMember as MemberRow
 from server.projects.models import ProjectStatus as StatusValue
 from server.projects.models import Role as RoleValue
 from server.risks.service import list_problems
-from server.signoffs import service as signoffs
+from server.signoffs import queries as signoff_queries
 from server.signoffs.models import DocumentKind
 
 ProjectStatus = strawberry.enum(StatusValue, name="ProjectStatus")
@@ -218,7 +218,7 @@ class Project(Node):
         return await self._document(info, DocumentKind.COLLABORATION_CONFIRMATION)
 
     async def _document(self, info: Info[Context, None], kind: DocumentKind) -> SignableDocument:
-        row = await signoffs.get_document(info.context.actor, project_id=self.pk, kind=kind)
+        row = await signoff_queries.open_document(info.context.actor, project_id=self.pk, kind=kind)
         return await load_document(info, row)
 
     @strawberry.field

@@ -10,7 +10,9 @@ from schema.common import UserError, from_global_id, to_global_id, user_errors
 from schema.context import Context
 from schema.org import Department, Node, User
 from server.errors import DomainError
+from server.signoffs import queries as signoff_queries
 from server.signoffs import service as signoffs
+from server.signoffs import signers as signoff_signers
 from server.signoffs.models import Decision as DecisionValue
 from server.signoffs.models import DocumentKind as DocumentKindValue
 from server.signoffs.models import DocumentStatus as DocumentStatusValue
@@ -62,7 +64,7 @@ class SignableDocument(Node):
     )
 
     @classmethod
-    def of(cls, state: signoffs.DocumentState) -> "SignableDocument":
+    def of(cls, state: signoff_queries.DocumentState) -> "SignableDocument":
         versions = [
             DocumentVersion(
                 number=v.number,
@@ -103,7 +105,7 @@ class SignableDocument(Node):
 
 
 async def load_document(info: Info[Context, None], row: DocumentRow) -> SignableDocument:
-    return SignableDocument.of(await signoffs.document_state(info.context.actor, row))
+    return SignableDocument.of(await signoff_queries.document_state(info.context.actor, row))
 
 
 @strawberry.type
@@ -151,7 +153,7 @@ def _document_pk(value: strawberry.ID) -> int:
 
 
 async def _payload(info: Info[Context, None], document_id: int) -> DocumentPayload:
-    row = await signoffs.get_document_by_id(info.context.actor, document_id=document_id)
+    row = await signoff_queries.get_document_by_id(info.context.actor, document_id=document_id)
     return DocumentPayload(document=await load_document(info, row), errors=[])
 
 
@@ -212,7 +214,7 @@ class SignoffMutation:
     ) -> DocumentPayload:
         try:
             pk = _document_pk(input.document_id)
-            await signoffs.remind_missing_signers(info.context.actor, document_id=pk)
+            await signoff_signers.remind_missing_signers(info.context.actor, document_id=pk)
             return await _payload(info, pk)
         except DomainError as error:
             return DocumentPayload(document=None, errors=user_errors(error, info.context.language))
@@ -222,7 +224,7 @@ class SignoffMutation:
         self, info: Info[Context, None], input: NameSigningDelegateInput
     ) -> SigningDelegatePayload:
         try:
-            row = await signoffs.name_delegate(
+            row = await signoff_signers.name_delegate(
                 info.context.actor,
                 project_id=from_global_id(input.project_id, "Project", field="projectId"),
                 department_id=from_global_id(

@@ -13,7 +13,7 @@ from server.org import service as org
 from server.planning import service as planning
 from server.projects import service as projects
 from server.projects.models import ROLE_LABELS, Project, Role
-from server.signoffs import service as signoffs
+from server.signoffs import queries as signoff_queries
 from views.common import (
     actor_of,
     field_errors,
@@ -109,7 +109,7 @@ async def _overview_context(request: Request, project: Project) -> dict[str, Any
         "activity": await list_project_activity(project.id, limit=15),
         "can_edit": await may(actor, Action.EDIT_PROJECT, project),
         "can_archive": await may(actor, Action.ARCHIVE_PROJECT, project),
-        "charter": await signoffs.charter_summary(project.id),
+        "charter": await signoff_queries.charter_summary(project.id),
     }
 
 

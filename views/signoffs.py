@@ -15,7 +15,9 @@ from server.planning import service as planning
 from server.projects.models import Project
 from server.projects.service import get_project
 from server.signoffs import content
+from server.signoffs import queries as signoff_queries
 from server.signoffs import service as signoffs
+from server.signoffs import signers as signoff_signers
 from server.signoffs.models import DECISION_LABELS, DocumentKind, DocumentStatus
 from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
 
@@ -32,23 +34,25 @@ class DocumentSlug(Convertor[str]):
 
 async def _document_page_state(
     request: Request,
-) -> tuple[Actor, Project, signoffs.DocumentState]:
+) -> tuple[Actor, Project, signoff_queries.DocumentState]:
     actor = actor_of(request)
     project = await get_project(actor, code=request.path_params["code"])
     kind = signoffs.KIND_SLUGS[request.path_params["slug"]]
-    document = await signoffs.get_document(actor, project_id=project.id, kind=kind)
-    return actor, project, await signoffs.document_state(actor, document)
+    document = await signoff_queries.open_document(actor, project_id=project.id, kind=kind)
+    return actor, project, await signoff_queries.document_state(actor, document)
 
 
-async def _context(actor: Actor, project: Project, state: signoffs.DocumentState) -> dict[str, Any]:
-    signs_for = await signoffs.departments_actor_signs_for(actor, project)
+async def _context(
+    actor: Actor, project: Project, state: signoff_queries.DocumentState
+) -> dict[str, Any]:
+    signs_for = await signoff_queries.departments_actor_signs_for(actor, project)
     missing = {d.id for d in state.missing}
     return {
         "project": project,
         "state": state,
         "slug": signoffs.SLUG_OF_KIND[state.document.kind],
         "sections": content.document_lines(state.document.kind, state.current.body),
-        "may_edit": await signoffs.may_edit(actor, project),
+        "may_edit": await signoff_queries.may_edit(actor, project),
         "may_sign": state.document.status == DocumentStatus.IN_SIGNING
         and bool(set(signs_for) & missing),
         "signs_for": [d for d in state.required if d.id in signs_for and d.id in missing],
@@ -64,7 +68,7 @@ async def _context(actor: Actor, project: Project, state: signoffs.DocumentState
     }
 
 
-def _heads(state: signoffs.DocumentState, department_id: int, actor: Actor) -> bool:
+def _heads(state: signoff_queries.DocumentState, department_id: int, actor: Actor) -> bool:
     return any(u.id == actor.user_id for u in state.heads.get(department_id, []))
 
 
@@ -85,7 +89,7 @@ async def _team(project: Project) -> list[Any]:
 @page
 async def edit_form(request: Request) -> Response:
     actor, project, state = await _document_page_state(request)
-    if not await signoffs.may_edit(actor, project):
+    if not await signoff_queries.may_edit(actor, project):
         raise Forbidden("Your role in this project does not allow this.")
     context = await _context(actor, project, state)
     values = _form_values(state.document.kind, state.current.body)
@@ -109,7 +113,7 @@ def _form_values(kind: DocumentKind, body: dict[str, Any]) -> dict[str, str]:
 
 
 def _body_from_form(
-    kind: DocumentKind, form: dict[str, str], state: signoffs.DocumentState
+    kind: DocumentKind, form: dict[str, str], state: signoff_queries.DocumentState
 ) -> dict[str, Any]:
     if kind is DocumentKind.COLLABORATION_CONFIRMATION:
         return {
@@ -145,7 +149,7 @@ async def revise(request: Request) -> Response:
     except Forbidden:
         raise
     except DomainError as error:
-        state = await signoffs.document_state(actor, state.document)
+        state = await signoff_queries.document_state(actor, state.document)
         context = await _context(actor, project, state)
         values = {key: form.get(key, "") for key in _form_values(state.document.kind, body)}
         errors = field_errors(error, language_of(request))
@@ -155,18 +159,22 @@ async def revise(request: Request) -> Response:
     return RedirectResponse(_url(project, state), status_code=303)
 
 
-def _url(project: Project, state: signoffs.DocumentState, suffix: str = "") -> str:
+def _url(project: Project, state: signoff_queries.DocumentState, suffix: str = "") -> str:
     return f"/projects/{quote(project.code)}/{signoffs.SLUG_OF_KIND[state.document.kind]}{suffix}"
 
 
 async def _action_or_errors(
-    request: Request, action: str, actor: Actor, project: Project, state: signoffs.DocumentState
+    request: Request,
+    action: str,
+    actor: Actor,
+    project: Project,
+    state: signoff_queries.DocumentState,
 ) -> Response:
     try:
         if action == "request":
             await signoffs.request_signatures(actor, document_id=state.document.id)
         else:
-            await signoffs.remind_missing_signers(actor, document_id=state.document.id)
+            await signoff_signers.remind_missing_signers(actor, document_id=state.document.id)
     except Forbidden:
         raise
     except DomainError as error:
@@ -201,7 +209,7 @@ async def name_delegate(request: Request) -> Response:
     actor, project, state = await _document_page_state(request)
     form = await form_data(request)
     try:
-        await signoffs.name_delegate(
+        await signoff_signers.name_delegate(
             actor,
             project_id=project.id,
             department_id=optional_int(form.get("department_id")) or 0,
@@ -248,7 +256,7 @@ async def sign(request: Request) -> Response:
         )
     except DomainError as error:
         # A changed document is shown again as it is now, with what the signer typed.
-        state = await signoffs.document_state(actor, state.document)
+        state = await signoff_queries.document_state(actor, state.document)
         context = await _context(actor, project, state)
         errors = field_errors(error, language_of(request))
         return render(
@@ -265,7 +273,7 @@ async def sign(request: Request) -> Response:
 # --- exports -------------------------------------------------------------------------------
 
 
-def _signature_rows(state: signoffs.DocumentState, zone: str) -> list[list[str]]:
+def _signature_rows(state: signoff_queries.DocumentState, zone: str) -> list[list[str]]:
     _ = i18n.gettext
     rows = []
     for s in state.signatures:
@@ -282,7 +290,7 @@ def _signature_rows(state: signoffs.DocumentState, zone: str) -> list[list[str]]
     return rows
 
 
-def _headline(state: signoffs.DocumentState) -> tuple[str, str]:
+def _headline(state: signoff_queries.DocumentState) -> tuple[str, str]:
     _ = i18n.gettext
     from server.signoffs.models import DOCUMENT_STATUS_LABELS, KIND_LABELS
 
@@ -371,7 +379,7 @@ async def export_docx(request: Request) -> Response:
 
 
 def _download(
-    body: str | bytes, project: Project, state: signoffs.DocumentState, ext: str, media: str
+    body: str | bytes, project: Project, state: signoff_queries.DocumentState, ext: str, media: str
 ) -> Response:
     name = f"{project.code}-{signoffs.SLUG_OF_KIND[state.document.kind]}-v{state.current.number}"
     return Response(

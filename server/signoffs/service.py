@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -13,22 +13,18 @@ from server import clock
 from server.audit.service import record
 from server.auth import Action, Actor, Relation, authorize
 from server.domain_events import ProjectDepartmentsChanged, handles
-from server.errors import Conflict, Forbidden, Invalid, NotFound
-from server.i18n import translate
+from server.errors import Conflict, Invalid
 from server.notices.service import queue_email
 from server.org.models import Department, User
-from server.planning import service as planning
 from server.projects.models import (
-    ROLE_LABELS,
     Project,
     ProjectDepartment,
     ProjectMember,
     Role,
 )
-from server.projects.service import get_project, list_participating_departments
+from server.projects.service import list_participating_departments
 from server.settings import get_settings
 from server.signoffs import content
-from server.signoffs.integrity import SignatureView, verify_signatures
 from server.signoffs.models import (
     Decision,
     DocumentKind,
@@ -36,7 +32,13 @@ from server.signoffs.models import (
     DocumentVersion,
     SignableDocument,
     Signature,
-    SigningDelegate,
+)
+from server.signoffs.queries import (
+    authorize_edit,
+    delegates_by_department,
+    get_document_by_id,
+    signers_by_department,
+    signing_rights,
 )
 from server.validation import Checks
 
@@ -47,244 +49,6 @@ KIND_SLUGS = {
     "confirmation": DocumentKind.COLLABORATION_CONFIRMATION,
 }
 SLUG_OF_KIND = {kind: slug for slug, kind in KIND_SLUGS.items()}
-
-
-# --- the first version, pre-filled from the project -------------------------------------
-
-
-async def _charter_from_project(project: Project, language: str) -> dict[str, Any]:
-    body = content.empty_charter()
-    body["background"] = project.background
-    body["goals"] = [{"goal": line, "target": ""} for line in project.goals.split("\n") if line]
-    body["scopeIn"] = project.scope
-    body["successCriteria"] = project.success_criteria
-    # The days the plan forecasts, not the days typed: heads sign what the schedule says.
-    body["milestones"] = [
-        {"name": m.task.name, "date": m.day.isoformat()}
-        for m in await planning.milestone_dates(project.id)
-    ]
-    members = (
-        await ProjectMember.filter(project_id=project.id, left_at__isnull=True)
-        .select_related("user", "department")
-        .order_by("id")
-    )
-    body["coreTeam"] = [
-        {
-            "name": m.user.name,
-            "department": m.department.name,
-            # The charter is a document people read and edit: the role in words.
-            "role": translate(language, ROLE_LABELS[m.role]),
-        }
-        for m in members
-        if m.role != Role.VIEWER
-    ]
-    return content.normalized(body)  # type: ignore[no-any-return]
-
-
-async def _confirmation_from_project(project: Project) -> dict[str, Any]:
-    departments = (await list_participating_departments([project.id]))[project.id]
-    return {
-        "departments": [
-            {"departmentId": d.id, "department": d.name, "requirements": "", "resources": ""}
-            for d in departments
-        ]
-    }
-
-
-async def _first_body(project: Project, kind: DocumentKind, language: str) -> dict[str, Any]:
-    if kind is DocumentKind.CHARTER:
-        return await _charter_from_project(project, language)
-    return await _confirmation_from_project(project)
-
-
-async def _ensure_document(project: Project, kind: DocumentKind, language: str) -> SignableDocument:
-    """The project's charter or confirmation; made (as a pre-filled draft) on first use."""
-    slot = f"{project.id}:{kind.value}"
-    document = await SignableDocument.get_or_none(kind_slot=slot)
-    if document is not None:
-        return document
-    body = await _first_body(project, kind, language)
-    try:
-        async with in_transaction():
-            document = await SignableDocument.create(project=project, kind=kind, kind_slot=slot)
-            await DocumentVersion.create(
-                document=document,
-                number=1,
-                number_slot=f"{document.id}:1",
-                body=body,
-                content_hash=content.content_hash(document.id, 1, body),
-            )
-    except IntegrityError:
-        # Someone opened it at the same moment and made it first.
-        return await SignableDocument.get(kind_slot=slot)
-    return document
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-@dataclass
-class DocumentState:
-    """Everything a page or a client shows about a document, read in a fixed few queries."""
-
-    project: Project
-    document: SignableDocument
-    versions: list[DocumentVersion]
-    signatures: list[SignatureView]
-    required: list[Department]
-    heads: dict[int, list[User]] = field(default_factory=dict)
-    delegates: dict[int, User] = field(default_factory=dict)
-
-    # Version numbers whose stored body no longer hashes to their stored content hash.
-    altered_versions: frozenset[int] = frozenset()
-
-    @property
-    def integrity_ok(self) -> bool:
-        return not self.altered_versions and all(s.integrity_ok for s in self.signatures)
-
-    @property
-    def current(self) -> DocumentVersion:
-        return next(v for v in self.versions if v.number == self.document.current_number)
-
-    @property
-    def previous(self) -> DocumentVersion | None:
-        older = [v for v in self.versions if v.number < self.document.current_number]
-        return older[-1] if older else None
-
-    @property
-    def current_signatures(self) -> list[SignatureView]:
-        return [s for s in self.signatures if s.number == self.document.current_number]
-
-    def _approved_now(self) -> set[int]:
-        if self.current.submitted_at is None or self.current.number in self.altered_versions:
-            return set()
-        return {
-            s.department.id
-            for s in self.current_signatures
-            if s.signature.decision == Decision.APPROVE and s.integrity_ok
-        }
-
-    @property
-    def missing(self) -> list[Department]:
-        approved = self._approved_now()
-        return [d for d in self.required if d.id not in approved]
-
-    @property
-    def is_fully_signed(self) -> bool:
-        """Signed, and every signature still verifies against the stored text."""
-        return self.document.status == DocumentStatus.SIGNED and self.integrity_ok
-
-    @property
-    def must_sign_again(self) -> list[Department]:
-        """Departments that approved an older version but not this one."""
-        earlier = {
-            s.department.id
-            for s in self.signatures
-            if s.number < self.document.current_number and s.signature.decision == Decision.APPROVE
-        }
-        missing = {d.id for d in self.missing}
-        return [d for d in self.required if d.id in earlier and d.id in missing]
-
-    @property
-    def diff(self) -> list[content.SectionDiff]:
-        previous = self.previous
-        if previous is None:
-            return []
-        return content.diff(self.document.kind, previous.body, self.current.body)
-
-
-async def get_document(actor: Actor, *, project_id: int, kind: DocumentKind) -> SignableDocument:
-    project = await get_project(actor, project_id=project_id)
-    return await _ensure_document(project, kind, actor.language)
-
-
-async def get_document_by_id(actor: Actor, *, document_id: int) -> SignableDocument:
-    """A document of a project the actor may see; anything else is not found."""
-    document = await SignableDocument.get_or_none(id=document_id)
-    if document is None:
-        raise NotFound("No such document.", field="documentId")
-    await get_project(actor, project_id=document.project_id)  # type: ignore[attr-defined]
-    return document
-
-
-async def signers_by_department(project_id: int) -> dict[int, list[User]]:
-    """Who may sign for each department: its DEPARTMENT_HEAD members."""
-    rows = await ProjectMember.filter(
-        project_id=project_id, role=Role.DEPARTMENT_HEAD, left_at__isnull=True
-    ).select_related("user")
-    result: dict[int, list[User]] = {}
-    for row in rows:
-        result.setdefault(row.department_id, []).append(row.user)  # type: ignore[attr-defined]
-    return result
-
-
-async def delegates_by_department(project_id: int) -> dict[int, User]:
-    rows = await SigningDelegate.filter(project_id=project_id).select_related("delegate")
-    return {row.department_id: row.delegate for row in rows}  # type: ignore[attr-defined]
-
-
-async def document_state(actor: Actor, document: SignableDocument) -> DocumentState:
-    project = await get_project(actor, project_id=document.project_id)  # type: ignore[attr-defined]
-    versions = list(await DocumentVersion.filter(document_id=document.id).order_by("number"))
-    signatures = await (
-        Signature.filter(document_id=document.id)
-        .select_related("department", "signer")
-        .order_by("id")
-    )
-    altered, views = verify_signatures(document, versions, signatures)
-    required = (await list_participating_departments([project.id]))[project.id]
-    if document.status == DocumentStatus.SIGNED:
-        # A signed document keeps the departments it was signed by; one added later
-        # signs the next version.
-        signed_by = {s.department.id for s in views if s.number == document.current_number}
-        required = [d for d in required if d.id in signed_by] or required
-    return DocumentState(
-        project=project,
-        document=document,
-        versions=versions,
-        signatures=views,
-        required=required,
-        heads=await signers_by_department(project.id),
-        delegates=await delegates_by_department(project.id),
-        altered_versions=altered,
-    )
-
-
-async def _signing_rights(actor: Actor, project: Project) -> tuple[set[int], set[int]]:
-    """Departments the actor heads in this project, and those they were named delegate for."""
-    if actor.user is None:
-        return set(), set()
-    headed = {
-        dept for role, dept in await actor.roles_in(project.id) if role == Role.DEPARTMENT_HEAD
-    }
-    delegated = await SigningDelegate.filter(
-        project_id=project.id, delegate_id=actor.user.id
-    ).values_list("department_id", flat=True)
-    return headed, {int(str(d)) for d in delegated}
-
-
-async def departments_actor_signs_for(actor: Actor, project: Project) -> list[int]:
-    """Departments the actor heads in this project, or was named delegate for."""
-    headed, delegated = await _signing_rights(actor, project)
-    return sorted(headed | delegated)
-
-
-async def may_edit(actor: Actor, project: Project) -> bool:
-    try:
-        await _authorize_edit(actor, project)
-    except Forbidden:
-        return False
-    return True
-
-
-async def _authorize_edit(actor: Actor, project: Project) -> None:
-    """The PM, or the head of the initiating department."""
-    await authorize(
-        actor,
-        Action.EDIT_DOCUMENTS,
-        project,
-        department_id=project.initiating_department_id,  # type: ignore[attr-defined]
-    )
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -365,7 +129,7 @@ def _checked_confirmation(
     return content.normalized({"departments": sections})  # type: ignore[no-any-return]
 
 
-async def _locked_document(actor: Actor, document_id: int) -> tuple[SignableDocument, Project]:
+async def locked_document(actor: Actor, document_id: int) -> tuple[SignableDocument, Project]:
     """The document, locked for this transaction (PostgreSQL; SQLite writers are serial)."""
     visible = await get_document_by_id(actor, document_id=document_id)
     document = await SignableDocument.filter(id=visible.id).select_for_update().get()
@@ -379,8 +143,8 @@ async def revise_document(
     """Save new content. A version in signing is never changed: the edit becomes a new
     draft version; a draft nobody was asked to sign yet is edited where it is."""
     async with in_transaction():
-        document, project = await _locked_document(actor, document_id)
-        await _authorize_edit(actor, project)
+        document, project = await locked_document(actor, document_id)
+        await authorize_edit(actor, project)
         if version is not None and version != document.version:
             raise Conflict(
                 "Someone else changed this document in the meantime (now version %(version)s). "
@@ -433,8 +197,8 @@ async def revise_document(
 async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocument:
     """Send the current draft into signing and ask every required head by email."""
     async with in_transaction():
-        document, project = await _locked_document(actor, document_id)
-        await _authorize_edit(actor, project)
+        document, project = await locked_document(actor, document_id)
+        await authorize_edit(actor, project)
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
         if current.submitted_at is not None:
             raise Invalid(
@@ -469,7 +233,7 @@ async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocum
             after={"number": current.number, "contentHash": current.content_hash},
         )
         for department in required:
-            for signer in _signers_of(department.id, heads, delegates):
+            for signer in signers_of(department.id, heads, delegates):
                 await queue_email(
                     recipient=signer,
                     template="signature_requested",
@@ -480,12 +244,12 @@ async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocum
                     number=current.number,
                     short_hash=content.short_hash(current.content_hash),
                     department=department,
-                    link=_sign_link(project, document),
+                    link=sign_link(project, document),
                 )
     return document
 
 
-def _signers_of(
+def signers_of(
     department_id: int, heads: dict[int, list[User]], delegates: dict[int, User]
 ) -> list[User]:
     people = list(heads.get(department_id, []))
@@ -495,7 +259,7 @@ def _signers_of(
     return people
 
 
-def _sign_link(project: Project, document: SignableDocument) -> str:
+def sign_link(project: Project, document: SignableDocument) -> str:
     return f"/projects/{project.code}/{SLUG_OF_KIND[document.kind]}/sign"
 
 
@@ -524,7 +288,7 @@ async def sign_document(actor: Actor, data: SignInput) -> SignableDocument:
     )
     checks.done()
     async with in_transaction():
-        document, project = await _locked_document(actor, data.document_id)
+        document, project = await locked_document(actor, data.document_id)
         department_id = await _department_signed_for(actor, project, data.department_id)
         _refuse_unless_in_signing(document)
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
@@ -570,7 +334,7 @@ def _refuse_unless_in_signing(document: SignableDocument) -> None:
 
 async def _department_signed_for(actor: Actor, project: Project, wanted: int | None) -> int:
     """The department asked for, or else the only one the actor may sign for."""
-    headed, delegated = await _signing_rights(actor, project)
+    headed, delegated = await signing_rights(actor, project)
     if wanted is None and len(headed | delegated) > 1:
         raise Invalid("You sign for several departments; choose one.", field="departmentId")
     if wanted is None and headed | delegated:
@@ -711,112 +475,3 @@ async def settle_after_department_change(event: ProjectDepartmentsChanged) -> No
     for document in documents:
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
         await _settle(document, project, current)
-
-
-async def remind_missing_signers(actor: Actor, *, document_id: int) -> int:
-    """One email per missing head, at most once a day per version and department."""
-    async with in_transaction():
-        document, project = await _locked_document(actor, document_id)
-        await _authorize_edit(actor, project)
-        if document.status != DocumentStatus.IN_SIGNING:
-            raise Invalid(
-                "Only a document out for signing has signers to remind.", field="documentId"
-            )
-        state = await document_state(actor, document)
-        current = state.current
-        day = clock.now().date().isoformat()
-        queued = 0
-        for department in state.missing:
-            for signer in _signers_of(department.id, state.heads, state.delegates):
-                await queue_email(
-                    recipient=signer,
-                    template="signature_reminder",
-                    dedup_key=f"sign-remind:{current.id}:{department.id}:{day}:{signer.id}",
-                    project_id=project.id,
-                    project=project,
-                    document=document,
-                    number=current.number,
-                    short_hash=content.short_hash(current.content_hash),
-                    department=department,
-                    link=_sign_link(project, document),
-                )
-                queued += 1
-        await record(
-            actor,
-            action="document.remind",
-            object_type="signable_document",
-            object_id=document.id,
-            project_id=project.id,
-            summary=f"{document.kind.value} v{current.number}",
-            after={"departments": [d.id for d in state.missing]},
-        )
-    return queued
-
-
-async def name_delegate(
-    actor: Actor, *, project_id: int, department_id: int, user_id: int | None
-) -> SigningDelegate | None:
-    """A head names who signs for their department in this project (None: nobody)."""
-    async with in_transaction():
-        project = await get_project(actor, project_id=project_id)
-        await authorize(
-            actor,
-            Action.NAME_SIGNING_DELEGATE,
-            project,
-            department_id=department_id,
-            field="departmentId",
-        )
-        pair = f"{project.id}:{department_id}"
-        await SigningDelegate.filter(pair=pair).delete()
-        delegation = None
-        if user_id is not None:
-            if not await ProjectMember.filter(
-                project_id=project.id, user_id=user_id, left_at__isnull=True
-            ).exists():
-                raise Invalid("The delegate must be on the project's team.", field="userId")
-            delegation = await SigningDelegate.create(
-                project=project,
-                department_id=department_id,
-                delegate_id=user_id,
-                named_by_id=actor.user_id,
-                pair=pair,
-            )
-        await record(
-            actor,
-            action="document.delegate",
-            object_type="signing_delegate",
-            object_id=delegation.id if delegation else 0,
-            project_id=project.id,
-            summary=str(user_id or ""),
-            after={"departmentId": department_id, "userId": user_id},
-        )
-    return delegation
-
-
-@dataclass
-class CharterSummary:
-    status: DocumentStatus
-    number: int
-    approved_department_ids: set[int]
-    integrity_ok: bool = True
-
-
-async def charter_summary(project_id: int) -> CharterSummary:
-    """The charter's status line for the overview, without making the document (1–3 queries).
-    Signatures of the current version are verified as everywhere else."""
-    slot = f"{project_id}:{DocumentKind.CHARTER.value}"
-    document = await SignableDocument.get_or_none(kind_slot=slot)
-    if document is None:
-        return CharterSummary(DocumentStatus.DRAFT, 1, set())
-    current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
-    signatures = await Signature.filter(document_version_id=current.id).select_related(
-        "department", "signer"
-    )
-    altered, views = verify_signatures(document, [current], list(signatures))
-    approved = {
-        v.department.id
-        for v in views
-        if v.signature.decision == Decision.APPROVE and v.integrity_ok
-    }
-    intact = not altered and all(v.integrity_ok for v in views)
-    return CharterSummary(document.status, document.current_number, approved, intact)

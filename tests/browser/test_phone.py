@@ -96,13 +96,14 @@ async def test_a_pm_adds_a_liaison_in_place_on_a_phone(live_server, phone):
 
 async def test_a_head_signs_the_charter_on_a_phone(live_server, phone):
     from server.auth import Actor
+    from server.signoffs import queries as signoff_queries
     from server.signoffs import service as signoffs
     from server.signoffs.models import DocumentKind, DocumentStatus, SignableDocument
 
     await load_demo()
     pm = await User.get(email="wangfang@example.com")
     project_id = (await ProjectMember.get(user_id=pm.id, role=Role.MANAGER)).project_id
-    charter = await signoffs.get_document(
+    charter = await signoff_queries.open_document(
         Actor.for_user(pm), project_id=project_id, kind=DocumentKind.CHARTER
     )
     await signoffs.request_signatures(Actor.for_user(pm), document_id=charter.id)
@@ -254,13 +255,13 @@ async def test_a_liaison_changes_the_password_and_sees_a_tampered_charter_flagge
     from tortoise import connections
 
     from server.auth import Actor
-    from server.signoffs import service as signoffs
+    from server.signoffs import queries as signoff_queries
     from server.signoffs.models import DocumentKind, DocumentVersion
 
     await load_demo()
     pm = await User.get(email="wangfang@example.com")
     project_id = (await ProjectMember.get(user_id=pm.id, role=Role.MANAGER)).project_id
-    charter = await signoffs.get_document(
+    charter = await signoff_queries.open_document(
         Actor.for_user(pm), project_id=project_id, kind=DocumentKind.CHARTER
     )
     page = phone

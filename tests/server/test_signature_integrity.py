@@ -13,7 +13,7 @@ from tortoise import connections
 from server.audit.models import AuditEntry
 from server.notices.models import Notice
 from server.signoffs import content
-from server.signoffs import service as signoffs
+from server.signoffs import queries as signoff_queries
 from server.signoffs.integrity import alert_integrity_findings, verify_all_documents
 from server.signoffs.models import (
     DocumentKind,
@@ -80,7 +80,7 @@ async def change_background(document: SignableDocument, *, rehash: bool) -> Docu
 
 async def state_of(s, document):
     row = await SignableDocument.get(id=document.id)
-    return await signoffs.document_state(f.actor(s.pm), row)
+    return await signoff_queries.document_state(f.actor(s.pm), row)
 
 
 async def test_an_untouched_signed_charter_verifies(db):
@@ -196,12 +196,14 @@ async def test_a_version_slipped_in_behind_the_signatures_is_flagged(db):
 
 async def test_a_signature_moved_to_another_document_fails_without_breaking_the_check(db):
     s, document = await signed_charter()
-    other = await signoffs.get_document(
+    other = await signoff_queries.open_document(
         f.actor(s.pm), project_id=s.project.id, kind=DocumentKind.COLLABORATION_CONFIRMATION
     )
     first = await Signature.filter(document_id=document.id).order_by("id").first()
     await tamper("UPDATE signature SET document_id = ? WHERE id = ?", other.id, first.id)
-    moved = await signoffs.document_state(f.actor(s.pm), await SignableDocument.get(id=other.id))
+    moved = await signoff_queries.document_state(
+        f.actor(s.pm), await SignableDocument.get(id=other.id)
+    )
     assert not moved.integrity_ok
     report = await verify_all_documents(f.system())  # does not stop at the stray row
     assert other.id in {x.document.id for x in report.findings}

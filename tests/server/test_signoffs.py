@@ -14,7 +14,9 @@ from server.notices.models import Notice
 from server.projects import service as projects
 from server.projects.models import Project, Role
 from server.signoffs import content
+from server.signoffs import queries as signoff_queries
 from server.signoffs import service as signoffs
+from server.signoffs import signers as signoff_signers
 from server.signoffs.models import (
     Decision,
     DocumentKind,
@@ -91,7 +93,7 @@ async def setup_project() -> Setup:
 
 
 async def charter_in_signing(s: Setup) -> SignableDocument:
-    document = await signoffs.get_document(
+    document = await signoff_queries.open_document(
         f.actor(s.pm), project_id=s.project.id, kind=DocumentKind.CHARTER
     )
     await signoffs.request_signatures(f.actor(s.pm), document_id=document.id)
@@ -119,10 +121,10 @@ async def sign(head, document, decision=Decision.APPROVE, comment="", **kw):
 
 async def test_charter_is_prefilled_from_the_project(db):
     s = await setup_project()
-    document = await signoffs.get_document(
+    document = await signoff_queries.open_document(
         f.actor(s.pm), project_id=s.project.id, kind=DocumentKind.CHARTER
     )
-    state = await signoffs.document_state(f.actor(s.pm), document)
+    state = await signoff_queries.document_state(f.actor(s.pm), document)
     body = state.current.body
     assert body["goals"] == [{"goal": "上市首月销量 ≥ 20,000 件", "target": ""}]
     assert {m["name"] for m in body["coreTeam"]} >= {"王芳", "研发负责人"}
@@ -137,7 +139,9 @@ async def test_every_head_approving_makes_it_signed_and_tells_pm_and_signers_onc
     assert requests == 3
     for name in ("市场", "研发"):
         await sign(s.heads[name], document)
-    state = await signoffs.document_state(f.actor(s.pm), await SignableDocument.get(id=document.id))
+    state = await signoff_queries.document_state(
+        f.actor(s.pm), await SignableDocument.get(id=document.id)
+    )
     assert state.document.status == DocumentStatus.IN_SIGNING
     assert [d.name for d in state.missing] == ["生产部"]
     await sign(s.heads["生产"], document, comment="资源已落实")
@@ -182,7 +186,9 @@ async def test_a_signature_never_counts_for_a_version_it_did_not_name(db):
     assert document.status == DocumentStatus.DRAFT and document.current_number == 2
     await signoffs.request_signatures(f.actor(s.pm), document_id=document.id)
     await sign(s.heads["研发"], document)
-    state = await signoffs.document_state(f.actor(s.pm), await SignableDocument.get(id=document.id))
+    state = await signoff_queries.document_state(
+        f.actor(s.pm), await SignableDocument.get(id=document.id)
+    )
     assert state.document.status == DocumentStatus.IN_SIGNING
     assert {d.name for d in state.missing} == {"市场部", "生产部"}
     assert {d.name for d in state.must_sign_again} == {"市场部", "生产部"}
@@ -225,7 +231,7 @@ async def test_rejection_makes_it_rejected_until_a_new_version(db):
 
 async def test_refusals_change_nothing(db):
     s = await setup_project()
-    document = await signoffs.get_document(
+    document = await signoff_queries.open_document(
         f.actor(s.pm), project_id=s.project.id, kind=DocumentKind.CHARTER
     )
     with pytest.raises(Invalid, match="not been sent"):
@@ -254,7 +260,7 @@ async def test_refusals_change_nothing(db):
 
 async def test_the_initiating_departments_head_may_edit_the_charter(db):
     s = await setup_project()
-    document = await signoffs.get_document(
+    document = await signoff_queries.open_document(
         f.actor(s.pm), project_id=s.project.id, kind=DocumentKind.CHARTER
     )
     await signoffs.revise_document(
@@ -278,13 +284,13 @@ async def test_a_delegate_signs_for_the_department(db):
     deputy = await f.user(name="研发副经理", dept=s.departments["研发"])
     await f.member(s.pm, s.project, deputy, Role.MEMBER, s.departments["研发"])
     with pytest.raises(Forbidden):
-        await signoffs.name_delegate(
+        await signoff_signers.name_delegate(
             f.actor(s.heads["生产"]),
             project_id=s.project.id,
             department_id=s.departments["研发"].id,
             user_id=deputy.id,
         )
-    await signoffs.name_delegate(
+    await signoff_signers.name_delegate(
         f.actor(s.heads["研发"]),
         project_id=s.project.id,
         department_id=s.departments["研发"].id,
@@ -308,7 +314,7 @@ async def test_a_department_without_a_head_blocks_sending_for_signing(db):
             department_ids=[d.id for d in s.departments.values()] + [design.id]
         ),
     )
-    document = await signoffs.get_document(
+    document = await signoff_queries.open_document(
         f.actor(s.pm), project_id=s.project.id, kind=DocumentKind.CHARTER
     )
     with pytest.raises(Invalid, match="no department head") as refused:
@@ -331,7 +337,9 @@ async def test_adding_a_department_adds_it_to_the_required_signers(db):
     )
     for head in s.heads.values():
         await sign(head, document)
-    state = await signoffs.document_state(f.actor(s.pm), await SignableDocument.get(id=document.id))
+    state = await signoff_queries.document_state(
+        f.actor(s.pm), await SignableDocument.get(id=document.id)
+    )
     assert state.document.status == DocumentStatus.IN_SIGNING
     assert [d.name for d in state.missing] == ["设计部"]
 
@@ -355,8 +363,8 @@ async def test_remind_queues_one_email_per_missing_head_once_a_day(db):
     s = await setup_project()
     document = await charter_in_signing(s)
     await sign(s.heads["研发"], document)
-    assert await signoffs.remind_missing_signers(f.actor(s.pm), document_id=document.id) == 2
-    await signoffs.remind_missing_signers(f.actor(s.pm), document_id=document.id)
+    assert await signoff_signers.remind_missing_signers(f.actor(s.pm), document_id=document.id) == 2
+    await signoff_signers.remind_missing_signers(f.actor(s.pm), document_id=document.id)
     reminded = await Notice.filter(dedup_key__startswith="sign-remind:").values_list(
         "recipient_id", flat=True
     )
@@ -365,7 +373,7 @@ async def test_remind_queues_one_email_per_missing_head_once_a_day(db):
 
 async def test_confirmation_has_a_section_per_department(db):
     s = await setup_project()
-    document = await signoffs.get_document(
+    document = await signoff_queries.open_document(
         f.actor(s.pm), project_id=s.project.id, kind=DocumentKind.COLLABORATION_CONFIRMATION
     )
     rnd = s.departments["研发"]
@@ -376,7 +384,7 @@ async def test_confirmation_has_a_section_per_department(db):
             "departments": [{"departmentId": rnd.id, "requirements": "样机3台", "resources": "2人"}]
         },
     )
-    state = await signoffs.document_state(f.actor(s.pm), document)
+    state = await signoff_queries.document_state(f.actor(s.pm), document)
     sections = {d["department"]: d for d in state.current.body["departments"]}
     assert set(sections) == {"市场部", "研发部", "生产部"}
     assert sections["研发部"]["requirements"] == "样机3台"

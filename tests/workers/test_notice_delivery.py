@@ -103,7 +103,9 @@ async def test_two_workers_at_once_send_each_notice_once(db, smtp_server):
 
 
 async def test_heads_get_the_signing_request_by_email_once(db, smtp_server):
+    from server.signoffs import queries as signoff_queries
     from server.signoffs import service as signoffs
+    from server.signoffs import signers as signoff_signers
     from server.signoffs.models import DocumentKind
 
     inbox, smtp_url = smtp_server
@@ -115,11 +117,11 @@ async def test_heads_get_the_signing_request_by_email_once(db, smtp_server):
         head = await f.user(dept=dept or await pm.department, email=email)
         await f.member(pm, project, head, Role.DEPARTMENT_HEAD)
     await Notice.all().delete()  # the welcome emails are tested above
-    charter = await signoffs.get_document(
+    charter = await signoff_queries.open_document(
         f.actor(pm), project_id=project.id, kind=DocumentKind.CHARTER
     )
     await signoffs.request_signatures(f.actor(pm), document_id=charter.id)
-    await signoffs.remind_missing_signers(f.actor(pm), document_id=charter.id)
+    await signoff_signers.remind_missing_signers(f.actor(pm), document_id=charter.id)
 
     await run_job_in_worker(settings)
     requests = [(r, m) for r, m in inbox.messages if m["Subject"].startswith("请签署")]
