@@ -198,6 +198,8 @@ async def edit_figures(sizes: list[int]) -> None:
     from server.auth import Actor
     from server.db import init_db, migrate
     from server.org import service as org
+    from server.planning import company_calendar as planning_company_calendar
+    from server.planning import scheduling as planning_scheduling
     from server.planning import service as planning
     from server.planning.models import Dependency, Task
     from server.projects import service as projects
@@ -213,7 +215,7 @@ async def edit_figures(sizes: list[int]) -> None:
         settings = get_settings()
         await migrate(settings)
         await init_db(settings)
-        await planning.seed_company_calendar()
+        await planning_company_calendar.seed_company_calendar()
         department = await org.create_department(Actor.system(), name="研发部")
         pm = await org.create_user(
             Actor.system(), name="王芳", email="pm@example.com", department_id=department.id,
@@ -246,7 +248,7 @@ async def edit_figures(sizes: list[int]) -> None:
                     if n % 10
                 ]
             )  # fmt: skip
-            await planning.reschedule(project, renumber=True)
+            await planning_scheduling.reschedule(project, renumber=True)
             settle_long_lived_objects()  # as the web and worker processes do once started
             edits, written, statements = [], 0, 0
             for round_ in range(EDIT_ROUNDS):

@@ -119,7 +119,7 @@ async def seed_project(code: str, size: int) -> None:
     plan is scheduled once through the service, as after any edit."""
     from server.auth import Actor
     from server.org.models import User
-    from server.planning import service as planning
+    from server.planning import scheduling as planning_scheduling
     from server.planning.models import Dependency, Task
     from server.projects import service as projects
     from server.projects.models import Project
@@ -162,7 +162,7 @@ async def seed_project(code: str, size: int) -> None:
             for link in links
         ]
     )
-    await planning.reschedule(await Project.get(id=project.id))
+    await planning_scheduling.reschedule(await Project.get(id=project.id))
 
 
 async def bench_page(repeats: int) -> None:

@@ -38,8 +38,8 @@ TODAY = date(2026, 11, 18)
 async def seed(projects: int, tasks_per_project: int) -> None:
     """Rows straight in bulk: projects, tasks with schedules, a baseline each."""
     from server.org.models import Department
+    from server.planning.company_calendar import seed_company_calendar
     from server.planning.models import Baseline, BaselineTask, Task, TaskSchedule, TaskStatus
-    from server.planning.service import seed_company_calendar
     from server.projects.models import Project, ProjectStatus
 
     await seed_company_calendar()
@@ -118,17 +118,18 @@ async def seed(projects: int, tasks_per_project: int) -> None:
 
 async def naive_snapshots(day: date) -> None:
     """One project at a time, day counts by walking the calendar."""
-    from server.planning import service as planning
+    from server.planning import queries as planning_queries
+    from server.planning import scheduling as planning_scheduling
     from server.planning.models import Task, TaskStatus
     from server.progress.measures import rounded_ratio
     from server.progress.models import ProgressSnapshot
     from server.projects.models import Project, ProjectStatus
 
     for project in await Project.filter(status=ProjectStatus.ACTIVE):
-        calendar = await planning.working_calendar(project.id)
+        calendar = await planning_scheduling.working_calendar(project.id)
         tasks = await Task.filter(project_id=project.id)
         ids = [t.id for t in tasks]
-        baselines = await planning.baseline_dates(ids)
+        baselines = await planning_queries.baseline_dates(ids)
         planned = actual = total = 0
         late = 0
         for task in tasks:

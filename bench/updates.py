@@ -130,7 +130,7 @@ async def seed() -> list[Phone]:
     from server.auth import Actor
     from server.org import service as org
     from server.planning import service as planning
-    from server.planning.service import seed_company_calendar
+    from server.planning.company_calendar import seed_company_calendar
     from server.projects import service as projects
     from server.projects.models import Role
 

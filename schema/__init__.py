@@ -44,7 +44,7 @@ from server.auth import Actor
 from server.errors import NotFound
 from server.meetings import queries as meeting_queries
 from server.org import service as org
-from server.planning import service as planning
+from server.planning import queries as planning_queries
 from server.projects import service as projects
 from server.risks import service as risks
 from server.settings import Settings
@@ -68,7 +68,7 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
         if type_name == "Department":
             return Department.of(await org.get_department(actor, pk))
         if type_name == "Task":
-            return Task.of(await planning.get_task(actor, task_id=pk))
+            return Task.of(await planning_queries.get_task(actor, task_id=pk))
         if type_name == "Meeting":
             return Meeting.of(await meeting_queries.get_meeting(actor, meeting_id=pk))
         if type_name == "Problem":

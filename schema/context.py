@@ -13,7 +13,8 @@ from server.auth import Actor
 from server.meetings import queries as meeting_queries
 from server.org import service as org
 from server.org.models import Department, User
-from server.planning import service as planning
+from server.planning import queries as planning_queries
+from server.planning import scheduling as planning_scheduling
 from server.planning.calendar import WorkingCalendar
 from server.planning.models import BaselineTask, Dependency, Task, TaskSchedule
 from server.projects import service as projects
@@ -41,32 +42,32 @@ async def _participating(ids: Sequence[int]) -> list[list[Department]]:
 
 
 async def _milestones(ids: Sequence[int]) -> list[list[Task]]:
-    by_project = await planning.list_milestones(ids)
+    by_project = await planning_queries.list_milestones(ids)
     return [by_project[i] for i in ids]
 
 
 async def _tasks(ids: Sequence[int]) -> list[Task | None]:
-    found = await planning.tasks_by_ids(list(ids))
+    found = await planning_queries.tasks_by_ids(list(ids))
     return [found.get(i) for i in ids]
 
 
 async def _project_tasks(ids: Sequence[int]) -> list[list[Task]]:
-    by_project = await planning.list_tasks(ids)
+    by_project = await planning_queries.list_tasks(ids)
     return [by_project[i] for i in ids]
 
 
 async def _dependencies(ids: Sequence[int]) -> list[list[Dependency]]:
-    by_task = await planning.dependencies_of(ids)
+    by_task = await planning_queries.dependencies_of(ids)
     return [by_task[i] for i in ids]
 
 
 async def _schedules(ids: Sequence[int]) -> list[TaskSchedule | None]:
-    found = await planning.schedules_for(ids)
+    found = await planning_queries.schedules_for(ids)
     return [found.get(i) for i in ids]
 
 
 async def _baselines(ids: Sequence[int]) -> list[BaselineTask | None]:
-    found = await planning.baseline_dates(ids)
+    found = await planning_queries.baseline_dates(ids)
     return [found.get(i) for i in ids]
 
 
@@ -75,7 +76,7 @@ async def _calendars(ids: Sequence[int]) -> list[tuple[WorkingCalendar, date]]:
     zones = await projects.time_zones(ids)
     return [
         (
-            await planning.working_calendar(i),
+            await planning_scheduling.working_calendar(i),
             clock.today_in(zones.get(i, "Asia/Shanghai")),
         )
         for i in ids

@@ -18,6 +18,7 @@ from schema.common import (
 from schema.context import Context
 from schema.org import Department, Node, User
 from server.errors import DomainError
+from server.planning import queries as planning_queries
 from server.planning import service as planning
 from server.planning.calendar import days_late as working_days_late
 from server.planning.calendar import forecast_days_late as forecast_late
@@ -209,7 +210,7 @@ class Task(Node):
         """Working days past the baseline finish (before any baseline, the planned finish as
         entered), while not done; never counted from a date that moves with progress."""
         baseline = await info.context.baselines.load(self.pk)
-        finish = planning.agreed_finish(self.planned_start, self.planned_finish, baseline)
+        finish = planning_queries.agreed_finish(self.planned_start, self.planned_finish, baseline)
         calendar, today = await info.context.calendars.load(self.project_pk)
         return working_days_late(
             calendar, finish=finish, today=today, done=self.status in ("DONE", "CANCELLED")
@@ -226,7 +227,9 @@ class Task(Node):
         calendar, _ = await info.context.calendars.load(self.project_pk)
         return forecast_late(
             calendar,
-            agreed=planning.agreed_finish(self.planned_start, self.planned_finish, baseline),
+            agreed=planning_queries.agreed_finish(
+                self.planned_start, self.planned_finish, baseline
+            ),
             forecast=row.early_finish,
             done=self.status in ("DONE", "CANCELLED"),
         )
@@ -360,7 +363,7 @@ class PlanningMutation:
                 type=DependencyTypeValue(input.type).value,
                 lag_days=input.lag_days,
             )
-            row = await planning.get_task(info.context.actor, task_id=successor)
+            row = await planning_queries.get_task(info.context.actor, task_id=successor)
         except DomainError as error:
             return TaskPayload(task=None, errors=user_errors(error, info.context.language))
         return TaskPayload(task=Task.of(row), errors=[])

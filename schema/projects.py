@@ -175,7 +175,7 @@ class Project(Node):
         )
         total = 0
         if path:
-            from server.planning.service import working_calendar
+            from server.planning.scheduling import working_calendar
 
             calendar = await working_calendar(self.pk)
             first = min(s.early_start for _, _, s in path)

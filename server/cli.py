@@ -54,7 +54,7 @@ def _ensure_redis(settings: Settings) -> tuple[Settings, Any]:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     from server.db import migrate
-    from server.planning.service import seed_company_calendar
+    from server.planning.company_calendar import seed_company_calendar
 
     asyncio.run(migrate(settings))
     seeded = _run_with_db(settings, seed_company_calendar)
@@ -175,7 +175,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the demo on first start, then serve web + worker until Ctrl-C."""
     from server.db import migrate
     from server.demo import DEMO_PASSWORD, load_demo
-    from server.planning.service import seed_company_calendar
+    from server.planning.company_calendar import seed_company_calendar
 
     asyncio.run(migrate(settings))
     _run_with_db(settings, seed_company_calendar)

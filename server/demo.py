@@ -11,6 +11,7 @@ from server.auth import Actor
 from server.meetings import service as meetings
 from server.org import service as org
 from server.org.models import User
+from server.planning import company_calendar as planning_company_calendar
 from server.planning import service as planning
 from server.projects import service as projects
 from server.projects.models import Project, Role
@@ -219,7 +220,7 @@ async def load_demo() -> DemoResult:
     """Load the demo into an empty database; with data already there, change nothing."""
     if await User.exists():
         return DemoResult(loaded=False)
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     system = Actor.system()
     departments = {name: await org.create_department(system, name=name) for name in DEPARTMENTS}
     admin = await org.create_user(

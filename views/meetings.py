@@ -22,7 +22,7 @@ from server.meetings import service as meetings
 from server.meetings.models import Attendance, Meeting, MeetingKind, MeetingStatus
 from server.org import credentials
 from server.org import service as org
-from server.planning import service as planning
+from server.planning import queries as planning_queries
 from server.projects import service as projects
 from server.projects.models import Project
 from server.templating import render as render_template
@@ -129,7 +129,7 @@ async def calendar_feed(request: Request) -> Response:
         return Response("Not signed in.", status_code=401, media_type="text/plain")
     project = await projects.get_project(actor, code=request.path_params["code"])
     rows = (await meeting_queries.list_meetings([project.id]))[project.id]
-    milestones = [(m.task, m.day) for m in await planning.milestone_dates(project.id)]
+    milestones = [(m.task, m.day) for m in await planning_queries.milestone_dates(project.id)]
     return Response(
         exports.project_calendar(project, rows, milestones),
         media_type="text/calendar; charset=utf-8",

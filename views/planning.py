@@ -10,6 +10,10 @@ from starlette.responses import Response
 
 from server import clock
 from server.auth import Actor
+from server.planning import company_calendar as planning_company_calendar
+from server.planning import project_calendar as planning_project_calendar
+from server.planning import queries as planning_queries
+from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
 from server.planning.calendar import WorkingCalendar, forecast_days_late
 from server.planning.scheduling import status_date_of
@@ -38,11 +42,11 @@ class PlanRow:
 
 
 async def _plan(actor: Actor, project: Project, baseline_id: int | None = None) -> dict[str, Any]:
-    tasks = (await planning.list_tasks([project.id]))[project.id]
+    tasks = (await planning_queries.list_tasks([project.id]))[project.id]
     ids = [t.id for t in tasks]
-    schedules = await planning.schedules_for(ids)
-    baselines = await planning.baseline_dates(ids, baseline_id=baseline_id)
-    links = await planning.dependencies_of(ids)
+    schedules = await planning_queries.schedules_for(ids)
+    baselines = await planning_queries.baseline_dates(ids, baseline_id=baseline_id)
+    links = await planning_queries.dependencies_of(ids)
     members = (await projects.list_members([project.id]))[project.id]
     names = {m.user_id: m.user.name for m in members}  # type: ignore[attr-defined]
     departments = {
@@ -64,13 +68,13 @@ async def _plan(actor: Actor, project: Project, baseline_id: int | None = None) 
         )
         for t in tasks
     ]
-    calendar = await planning.working_calendar(project.id)
-    agreed = baselines if baseline_id is None else await planning.baseline_dates(ids)
+    calendar = await planning_scheduling.working_calendar(project.id)
+    agreed = baselines if baseline_id is None else await planning_queries.baseline_dates(ids)
     for row in rows:
         if row.schedule is not None and not row.is_summary:
             row.forecast_late = forecast_days_late(
                 calendar,
-                agreed=planning.agreed_finish(
+                agreed=planning_queries.agreed_finish(
                     row.task.planned_start, row.task.planned_finish, agreed.get(row.task.id)
                 ),
                 forecast=row.schedule.early_finish,
@@ -174,13 +178,13 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     from views.common import optional_int
 
     actor = actor_of(request)
-    baselines = await planning.list_baselines(project.id)
+    baselines = await planning_queries.list_baselines(project.id)
     wanted = optional_int(request.query_params.get("baseline"))
     chosen = next((b for b in baselines if b.id == wanted), baselines[-1] if baselines else None)
     data = await _plan(actor, project, chosen.id if chosen else None)
     return {
         "chosen_baseline": chosen,
-        "calendar_days": await planning.list_project_calendar_days(project.id),
+        "calendar_days": await planning_project_calendar.list_project_calendar_days(project.id),
         "can_approve": await may(actor, Action.APPROVE_PLAN, project),
         "project": project,
         "rows": data["rows"],
@@ -263,7 +267,7 @@ async def edit_task_form(request: Request) -> Response:
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    task = await planning.get_task(actor, task_id=request.path_params["task_id"])
+    task = await planning_queries.get_task(actor, task_id=request.path_params["task_id"])
     context = await _plan_context(request, project)
     await _edit(context, task.id)
     context.update(values=_task_values(task))
@@ -303,7 +307,7 @@ async def save_task(request: Request) -> Response:
             return render(
                 request, template, status_code=200 if is_htmx(request) else 400, **context
             )
-        task = await planning.get_task(actor, task_id=task_id)
+        task = await planning_queries.get_task(actor, task_id=task_id)
         await _edit(context, task.id)
         if not is_htmx(request):
             return render(request, "projects/plan.html", status_code=400, **context)
@@ -418,8 +422,8 @@ async def _calendar_response(
 
     actor = actor_of(request)
     year = optional_int(request.query_params.get("year")) or clock.now().year
-    rows = await planning.list_calendar_days(actor, year=year)
-    calendar = await planning.working_calendar(0)
+    rows = await planning_company_calendar.list_calendar_days(actor, year=year)
+    calendar = await planning_scheduling.working_calendar(0)
     return render(
         request,
         "org/calendar.html",
@@ -443,9 +447,9 @@ async def set_calendar_day(request: Request) -> Response:
     form = await form_data(request)
     try:
         if form.get("remove") == "1":
-            await planning.remove_calendar_day(actor, day=form.get("day", ""))
+            await planning_company_calendar.remove_calendar_day(actor, day=form.get("day", ""))
         else:
-            await planning.set_calendar_day(
+            await planning_company_calendar.set_calendar_day(
                 actor,
                 day=form.get("day", ""),
                 is_working=form.get("is_working") == "1",
@@ -476,7 +480,7 @@ async def _plan_after_change(
         return RedirectResponse(
             f"/projects/{project.code}/plan/tasks/{task_id}/edit", status_code=303
         )
-    task = await planning.get_task(actor, task_id=task_id)
+    task = await planning_queries.get_task(actor, task_id=task_id)
     context = await _plan_context(request, project)
     await _edit(context, task.id)
     context.update(values=_task_values(task), errors=errors)
@@ -542,11 +546,11 @@ async def set_project_calendar_day(request: Request) -> Response:
     form = await form_data(request)
     try:
         if form.get("remove") == "1":
-            await planning.remove_project_calendar_day(
+            await planning_project_calendar.remove_project_calendar_day(
                 actor, project_id=project.id, day=form.get("day", "")
             )
         else:
-            await planning.set_project_calendar_day(
+            await planning_project_calendar.set_project_calendar_day(
                 actor,
                 project_id=project.id,
                 day=form.get("day", ""),

@@ -10,7 +10,7 @@ from server.audit.service import list_project_activity
 from server.auth import Action, may
 from server.errors import Conflict, DomainError, Forbidden
 from server.org import service as org
-from server.planning import service as planning
+from server.planning import queries as planning_queries
 from server.projects import service as projects
 from server.projects.models import ROLE_LABELS, Project, Role
 from server.signoffs import queries as signoff_queries
@@ -102,7 +102,7 @@ async def _overview_context(request: Request, project: Project) -> dict[str, Any
     return {
         "project": project,
         "departments": (await projects.list_participating_departments([project.id]))[project.id],
-        "milestones": await planning.milestone_dates(project.id),
+        "milestones": await planning_queries.milestone_dates(project.id),
         "members": members,
         "managers": [m for m in members if m.role == Role.MANAGER],
         "liaisons": {m.department_id: m for m in members if m.role == Role.LIAISON},  # type: ignore[attr-defined]

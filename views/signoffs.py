@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from server import i18n
 from server.auth import Actor
 from server.errors import DomainError, Forbidden
-from server.planning import service as planning
+from server.planning import queries as planning_queries
 from server.projects.models import Project
 from server.projects.service import get_project
 from server.signoffs import content
@@ -61,7 +61,7 @@ async def _context(
         "charter_sections": content.CHARTER_SECTIONS,
         # Beside the signed milestone dates, what the schedule forecasts today (not signed).
         "milestone_reference": (
-            await planning.milestone_dates(project.id)
+            await planning_queries.milestone_dates(project.id)
             if state.document.kind == DocumentKind.CHARTER
             else []
         ),

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from server import clock
 from server.notices import service as notices
 from server.org.models import User
-from server.planning import service as planning
+from server.planning import queries as planning_queries
+from server.planning import scheduling as planning_scheduling
 from server.planning.calendar import WorkingCalendar, days_late
 from server.planning.models import (
     Task,
@@ -47,7 +48,7 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
     for 2 working days. The cron passes only_at_hour (the digest hour in each liaison's own
     time zone, working days only); `job run digest` sends to everyone now. Once per local day."""
     now = now or clock.now()
-    calendar = WorkingCalendar(await planning.company_calendar_days())
+    calendar = WorkingCalendar(await planning_scheduling.company_calendar_days())
     liaisons = await ProjectMember.filter(
         role=Role.LIAISON,
         left_at__isnull=True,
@@ -81,8 +82,8 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
     }
     tasks = [t for t in tasks if t.id not in parents]
     ids = [t.id for t in tasks]
-    schedules = await planning.schedules_for(ids)
-    baselines = await planning.baseline_dates(ids)
+    schedules = await planning_queries.schedules_for(ids)
+    baselines = await planning_queries.baseline_dates(ids)
     last_update: dict[int, datetime] = {}
     for task_id, created_at in await TaskUpdate.filter(task_id__in=ids).values_list(
         "task_id", "created_at"
@@ -99,7 +100,7 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
             if key not in mine:
                 continue
             schedule = schedules.get(task.id)
-            due = planning.agreed_finish(
+            due = planning_queries.agreed_finish(
                 task.planned_start, task.planned_finish, baselines.get(task.id)
             )
             late = days_late(calendar, finish=due, today=today, done=False)

@@ -9,7 +9,7 @@ from typing import Any
 from tortoise import connections
 
 from server import clock
-from server.planning import service as planning
+from server.planning import scheduling as planning_scheduling
 from server.planning.calendar import CalendarDay as CalendarRow
 from server.planning.calendar import WorkingCalendar
 from server.planning.models import (
@@ -164,7 +164,7 @@ async def measure_projects(
         for row in tasks
         if row["baseline_finish"] is not None
     }
-    company = await planning.company_calendar_days()
+    company = await planning_scheduling.company_calendar_days()
     exceptions: dict[int, list[CalendarRow]] = {}
     for pid, d, w in await ProjectCalendarDay.filter(project_id__in=ids).values_list(
         "project_id", "day", "is_working"
@@ -180,7 +180,7 @@ async def measure_projects(
             percent = reported.get(row["id"], 0)
             row["percent_complete"] = percent
             row["status"] = TaskStatus.DONE if percent == 100 else TaskStatus.IN_PROGRESS
-        # The agreed plan (planning.agreed_finish): the latest baseline, else as entered.
+        # The agreed plan (planning_queries.agreed_finish): the latest baseline, else as entered.
         start, finish = baseline.get(row["id"]) or (
             row["planned_start"],
             row["planned_finish"] or row["planned_start"],

@@ -14,6 +14,8 @@ from server.audit.service import snapshot
 from server.auth import Action, Actor, Relation, authorize
 from server.db import Statement, Write, write_together
 from server.errors import Conflict, NotFound
+from server.planning import queries as planning_queries
+from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
 from server.planning.calendar import days_late, forecast_days_late
 from server.planning.models import (
@@ -152,7 +154,7 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
                 # A started task keeps its actual start in the schedule; the project row
                 # is locked as for any plan change.
                 locked = await Project.filter(id=project.id).select_for_update().get()
-                await planning.reschedule(locked)
+                await planning_scheduling.reschedule(locked)
     await events.publish(
         "project",
         project.id,
@@ -274,9 +276,9 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
             status__in=[ProjectStatus.PLANNING, ProjectStatus.ACTIVE],
         )
     }
-    schedules = await planning.schedules_for(list(tasks))
-    baselines = await planning.baseline_dates(list(tasks))
-    calendars = {pid: await planning.working_calendar(pid) for pid in projects}
+    schedules = await planning_queries.schedules_for(list(tasks))
+    baselines = await planning_queries.baseline_dates(list(tasks))
+    calendars = {pid: await planning_scheduling.working_calendar(pid) for pid in projects}
     counters = {
         pid: measures.DayCounter(
             calendar, projects[pid].start_date, clock.local_today(projects[pid])
@@ -289,7 +291,7 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
         if project is None:
             continue
         schedule = schedules.get(task.id)
-        due = planning.agreed_finish(
+        due = planning_queries.agreed_finish(
             task.planned_start, task.planned_finish, baselines.get(task.id)
         )
         late = days_late(

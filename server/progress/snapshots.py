@@ -12,7 +12,9 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.auth import Actor
 from server.db import parallel_readers, read_side_by_side, upsert
-from server.planning import service as planning
+from server.planning import baselines as planning_baselines
+from server.planning import company_calendar as planning_company_calendar
+from server.planning import scheduling as planning_scheduling
 from server.planning.calendar import WorkingCalendar
 from server.planning.models import (
     Baseline,
@@ -54,7 +56,7 @@ async def approve_plan(actor: Actor, *, project_id: int, name: str | None = None
     """The plan approved as a new baseline, and the project measured against it at once: the
     first point of the tracking chart is the day the plan was agreed, not the next night."""
     async with in_transaction():
-        baseline = await planning.approve_plan(actor, project_id=project_id, name=name)
+        baseline = await planning_baselines.approve_plan(actor, project_id=project_id, name=name)
         code = await Project.filter(id=project_id).values_list("code", flat=True)
         await take_snapshots(project_code=str(code[0]))
     return baseline
@@ -205,8 +207,8 @@ async def measure_in_sql(project_days: dict[int, date]) -> dict[int, Measured]:
     if not project_days:
         return {}
     await refresh_schedules(list(project_days))
-    if not await planning.working_day_counts_are_current():
-        await planning.refresh_working_day_counts()
+    if not await planning_company_calendar.working_day_counts_are_current():
+        await planning_company_calendar.refresh_working_day_counts()
     own_calendar: set[int] = {
         row["project_id"]
         for row in await ProjectCalendarDay.filter(project_id__in=list(project_days)).values(
@@ -216,7 +218,8 @@ async def measure_in_sql(project_days: dict[int, date]) -> dict[int, Measured]:
     counted = {
         pid: day
         for pid, day in project_days.items()
-        if pid not in own_calendar and planning.COUNTED_FROM <= day <= planning.COUNTED_UNTIL
+        if pid not in own_calendar
+        and planning_company_calendar.COUNTED_FROM <= day <= planning_company_calendar.COUNTED_UNTIL
     }
     if not counted:
         return {}
@@ -237,7 +240,7 @@ async def measure_in_sql(project_days: dict[int, date]) -> dict[int, Measured]:
         for row in rows:
             sums[row["project_id"]].add(row)
     counter = measures.DayCounter(
-        WorkingCalendar(await planning.company_calendar_days()),
+        WorkingCalendar(await planning_scheduling.company_calendar_days()),
         min(counted.values()),
         max(counted.values()),
     )

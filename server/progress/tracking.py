@@ -12,7 +12,7 @@ from server import clock
 from server.audit.service import record
 from server.auth import Action, Actor, authorize, may
 from server.errors import Conflict, Invalid, NotFound
-from server.planning import service as planning
+from server.planning import queries as planning_queries
 from server.planning.models import (
     Task,
 )
@@ -147,7 +147,7 @@ async def explain_late_task(
 ) -> TrackingNote:
     """The liaison (or PM) writes why a task is late this week and what is being done.
     With `project_id`, a task of another project is not found."""
-    task = await planning.get_task(actor, task_id=task_id)
+    task = await planning_queries.get_task(actor, task_id=task_id)
     if project_id is not None and task.project_id != project_id:  # type: ignore[attr-defined]
         raise NotFound("No such task in this project.", field="taskId")
     week_bounds(week)

@@ -18,7 +18,8 @@ from server.errors import Conflict, Invalid, NotFound
 from server.notices import service as notices
 from server.notices.models import ChatRobot
 from server.org.models import User
-from server.planning import service as planning
+from server.planning import queries as planning_queries
+from server.planning import scheduling as planning_scheduling
 from server.planning.calendar import WorkingCalendar, days_late
 from server.planning.models import Task, TaskStatus
 from server.projects.models import (
@@ -305,12 +306,12 @@ async def _late_tasks(
     parents = {t.parent_id for t in tasks if t.parent_id is not None}  # type: ignore[attr-defined]
     leaves = [t for t in tasks if t.id not in parents]
     ids = [t.id for t in leaves]
-    schedules = await planning.schedules_for(ids)
-    baselines = await planning.baseline_dates(ids)
+    schedules = await planning_queries.schedules_for(ids)
+    baselines = await planning_queries.baseline_dates(ids)
     subjects = []
     for task in leaves:
         schedule = schedules.get(task.id)
-        due = planning.agreed_finish(
+        due = planning_queries.agreed_finish(
             task.planned_start, task.planned_finish, baselines.get(task.id)
         )
         late = days_late(calendar, finish=due, today=today, done=task.status == TaskStatus.DONE)
@@ -491,7 +492,7 @@ async def escalate_project(project_id: int, *, today: date | None = None) -> Esc
     async with in_transaction():
         project = await Project.filter(id=project_id).select_for_update().get()
         today = today or clock.local_today(project)
-        calendar = await planning.working_calendar(project.id)
+        calendar = await planning_scheduling.working_calendar(project.id)
         subjects = await _late_tasks(project, calendar, today)
         subjects += await _overdue_problems(project, calendar, today)
         steps = {s.subject: s for s in await LadderStep.filter(project_id=project.id)}
@@ -511,7 +512,7 @@ async def escalate_project(project_id: int, *, today: date | None = None) -> Esc
             for r in robots
             if r.project_id == project.id or r.department_id in _department_ids(subjects)  # type: ignore[attr-defined]
         ]
-        schedule = await planning.schedules_for(
+        schedule = await planning_queries.schedules_for(
             [int(s.key.split(":")[1]) for s in subjects if s.kind == "task"]
         )
         project_finish = max((s.early_finish for s in schedule.values()), default=None)
@@ -588,7 +589,7 @@ async def run_escalations(
     total = EscalationReport()
     for project in await query.order_by("id"):
         if only_at_hour is not None:
-            calendar = await planning.working_calendar(project.id)
+            calendar = await planning_scheduling.working_calendar(project.id)
             if not is_escalation_hour(project, calendar, now, only_at_hour):
                 continue
         today = now.astimezone(ZoneInfo(project.time_zone)).date()

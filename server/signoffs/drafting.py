@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.i18n import translate
-from server.planning import service as planning
+from server.planning import queries as planning_queries
 from server.projects.models import (
     ROLE_LABELS,
     Project,
@@ -36,7 +36,7 @@ async def _charter_from_project(project: Project, language: str) -> dict[str, An
     # The days the plan forecasts, not the days typed: heads sign what the schedule says.
     body["milestones"] = [
         {"name": m.task.name, "date": m.day.isoformat()}
-        for m in await planning.milestone_dates(project.id)
+        for m in await planning_queries.milestone_dates(project.id)
     ]
     members = (
         await ProjectMember.filter(project_id=project.id, left_at__isnull=True)

@@ -302,7 +302,7 @@ query($id: ID!) {
 
 
 async def test_the_plan_over_graphql_with_a_cycle_refused(http):
-    from server.planning.service import seed_company_calendar
+    from server.planning.company_calendar import seed_company_calendar
 
     await seed_company_calendar()
     rnd = await f.department("研发部")
@@ -375,9 +375,11 @@ async def test_days_late_counts_working_days_past_the_finish(http):
     from datetime import date, datetime
     from zoneinfo import ZoneInfo
 
+    from server.planning import company_calendar as planning_company_calendar
+    from server.planning import scheduling as planning_scheduling
     from server.planning import service as planning
 
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     pm = await f.user()
     project = await f.project(pm)
     late = await planning.create_task(
@@ -390,7 +392,7 @@ async def test_days_late_counts_working_days_past_the_finish(http):
     node = (await gql(http, token, query, {"id": to_global_id("Task", late.id)})).json()
     task = node["data"]["node"]
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    calendar = await planning.working_calendar(project.id)
+    calendar = await planning_scheduling.working_calendar(project.id)
     finish = date.fromisoformat(task["earlyFinish"])
     expected = calendar.working_days_between(finish, today) if today > finish else 0
     assert task["daysLate"] == expected

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from schema.common import to_global_id
+from server.planning import company_calendar as planning_company_calendar
+from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
 from server.planning.models import Task
 from server.progress import service as progress
@@ -18,14 +20,14 @@ QUERY = "query($id: ID!) { node(id: $id) { ... on Task { daysLate plannedFinish 
 
 
 async def test_a_started_task_planned_to_finish_weeks_ago_is_late_by_its_planned_finish(http):
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     rnd = await f.department("研发部")
     pm = await f.user()
     project = await f.project(pm, departments=[rnd], code="LATE")
     liaison = await f.user(dept=rnd)
     await f.member(pm, project, liaison, Role.LIAISON, rnd)
     today = datetime.now(ZoneInfo(project.time_zone)).date()
-    calendar = await planning.working_calendar(project.id)
+    calendar = await planning_scheduling.working_calendar(project.id)
     planned_start = calendar.add_working_days(today, -15)
     task = await planning.create_task(
         f.actor(pm),

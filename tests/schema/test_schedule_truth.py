@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from schema.common import to_global_id
+from server.planning import company_calendar as planning_company_calendar
 from server.planning import service as planning
 from server.planning.models import Task
 from server.progress import service as progress
@@ -26,7 +27,7 @@ PLAN = """query($id: ID!) { project(id: $id) {
 
 async def plan_in_progress():
     """Hardware (10 d) then app testing (4 d) FS, and a parallel manual (3 d); start Mon 30 Nov."""
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     rnd = await f.department("研发部")
     pm = await f.user()
     project = await f.project(pm, departments=[rnd], code="TRUTH")

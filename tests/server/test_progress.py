@@ -7,6 +7,8 @@ import pytest
 
 from server.audit.models import AuditEntry
 from server.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from server.planning import queries as planning_queries
+from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
 from server.planning.models import Task, TaskStatus
 from server.progress import service as progress
@@ -156,7 +158,7 @@ async def test_the_owner_may_say_how_many_working_days_are_still_needed(db):
     from server.projects.models import Project
 
     pm, owner, liaison, outsider, task = await plan_with_owner()
-    calendar = await planning.working_calendar(task.project_id)
+    calendar = await planning_scheduling.working_calendar(task.project_id)
     status = calendar.on_or_after(date.today() + timedelta(days=30))
     await Project.filter(id=task.project_id).update(status_date=status)
     for percent, days in ((0, 3), (100, 3), (40, 0), (40, "三")):
@@ -169,15 +171,15 @@ async def test_the_owner_may_say_how_many_working_days_are_still_needed(db):
     assert await TaskUpdate.filter(task_id=task.id).count() == 0
 
     by_percent = await progress.report_progress(f.actor(owner), report(task, task.version, 40))
-    row = (await planning.schedules_for([task.id]))[task.id]
+    row = (await planning_queries.schedules_for([task.id]))[task.id]
     assert (row.remaining_days, row.early_finish) == (3, calendar.add_working_days(status, 2))
     judged = await progress.report_progress(
         f.actor(owner), report(task, by_percent.version, 40, remaining_days="7")
     )
     assert judged.remaining_duration_days == 7
-    row = (await planning.schedules_for([task.id]))[task.id]
+    row = (await planning_queries.schedules_for([task.id]))[task.id]
     assert (row.remaining_days, row.early_finish) == (7, calendar.add_working_days(status, 6))
     # The next report states it anew: without a figure the percentage counts again.
     await progress.report_progress(f.actor(owner), report(task, judged.version, 80))
-    row = (await planning.schedules_for([task.id]))[task.id]
+    row = (await planning_queries.schedules_for([task.id]))[task.id]
     assert row.remaining_days == 1

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from server.errors import Conflict, Forbidden, InvalidFields, NotFound
 from server.notices.models import Channel, ChatRobot, Notice, RobotKind
 from server.org.models import Department, User
+from server.planning import baselines as planning_baselines
 from server.planning import service as planning
 from server.planning.models import Task
 from server.progress import service as progress
@@ -175,7 +176,7 @@ async def test_a_task_that_recovers_and_falls_late_again_starts_over(db):
     t = await team()
     # A baseline fixes the due date while progress reports move the schedule.
     await f.member(t.pm, t.project, await f.user(dept=await t.pm.department), Role.LIAISON)
-    await planning.approve_plan(f.actor(t.pm), project_id=t.project.id)
+    await planning_baselines.approve_plan(f.actor(t.pm), project_id=t.project.id)
     await run_on(date(2026, 11, 11))
     assert await recipients(t.short_task, 1) == {"孙浩", "李娜"}
     task = await Task.get(id=t.short_task.id)

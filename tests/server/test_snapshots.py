@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.notices.models import Notice
+from server.planning import company_calendar as planning_company_calendar
 from server.planning import service as planning
 from server.planning.calendar import CalendarDay as CalendarRow
 from server.planning.calendar import WorkingCalendar
@@ -274,7 +275,9 @@ async def random_plans(rng: random.Random, projects: int) -> list[int]:
 
 
 async def test_snapshot_sums_in_sql_agree_with_the_figures_in_python(db):
-    await planning.seed_company_calendar()  # National Day and its working weekends included
+    await (
+        planning_company_calendar.seed_company_calendar()
+    )  # National Day and its working weekends included
     rng = random.Random(6)
     ids = await random_plans(rng, projects=14)
     # A weekday, a Saturday, a National Day holiday, the working Saturday after it, and the
@@ -303,15 +306,15 @@ async def test_snapshot_sums_in_sql_agree_with_the_figures_in_python(db):
 
 
 async def test_the_job_recounts_a_company_calendar_changed_behind_its_back(db):
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     pm, project = await project_with_tasks(2)  # 2–6 Nov and 2–13 Nov
     day = date(2026, 11, 6)
-    assert await planning.working_day_counts_are_current()
+    assert await planning_company_calendar.working_day_counts_are_current()
     # A holiday written straight into the table, as a data fix would: the counts are stale.
     await CalendarDay.create(day=date(2026, 11, 4), is_working=False, name="厂庆")
-    assert not await planning.working_day_counts_are_current()
+    assert not await planning_company_calendar.working_day_counts_are_current()
     await snapshots.take_snapshots(now=at(day))
-    assert await planning.working_day_counts_are_current()
+    assert await planning_company_calendar.working_day_counts_are_current()
     row = await ProgressSnapshot.get(project_id=project.id)
     # 4 of 4 and 4 of 9 working days planned by Friday: 8 / 13 (10 / 15 without the holiday).
     assert row.planned_percent == 61.5
@@ -319,10 +322,10 @@ async def test_the_job_recounts_a_company_calendar_changed_behind_its_back(db):
     assert python.figures.planned_percent == 61.5
     # An admin's change through the service keeps the counts current by itself.
     admin = f.actor(await f.user(is_admin=True))
-    await planning.set_calendar_day(admin, day=date(2026, 11, 5), is_working=False)
-    assert await planning.working_day_counts_are_current()
-    await planning.remove_calendar_day(admin, day=date(2026, 11, 5))
-    assert await planning.working_day_counts_are_current()
+    await planning_company_calendar.set_calendar_day(admin, day=date(2026, 11, 5), is_working=False)
+    assert await planning_company_calendar.working_day_counts_are_current()
+    await planning_company_calendar.remove_calendar_day(admin, day=date(2026, 11, 5))
+    assert await planning_company_calendar.working_day_counts_are_current()
 
 
 async def test_each_liaison_gets_one_digest_a_day(db):

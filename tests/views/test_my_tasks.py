@@ -45,7 +45,7 @@ async def test_a_liaison_updates_a_task_in_one_request_and_a_stale_row_shows_the
 async def test_the_days_still_needed_are_taken_from_the_phone_and_a_wrong_figure_is_shown_there(
     http,
 ):
-    from server.planning import service as planning
+    from server.planning import queries as planning_queries
 
     await load_demo()
     await log_in(http, "sunhao@example.com", DEMO_PASSWORD)
@@ -66,4 +66,4 @@ async def test_the_days_still_needed_are_taken_from_the_phone_and_a_wrong_figure
     )
     assert saved.status_code == 200 and 'id="remainingDays-error"' not in saved.text
     assert (await Task.get(id=task.id)).remaining_duration_days == 9
-    assert (await planning.schedules_for([task.id]))[task.id].remaining_days == 9
+    assert (await planning_queries.schedules_for([task.id]))[task.id].remaining_days == 9

@@ -330,10 +330,11 @@ async def test_someone_elses_plan_is_not_found(http):
 async def test_an_admin_enters_next_years_holidays_and_plans_move(http):
     from datetime import date
 
+    from server.planning import company_calendar as planning_company_calendar
     from server.planning import service as planning
     from server.planning.models import TaskSchedule
 
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     admin = await f.user(email="admin@example.com", is_admin=True)
     project = await f.project(admin, code="X1")
     task = await planning.create_task(

@@ -8,6 +8,7 @@ from datetime import date
 from server.auth import Actor
 from server.demo import DEMO_PASSWORD, load_demo
 from server.org.models import User
+from server.planning import baselines as planning_baselines
 from server.planning import service as planning
 from server.planning.models import Dependency, ProjectCalendarDay, Task, TaskSchedule
 from server.projects.models import Project
@@ -88,7 +89,9 @@ async def test_the_plan_compares_with_any_baseline(http):
     await load_demo()
     pm = await User.get(email="wangfang@example.com")
     project = await Project.get(code="X1-LAUNCH")
-    first = await planning.approve_plan(Actor.for_user(pm), project_id=project.id, name="基线一")
+    first = await planning_baselines.approve_plan(
+        Actor.for_user(pm), project_id=project.id, name="基线一"
+    )
     hardware = await Task.get(name="硬件开发")
     await planning.update_task(
         Actor.for_user(pm),
@@ -96,7 +99,7 @@ async def test_the_plan_compares_with_any_baseline(http):
         version=hardware.version,
         data=planning.TaskInput(duration_days=hardware.duration_days + 10),
     )
-    await planning.approve_plan(Actor.for_user(pm), project_id=project.id, name="基线二")
+    await planning_baselines.approve_plan(Actor.for_user(pm), project_id=project.id, name="基线二")
     await log_in(http, "wangfang@example.com", DEMO_PASSWORD)
     latest = await http.get("/projects/X1-LAUNCH/plan")
     assert "基线二" in latest.text and "基线一" in latest.text

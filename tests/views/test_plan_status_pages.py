@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from schema.common import to_global_id
+from server.planning import baselines as planning_baselines
+from server.planning import company_calendar as planning_company_calendar
+from server.planning import queries as planning_queries
 from server.planning import service as planning
 from server.planning.models import Baseline, Task
 from server.progress.models import ProgressSnapshot
@@ -15,7 +18,7 @@ from tests.views.helpers import log_in, post
 
 
 async def small_plan():
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     rnd = await f.department("研发部")
     pm = await f.user(name="王芳")
     project = await f.project(pm, departments=[rnd], code="APV")
@@ -57,7 +60,7 @@ async def test_the_pm_sets_the_status_date_and_a_bad_date_is_refused_on_the_fiel
         date(2026, 12, 31),
         1,
     )
-    schedule = await planning.schedules_for([task.id])
+    schedule = await planning_queries.schedules_for([task.id])
     assert schedule[task.id].early_start == date(2026, 12, 7)
 
 
@@ -111,7 +114,7 @@ async def test_the_overview_shows_milestones_on_their_scheduled_day_beside_the_t
     # Once a baseline is agreed, a slip shows as working days against it.
     await f.member(pm, project, liaison, Role.LIAISON, rnd)
     await f.member(pm, project, pm, Role.LIAISON)
-    await planning.approve_plan(f.actor(pm), project_id=project.id)
+    await planning_baselines.approve_plan(f.actor(pm), project_id=project.id)
     await planning.update_task(
         f.actor(pm), task_id=task.id, version=(await Task.get(id=task.id)).version,
         data=planning.TaskInput(duration_days=7),
@@ -191,7 +194,7 @@ async def test_a_phase_buffer_follows_its_last_task_and_the_phase_finishes_after
         version=(await Task.get(id=task.id)).version,
         data=planning.TaskInput(parent_id=phase.id),
     )
-    rows = await planning.schedules_for([phase.id, task.id])
+    rows = await planning_queries.schedules_for([phase.id, task.id])
     assert (rows[task.id].early_start, rows[task.id].early_finish) == (
         date(2026, 11, 30),
         date(2026, 12, 4),

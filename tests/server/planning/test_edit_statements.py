@@ -8,6 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from server.planning import company_calendar as planning_company_calendar
+from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
 from server.planning.models import Dependency, Task, TaskSchedule
 from tests import factories as f
@@ -17,7 +19,7 @@ from tests.conftest import count_queries
 async def big_plan(size: int):
     """`size` tasks in chains of ten. Written in bulk: through the service each task would
     reschedule the whole plan again, and only the statements of the edits below are counted."""
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     pm = await f.user()
     project = await f.project(pm)
     start = date(2026, 11, 2)
@@ -46,7 +48,7 @@ async def big_plan(size: int):
             if n % 10
         ]
     )
-    await planning.reschedule(project, renumber=True)
+    await planning_scheduling.reschedule(project, renumber=True)
     return pm, project, ids
 
 

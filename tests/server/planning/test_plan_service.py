@@ -7,6 +7,9 @@ from datetime import date
 import pytest
 
 from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.planning import baselines as planning_baselines
+from server.planning import company_calendar as planning_company_calendar
+from server.planning import queries as planning_queries
 from server.planning import service as planning
 from server.planning.models import Baseline, BaselineTask, Dependency, Task, TaskSchedule
 from server.projects.models import Role
@@ -14,7 +17,7 @@ from tests import factories as f
 
 
 async def plan_fixture():
-    await planning.seed_company_calendar()
+    await planning_company_calendar.seed_company_calendar()
     rnd = await f.department("研发部")
     pm = await f.user(name="王芳")
     project = await f.project(pm, departments=[rnd])
@@ -44,7 +47,7 @@ async def test_wbs_tree_rolls_up_and_a_link_moves_the_successor(db):
         data=task_input("需求报告", date(2026, 11, 2), 3, parent_id=phase.id),
     )
     await planning.add_dependency(me, predecessor_id=survey.id, successor_id=report.id)
-    schedule = await planning.schedules_for([phase.id, survey.id, report.id])
+    schedule = await planning_queries.schedules_for([phase.id, survey.id, report.id])
     assert schedule[report.id].early_start == date(2026, 11, 9)
     assert schedule[report.id].early_finish == date(2026, 11, 11)
     assert (schedule[phase.id].early_start, schedule[phase.id].early_finish) == (
@@ -112,7 +115,7 @@ async def test_a_finish_date_sets_the_duration_across_holidays(db):
         ),
     )
     assert task.duration_days == 4  # 29 and 30 September, 8 and 9 October
-    schedule = (await planning.schedules_for([task.id]))[task.id]
+    schedule = (await planning_queries.schedules_for([task.id]))[task.id]
     # Nothing starts before the project start (2 November): 4 days from there.
     assert (schedule.early_start, schedule.early_finish) == (date(2026, 11, 2), date(2026, 11, 5))
 
@@ -167,20 +170,20 @@ async def test_approving_the_plan_needs_liaisons_and_owners_then_freezes_a_basel
         me, project_id=project.id, data=task_input("样机", date(2026, 11, 2), 3)
     )
     with pytest.raises(Invalid) as no_liaison:
-        await planning.approve_plan(me, project_id=project.id)
+        await planning_baselines.approve_plan(me, project_id=project.id)
     assert "研发部" in no_liaison.value.translated("zh-CN")
     liaison = await f.user(dept=rnd)
     await f.member(pm, project, liaison, Role.LIAISON)
     # The PM's own (initiating) department needs one too.
     await f.member(pm, project, pm, Role.LIAISON)
     with pytest.raises(Invalid) as no_owner:
-        await planning.approve_plan(me, project_id=project.id)
+        await planning_baselines.approve_plan(me, project_id=project.id)
     assert "样机" in no_owner.value.translated("zh-CN")
     await planning.update_task(
         me, task_id=task.id, version=1, data=planning.TaskInput(owner_id=liaison.id)
     )
-    first = await planning.approve_plan(me, project_id=project.id, name="评审通过版")
-    second = await planning.approve_plan(me, project_id=project.id)
+    first = await planning_baselines.approve_plan(me, project_id=project.id, name="评审通过版")
+    second = await planning_baselines.approve_plan(me, project_id=project.id)
     assert [b.name for b in await Baseline.filter(project_id=project.id)] == [
         "评审通过版",
         "Baseline 2",

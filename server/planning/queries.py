@@ -1,0 +1,158 @@
+"""What the plan's pages, the API and the other domains read: tasks, milestones, schedules,
+baselines' dates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from server.auth import Actor
+from server.errors import NotFound
+from server.planning.calendar import WorkingCalendar
+from server.planning.models import (
+    Baseline,
+    BaselineTask,
+    Dependency,
+    Task,
+    TaskSchedule,
+)
+from server.planning.scheduling import company_calendar_days as company_calendar_days
+from server.planning.scheduling import refresh_schedules
+from server.planning.scheduling import reschedule as reschedule
+from server.planning.scheduling import working_calendar as working_calendar
+from server.projects.service import get_project
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def list_milestones(project_ids: Sequence[int]) -> dict[int, list[Task]]:
+    rows = await Task.filter(project_id__in=list(project_ids), is_milestone=True).order_by(
+        "planned_start", "id"
+    )
+    result: dict[int, list[Task]] = {pid: [] for pid in project_ids}
+    for row in rows:
+        result[row.project_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+@dataclass(frozen=True)
+class MilestoneDates:
+    task: Task
+    # The schedule's forecast day, the day typed when it was planned, the baseline's day.
+    scheduled: date | None
+    planned: date
+    baseline: date | None
+    # Working days the forecast lies past the baseline (negative: ahead of it).
+    variance_days: int | None = None
+
+    @property
+    def moved(self) -> bool:
+        return self.scheduled is not None and self.scheduled != self.planned
+
+    @property
+    def day(self) -> date:
+        """The day to show: the schedule's forecast, else the typed target."""
+        return self.scheduled or self.planned
+
+
+async def milestone_dates(project_id: int) -> list[MilestoneDates]:
+    """The project's milestones with the day the schedule forecasts, beside the typed target
+    and the baseline with the variance in working days (a few queries, whatever the count)."""
+    rows = (await list_milestones([project_id]))[project_id]
+    ids = [m.id for m in rows]
+    schedules = await schedules_for(ids) if ids else {}
+    baselines = await baseline_dates(ids) if ids else {}
+    calendar = await working_calendar(project_id) if baselines else None
+    result = []
+    for m in rows:
+        schedule, baseline = schedules.get(m.id), baselines.get(m.id)
+        scheduled = schedule.early_finish if schedule else None
+        variance = None
+        if calendar is not None and baseline is not None and scheduled is not None:
+            variance = _working_day_difference(calendar, baseline.finish, scheduled)
+        result.append(
+            MilestoneDates(
+                m,
+                scheduled,
+                m.planned_finish or m.planned_start,
+                baseline.finish if baseline else None,
+                variance,
+            )
+        )
+    result.sort(key=lambda d: (d.scheduled or d.planned, d.task.id))
+    return result
+
+
+def _working_day_difference(calendar: WorkingCalendar, agreed: date, forecast: date) -> int:
+    if forecast >= agreed:
+        return calendar.working_days_between(agreed, forecast)
+    return -calendar.working_days_between(forecast, agreed)
+
+
+async def list_tasks(project_ids: Sequence[int]) -> dict[int, list[Task]]:
+    """Every task of the projects in WBS order, in one query."""
+    rows = await Task.filter(project_id__in=list(project_ids))
+    result: dict[int, list[Task]] = {pid: [] for pid in project_ids}
+    for row in sorted(rows, key=lambda t: (wbs_key(t.wbs_code), t.id)):
+        result[row.project_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+async def tasks_by_ids(ids: list[int]) -> dict[int, Task]:
+    """Tasks by id in one query, for DataLoaders (reached through a visible project)."""
+    return {t.id: t for t in await Task.filter(id__in=ids)}
+
+
+async def schedules_for(task_ids: Sequence[int]) -> dict[int, TaskSchedule]:
+    """The tasks' schedule rows, computed again first where progress or the status date
+    has moved on."""
+    ids = list(task_ids)
+    await refresh_schedules(task_ids=ids)
+    rows = await TaskSchedule.filter(task_id__in=ids)
+    return {row.task_id: row for row in rows}  # type: ignore[attr-defined]
+
+
+async def dependencies_of(task_ids: Sequence[int]) -> dict[int, list[Dependency]]:
+    """Each task's incoming links (its predecessors), in one query."""
+    rows = await Dependency.filter(successor_id__in=list(task_ids))
+    result: dict[int, list[Dependency]] = {tid: [] for tid in task_ids}
+    for row in rows:
+        result[row.successor_id].append(row)  # type: ignore[attr-defined]
+    return result
+
+
+async def baseline_dates(
+    task_ids: Sequence[int], *, baseline_id: int | None = None
+) -> dict[int, BaselineTask]:
+    """Each task's dates in one baseline (the project's latest when none is named)."""
+    query = BaselineTask.filter(task_id__in=list(task_ids))
+    if baseline_id is not None:
+        query = query.filter(baseline_id=baseline_id)
+    rows = await query.order_by("baseline_id")
+    return {row.task_id: row for row in rows}  # type: ignore[attr-defined]
+
+
+def agreed_finish(
+    planned_start: date, planned_finish: date | None, baseline: BaselineTask | None
+) -> date:
+    """The finish lateness is counted from: the latest baseline's, else the task's planned
+    finish as entered (planned start + duration) — never a date that moves with progress."""
+    return baseline.finish if baseline is not None else planned_finish or planned_start
+
+
+async def get_task(actor: Actor, *, task_id: int) -> Task:
+    """A task of a project the actor may see; anything else is not found."""
+    task = await Task.get_or_none(id=task_id)
+    if task is None:
+        raise NotFound("No such task.", field="taskId")
+    await get_project(actor, project_id=task.project_id)  # type: ignore[attr-defined]
+    return task
+
+
+async def list_baselines(project_id: int) -> list[Baseline]:
+    return await Baseline.filter(project_id=project_id).order_by("id")
+
+
+def wbs_key(code: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in code.split(".") if part.isdigit())
