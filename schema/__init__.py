@@ -46,7 +46,7 @@ from server.meetings import queries as meeting_queries
 from server.org import service as org
 from server.planning import queries as planning_queries
 from server.projects import service as projects
-from server.risks import service as risks
+from server.risks import problems as risk_problems
 from server.settings import Settings
 from server.signoffs import queries as signoff_queries
 
@@ -72,7 +72,7 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
         if type_name == "Meeting":
             return Meeting.of(await meeting_queries.get_meeting(actor, meeting_id=pk))
         if type_name == "Problem":
-            return Problem.of(await risks.get_problem(actor, problem_id=pk))
+            return Problem.of(await risk_problems.get_problem(actor, problem_id=pk))
         if type_name == "SignableDocument":
             row = await signoff_queries.get_document_by_id(actor, document_id=pk)
             return await load_document(info, row)

@@ -30,7 +30,7 @@ from server.projects.models import Project as ProjectRow
 from server.projects.models import ProjectMember as MemberRow
 from server.projects.models import ProjectStatus as StatusValue
 from server.projects.models import Role as RoleValue
-from server.risks.service import list_problems
+from server.risks.problems import list_problems
 from server.signoffs import queries as signoff_queries
 from server.signoffs.models import DocumentKind
 

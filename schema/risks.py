@@ -15,7 +15,7 @@ from server import events
 from server.errors import DomainError
 from server.progress import measuring
 from server.projects.service import get_project
-from server.risks import service as risks
+from server.risks import problems as risk_problems
 from server.risks.models import Problem as ProblemRow
 
 
@@ -169,10 +169,10 @@ class RiskMutation:
         self, info: Info[Context, None], input: ReportProblemInput
     ) -> ProblemPayload:
         try:
-            row = await risks.report_problem(
+            row = await risk_problems.report_problem(
                 info.context.actor,
                 project_id=from_global_id(input.project_id, "Project", field="projectId"),
-                data=risks.ProblemInput(
+                data=risk_problems.ProblemInput(
                     title=input.title,
                     description=input.description,
                     severity=input.severity.value if input.severity else None,
@@ -191,11 +191,11 @@ class RiskMutation:
         self, info: Info[Context, None], input: UpdateProblemInput
     ) -> ProblemPayload:
         try:
-            row = await risks.update_problem(
+            row = await risk_problems.update_problem(
                 info.context.actor,
                 problem_id=from_global_id(input.id, "Problem", field="id"),
                 version=input.version,
-                data=risks.ProblemInput(
+                data=risk_problems.ProblemInput(
                     title=input.title,
                     description=input.description,
                     severity=input.severity.value if input.severity else None,

@@ -1,10 +1,32 @@
-"""Every domain loaded once, so each process (web, worker, CLI, tests) has all event handlers."""
+"""Every module of every domain loaded once, so each process (web, worker, CLI, tests) has
+all domain-event handlers registered whichever module it happened to import first."""
 
-from server.meetings import service as meetings
-from server.planning import service as planning
-from server.progress import service as progress
-from server.projects import service as projects
-from server.risks import service as risks
-from server.signoffs import service as signoffs
+from __future__ import annotations
 
-LOADED = (meetings, planning, progress, projects, risks, signoffs)
+import importlib
+import pkgutil
+from types import ModuleType
+
+DOMAIN_PACKAGES = (
+    "audit",
+    "org",
+    "notices",
+    "projects",
+    "signoffs",
+    "planning",
+    "progress",
+    "meetings",
+    "risks",
+)
+
+
+def _load() -> tuple[ModuleType, ...]:
+    loaded = []
+    for package_name in DOMAIN_PACKAGES:
+        package = importlib.import_module(f"server.{package_name}")
+        for module in pkgutil.iter_modules(package.__path__):
+            loaded.append(importlib.import_module(f"server.{package_name}.{module.name}"))
+    return tuple(loaded)
+
+
+LOADED = _load()

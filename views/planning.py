@@ -254,7 +254,7 @@ def _task_input(form: dict[str, str]) -> planning.TaskInput:
 async def _edit(context: dict[str, Any], task_id: int) -> None:
     """The task whose form is open, with its progress history and problems."""
     from server.progress.service import list_updates
-    from server.risks.service import problems_of_tasks
+    from server.risks.problems import problems_of_tasks
 
     context["editing"] = next(r for r in context["rows"] if r.task.id == task_id)
     context["history"] = (await list_updates([task_id], limit=20))[task_id]

@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.errors import Conflict, DomainError, Forbidden
 from server.projects import service as projects
-from server.risks import service as risks
+from server.risks import problems as risk_problems
 from server.risks.models import ProblemStatus, Severity
 from views.common import (
     actor_of,
@@ -25,7 +25,7 @@ async def _context(request: Request, code: str) -> dict[str, Any]:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=code)
     show_all = request.query_params.get("all") == "1"
-    rows = (await risks.list_problems([project.id], open_only=not show_all))[project.id]
+    rows = (await risk_problems.list_problems([project.id], open_only=not show_all))[project.id]
     members = (await projects.list_members([project.id]))[project.id]
     departments = (await projects.list_participating_departments([project.id]))[project.id]
     people = {m.user.id: m.user for m in members}
@@ -53,10 +53,10 @@ async def report(request: Request) -> Response:
     project = await projects.get_project(actor, code=code)
     form = await form_data(request)
     try:
-        await risks.report_problem(
+        await risk_problems.report_problem(
             actor,
             project_id=project.id,
-            data=risks.ProblemInput(
+            data=risk_problems.ProblemInput(
                 title=form.get("title"),
                 description=form.get("description", ""),
                 severity=form.get("severity") or None,
@@ -85,11 +85,11 @@ async def update(request: Request) -> Response:
     errors: dict[str, str] = {}
     typed: dict[str, str] | None = None
     try:
-        await risks.update_problem(
+        await risk_problems.update_problem(
             actor,
             problem_id=problem_id,
             version=optional_int(form.get("version")) or 0,
-            data=risks.ProblemInput(
+            data=risk_problems.ProblemInput(
                 status=form.get("status") or None,
                 resolution=form.get("resolution"),
                 owner_id=optional_int(form.get("owner_id")),
@@ -104,7 +104,7 @@ async def update(request: Request) -> Response:
     if not is_htmx(request) and not errors:
         return RedirectResponse(f"/projects/{code}/problems", status_code=303)
     context = await _context(request, code)
-    problem = await risks.get_problem(actor, problem_id=problem_id)
+    problem = await risk_problems.get_problem(actor, problem_id=problem_id)
     return render(
         request,
         "risks/_problem_row.html",

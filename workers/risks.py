@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from server.risks.service import run_escalations
+from server.risks.escalations import run_escalations
 from server.settings import Settings
 
 

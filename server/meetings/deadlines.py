@@ -17,7 +17,7 @@ from server.meetings.models import (
     MeetingStatus,
 )
 from server.notices import service as notices
-from server.projects.models import Project, ProjectMember, ProjectStatus, Role
+from server.projects.models import LIVE_STATUSES, Project, ProjectMember, Role
 from server.risks import ladder
 
 # --- jobs ---------------------------------------------------------------------------------------
@@ -52,7 +52,7 @@ async def run_minutes_deadlines(*, now: datetime | None = None) -> DeadlineRepor
             minutes_published_at__isnull=True,
             minutes_due_at__lt=now,
             minutes_escalation_level__lt=max(ladder.MINUTES_RUNGS),
-            project__status__in=[ProjectStatus.PLANNING, ProjectStatus.ACTIVE],
+            project__status__in=list(LIVE_STATUSES),
         ),
         "id",
     )
@@ -125,7 +125,7 @@ async def run_report_reminders(*, now: datetime | None = None) -> ReminderReport
         status=MeetingStatus.SCHEDULED,
         scheduled_start__gt=now,
         scheduled_start__lte=now + REMINDER_WINDOW,
-        project__status__in=[ProjectStatus.PLANNING, ProjectStatus.ACTIVE],
+        project__status__in=list(LIVE_STATUSES),
     ).select_related("project")
     for meeting in meetings:
         report.meetings += 1

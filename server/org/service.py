@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -79,10 +78,6 @@ async def create_department(actor: Actor, *, name: str, parent_id: int | None = 
             after=snapshot(department, ["name", "parent_id"]),
         )
     return department
-
-
-async def department_by_name(name: str) -> Department | None:
-    return await Department.get_or_none(name=name.strip())
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -521,11 +516,6 @@ USER_BY_LIVE_TOKEN = Statement(
         "token_read_only",
     ],
 )
-
-
-def is_unique_violation(error: IntegrityError) -> bool:
-    text = str(error).lower()
-    return "unique" in text or "duplicate" in text
 
 
 async def purge_sessions(*, keep_days: int = 30) -> int:

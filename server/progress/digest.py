@@ -17,7 +17,7 @@ from server.planning.models import (
     TaskStatus,
 )
 from server.progress.models import TaskUpdate
-from server.projects.models import Project, ProjectMember, ProjectStatus, Role
+from server.projects.models import LIVE_STATUSES, Project, ProjectMember, Role
 
 # --- the liaisons' daily digest --------------------------------------------------------------
 
@@ -52,7 +52,7 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
     liaisons = await ProjectMember.filter(
         role=Role.LIAISON,
         left_at__isnull=True,
-        project__status__in=[ProjectStatus.PLANNING, ProjectStatus.ACTIVE],
+        project__status__in=list(LIVE_STATUSES),
     ).select_related("user", "project")
     due_users: dict[int, tuple[User, date, list[ProjectMember]]] = {}
     for member in liaisons:

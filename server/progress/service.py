@@ -25,9 +25,9 @@ from server.planning.models import (
 )
 from server.progress import measures
 from server.progress.models import TaskUpdate
-from server.projects.models import Project, ProjectMember, ProjectStatus, Role
+from server.projects.models import LIVE_STATUSES, Project, ProjectMember, Role
 from server.projects.service import visible_project_of_task
-from server.risks import service as risks
+from server.risks import problems as risk_problems
 from server.validation import Checks
 
 TASK_FIELDS = [
@@ -149,7 +149,9 @@ async def report_progress(actor: Actor, data: ProgressInput) -> Task:
             if not await write_together(writes):
                 raise await _stale(task)
             if data.blocker:
-                await risks.open_problem_for_blocker(actor, project=project, task=task, note=note)
+                await risk_problems.open_problem_for_blocker(
+                    actor, project=project, task=task, note=note
+                )
             if started_now:
                 # A started task keeps its actual start in the schedule; the project row
                 # is locked as for any plan change.
@@ -273,7 +275,7 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
         p.id: p
         for p in await Project.filter(
             id__in={t.project_id for t in tasks.values()},  # type: ignore[attr-defined]
-            status__in=[ProjectStatus.PLANNING, ProjectStatus.ACTIVE],
+            status__in=list(LIVE_STATUSES),
         )
     }
     schedules = await planning_queries.schedules_for(list(tasks))

@@ -25,7 +25,7 @@ from server.planning.scheduling import refresh_schedules
 from server.progress import measures
 from server.progress.measuring import Measured, as_date, measure_projects
 from server.progress.models import ProgressSnapshot
-from server.projects.models import Project, ProjectStatus
+from server.projects.models import LIVE_STATUSES, Project
 
 
 @dataclass
@@ -71,7 +71,7 @@ async def take_snapshots(
     is a single upsert on the (project, day) slot, so two workers at once cannot add a row.
     """
     now = now or clock.now()
-    query = Project.filter(status__in=[ProjectStatus.PLANNING, ProjectStatus.ACTIVE])
+    query = Project.filter(status__in=list(LIVE_STATUSES))
     if project_code:
         query = query.filter(code=project_code.upper())
     zones = await query.values_list("id", "time_zone")

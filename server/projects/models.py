@@ -17,6 +17,10 @@ class ProjectStatus(StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
+# Projects the jobs watch: escalations, digests, snapshots, deadlines and reminders.
+LIVE_STATUSES = (ProjectStatus.PLANNING, ProjectStatus.ACTIVE)
+
+
 class Role(StrEnum):
     MANAGER = "MANAGER"
     CO_CHAIR = "CO_CHAIR"

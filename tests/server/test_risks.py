@@ -18,7 +18,8 @@ from server.planning import service as planning
 from server.planning.models import Task
 from server.progress import service as progress
 from server.projects.models import Project, Role
-from server.risks import service as risks
+from server.risks import escalations as risk_escalations
+from server.risks import problems as risk_problems
 from server.risks.ladder import level_reached, next_rungs
 from server.risks.models import Escalation, LadderStep, Problem, ProblemStatus
 from tests import factories as f
@@ -113,8 +114,8 @@ def at_nine(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)
 
 
-async def run_on(day: date) -> risks.EscalationReport:
-    return await risks.run_escalations(now=at_nine(day))
+async def run_on(day: date) -> risk_escalations.EscalationReport:
+    return await risk_escalations.run_escalations(now=at_nine(day))
 
 
 async def recipients(task: Task, level: int) -> set[str]:
@@ -208,10 +209,14 @@ async def test_the_schedule_runs_at_nine_on_working_days_in_the_project_time_zon
     await team()
     wednesday = date(2026, 11, 11)
     eight = at_nine(wednesday) - timedelta(hours=1)
-    assert (await risks.run_escalations(now=eight, only_at_hour=9)).projects == 0
-    assert (await risks.run_escalations(now=at_nine(wednesday), only_at_hour=9)).projects == 1
+    assert (await risk_escalations.run_escalations(now=eight, only_at_hour=9)).projects == 0
+    assert (
+        await risk_escalations.run_escalations(now=at_nine(wednesday), only_at_hour=9)
+    ).projects == 1
     saturday = date(2026, 11, 14)
-    assert (await risks.run_escalations(now=at_nine(saturday), only_at_hour=9)).projects == 0
+    assert (
+        await risk_escalations.run_escalations(now=at_nine(saturday), only_at_hour=9)
+    ).projects == 0
 
 
 async def test_two_runs_at_once_send_each_notice_once(db):
@@ -260,10 +265,10 @@ async def test_chat_robots_get_one_message_per_level_mentioning_mobiles(db):
 
 async def test_anyone_on_the_team_raises_a_problem_but_not_a_viewer(db):
     t = await team()
-    problem = await risks.report_problem(
+    problem = await risk_problems.report_problem(
         f.actor(t.owner),
         project_id=t.project.id,
-        data=risks.ProblemInput(
+        data=risk_problems.ProblemInput(
             title="模具供应商延期",
             severity="HIGH",
             department_id=t.rnd.id,
@@ -272,13 +277,15 @@ async def test_anyone_on_the_team_raises_a_problem_but_not_a_viewer(db):
     )
     assert problem.owner_id == t.owner.id and problem.status == ProblemStatus.OPEN
     with pytest.raises(Forbidden):
-        await risks.report_problem(
-            f.actor(t.viewer), project_id=t.project.id, data=risks.ProblemInput(title="看不见")
+        await risk_problems.report_problem(
+            f.actor(t.viewer),
+            project_id=t.project.id,
+            data=risk_problems.ProblemInput(title="看不见"),
         )
     outsider = await f.user()
     with pytest.raises(NotFound):
-        await risks.report_problem(
-            f.actor(outsider), project_id=t.project.id, data=risks.ProblemInput(title="x")
+        await risk_problems.report_problem(
+            f.actor(outsider), project_id=t.project.id, data=risk_problems.ProblemInput(title="x")
         )
     assert await Problem.all().count() == 1
 
@@ -287,10 +294,10 @@ async def test_bad_problem_input_is_refused_on_its_field_and_changes_nothing(db)
     t = await team()
     stranger = await f.user()
     with pytest.raises(InvalidFields) as refused:
-        await risks.report_problem(
+        await risk_problems.report_problem(
             f.actor(t.pm),
             project_id=t.project.id,
-            data=risks.ProblemInput(
+            data=risk_problems.ProblemInput(
                 title="",
                 severity="HUGE",
                 owner_id=stranger.id,
@@ -304,39 +311,39 @@ async def test_bad_problem_input_is_refused_on_its_field_and_changes_nothing(db)
 
 async def test_updating_a_problem_checks_version_and_needs_a_resolution_to_close(db):
     t = await team()
-    problem = await risks.report_problem(
+    problem = await risk_problems.report_problem(
         f.actor(t.liaison),
         project_id=t.project.id,
-        data=risks.ProblemInput(title="测试设备不足", department_id=t.rnd.id),
+        data=risk_problems.ProblemInput(title="测试设备不足", department_id=t.rnd.id),
     )
     with pytest.raises(Exception) as no_resolution:
-        await risks.update_problem(
+        await risk_problems.update_problem(
             f.actor(t.pm),
             problem_id=problem.id,
             version=problem.version,
-            data=risks.ProblemInput(status="RESOLVED"),
+            data=risk_problems.ProblemInput(status="RESOLVED"),
         )
     assert getattr(no_resolution.value, "field", None) == "resolution"
-    closed = await risks.update_problem(
+    closed = await risk_problems.update_problem(
         f.actor(t.liaison),
         problem_id=problem.id,
         version=problem.version,
-        data=risks.ProblemInput(status="RESOLVED", resolution="借用质量部设备"),
+        data=risk_problems.ProblemInput(status="RESOLVED", resolution="借用质量部设备"),
     )
     assert closed.status == ProblemStatus.RESOLVED and closed.resolved_at is not None
     with pytest.raises(Conflict):
-        await risks.update_problem(
+        await risk_problems.update_problem(
             f.actor(t.pm),
             problem_id=problem.id,
             version=problem.version,
-            data=risks.ProblemInput(title="改名"),
+            data=risk_problems.ProblemInput(title="改名"),
         )
     with pytest.raises(Forbidden):
-        await risks.update_problem(
+        await risk_problems.update_problem(
             f.actor(t.viewer),
             problem_id=problem.id,
             version=closed.version,
-            data=risks.ProblemInput(title="改名"),
+            data=risk_problems.ProblemInput(title="改名"),
         )
     assert (await Problem.get(id=problem.id)).title == "测试设备不足"
 
@@ -367,10 +374,10 @@ async def test_a_blocker_opens_one_problem_for_the_task(db):
 
 async def test_an_overdue_problem_climbs_the_ladder(db):
     t = await team()
-    problem = await risks.report_problem(
+    problem = await risk_problems.report_problem(
         f.actor(t.pm),
         project_id=t.project.id,
-        data=risks.ProblemInput(
+        data=risk_problems.ProblemInput(
             title="认证排期未定",
             owner_id=t.liaison.id,
             department_id=t.rnd.id,
