@@ -17,3 +17,6 @@ def append_text_safe(sheet: Worksheet, values: Iterable[Any]) -> None:
     for cell in sheet[sheet.max_row]:
         if cell.data_type == "f":
             cell.data_type = "s"
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,171 +1,28 @@
 """The plan page: Gantt chart (server-rendered SVG), the task list and its Excel export."""
 
-from dataclasses import dataclass
-from datetime import date, timedelta
-from io import BytesIO
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server import clock
-from server.auth import Actor
 from server.planning import company_calendar as planning_company_calendar
+from server.planning import exports as planning_exports
 from server.planning import project_calendar as planning_project_calendar
 from server.planning import queries as planning_queries
 from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
-from server.planning.calendar import WorkingCalendar, forecast_days_late
+from server.planning.calendar import WorkingCalendar
 from server.planning.scheduling import status_date_of
 from server.progress import snapshots
 from server.projects import service as projects
 from server.projects.models import Project
-from views.common import actor_of, page, render
-
-DAY_WIDTH = 14
-ROW_HEIGHT = 28
-LABEL_WIDTH = 0  # names sit in the list beside the chart, not inside it
-
-
-@dataclass
-class PlanRow:
-    task: Any
-    schedule: Any
-    baseline: Any
-    owner: str
-    department: str
-    depth: int
-    is_summary: bool
-    predecessors: list[int]
-    links: list[Any]
-    forecast_late: int = 0
-
-
-async def _plan(actor: Actor, project: Project, baseline_id: int | None = None) -> dict[str, Any]:
-    tasks = (await planning_queries.list_tasks([project.id]))[project.id]
-    ids = [t.id for t in tasks]
-    schedules = await planning_queries.schedules_for(ids)
-    baselines = await planning_queries.baseline_dates(ids, baseline_id=baseline_id)
-    links = await planning_queries.dependencies_of(ids)
-    members = (await projects.list_members([project.id]))[project.id]
-    names = {m.user_id: m.user.name for m in members}  # type: ignore[attr-defined]
-    departments = {
-        d.id: d.name
-        for d in (await projects.list_participating_departments([project.id]))[project.id]
-    }
-    parents = {t.parent_id for t in tasks}  # type: ignore[attr-defined]
-    rows = [
-        PlanRow(
-            task=t,
-            schedule=schedules.get(t.id),
-            baseline=baselines.get(t.id),
-            owner=names.get(t.owner_id, ""),  # type: ignore[attr-defined]
-            department=departments.get(t.department_id, ""),  # type: ignore[attr-defined]
-            depth=t.wbs_code.count("."),
-            is_summary=t.id in parents,
-            predecessors=[link.predecessor_id for link in links[t.id]],  # type: ignore[attr-defined]
-            links=links[t.id],
-        )
-        for t in tasks
-    ]
-    calendar = await planning_scheduling.working_calendar(project.id)
-    agreed = baselines if baseline_id is None else await planning_queries.baseline_dates(ids)
-    for row in rows:
-        if row.schedule is not None and not row.is_summary:
-            row.forecast_late = forecast_days_late(
-                calendar,
-                agreed=planning_queries.agreed_finish(
-                    row.task.planned_start, row.task.planned_finish, agreed.get(row.task.id)
-                ),
-                forecast=row.schedule.early_finish,
-                done=row.schedule.is_done,
-            )
-    return {"rows": rows, "calendar": calendar}
-
-
-def _buffer_bar(row: PlanRow, calendar: WorkingCalendar, x: Any) -> tuple[int, int] | None:
-    """Where a phase's buffer sits: after its last task, up to the phase's finish."""
-    if not row.is_summary or not row.task.buffer_days or row.schedule is None:
-        return None
-    work_done = calendar.add_working_days(row.schedule.early_finish, -row.task.buffer_days)
-    left = x(work_done) + DAY_WIDTH
-    return left, x(row.schedule.early_finish) + DAY_WIDTH - left
-
-
-def _gantt(
-    rows: list[PlanRow], calendar: WorkingCalendar, start: date, today: date
-) -> dict[str, Any]:
-    """Geometry of the chart: one column per calendar day, non-working days shaded."""
-    scheduled = [r for r in rows if r.schedule]
-    finish = max(
-        [r.schedule.late_finish for r in scheduled]
-        + [r.baseline.finish for r in rows if r.baseline]
-        + [start],
-    )
-    days = (finish - start).days + 8
-
-    def x(day: date) -> int:
-        return (day - start).days * DAY_WIDTH
-
-    shaded = [
-        x(start + timedelta(days=i))
-        for i in range(days)
-        if not calendar.is_working_day(start + timedelta(days=i))
-    ]
-    months = []
-    for i in range(days):
-        day = start + timedelta(days=i)
-        if day.day == 1 or i == 0:
-            months.append((x(day), f"{day.year}-{day.month:02d}"))
-    position = {r.task.id: i for i, r in enumerate(rows)}
-    bars = []
-    for i, r in enumerate(rows):
-        if not r.schedule:
-            continue
-        s = r.schedule
-        y = 24 + i * ROW_HEIGHT
-        bars.append(
-            {
-                "row": r,
-                "y": y,
-                "x": x(s.early_start),
-                "width": max((s.early_finish - s.early_start).days + 1, 1) * DAY_WIDTH,
-                "float_to": x(s.late_finish) + DAY_WIDTH,
-                "baseline": (
-                    x(r.baseline.start),
-                    ((r.baseline.finish - r.baseline.start).days + 1) * DAY_WIDTH,
-                )
-                if r.baseline
-                else None,
-                "progress": r.task.percent_complete,
-                "buffer": _buffer_bar(r, calendar, x),
-            }
-        )
-    by_task = {b["row"].task.id: b for b in bars}
-    arrows = []
-    for b in bars:
-        for predecessor in b["row"].predecessors:
-            p = by_task.get(predecessor)
-            if p is None or predecessor not in position:
-                continue
-            x1, y1 = p["x"] + p["width"], p["y"] + 9
-            x2, y2 = b["x"], b["y"] + 9
-            arrows.append(f"M{x1},{y1} H{max(x1 + 4, x2 - 6)} V{y2} H{x2}")
-    return {
-        "width": days * DAY_WIDTH,
-        "height": 24 + len(rows) * ROW_HEIGHT + 8,
-        "shaded": shaded,
-        "months": months,
-        "bars": bars,
-        "arrows": arrows,
-        "today": x(today) if start <= today <= finish else None,
-        "day_width": DAY_WIDTH,
-        "row_height": ROW_HEIGHT,
-    }
+from views.common import actor_of, language_of, page, render
 
 
 def _years_without_holidays(
-    calendar: WorkingCalendar, rows: list[PlanRow], start: date
+    calendar: WorkingCalendar, rows: list[planning_queries.PlanRow], start: date
 ) -> list[int]:
     finishes = [r.schedule.early_finish for r in rows if r.schedule] or [start]
     return [
@@ -181,20 +38,18 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     baselines = await planning_queries.list_baselines(project.id)
     wanted = optional_int(request.query_params.get("baseline"))
     chosen = next((b for b in baselines if b.id == wanted), baselines[-1] if baselines else None)
-    data = await _plan(actor, project, chosen.id if chosen else None)
+    view = await planning_queries.plan_view(project, chosen.id if chosen else None)
     return {
         "chosen_baseline": chosen,
         "calendar_days": await planning_project_calendar.list_project_calendar_days(project.id),
         "can_approve": await may(actor, Action.APPROVE_PLAN, project),
         "project": project,
-        "rows": data["rows"],
-        "gantt": _gantt(
-            data["rows"], data["calendar"], project.start_date, status_date_of(project)
+        "rows": view.rows,
+        "gantt": planning_exports.gantt_geometry(
+            view.rows, view.calendar, project.start_date, status_date_of(project)
         ),
         "status_date": status_date_of(project),
-        "missing_years": _years_without_holidays(
-            data["calendar"], data["rows"], project.start_date
-        ),
+        "missing_years": _years_without_holidays(view.calendar, view.rows, project.start_date),
         "baselines": baselines,
         "can_edit": await may(actor, Action.EDIT_PLAN, project),
         "people": (await projects.list_members([project.id]))[project.id],
@@ -324,18 +179,9 @@ async def save_task(request: Request) -> Response:
 async def gantt_svg(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    data = await _plan(actor, project)
-    response = render(
-        request,
-        "projects/_gantt.svg",
-        project=project,
-        gantt=_gantt(
-            data["rows"], data["calendar"], project.start_date, clock.local_today(project)
-        ),
-        standalone=True,
-    )
+    view = await planning_queries.plan_view(project)
     return Response(
-        response.body,
+        planning_exports.gantt_svg(project, view, clock.local_today(project), language_of(request)),
         media_type="image/svg+xml",
         headers={"Content-Disposition": f'attachment; filename="{project.code}-gantt.svg"'},
     )
@@ -343,65 +189,12 @@ async def gantt_svg(request: Request) -> Response:
 
 @page
 async def plan_xlsx(request: Request) -> Response:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from server.i18n import gettext as _
-    from server.sheets import append_text_safe
-
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    data = await _plan(actor, project)
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("Work breakdown")[:31]
-    append_text_safe(
-        sheet,
-        [
-            _("WBS"),
-            _("Task"),
-            _("Owner"),
-            _("Department"),
-            _("Scheduled start"),
-            _("Scheduled finish"),
-            _("Working days"),
-            _("Total float"),
-            _("Critical"),
-            _("Deliverable"),
-            _("Baseline finish"),
-            _("Forecast late (working days)"),
-        ],
-    )
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for r in data["rows"]:
-        s = r.schedule
-        append_text_safe(
-            sheet,
-            [
-                r.task.wbs_code,
-                ("    " * r.depth) + r.task.name,
-                r.owner,
-                r.department,
-                s.early_start if s else r.task.planned_start,
-                s.early_finish if s else r.task.planned_finish,
-                r.task.duration_days,
-                s.total_float if s else None,
-                _("Yes") if s and s.is_critical else "",
-                r.task.deliverable,
-                r.baseline.finish if r.baseline else None,
-                r.forecast_late or None,
-            ],
-        )
-    widths = (8, 32, 10, 10, 12, 12, 10, 10, 8, 30, 12, 12)
-    for column, width in zip("ABCDEFGHIJKL", widths, strict=True):
-        sheet.column_dimensions[column].width = width
-    buffer = BytesIO()
-    book.save(buffer)
+    view = await planning_queries.plan_view(project)
     return Response(
-        buffer.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        planning_exports.plan_xlsx(view, language_of(request)),
+        media_type=planning_exports.XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{project.code}-wbs.xlsx"'},
     )
 

@@ -1,6 +1,5 @@
 """Charter and collaboration confirmation pages: read, edit, send for signing, sign, export."""
 
-from io import BytesIO
 from typing import Any
 from urllib.parse import quote
 
@@ -8,17 +7,22 @@ from starlette.convertors import Convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server import i18n
 from server.auth import Actor
 from server.errors import DomainError, Forbidden
 from server.planning import queries as planning_queries
 from server.projects.models import Project
 from server.projects.service import get_project
 from server.signoffs import content
+from server.signoffs import exports as signoff_exports
 from server.signoffs import queries as signoff_queries
 from server.signoffs import service as signoffs
 from server.signoffs import signers as signoff_signers
-from server.signoffs.models import DECISION_LABELS, DocumentKind, DocumentStatus
+from server.signoffs.models import (
+    KIND_SLUGS,
+    SLUG_OF_KIND,
+    DocumentKind,
+    DocumentStatus,
+)
 from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
 
 
@@ -37,7 +41,7 @@ async def _document_page_state(
 ) -> tuple[Actor, Project, signoff_queries.DocumentState]:
     actor = actor_of(request)
     project = await get_project(actor, code=request.path_params["code"])
-    kind = signoffs.KIND_SLUGS[request.path_params["slug"]]
+    kind = KIND_SLUGS[request.path_params["slug"]]
     document = await signoff_queries.open_document(actor, project_id=project.id, kind=kind)
     return actor, project, await signoff_queries.document_state(actor, document)
 
@@ -50,7 +54,7 @@ async def _context(
     return {
         "project": project,
         "state": state,
-        "slug": signoffs.SLUG_OF_KIND[state.document.kind],
+        "slug": SLUG_OF_KIND[state.document.kind],
         "sections": content.document_lines(state.document.kind, state.current.body),
         "may_edit": await signoff_queries.may_edit(actor, project),
         "may_sign": state.document.status == DocumentStatus.IN_SIGNING
@@ -160,7 +164,7 @@ async def revise(request: Request) -> Response:
 
 
 def _url(project: Project, state: signoff_queries.DocumentState, suffix: str = "") -> str:
-    return f"/projects/{quote(project.code)}/{signoffs.SLUG_OF_KIND[state.document.kind]}{suffix}"
+    return f"/projects/{quote(project.code)}/{SLUG_OF_KIND[state.document.kind]}{suffix}"
 
 
 async def _action_or_errors(
@@ -273,105 +277,18 @@ async def sign(request: Request) -> Response:
 # --- exports -------------------------------------------------------------------------------
 
 
-def _signature_rows(state: signoff_queries.DocumentState, zone: str) -> list[list[str]]:
-    _ = i18n.gettext
-    rows = []
-    for s in state.signatures:
-        rows.append(
-            [
-                s.department.name,
-                s.signer.name,
-                _(DECISION_LABELS[s.signature.decision]),
-                i18n.format_instant(s.signature.signed_at, zone),
-                f"v{s.number} {content.short_hash(s.signature.content_hash)}"
-                + ("" if s.integrity_ok else f" · {_('Integrity check failed')}"),
-            ]
-        )
-    return rows
-
-
-def _headline(state: signoff_queries.DocumentState) -> tuple[str, str]:
-    _ = i18n.gettext
-    from server.signoffs.models import DOCUMENT_STATUS_LABELS, KIND_LABELS
-
-    title = f"{state.project.name} · {_(KIND_LABELS[state.document.kind])}"
-    meta = _(
-        "Version %(number)s · %(status)s · content hash %(hash)s",
-        number=state.current.number,
-        status=_(DOCUMENT_STATUS_LABELS[state.document.status]),
-        hash=state.current.content_hash,
-    )
-    if not state.integrity_ok:
-        meta += " · " + _(
-            "Integrity check failed: the stored text or signatures were changed outside Xietong."
-        )
-    return title, meta
-
-
-def _section_title(section: content.SectionText) -> str:
-    _ = i18n.gettext
-    title = _(section.title) if section.title_is_message else section.title
-    return f"{title} · {_(section.part)}" if section.part else title
-
-
-def _signature_header() -> list[str]:
-    _ = i18n.gettext
-    return [_("Department"), _("Department head"), _("Decision"), _("Time"), _("Version")]
-
-
 @page
 async def export_markdown(request: Request) -> Response:
     _actor, project, state = await _document_page_state(request)
-    token = i18n.current_language.set(language_of(request))
-    try:
-        title, meta = _headline(state)
-        lines = [f"# {title}", "", meta, ""]
-        for section in content.document_lines(state.document.kind, state.current.body):
-            lines += [f"## {_section_title(section)}", ""]
-            lines += [f"- {line}" for line in section.lines] or ["—"]
-            lines.append("")
-        header = _signature_header()
-        lines += [f"## {i18n.gettext('Signatures')}", ""]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
-        for row in _signature_rows(state, project.time_zone):
-            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
-    finally:
-        i18n.current_language.reset(token)
-    return _download("\n".join(lines) + "\n", project, state, "md", "text/markdown; charset=utf-8")
+    text = signoff_exports.document_markdown(state, language_of(request))
+    return _download(text, state, "md", "text/markdown; charset=utf-8")
 
 
 @page
 async def export_docx(request: Request) -> Response:
-    from docx import Document
-
     _actor, project, state = await _document_page_state(request)
-    token = i18n.current_language.set(language_of(request))
-    try:
-        title, meta = _headline(state)
-        doc = Document()
-        doc.add_heading(title, level=0)
-        doc.add_paragraph(meta)
-        for section in content.document_lines(state.document.kind, state.current.body):
-            doc.add_heading(_section_title(section), level=1)
-            for line in section.lines or ["—"]:
-                doc.add_paragraph(line, style="List Bullet" if section.lines else None)
-        doc.add_heading(i18n.gettext("Signatures"), level=1)
-        rows = _signature_rows(state, project.time_zone)
-        table = doc.add_table(rows=1 + len(rows), cols=5)
-        table.style = "Table Grid"
-        for i, cell in enumerate(_signature_header()):
-            table.rows[0].cells[i].text = cell
-        for r, row in enumerate(rows, start=1):
-            for i, cell in enumerate(row):
-                table.rows[r].cells[i].text = cell
-    finally:
-        i18n.current_language.reset(token)
-    out = BytesIO()
-    doc.save(out)
     return _download(
-        out.getvalue(),
-        project,
+        signoff_exports.document_docx(state, language_of(request)),
         state,
         "docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -379,11 +296,11 @@ async def export_docx(request: Request) -> Response:
 
 
 def _download(
-    body: str | bytes, project: Project, state: signoff_queries.DocumentState, ext: str, media: str
+    body: str | bytes, state: signoff_queries.DocumentState, ext: str, media: str
 ) -> Response:
-    name = f"{project.code}-{signoffs.SLUG_OF_KIND[state.document.kind]}-v{state.current.number}"
+    name = signoff_exports.file_name(state, ext)
     return Response(
         body,
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{ext}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -1,15 +1,12 @@
 """The weekly progress tracking table (项目进度跟踪表): page, cause and action, Excel, chart."""
 
-from io import BytesIO
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Conflict, DomainError, Forbidden, NotFound
-from server.i18n import gettext as _
+from server.progress import exports as progress_exports
 from server.progress import tracking as progress_tracking
 from server.projects import service as projects
-from server.templating import render as render_template
 from views.common import (
     actor_of,
     field_errors,
@@ -19,33 +16,6 @@ from views.common import (
     page,
     render,
 )
-
-CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 240, 36
-
-
-def chart(table: progress_tracking.TrackingTable) -> dict[str, object]:
-    """Planned and actual % over the snapshot days as SVG polyline points."""
-    shots = table.snapshots
-    inner_w, inner_h = CHART_WIDTH - 2 * CHART_PAD, CHART_HEIGHT - 2 * CHART_PAD
-    step = inner_w / max(len(shots) - 1, 1)
-
-    def y(percent: float) -> float:
-        return round(CHART_PAD + inner_h * (1 - percent / 100), 1)
-
-    def points(values: list[float]) -> str:
-        return " ".join(f"{round(CHART_PAD + i * step, 1)},{y(v)}" for i, v in enumerate(values))
-
-    return {
-        "width": CHART_WIDTH,
-        "height": CHART_HEIGHT,
-        "pad": CHART_PAD,
-        "planned": points([s.planned_percent for s in shots]),
-        "actual": points([s.actual_percent for s in shots]),
-        "grid": [(p, y(p)) for p in (0, 25, 50, 75, 100)],
-        "first": shots[0].day if shots else None,
-        "last": shots[-1].day if shots else None,
-        "count": len(shots),
-    }
 
 
 async def _table(request: Request) -> progress_tracking.TrackingTable:
@@ -68,7 +38,7 @@ async def tracking(request: Request) -> Response:
         "progress/tracking.html",
         project=table.project,
         table=table,
-        chart=chart(table),
+        chart=progress_exports.chart(table),
         errors={},
         failed=None,
     )
@@ -77,9 +47,7 @@ async def tracking(request: Request) -> Response:
 @page
 async def tracking_svg(request: Request) -> Response:
     table = await _table(request)
-    body = render_template(
-        "progress/_progress_chart.svg", language_of(request), chart=chart(table), standalone=True
-    )
+    body = progress_exports.tracking_svg(table, language_of(request))
     return Response(body, media_type="image/svg+xml")
 
 
@@ -125,75 +93,13 @@ async def explain(request: Request) -> Response:
 
 @page
 async def tracking_xlsx(request: Request) -> Response:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from server.sheets import append_text_safe
-
     table = await _table(request)
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("Progress tracking")[:31]
-    figures = table.measured.figures
-    append_text_safe(sheet, [table.project.name, table.week, table.day.isoformat()])
-    append_text_safe(
-        sheet,
-        [
-            _("Planned progress"),
-            figures.planned_percent,
-            _("Actual progress"),
-            figures.actual_percent,
-        ]
-        + [
-            _("SPI"),
-            figures.spi if figures.spi is not None else "",
-            _("Late tasks"),
-            figures.late_tasks,
-        ],
-    )
-    append_text_safe(sheet, [])
-    header = [
-        _("WBS"),
-        _("Task"),
-        _("Owner"),
-        _("Department"),
-        _("Due"),
-        _("Planned progress"),
-        _("Actual progress"),
-        _("Variance"),
-        _("Working days late"),
-        _("Forecast finish"),
-        _("Cause"),
-        _("Action"),
-    ]
-    append_text_safe(sheet, header)
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
-    for r in table.rows:
-        m = r.measure
-        append_text_safe(
-            sheet,
-            [
-                r.task.wbs_code,
-                r.task.name,
-                r.task.owner.name if r.task.owner else "",
-                r.task.department.name if r.task.department else "",
-                m.due,
-                m.planned_percent,
-                m.actual_percent,
-                m.variance,
-                m.days_late,
-                m.forecast_finish,
-                r.note.cause if r.note else "",
-                r.note.action if r.note else "",
-            ],
-        )
-    buffer = BytesIO()
-    book.save(buffer)
-    filename = f"{table.project.code}-tracking-{table.week}.xlsx"
     return Response(
-        buffer.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        progress_exports.tracking_xlsx(table, language_of(request)),
+        media_type=progress_exports.XLSX_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{progress_exports.tracking_file_name(table)}"'
+            )
+        },
     )

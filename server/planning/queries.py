@@ -9,7 +9,7 @@ from datetime import date
 
 from server.auth import Actor
 from server.errors import NotFound
-from server.planning.calendar import WorkingCalendar
+from server.planning.calendar import WorkingCalendar, forecast_days_late
 from server.planning.models import (
     Baseline,
     BaselineTask,
@@ -18,9 +18,10 @@ from server.planning.models import (
     TaskSchedule,
 )
 from server.planning.scheduling import company_calendar_days as company_calendar_days
-from server.planning.scheduling import refresh_schedules
+from server.planning.scheduling import refresh_schedules, working_calendar
 from server.planning.scheduling import reschedule as reschedule
-from server.planning.scheduling import working_calendar as working_calendar
+from server.projects import service as projects
+from server.projects.models import Project
 from server.projects.service import get_project
 
 # --- reading -------------------------------------------------------------------------------
@@ -156,3 +157,67 @@ async def list_baselines(project_id: int) -> list[Baseline]:
 
 def wbs_key(code: str) -> tuple[int, ...]:
     return tuple(int(part) for part in code.split(".") if part.isdigit())
+
+
+@dataclass
+class PlanRow:
+    task: Task
+    schedule: TaskSchedule | None
+    baseline: BaselineTask | None
+    owner: str
+    department: str
+    depth: int
+    is_summary: bool
+    predecessors: list[int]
+    links: list[Dependency]
+    forecast_late: int = 0
+
+
+@dataclass
+class PlanView:
+    rows: list[PlanRow]
+    calendar: WorkingCalendar
+
+
+async def plan_view(project: Project, baseline_id: int | None = None) -> PlanView:
+    """Every task with its schedule, compared baseline (the latest unless chosen), owner,
+    department, links and forecast lateness against the agreed plan: the plan page's rows."""
+    tasks = (await list_tasks([project.id]))[project.id]
+    ids = [t.id for t in tasks]
+    schedules = await schedules_for(ids)
+    baselines = await baseline_dates(ids, baseline_id=baseline_id)
+    links = await dependencies_of(ids)
+    members = (await projects.list_members([project.id]))[project.id]
+    names = {m.user_id: m.user.name for m in members}  # type: ignore[attr-defined]
+    departments = {
+        d.id: d.name
+        for d in (await projects.list_participating_departments([project.id]))[project.id]
+    }
+    parents = {t.parent_id for t in tasks}  # type: ignore[attr-defined]
+    rows = [
+        PlanRow(
+            task=t,
+            schedule=schedules.get(t.id),
+            baseline=baselines.get(t.id),
+            owner=names.get(t.owner_id, ""),  # type: ignore[attr-defined]
+            department=departments.get(t.department_id, ""),  # type: ignore[attr-defined]
+            depth=t.wbs_code.count("."),
+            is_summary=t.id in parents,
+            predecessors=[link.predecessor_id for link in links[t.id]],  # type: ignore[attr-defined]
+            links=links[t.id],
+        )
+        for t in tasks
+    ]
+    calendar = await working_calendar(project.id)
+    agreed = baselines if baseline_id is None else await baseline_dates(ids)
+    for row in rows:
+        if row.schedule is not None and not row.is_summary:
+            row.forecast_late = forecast_days_late(
+                calendar,
+                agreed=agreed_finish(
+                    row.task.planned_start, row.task.planned_finish, agreed.get(row.task.id)
+                ),
+                forecast=row.schedule.early_finish,
+                done=row.schedule.is_done,
+            )
+    return PlanView(rows=rows, calendar=calendar)

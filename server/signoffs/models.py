@@ -154,3 +154,11 @@ COLUMN_LABELS = {
     "department": N_("Department"),
     "role": N_("Role"),
 }
+
+
+# URL names of the documents a project has one of.
+KIND_SLUGS = {
+    "charter": DocumentKind.CHARTER,
+    "confirmation": DocumentKind.COLLABORATION_CONFIRMATION,
+}
+SLUG_OF_KIND = {kind: slug for slug, kind in KIND_SLUGS.items()}

@@ -26,6 +26,7 @@ from server.projects.service import list_participating_departments
 from server.settings import get_settings
 from server.signoffs import content
 from server.signoffs.models import (
+    SLUG_OF_KIND,
     Decision,
     DocumentKind,
     DocumentStatus,
@@ -41,15 +42,6 @@ from server.signoffs.queries import (
     signing_rights,
 )
 from server.validation import Checks
-
-SINGLE_KINDS = (DocumentKind.CHARTER, DocumentKind.COLLABORATION_CONFIRMATION)
-# URL names of the documents a project has one of.
-KIND_SLUGS = {
-    "charter": DocumentKind.CHARTER,
-    "confirmation": DocumentKind.COLLABORATION_CONFIRMATION,
-}
-SLUG_OF_KIND = {kind: slug for slug, kind in KIND_SLUGS.items()}
-
 
 # --- writing -----------------------------------------------------------------------------
 
