@@ -2,15 +2,20 @@
 
 import base64
 import binascii
+import dataclasses
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import strawberry
 
 from server.errors import DomainError, NotFound, each_error
 
 log = logging.getLogger(__name__)
+Params = ParamSpec("Params")
+PayloadT = TypeVar("PayloadT")
 MAX_PAGE_SIZE = 100
 
 
@@ -65,6 +70,36 @@ def user_errors(error: DomainError, language: str) -> list[UserError]:
             )
         )
     return result
+
+
+def refused(payload_type: Any, error: DomainError, language: str) -> Any:
+    """The payload a refused mutation returns: nothing but its errors."""
+    empty = {f.name: None for f in dataclasses.fields(payload_type) if f.name != "errors"}
+    return payload_type(**empty, errors=user_errors(error, language))
+
+
+def refusals_in_payload(
+    resolver: Callable[Params, Awaitable[PayloadT]],
+) -> Callable[Params, Awaitable[PayloadT]]:
+    """A mutation whose refusals (any DomainError, the id decoding included) come back as its
+    payload's `errors` in the caller's language; other errors stay errors. The payload type
+    is the resolver's return annotation."""
+
+    @functools.wraps(resolver)
+    async def resolve(*args: Params.args, **kwargs: Params.kwargs) -> PayloadT:
+        try:
+            return await resolver(*args, **kwargs)
+        except DomainError as error:
+            info: Any = kwargs["info"]
+            payload: PayloadT = refused(_payload_type(resolver), error, info.context.language)
+            return payload
+
+    return resolve
+
+
+def _payload_type(resolver: Callable[..., Any]) -> Any:
+    annotation = resolver.__annotations__["return"]
+    return resolver.__globals__[annotation] if isinstance(annotation, str) else annotation
 
 
 @strawberry.type

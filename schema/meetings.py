@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from schema.common import UserError, from_global_id, to_global_id, user_errors
+from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
 from schema.org import Department, Node, User
 from server import events
@@ -368,185 +368,163 @@ async def _payload(info: Info[Context, None], meeting_pk: int) -> "MeetingPayloa
     return MeetingPayload(meeting=await load_meeting(info, meeting_pk), errors=[])
 
 
-def _failed(info: Info[Context, None], error: DomainError) -> MeetingPayload:
-    return MeetingPayload(meeting=None, errors=user_errors(error, info.context.language))
-
-
 @strawberry.type
 class MeetingMutation:
     @strawberry.mutation
+    @refusals_in_payload
     async def create_meeting(
         self, info: Info[Context, None], input: CreateMeetingInput
     ) -> MeetingPayload:
-        try:
-            row = await meetings.create_meeting(
-                info.context.actor,
-                project_id=from_global_id(input.project_id, "Project", field="projectId"),
-                data=meetings.MeetingInput(
-                    kind=input.kind.value,
-                    title=input.title,
-                    scheduled_start=input.scheduled_start,
-                    duration_minutes=input.duration_minutes,
-                    place=input.place,
-                    attendee_ids=[
-                        from_global_id(i, "User", field="attendeeIds") for i in input.attendee_ids
-                    ],
-                    agenda=[
-                        meetings.AgendaInput(
-                            title=a.title,
-                            minutes=a.minutes,
-                            owner_id=_pk(a.owner_id, "User", "agenda.ownerId"),
-                        )
-                        for a in input.agenda
-                    ],
-                    repeat_weeks=input.repeat_weeks,
-                ),
-            )
-        except DomainError as error:
-            return _failed(info, error)
+        row = await meetings.create_meeting(
+            info.context.actor,
+            project_id=from_global_id(input.project_id, "Project", field="projectId"),
+            data=meetings.MeetingInput(
+                kind=input.kind.value,
+                title=input.title,
+                scheduled_start=input.scheduled_start,
+                duration_minutes=input.duration_minutes,
+                place=input.place,
+                attendee_ids=[
+                    from_global_id(i, "User", field="attendeeIds") for i in input.attendee_ids
+                ],
+                agenda=[
+                    meetings.AgendaInput(
+                        title=a.title,
+                        minutes=a.minutes,
+                        owner_id=_pk(a.owner_id, "User", "agenda.ownerId"),
+                    )
+                    for a in input.agenda
+                ],
+                repeat_weeks=input.repeat_weeks,
+            ),
+        )
         return MeetingPayload(meeting=Meeting.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def submit_department_report(
         self, info: Info[Context, None], input: SubmitDepartmentReportInput
     ) -> MeetingPayload:
-        try:
-            meeting_pk = _meeting_pk(input.meeting_id)
-            await meetings.submit_department_report(
-                info.context.actor,
-                meeting_id=meeting_pk,
-                data=meetings.ReportInput(
-                    department_id=from_global_id(
-                        input.department_id, "Department", field="departmentId"
-                    ),
-                    done=input.done,
-                    next_week=input.next_week,
-                    needs=[
-                        meetings.NeedInput(
-                            department_id=from_global_id(
-                                n.department_id, "Department", field="needs.departmentId"
-                            ),
-                            text=n.text,
-                        )
-                        for n in input.needs
-                    ],
-                    version=input.version,
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meetings.submit_department_report(
+            info.context.actor,
+            meeting_id=meeting_pk,
+            data=meetings.ReportInput(
+                department_id=from_global_id(
+                    input.department_id, "Department", field="departmentId"
                 ),
-            )
-            return await _payload(info, meeting_pk)
-        except DomainError as error:
-            return _failed(info, error)
+                done=input.done,
+                next_week=input.next_week,
+                needs=[
+                    meetings.NeedInput(
+                        department_id=from_global_id(
+                            n.department_id, "Department", field="needs.departmentId"
+                        ),
+                        text=n.text,
+                    )
+                    for n in input.needs
+                ],
+                version=input.version,
+            ),
+        )
+        return await _payload(info, meeting_pk)
 
     @strawberry.mutation
+    @refusals_in_payload
     async def start_meeting(
         self, info: Info[Context, None], input: MeetingIdInput
     ) -> MeetingPayload:
-        try:
-            row = await meeting_running.start_meeting(
-                info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
-            )
-        except DomainError as error:
-            return _failed(info, error)
+        row = await meeting_running.start_meeting(
+            info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
+        )
         return MeetingPayload(meeting=Meeting.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def reschedule_meeting(
         self, info: Info[Context, None], input: RescheduleMeetingInput
     ) -> MeetingPayload:
         """Move a meeting that has not started or invite more; attendees get the new .ics."""
-        try:
-            row = await meetings.reschedule_meeting(
-                info.context.actor,
-                meeting_id=_meeting_pk(input.meeting_id),
-                version=input.version,
-                data=meetings.RescheduleInput(
-                    scheduled_start=input.scheduled_start,
-                    duration_minutes=input.duration_minutes,
-                    place=input.place,
-                    add_attendee_ids=[
-                        from_global_id(i, "User", field="addAttendeeIds")
-                        for i in input.add_attendee_ids
-                    ],
-                ),
-            )
-        except DomainError as error:
-            return _failed(info, error)
+        row = await meetings.reschedule_meeting(
+            info.context.actor,
+            meeting_id=_meeting_pk(input.meeting_id),
+            version=input.version,
+            data=meetings.RescheduleInput(
+                scheduled_start=input.scheduled_start,
+                duration_minutes=input.duration_minutes,
+                place=input.place,
+                add_attendee_ids=[
+                    from_global_id(i, "User", field="addAttendeeIds")
+                    for i in input.add_attendee_ids
+                ],
+            ),
+        )
         return MeetingPayload(meeting=Meeting.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def set_attendance(
         self, info: Info[Context, None], input: SetAttendanceInput
     ) -> MeetingPayload:
-        try:
-            meeting_pk = _meeting_pk(input.meeting_id)
-            await meeting_running.set_attendance(
-                info.context.actor,
-                meeting_id=meeting_pk,
-                user_id=from_global_id(input.user_id, "User", field="userId"),
-                attendance=input.attendance.value,
-            )
-            return await _payload(info, meeting_pk)
-        except DomainError as error:
-            return _failed(info, error)
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meeting_running.set_attendance(
+            info.context.actor,
+            meeting_id=meeting_pk,
+            user_id=from_global_id(input.user_id, "User", field="userId"),
+            attendance=input.attendance.value,
+        )
+        return await _payload(info, meeting_pk)
 
     @strawberry.mutation
+    @refusals_in_payload
     async def record_decision(
         self, info: Info[Context, None], input: RecordDecisionInput
     ) -> MeetingPayload:
-        try:
-            meeting_pk = _meeting_pk(input.meeting_id)
-            await meeting_running.record_decision(
-                info.context.actor, meeting_id=meeting_pk, text=input.text
-            )
-            return await _payload(info, meeting_pk)
-        except DomainError as error:
-            return _failed(info, error)
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meeting_running.record_decision(
+            info.context.actor, meeting_id=meeting_pk, text=input.text
+        )
+        return await _payload(info, meeting_pk)
 
     @strawberry.mutation
+    @refusals_in_payload
     async def add_action_item(
         self, info: Info[Context, None], input: AddActionItemInput
     ) -> MeetingPayload:
         """The action item becomes a task in the plan, owned by its owner."""
-        try:
-            meeting_pk = _meeting_pk(input.meeting_id)
-            await meeting_running.add_action_item(
-                info.context.actor,
-                meeting_id=meeting_pk,
-                data=meeting_running.ActionItemInput(
-                    title=input.title,
-                    owner_id=from_global_id(input.owner_id, "User", field="ownerId"),
-                    due_date=input.due_date,
-                    department_id=_pk(input.department_id, "Department", "departmentId"),
-                    need_id=_pk(input.need_id, "Need", "needId"),
-                ),
-            )
-            return await _payload(info, meeting_pk)
-        except DomainError as error:
-            return _failed(info, error)
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meeting_running.add_action_item(
+            info.context.actor,
+            meeting_id=meeting_pk,
+            data=meeting_running.ActionItemInput(
+                title=input.title,
+                owner_id=from_global_id(input.owner_id, "User", field="ownerId"),
+                due_date=input.due_date,
+                department_id=_pk(input.department_id, "Department", "departmentId"),
+                need_id=_pk(input.need_id, "Need", "needId"),
+            ),
+        )
+        return await _payload(info, meeting_pk)
 
     @strawberry.mutation
+    @refusals_in_payload
     async def end_meeting(self, info: Info[Context, None], input: MeetingIdInput) -> MeetingPayload:
-        try:
-            row = await meeting_running.end_meeting(
-                info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
-            )
-        except DomainError as error:
-            return _failed(info, error)
+        row = await meeting_running.end_meeting(
+            info.context.actor, meeting_id=_meeting_pk(input.meeting_id)
+        )
         return MeetingPayload(meeting=Meeting.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def publish_minutes(
         self, info: Info[Context, None], input: MeetingIdInput
     ) -> MeetingPayload:
         """Sends the minutes to attendees and department heads; a later call is a correction."""
-        try:
-            meeting_pk = _meeting_pk(input.meeting_id)
-            await meeting_minutes.publish_minutes(
-                info.context.actor, meeting_id=meeting_pk, change_note=input.change_note
-            )
-            return await _payload(info, meeting_pk)
-        except DomainError as error:
-            return _failed(info, error)
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meeting_minutes.publish_minutes(
+            info.context.actor, meeting_id=meeting_pk, change_note=input.change_note
+        )
+        return await _payload(info, meeting_pk)
 
 
 @strawberry.type

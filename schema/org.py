@@ -5,9 +5,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from schema.common import UserError, to_global_id, user_errors
+from schema.common import UserError, refusals_in_payload, to_global_id
 from schema.context import Context
-from server.errors import DomainError
 from server.org import credentials
 from server.org import service as org
 from server.org.models import Department as DepartmentRow
@@ -130,6 +129,7 @@ class OrgQuery:
 @strawberry.type
 class OrgMutation:
     @strawberry.mutation
+    @refusals_in_payload
     async def create_department(
         self,
         info: Info[Context, None],
@@ -137,56 +137,43 @@ class OrgMutation:
     ) -> DepartmentPayload:
         from schema.common import from_global_id
 
-        try:
-            parent = (
-                from_global_id(input.parent_id, "Department", field="parentId")
-                if input.parent_id
-                else None
-            )
-            row = await org.create_department(info.context.actor, name=input.name, parent_id=parent)
-        except DomainError as error:
-            return DepartmentPayload(
-                department=None, errors=user_errors(error, info.context.language)
-            )
+        parent = (
+            from_global_id(input.parent_id, "Department", field="parentId")
+            if input.parent_id
+            else None
+        )
+        row = await org.create_department(info.context.actor, name=input.name, parent_id=parent)
         return DepartmentPayload(department=Department.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def change_password(  # the viewer's own; their other sessions end
         self,
         info: Info[Context, None],
         input: Annotated[ChangePasswordInput, strawberry.argument()],
     ) -> UserPayload:
-        try:
-            row = await credentials.change_password(
-                info.context.actor, current=input.current_password, new=input.new_password
-            )
-        except DomainError as error:
-            return UserPayload(user=None, errors=user_errors(error, info.context.language))
+        row = await credentials.change_password(
+            info.context.actor, current=input.current_password, new=input.new_password
+        )
         return UserPayload(user=User.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def reset_password(
         self, info: Info[Context, None], input: Annotated[ResetPasswordInput, strawberry.argument()]
     ) -> UserPayload:
         from schema.common import from_global_id
 
-        try:
-            row = await credentials.reset_password(
-                info.context.actor,
-                user_id=from_global_id(input.user_id, "User", field="userId"),
-                new=input.new_password,
-                version=input.version,
-            )
-        except DomainError as error:
-            return UserPayload(user=None, errors=user_errors(error, info.context.language))
+        row = await credentials.reset_password(
+            info.context.actor,
+            user_id=from_global_id(input.user_id, "User", field="userId"),
+            new=input.new_password,
+            version=input.version,
+        )
         return UserPayload(user=User.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def rotate_feed_token(self, info: Info[Context, None]) -> FeedTokenPayload:
-        try:
-            token = await credentials.rotate_feed_token(info.context.actor)
-        except DomainError as error:
-            return FeedTokenPayload(
-                feed_token=None, errors=user_errors(error, info.context.language)
-            )
+        token = await credentials.rotate_feed_token(info.context.actor)
         return FeedTokenPayload(feed_token=token, errors=[])

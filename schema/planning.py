@@ -12,12 +12,11 @@ from schema.common import (
     connection,
     from_global_id,
     page_window,
+    refusals_in_payload,
     to_global_id,
-    user_errors,
 )
 from schema.context import Context
 from schema.org import Department, Node, User
-from server.errors import DomainError
 from server.planning import queries as planning_queries
 from server.planning import service as planning
 from server.planning.calendar import days_late as working_days_late
@@ -329,55 +328,47 @@ def _task_fields(data: CreateTaskInput | UpdateTaskInput) -> planning.TaskInput:
 @strawberry.type
 class PlanningMutation:
     @strawberry.mutation
+    @refusals_in_payload
     async def create_task(self, info: Info[Context, None], input: CreateTaskInput) -> TaskPayload:
-        try:
-            project_id = from_global_id(input.project_id, "Project", field="projectId")
-            row = await planning.create_task(
-                info.context.actor, project_id=project_id, data=_task_fields(input)
-            )
-        except DomainError as error:
-            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        project_id = from_global_id(input.project_id, "Project", field="projectId")
+        row = await planning.create_task(
+            info.context.actor, project_id=project_id, data=_task_fields(input)
+        )
         return TaskPayload(task=Task.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def update_task(self, info: Info[Context, None], input: UpdateTaskInput) -> TaskPayload:
-        try:
-            task_id = from_global_id(input.id, "Task", field="id")
-            row = await planning.update_task(
-                info.context.actor, task_id=task_id, version=input.version, data=_task_fields(input)
-            )
-        except DomainError as error:
-            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        task_id = from_global_id(input.id, "Task", field="id")
+        row = await planning.update_task(
+            info.context.actor, task_id=task_id, version=input.version, data=_task_fields(input)
+        )
         return TaskPayload(task=Task.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def add_dependency(
         self, info: Info[Context, None], input: AddDependencyInput
     ) -> TaskPayload:
-        try:
-            successor = from_global_id(input.successor_id, "Task", field="successorId")
-            await planning.add_dependency(
-                info.context.actor,
-                predecessor_id=from_global_id(input.predecessor_id, "Task", field="predecessorId"),
-                successor_id=successor,
-                type=DependencyTypeValue(input.type).value,
-                lag_days=input.lag_days,
-            )
-            row = await planning_queries.get_task(info.context.actor, task_id=successor)
-        except DomainError as error:
-            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        successor = from_global_id(input.successor_id, "Task", field="successorId")
+        await planning.add_dependency(
+            info.context.actor,
+            predecessor_id=from_global_id(input.predecessor_id, "Task", field="predecessorId"),
+            successor_id=successor,
+            type=DependencyTypeValue(input.type).value,
+            lag_days=input.lag_days,
+        )
+        row = await planning_queries.get_task(info.context.actor, task_id=successor)
         return TaskPayload(task=Task.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def remove_dependency(
         self, info: Info[Context, None], input: RemoveDependencyInput
     ) -> TaskPayload:
-        try:
-            row = await planning.remove_dependency(
-                info.context.actor,
-                predecessor_id=from_global_id(input.predecessor_id, "Task", field="predecessorId"),
-                successor_id=from_global_id(input.successor_id, "Task", field="successorId"),
-            )
-        except DomainError as error:
-            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        row = await planning.remove_dependency(
+            info.context.actor,
+            predecessor_id=from_global_id(input.predecessor_id, "Task", field="predecessorId"),
+            successor_id=from_global_id(input.successor_id, "Task", field="successorId"),
+        )
         return TaskPayload(task=Task.of(row), errors=[])

@@ -5,10 +5,15 @@ import datetime
 import strawberry
 from strawberry.types import Info
 
-from schema.common import Connection, connection, from_global_id, page_window, user_errors
+from schema.common import (
+    Connection,
+    connection,
+    from_global_id,
+    page_window,
+    refusals_in_payload,
+)
 from schema.context import Context
 from schema.planning import Task, TaskPayload
-from server.errors import DomainError
 from server.progress import service as progress
 
 
@@ -45,23 +50,21 @@ class ProgressQuery:
 @strawberry.type
 class ProgressMutation:
     @strawberry.mutation
+    @refusals_in_payload
     async def report_progress(
         self, info: Info[Context, None], input: ReportProgressInput
     ) -> TaskPayload:
-        try:
-            row = await progress.report_progress(
-                info.context.actor,
-                progress.ProgressInput(
-                    task_id=from_global_id(input.task_id, "Task", field="taskId"),
-                    version=input.version,
-                    percent_complete=input.percent_complete,
-                    note=input.note or "",
-                    blocker=input.blocker,
-                    actual_finish=input.actual_finish,
-                    deliverable=input.deliverable,
-                    remaining_days=input.remaining_days,
-                ),
-            )
-        except DomainError as error:
-            return TaskPayload(task=None, errors=user_errors(error, info.context.language))
+        row = await progress.report_progress(
+            info.context.actor,
+            progress.ProgressInput(
+                task_id=from_global_id(input.task_id, "Task", field="taskId"),
+                version=input.version,
+                percent_complete=input.percent_complete,
+                note=input.note or "",
+                blocker=input.blocker,
+                actual_finish=input.actual_finish,
+                deliverable=input.deliverable,
+                remaining_days=input.remaining_days,
+            ),
+        )
         return TaskPayload(task=Task.of(row), errors=[])

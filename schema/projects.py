@@ -12,8 +12,8 @@ from schema.common import (
     connection,
     from_global_id,
     page_window,
+    refusals_in_payload,
     to_global_id,
-    user_errors,
 )
 from schema.context import Context
 from schema.meetings import Meeting
@@ -22,7 +22,7 @@ from schema.planning import CriticalPath, ProjectSchedule, Task
 from schema.risks import Problem, ProjectProgress, progress_of
 from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
-from server.errors import DomainError, NotFound
+from server.errors import NotFound
 from server.meetings.queries import list_meetings
 from server.planning.scheduling import status_date_of
 from server.projects import service as projects
@@ -390,94 +390,78 @@ class ProjectQuery:
 @strawberry.type
 class ProjectMutation:
     @strawberry.mutation
+    @refusals_in_payload
     async def create_project(
         self, info: Info[Context, None], input: CreateProjectInput
     ) -> ProjectPayload:
-        try:
-            row = await projects.create_project(info.context.actor, _project_fields(input))
-        except DomainError as error:
-            return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
+        row = await projects.create_project(info.context.actor, _project_fields(input))
         return ProjectPayload(project=Project.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def update_project(
         self, info: Info[Context, None], input: UpdateProjectInput
     ) -> ProjectPayload:
-        try:
-            pk = from_global_id(input.id, "Project", field="id")
-            row = await projects.update_project(
-                info.context.actor,
-                project_id=pk,
-                version=input.version,
-                data=_project_fields(input),
-            )
-        except DomainError as error:
-            return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
+        pk = from_global_id(input.id, "Project", field="id")
+        row = await projects.update_project(
+            info.context.actor,
+            project_id=pk,
+            version=input.version,
+            data=_project_fields(input),
+        )
         return ProjectPayload(project=Project.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def approve_plan(
         self, info: Info[Context, None], input: ApprovePlanInput
     ) -> ProjectPayload:
         from server.progress import snapshots
 
-        try:
-            pk = from_global_id(input.project_id, "Project", field="projectId")
-            await snapshots.approve_plan(info.context.actor, project_id=pk, name=input.name)
-            row = await projects.get_project(info.context.actor, project_id=pk)
-        except DomainError as error:
-            return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
+        pk = from_global_id(input.project_id, "Project", field="projectId")
+        await snapshots.approve_plan(info.context.actor, project_id=pk, name=input.name)
+        row = await projects.get_project(info.context.actor, project_id=pk)
         return ProjectPayload(project=Project.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def archive_project(
         self, info: Info[Context, None], input: ArchiveProjectInput
     ) -> ProjectPayload:
-        try:
-            pk = from_global_id(input.id, "Project", field="id")
-            row = await projects.archive_project(
-                info.context.actor, project_id=pk, version=input.version
-            )
-        except DomainError as error:
-            return ProjectPayload(project=None, errors=user_errors(error, info.context.language))
+        pk = from_global_id(input.id, "Project", field="id")
+        row = await projects.archive_project(
+            info.context.actor, project_id=pk, version=input.version
+        )
         return ProjectPayload(project=Project.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def add_project_member(
         self, info: Info[Context, None], input: AddProjectMemberInput
     ) -> ProjectMemberPayload:
-        try:
-            row = await projects.add_project_member(
-                info.context.actor,
-                projects.MemberInput(
-                    project_id=from_global_id(input.project_id, "Project", field="projectId"),
-                    user_id=from_global_id(input.user_id, "User", field="userId"),
-                    role=input.role,
-                    department_id=from_global_id(
-                        input.department_id, "Department", field="departmentId"
-                    ),
-                    position=input.position,
-                    responsibilities=input.responsibilities,
-                    time_commitment=input.time_commitment,
+        row = await projects.add_project_member(
+            info.context.actor,
+            projects.MemberInput(
+                project_id=from_global_id(input.project_id, "Project", field="projectId"),
+                user_id=from_global_id(input.user_id, "User", field="userId"),
+                role=input.role,
+                department_id=from_global_id(
+                    input.department_id, "Department", field="departmentId"
                 ),
-            )
-            member = await projects.get_member(info.context.actor, member_id=row.id)
-        except DomainError as error:
-            return ProjectMemberPayload(
-                member=None, errors=user_errors(error, info.context.language)
-            )
+                position=input.position,
+                responsibilities=input.responsibilities,
+                time_commitment=input.time_commitment,
+            ),
+        )
+        member = await projects.get_member(info.context.actor, member_id=row.id)
         return ProjectMemberPayload(member=ProjectMember.of(member), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def remove_project_member(
         self, info: Info[Context, None], input: RemoveProjectMemberInput
     ) -> ProjectMemberPayload:
-        try:
-            pk = from_global_id(input.member_id, "ProjectMember", field="memberId")
-            await projects.remove_project_member(info.context.actor, member_id=pk)
-            member = await projects.get_member(info.context.actor, member_id=pk)
-        except DomainError as error:
-            return ProjectMemberPayload(
-                member=None, errors=user_errors(error, info.context.language)
-            )
+        pk = from_global_id(input.member_id, "ProjectMember", field="memberId")
+        await projects.remove_project_member(info.context.actor, member_id=pk)
+        member = await projects.get_member(info.context.actor, member_id=pk)
         return ProjectMemberPayload(member=ProjectMember.of(member), errors=[])

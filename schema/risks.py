@@ -8,11 +8,10 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from schema.common import UserError, from_global_id, to_global_id, user_errors
+from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
 from schema.org import Department, Node, User
 from server import events
-from server.errors import DomainError
 from server.progress import measuring
 from server.projects.service import get_project
 from server.risks import problems as risk_problems
@@ -165,49 +164,45 @@ def _pk(value: strawberry.ID | None, kind: str, field: str) -> int | None:
 @strawberry.type
 class RiskMutation:
     @strawberry.mutation
+    @refusals_in_payload
     async def report_problem(
         self, info: Info[Context, None], input: ReportProblemInput
     ) -> ProblemPayload:
-        try:
-            row = await risk_problems.report_problem(
-                info.context.actor,
-                project_id=from_global_id(input.project_id, "Project", field="projectId"),
-                data=risk_problems.ProblemInput(
-                    title=input.title,
-                    description=input.description,
-                    severity=input.severity.value if input.severity else None,
-                    owner_id=_pk(input.owner_id, "User", "ownerId"),
-                    department_id=_pk(input.department_id, "Department", "departmentId"),
-                    due_date=input.due_date,
-                    task_id=_pk(input.task_id, "Task", "taskId"),
-                ),
-            )
-        except DomainError as error:
-            return ProblemPayload(problem=None, errors=user_errors(error, info.context.language))
+        row = await risk_problems.report_problem(
+            info.context.actor,
+            project_id=from_global_id(input.project_id, "Project", field="projectId"),
+            data=risk_problems.ProblemInput(
+                title=input.title,
+                description=input.description,
+                severity=input.severity.value if input.severity else None,
+                owner_id=_pk(input.owner_id, "User", "ownerId"),
+                department_id=_pk(input.department_id, "Department", "departmentId"),
+                due_date=input.due_date,
+                task_id=_pk(input.task_id, "Task", "taskId"),
+            ),
+        )
         return ProblemPayload(problem=Problem.of(row), errors=[])
 
     @strawberry.mutation
+    @refusals_in_payload
     async def update_problem(
         self, info: Info[Context, None], input: UpdateProblemInput
     ) -> ProblemPayload:
-        try:
-            row = await risk_problems.update_problem(
-                info.context.actor,
-                problem_id=from_global_id(input.id, "Problem", field="id"),
-                version=input.version,
-                data=risk_problems.ProblemInput(
-                    title=input.title,
-                    description=input.description,
-                    severity=input.severity.value if input.severity else None,
-                    status=input.status.value if input.status else None,
-                    owner_id=_pk(input.owner_id, "User", "ownerId"),
-                    department_id=_pk(input.department_id, "Department", "departmentId"),
-                    due_date=input.due_date,
-                    resolution=input.resolution,
-                ),
-            )
-        except DomainError as error:
-            return ProblemPayload(problem=None, errors=user_errors(error, info.context.language))
+        row = await risk_problems.update_problem(
+            info.context.actor,
+            problem_id=from_global_id(input.id, "Problem", field="id"),
+            version=input.version,
+            data=risk_problems.ProblemInput(
+                title=input.title,
+                description=input.description,
+                severity=input.severity.value if input.severity else None,
+                status=input.status.value if input.status else None,
+                owner_id=_pk(input.owner_id, "User", "ownerId"),
+                department_id=_pk(input.department_id, "Department", "departmentId"),
+                due_date=input.due_date,
+                resolution=input.resolution,
+            ),
+        )
         return ProblemPayload(problem=Problem.of(row), errors=[])
 
 

@@ -6,10 +6,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from schema.common import UserError, from_global_id, to_global_id, user_errors
+from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
 from schema.org import Department, Node, User
-from server.errors import DomainError
 from server.signoffs import queries as signoff_queries
 from server.signoffs import service as signoffs
 from server.signoffs import signers as signoff_signers
@@ -160,84 +159,70 @@ async def _payload(info: Info[Context, None], document_id: int) -> DocumentPaylo
 @strawberry.type
 class SignoffMutation:
     @strawberry.mutation
+    @refusals_in_payload
     async def revise_document(
         self, info: Info[Context, None], input: ReviseDocumentInput
     ) -> DocumentPayload:
-        try:
-            pk = _document_pk(input.document_id)
-            await signoffs.revise_document(
-                info.context.actor, document_id=pk, body=input.body, version=input.version
-            )
-            return await _payload(info, pk)
-        except DomainError as error:
-            return DocumentPayload(document=None, errors=user_errors(error, info.context.language))
+        pk = _document_pk(input.document_id)
+        await signoffs.revise_document(
+            info.context.actor, document_id=pk, body=input.body, version=input.version
+        )
+        return await _payload(info, pk)
 
     @strawberry.mutation
+    @refusals_in_payload
     async def request_signatures(
         self, info: Info[Context, None], input: DocumentIdInput
     ) -> DocumentPayload:
-        try:
-            pk = _document_pk(input.document_id)
-            await signoffs.request_signatures(info.context.actor, document_id=pk)
-            return await _payload(info, pk)
-        except DomainError as error:
-            return DocumentPayload(document=None, errors=user_errors(error, info.context.language))
+        pk = _document_pk(input.document_id)
+        await signoffs.request_signatures(info.context.actor, document_id=pk)
+        return await _payload(info, pk)
 
     @strawberry.mutation
+    @refusals_in_payload
     async def sign_document(
         self, info: Info[Context, None], input: SignDocumentInput
     ) -> DocumentPayload:
-        try:
-            pk = _document_pk(input.document_id)
-            department = (
-                from_global_id(input.department_id, "Department", field="departmentId")
-                if input.department_id
-                else None
-            )
-            await signoffs.sign_document(
-                info.context.actor,
-                signoffs.SignInput(
-                    document_id=pk,
-                    content_hash=input.content_hash,
-                    decision=input.decision,
-                    comment=input.comment or "",
-                    department_id=department,
-                ),
-            )
-            return await _payload(info, pk)
-        except DomainError as error:
-            return DocumentPayload(document=None, errors=user_errors(error, info.context.language))
+        pk = _document_pk(input.document_id)
+        department = (
+            from_global_id(input.department_id, "Department", field="departmentId")
+            if input.department_id
+            else None
+        )
+        await signoffs.sign_document(
+            info.context.actor,
+            signoffs.SignInput(
+                document_id=pk,
+                content_hash=input.content_hash,
+                decision=input.decision,
+                comment=input.comment or "",
+                department_id=department,
+            ),
+        )
+        return await _payload(info, pk)
 
     @strawberry.mutation
+    @refusals_in_payload
     async def remind_missing_signers(
         self, info: Info[Context, None], input: DocumentIdInput
     ) -> DocumentPayload:
-        try:
-            pk = _document_pk(input.document_id)
-            await signoff_signers.remind_missing_signers(info.context.actor, document_id=pk)
-            return await _payload(info, pk)
-        except DomainError as error:
-            return DocumentPayload(document=None, errors=user_errors(error, info.context.language))
+        pk = _document_pk(input.document_id)
+        await signoff_signers.remind_missing_signers(info.context.actor, document_id=pk)
+        return await _payload(info, pk)
 
     @strawberry.mutation
+    @refusals_in_payload
     async def name_signing_delegate(
         self, info: Info[Context, None], input: NameSigningDelegateInput
     ) -> SigningDelegatePayload:
-        try:
-            row = await signoff_signers.name_delegate(
-                info.context.actor,
-                project_id=from_global_id(input.project_id, "Project", field="projectId"),
-                department_id=from_global_id(
-                    input.department_id, "Department", field="departmentId"
-                ),
-                user_id=from_global_id(input.user_id, "User", field="userId")
-                if input.user_id
-                else None,
-            )
-        except DomainError as error:
-            return SigningDelegatePayload(
-                delegate=None, errors=user_errors(error, info.context.language)
-            )
+        row = await signoff_signers.name_delegate(
+            info.context.actor,
+            project_id=from_global_id(input.project_id, "Project", field="projectId"),
+            department_id=from_global_id(input.department_id, "Department", field="departmentId"),
+            user_id=from_global_id(input.user_id, "User", field="userId")
+            if input.user_id
+            else None,
+        )
         delegate = await row.delegate if row is not None else None
         return SigningDelegatePayload(
             delegate=User.of(delegate) if delegate is not None else None, errors=[]

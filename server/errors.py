@@ -51,3 +51,14 @@ class InvalidFields(Invalid):
 
 def each_error(error: DomainError) -> list[DomainError]:
     return list(error.errors) if isinstance(error, InvalidFields) else [error]
+
+
+def stale(version: int) -> Conflict:
+    """The one refusal of a write made on an old reading: the row has moved on since the form
+    (or the API client) read it. `version` is the row's version now."""
+    return Conflict(
+        "Someone else changed this in the meantime (now version %(version)s). "
+        "Reload and try again.",
+        field="version",
+        version=version,
+    )

@@ -3,10 +3,16 @@
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.errors import DomainError
 from server.i18n import normalize_language
 from server.org import service as org
-from views.common import actor_of, current_user, field_errors, form_data, language_of, page, render
+from views.common import (
+    actor_of,
+    current_user,
+    form_data,
+    page,
+    refusal,
+    render,
+)
 from views.middleware import expired_session_cookie, language_cookie, session_cookie
 
 
@@ -31,19 +37,19 @@ async def login(request: Request) -> Response:
     settings = request.app.state.settings
     form = await form_data(request)
     identifier = form.get("email", "")
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         user = await org.authenticate(
             settings,
             identifier=identifier,
             password=form.get("password", ""),
             client_address=request.client.host if request.client else "",
         )
-    except DomainError as error:
+    if refused:
         return render(
             request,
             "auth/login.html",
             status_code=400,
-            errors=field_errors(error, language_of(request)),
+            errors=refused.errors,
             values={"email": identifier},
             next=form.get("next", "/"),
         )

@@ -1,5 +1,6 @@
 """What every page view shares: who is asking, rendering, form errors."""
 
+from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
@@ -8,7 +9,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server import i18n
 from server.auth import Actor
-from server.errors import DomainError, each_error
+from server.errors import Conflict, DomainError, Forbidden, each_error
 from server.org.models import User
 from server.templating import environment
 
@@ -79,6 +80,63 @@ def field_errors(error: DomainError, language: str) -> dict[str, str]:
     for item in each_error(error):
         errors.setdefault(item.field or "", item.translated(language))
     return errors
+
+
+class Refusal:
+    """What a form's write refused, kept for the form to show again.
+
+        async with refusal(request) as refused:
+            await service.write(...)
+        if refused:
+            ...render the form with refused.errors...
+
+    A DomainError raised inside the block is kept (the block's transaction has already rolled
+    back); those in `shown_by_page` (Forbidden unless told otherwise) go on to `page`, which
+    answers 403 or 404.
+    """
+
+    def __init__(self, request: Request, *, shown_by_page: tuple[type[DomainError], ...]) -> None:
+        self.language = language_of(request)
+        self.shown_by_page = shown_by_page
+        self.error: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return field_errors(self.error, self.language) if self.error else {}
+
+    @property
+    def message(self) -> str:
+        return self.error.translated(self.language) if self.error else ""
+
+    @property
+    def is_conflict(self) -> bool:
+        """Someone else changed the row: the form shows the newer values, not what was typed."""
+        return isinstance(self.error, Conflict)
+
+    async def __aenter__(self) -> "Refusal":
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if not isinstance(error, DomainError):
+            return False
+        if isinstance(error, self.shown_by_page):
+            return False
+        self.error = error
+        return True
+
+
+def refusal(
+    request: Request, *, shown_by_page: tuple[type[DomainError], ...] = (Forbidden,)
+) -> Refusal:
+    return Refusal(request, shown_by_page=shown_by_page)
 
 
 async def form_data(request: Request) -> dict[str, str]:

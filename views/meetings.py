@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from server import clock, events
 from server.auth import Action, Actor, may
-from server.errors import DomainError, Forbidden, NotFound
+from server.errors import Forbidden, NotFound
 from server.meetings import exports
 from server.meetings import minutes as meeting_minutes
 from server.meetings import queries as meeting_queries
@@ -27,13 +27,14 @@ from server.projects import service as projects
 from server.projects.models import Project
 from server.templating import render as render_template
 from views.common import (
+    Refusal,
     actor_of,
     current_user,
-    field_errors,
     is_htmx,
     language_of,
     optional_int,
     page,
+    refusal,
     render,
 )
 
@@ -92,7 +93,7 @@ async def create(request: Request) -> Response:
         )
         if str(title).strip() or str(minutes).strip()
     ]
-    try:
+    async with refusal(request) as refused:
         meeting = await meetings.create_meeting(
             actor,
             project_id=project.id,
@@ -109,11 +110,9 @@ async def create(request: Request) -> Response:
                 repeat_weeks=optional_int(values.get("repeat_weeks")) or 1,
             ),
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
+    if refused:
         context = await _list_context(request, project)
-        errors = field_errors(error, language_of(request))
+        errors = refused.errors
         return render(
             request, "meetings/list.html", status_code=400, errors=errors, values=values, **context
         )
@@ -193,23 +192,22 @@ async def meeting_page(request: Request) -> Response:
 
 async def _after_write(
     request: Request,
-    error: DomainError | None,
+    refused: Refusal,
     *,
     fragment: str,
     values: dict[str, str],
 ) -> Response:
     """No JS: back to the page (or it with errors). htmx: the form again, emptied on success."""
-    if error is None and not is_htmx(request):
+    if not refused and not is_htmx(request):
         return RedirectResponse(request.url.path.rsplit("/", 1)[0], status_code=303)
     context = await _meeting_context(request)
-    errors = field_errors(error, language_of(request)) if error else {}
     template = fragment if is_htmx(request) else "meetings/meeting.html"
     return render(
         request,
         template,
-        status_code=400 if error else 200,
-        errors=errors,
-        values=values if error else {},
+        status_code=400 if refused else 200,
+        errors=refused.errors,
+        values=values if refused else {},
         **context,
     )
 
@@ -231,14 +229,9 @@ def _write(fragment: str) -> Callable[[WriteAction], Handler]:
             )
             form = await request.form()
             values = {k: v for k, v in form.items() if isinstance(v, str)}
-            error: DomainError | None = None
-            try:
+            async with refusal(request, shown_by_page=(Forbidden, NotFound)) as refused:
                 await action(actor, meeting, form, values)
-            except (Forbidden, NotFound):
-                raise
-            except DomainError as failure:
-                error = failure
-            return await _after_write(request, error, fragment=fragment, values=values)
+            return await _after_write(request, refused, fragment=fragment, values=values)
 
         wrapped: Handler = handler
         return wrapped

@@ -3,13 +3,19 @@
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.errors import DomainError, Forbidden
 from server.notices import service as notices
 from server.notices.models import NoticeStatus, RobotKind
 from server.org import service as org
 from server.projects import chat_robots
 from server.projects import service as projects
-from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
+from views.common import (
+    actor_of,
+    form_data,
+    optional_int,
+    page,
+    refusal,
+    render,
+)
 
 
 @page
@@ -81,14 +87,10 @@ async def robots(request: Request) -> Response:
 async def add_robot(request: Request) -> Response:
     actor = actor_of(request)
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         await chat_robots.add_robot(actor, _robot_input(form, form.get("project_code", "")))
-    except DomainError as error:
-        if isinstance(error, Forbidden):
-            raise
-        return await _robots_page(
-            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
-        )
+    if refused:
+        return await _robots_page(request, errors=refused.errors, values=form, status_code=400)
     return RedirectResponse("/admin/robots", status_code=303)
 
 
@@ -132,13 +134,11 @@ async def add_project_robot(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         await chat_robots.add_robot(actor, _robot_input(form, project.code))
-    except DomainError as error:
-        if isinstance(error, Forbidden):
-            raise
+    if refused:
         return await _project_robots_page(
-            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
+            request, errors=refused.errors, values=form, status_code=400
         )
     return RedirectResponse(f"/projects/{project.code}/robots", status_code=303)
 

@@ -6,17 +6,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.auth import Action, authorize
-from server.errors import DomainError
 from server.org import credentials
 from server.org import service as org
 from server.projects import service as projects
 from views.common import (
     actor_of,
-    field_errors,
     form_data,
-    language_of,
     optional_int,
     page,
+    refusal,
     render,
 )
 from views.middleware import SESSION_COOKIE
@@ -55,14 +53,12 @@ async def _departments_page(
 async def create_department(request: Request) -> Response:
     actor = actor_of(request)
     form = await form_data(request)
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         await org.create_department(
             actor, name=form.get("name", ""), parent_id=optional_int(form.get("parent_id"))
         )
-    except DomainError as error:
-        return await _departments_page(
-            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
-        )
+    if refused:
+        return await _departments_page(request, errors=refused.errors, values=form, status_code=400)
     return RedirectResponse("/admin/departments", status_code=303)
 
 
@@ -92,7 +88,7 @@ async def _users_page(
 async def create_user(request: Request) -> Response:
     actor = actor_of(request)
     form = await form_data(request)
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         await org.create_user(
             actor,
             name=form.get("name", ""),
@@ -104,10 +100,8 @@ async def create_user(request: Request) -> Response:
             heads_department=form.get("heads_department") == "on",
             is_admin=form.get("is_admin") == "on",
         )
-    except DomainError as error:
-        return await _users_page(
-            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
-        )
+    if refused:
+        return await _users_page(request, errors=refused.errors, values=form, status_code=400)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -115,17 +109,15 @@ async def create_user(request: Request) -> Response:
 async def set_user_active(request: Request) -> Response:
     actor = actor_of(request)
     form = await form_data(request)
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         await org.set_user_active(
             actor,
             user_id=request.path_params["user_id"],
             active=form.get("active") == "1",
             version=optional_int(form.get("version")) or 0,
         )
-    except DomainError as error:
-        return await _users_page(
-            request, errors=field_errors(error, language_of(request)), values={}, status_code=400
-        )
+    if refused:
+        return await _users_page(request, errors=refused.errors, values={}, status_code=400)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -165,7 +157,7 @@ async def create_token(request: Request) -> Response:
     form = await request.form()
     codes = [str(code) for code in form.getlist("project_codes")]
     values: dict[str, Any] = await form_data(request) | {"project_codes": codes}
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         issued = await org.create_api_token(
             actor,
             name=values.get("name", ""),
@@ -173,11 +165,11 @@ async def create_token(request: Request) -> Response:
             project_codes=codes,
             read_only=values.get("read_only") == "on",
         )
-    except DomainError as error:
+    if refused:
         return await _tokens_page(
             request,
             issued=None,
-            errors=field_errors(error, language_of(request)),
+            errors=refused.errors,
             values=values,
             status_code=400,
         )
@@ -215,15 +207,15 @@ def _account_page(
 @page
 async def change_password(request: Request) -> Response:
     form = await form_data(request)
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         await credentials.change_password(
             actor_of(request),
             current=form.get("current_password", ""),
             new=form.get("new_password", ""),
             keep_session=request.cookies.get(SESSION_COOKIE),
         )
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
+    if refused:
+        errors = refused.errors
         return _account_page(request, errors=errors, changed=False, status_code=400)
     return _account_page(request, errors={}, changed=True)
 
@@ -238,15 +230,13 @@ async def rotate_feed(request: Request) -> Response:
 async def reset_password(request: Request) -> Response:
     actor = actor_of(request)
     form = await form_data(request)
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         await credentials.reset_password(
             actor,
             user_id=request.path_params["user_id"],
             new=form.get("new_password", ""),
             version=optional_int(form.get("version")) or 0,
         )
-    except DomainError as error:
-        return await _users_page(
-            request, errors=field_errors(error, language_of(request)), values={}, status_code=400
-        )
+    if refused:
+        return await _users_page(request, errors=refused.errors, values={}, status_code=400)
     return RedirectResponse("/admin/users", status_code=303)

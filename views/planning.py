@@ -18,7 +18,7 @@ from server.planning.scheduling import status_date_of
 from server.progress import snapshots
 from server.projects import service as projects
 from server.projects.models import Project
-from views.common import actor_of, language_of, page, render
+from views.common import actor_of, language_of, page, refusal, render
 
 
 def _years_without_holidays(
@@ -134,14 +134,13 @@ async def edit_task_form(request: Request) -> Response:
 async def save_task(request: Request) -> Response:
     from starlette.responses import RedirectResponse
 
-    from server.errors import DomainError, Forbidden
-    from views.common import field_errors, form_data, is_htmx, language_of, optional_int
+    from views.common import form_data, is_htmx, optional_int
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     task_id = request.path_params.get("task_id")
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         if task_id is None:
             await planning.create_task(actor, project_id=project.id, data=_task_input(form))
         else:
@@ -151,11 +150,9 @@ async def save_task(request: Request) -> Response:
                 version=optional_int(form.get("version")) or 0,
                 data=_task_input(form),
             )
-    except Forbidden:
-        raise
-    except DomainError as error:
+    if refused:
         context = await _plan_context(request, project)
-        context.update(errors=field_errors(error, language_of(request)), values=form)
+        context.update(errors=refused.errors, values=form)
         if task_id is None:
             context.update(adding=True)
             template = "projects/_plan.html" if is_htmx(request) else "projects/plan.html"
@@ -233,12 +230,11 @@ async def _calendar_response(
 async def set_calendar_day(request: Request) -> Response:
     from starlette.responses import RedirectResponse
 
-    from server.errors import DomainError
-    from views.common import field_errors, form_data, language_of
+    from views.common import form_data
 
     actor = actor_of(request)
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         if form.get("remove") == "1":
             await planning_company_calendar.remove_calendar_day(actor, day=form.get("day", ""))
         else:
@@ -248,13 +244,9 @@ async def set_calendar_day(request: Request) -> Response:
                 is_working=form.get("is_working") == "1",
                 name=form.get("name", ""),
             )
-    except DomainError as error:
-        from server.errors import Forbidden
-
-        if isinstance(error, Forbidden):
-            raise
+    if refused:
         return await _calendar_response(
-            request, errors=field_errors(error, language_of(request)), values=form, status_code=400
+            request, errors=refused.errors, values=form, status_code=400
         )
     year = form.get("day", "")[:4]
     return RedirectResponse(f"/admin/calendar?year={year}", status_code=303)
@@ -284,15 +276,14 @@ async def _plan_after_change(
 
 @page
 async def add_dependency(request: Request) -> Response:
-    from server.errors import DomainError, Forbidden
-    from views.common import field_errors, form_data, language_of, optional_int
+    from views.common import form_data, optional_int
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     task_id = request.path_params["task_id"]
     form = await form_data(request)
     errors: dict[str, str] = {}
-    try:
+    async with refusal(request) as refused:
         await planning.add_dependency(
             actor,
             predecessor_id=optional_int(form.get("predecessor_id")) or 0,
@@ -300,30 +291,24 @@ async def add_dependency(request: Request) -> Response:
             type=form.get("type", "FS"),
             lag_days=optional_int(form.get("lag_days")) or 0,
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
+    if refused:
+        errors = refused.errors
     return await _plan_after_change(request, project, task_id, errors)
 
 
 @page
 async def remove_dependency(request: Request) -> Response:
-    from server.errors import DomainError, Forbidden
-    from views.common import field_errors, language_of
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     task_id = request.path_params["task_id"]
     errors: dict[str, str] = {}
-    try:
+    async with refusal(request) as refused:
         await planning.remove_dependency(
             actor, predecessor_id=request.path_params["predecessor_id"], successor_id=task_id
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
+    if refused:
+        errors = refused.errors
     return await _plan_after_change(request, project, task_id, errors)
 
 
@@ -331,13 +316,12 @@ async def remove_dependency(request: Request) -> Response:
 async def set_project_calendar_day(request: Request) -> Response:
     from starlette.responses import RedirectResponse
 
-    from server.errors import DomainError, Forbidden
     from views.common import form_data
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         if form.get("remove") == "1":
             await planning_project_calendar.remove_project_calendar_day(
                 actor, project_id=project.id, day=form.get("day", "")
@@ -350,10 +334,8 @@ async def set_project_calendar_day(request: Request) -> Response:
                 is_working=form.get("is_working") == "1",
                 name=form.get("name", ""),
             )
-    except Forbidden:
-        raise
-    except DomainError as error:
-        return await _plan_refused(request, project, "calendar_errors", error, form)
+    if refused:
+        return await _plan_refused(request, project, "calendar_errors", refused.error, form)
     return RedirectResponse(f"/projects/{project.code}/plan#calendar", status_code=303)
 
 
@@ -362,13 +344,12 @@ async def save_schedule_settings(request: Request) -> Response:
     """The PM sets the status date, a deadline, retained logic and the critical threshold."""
     from starlette.responses import RedirectResponse
 
-    from server.errors import DomainError, Forbidden
     from views.common import form_data, optional_int
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         await projects.update_project(
             actor,
             project_id=project.id,
@@ -380,10 +361,8 @@ async def save_schedule_settings(request: Request) -> Response:
                 critical_threshold_days=optional_int(form.get("critical_threshold_days")) or 0,
             ),
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
-        return await _plan_refused(request, project, "settings_errors", error, form)
+    if refused:
+        return await _plan_refused(request, project, "settings_errors", refused.error, form)
     return RedirectResponse(f"/projects/{project.code}/plan", status_code=303)
 
 
@@ -392,20 +371,17 @@ async def approve_plan(request: Request) -> Response:
     """Freeze a baseline; a refusal names what is missing (liaisons, owners)."""
     from starlette.responses import RedirectResponse
 
-    from server.errors import DomainError, Forbidden
     from views.common import form_data
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         baseline = await snapshots.approve_plan(
             actor, project_id=project.id, name=form.get("name") or None
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
-        return await _plan_refused(request, project, "approve_errors", error, form)
+    if refused:
+        return await _plan_refused(request, project, "approve_errors", refused.error, form)
     return RedirectResponse(
         f"/projects/{project.code}/plan?baseline={baseline.id}#approve", status_code=303
     )

@@ -3,16 +3,14 @@
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.errors import Conflict, DomainError, Forbidden
 from server.progress import service as progress
 from views.common import (
     actor_of,
-    field_errors,
     form_data,
     is_htmx,
-    language_of,
     optional_int,
     page,
+    refusal,
     render,
 )
 
@@ -31,7 +29,7 @@ async def report(request: Request) -> Response:
     form = await form_data(request)
     errors: dict[str, str] = {}
     typed: dict[str, str] | None = None
-    try:
+    async with refusal(request) as refused:
         await progress.report_progress(
             actor,
             progress.ProgressInput(
@@ -45,12 +43,10 @@ async def report(request: Request) -> Response:
                 remaining_days=form.get("remaining_days") or None,
             ),
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
+    if refused:
+        errors = refused.errors
         # A conflict shows the newer values; other refusals keep what was typed.
-        typed = None if isinstance(error, Conflict) else form
+        typed = None if refused.is_conflict else form
     if not errors and not is_htmx(request):
         return RedirectResponse("/my/tasks", status_code=303)
     rows = await progress.my_tasks(actor)

@@ -8,7 +8,6 @@ from starlette.responses import RedirectResponse, Response
 from server import clock
 from server.audit.service import list_project_activity
 from server.auth import Action, may
-from server.errors import Conflict, DomainError, Forbidden
 from server.org import service as org
 from server.planning import queries as planning_queries
 from server.projects import service as projects
@@ -16,12 +15,11 @@ from server.projects.models import ROLE_LABELS, Project, Role
 from server.signoffs import queries as signoff_queries
 from views.common import (
     actor_of,
-    field_errors,
     form_data,
     is_htmx,
-    language_of,
     optional_int,
     page,
+    refusal,
     render,
 )
 
@@ -81,15 +79,15 @@ async def create_project(request: Request) -> Response:
         start_date=values.get("start_date"),
         goals=values.get("goals"),
     )
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         project = await projects.create_project(actor, data)
-    except DomainError as error:
+    if refused:
         rows, total = await projects.list_projects(actor, limit=100)
         return await _render_home(
             request,
             rows,
             total,
-            errors=field_errors(error, language_of(request)),
+            errors=refused.errors,
             values=values,
             status_code=400,
         )
@@ -134,24 +132,20 @@ async def edit_project(request: Request) -> Response:
         success_criteria=form.get("success_criteria", ""),
         late_threshold_days=optional_int(form.get("late_threshold_days")),
     )
-    errors: dict[str, str] = {}
     conflict: dict[str, str] | None = None
-    try:
+    async with refusal(request) as refused:
         project = await projects.update_project(
             actor,
             project_id=project.id,
             version=optional_int(form.get("version")) or 0,
             data=data,
         )
-    except Forbidden:
-        raise
-    except Conflict as error:
+    errors = refused.errors
+    if refused.is_conflict:
         # Show the newer values in the form, and what this person typed beside them.
-        errors = field_errors(error, language_of(request))
         conflict = {name: form.get(name, "") for name in PROJECT_TEXT_FIELDS}
         project = await projects.get_project(actor, project_id=project.id)
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
+    elif refused:
         for name in PROJECT_TEXT_FIELDS:
             setattr(project, name, form.get(name, ""))
     context = await _overview_context(request, project)
@@ -216,7 +210,7 @@ async def add_member(request: Request) -> Response:
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
     errors: dict[str, str] = {}
-    try:
+    async with refusal(request) as refused:
         await projects.add_project_member(
             actor,
             projects.MemberInput(
@@ -229,10 +223,8 @@ async def add_member(request: Request) -> Response:
                 time_commitment=form.get("time_commitment"),
             ),
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
+    if refused:
+        errors = refused.errors
     return await _team_response(request, project, errors, form if errors else {})
 
 
@@ -241,12 +233,10 @@ async def remove_member(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     errors: dict[str, str] = {}
-    try:
+    async with refusal(request) as refused:
         await projects.remove_project_member(actor, member_id=request.path_params["member_id"])
-    except Forbidden:
-        raise
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
+    if refused:
+        errors = refused.errors
         errors.setdefault("", next(iter(errors.values()), ""))
     return await _team_response(request, project, errors, {})
 
@@ -256,13 +246,11 @@ async def archive_project(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         await projects.archive_project(
             actor, project_id=project.id, version=optional_int(form.get("version")) or 0
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
+    if refused:
         context = await _overview_context(
             request, await projects.get_project(actor, project_id=project.id)
         )
@@ -270,7 +258,7 @@ async def archive_project(request: Request) -> Response:
             request,
             "projects/overview.html",
             status_code=400,
-            errors=field_errors(error, language_of(request)),
+            errors=refused.errors,
             conflict=None,
             **context,
         )

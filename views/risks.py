@@ -5,18 +5,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.errors import Conflict, DomainError, Forbidden
 from server.projects import service as projects
 from server.risks import problems as risk_problems
 from server.risks.models import ProblemStatus, Severity
 from views.common import (
     actor_of,
-    field_errors,
     form_data,
     is_htmx,
-    language_of,
     optional_int,
     page,
+    refusal,
     render,
 )
 
@@ -52,7 +50,7 @@ async def report(request: Request) -> Response:
     code = request.path_params["code"]
     project = await projects.get_project(actor, code=code)
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         await risk_problems.report_problem(
             actor,
             project_id=project.id,
@@ -65,11 +63,9 @@ async def report(request: Request) -> Response:
                 due_date=form.get("due_date") or None,
             ),
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
+    if refused:
         context = await _context(request, code)
-        errors = field_errors(error, language_of(request))
+        errors = refused.errors
         return render(
             request, "risks/problems.html", status_code=400, errors=errors, values=form, **context
         )
@@ -84,7 +80,7 @@ async def update(request: Request) -> Response:
     form = await form_data(request)
     errors: dict[str, str] = {}
     typed: dict[str, str] | None = None
-    try:
+    async with refusal(request) as refused:
         await risk_problems.update_problem(
             actor,
             problem_id=problem_id,
@@ -96,11 +92,9 @@ async def update(request: Request) -> Response:
                 due_date=form.get("due_date"),
             ),
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
-        typed = None if isinstance(error, Conflict) else form
+    if refused:
+        errors = refused.errors
+        typed = None if refused.is_conflict else form
     if not is_htmx(request) and not errors:
         return RedirectResponse(f"/projects/{code}/problems", status_code=303)
     context = await _context(request, code)

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.auth import Actor
-from server.errors import DomainError, Forbidden
+from server.errors import Forbidden
 from server.planning import queries as planning_queries
 from server.projects.models import Project
 from server.projects.service import get_project
@@ -23,7 +23,15 @@ from server.signoffs.models import (
     DocumentKind,
     DocumentStatus,
 )
-from views.common import actor_of, field_errors, form_data, language_of, optional_int, page, render
+from views.common import (
+    actor_of,
+    form_data,
+    language_of,
+    optional_int,
+    page,
+    refusal,
+    render,
+)
 
 
 class DocumentSlug(Convertor[str]):
@@ -143,20 +151,18 @@ async def revise(request: Request) -> Response:
     actor, project, state = await _document_page_state(request)
     form = await form_data(request)
     body = _body_from_form(state.document.kind, form, state)
-    try:
+    async with refusal(request) as refused:
         await signoffs.revise_document(
             actor,
             document_id=state.document.id,
             body=body,
             version=optional_int(form.get("version")) or 0,
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
+    if refused:
         state = await signoff_queries.document_state(actor, state.document)
         context = await _context(actor, project, state)
         values = {key: form.get(key, "") for key in _form_values(state.document.kind, body)}
-        errors = field_errors(error, language_of(request))
+        errors = refused.errors
         return render(
             request, "signoffs/edit.html", status_code=422, errors=errors, values=values, **context
         )
@@ -174,16 +180,14 @@ async def _action_or_errors(
     project: Project,
     state: signoff_queries.DocumentState,
 ) -> Response:
-    try:
+    async with refusal(request) as refused:
         if action == "request":
             await signoffs.request_signatures(actor, document_id=state.document.id)
         else:
             await signoff_signers.remind_missing_signers(actor, document_id=state.document.id)
-    except Forbidden:
-        raise
-    except DomainError as error:
+    if refused:
         context = await _context(actor, project, state)
-        errors = field_errors(error, language_of(request))
+        errors = refused.errors
         members = await _team(project)
         return render(
             request,
@@ -212,18 +216,16 @@ async def remind(request: Request) -> Response:
 async def name_delegate(request: Request) -> Response:
     actor, project, state = await _document_page_state(request)
     form = await form_data(request)
-    try:
+    async with refusal(request) as refused:
         await signoff_signers.name_delegate(
             actor,
             project_id=project.id,
             department_id=optional_int(form.get("department_id")) or 0,
             user_id=optional_int(form.get("user_id")),
         )
-    except Forbidden:
-        raise
-    except DomainError as error:
+    if refused:
         context = await _context(actor, project, state)
-        errors = field_errors(error, language_of(request))
+        errors = refused.errors
         members = await _team(project)
         return render(
             request,
@@ -247,7 +249,7 @@ async def sign_form(request: Request) -> Response:
 async def sign(request: Request) -> Response:
     actor, project, state = await _document_page_state(request)
     form = await form_data(request)
-    try:
+    async with refusal(request, shown_by_page=()) as refused:
         await signoffs.sign_document(
             actor,
             signoffs.SignInput(
@@ -258,15 +260,15 @@ async def sign(request: Request) -> Response:
                 department_id=optional_int(form.get("department_id")),
             ),
         )
-    except DomainError as error:
+    if refused:
         # A changed document is shown again as it is now, with what the signer typed.
         state = await signoff_queries.document_state(actor, state.document)
         context = await _context(actor, project, state)
-        errors = field_errors(error, language_of(request))
+        errors = refused.errors
         return render(
             request,
             "signoffs/sign.html",
-            status_code=409 if error.code == "CONFLICT" else 422,
+            status_code=409 if refused.is_conflict else 422,
             errors=errors,
             comment=form.get("comment", ""),
             **context,

@@ -3,17 +3,17 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.errors import Conflict, DomainError, Forbidden, NotFound
+from server.errors import Forbidden, NotFound
 from server.progress import exports as progress_exports
 from server.progress import tracking as progress_tracking
 from server.projects import service as projects
 from views.common import (
     actor_of,
-    field_errors,
     form_data,
     language_of,
     optional_int,
     page,
+    refusal,
     render,
 )
 
@@ -27,12 +27,10 @@ async def _table(request: Request) -> progress_tracking.TrackingTable:
 
 @page
 async def tracking(request: Request) -> Response:
-    try:
+    async with refusal(request) as refused:
         table = await _table(request)
-    except DomainError as error:
-        if isinstance(error, Forbidden):
-            raise
-        return Response(error.translated(language_of(request)), status_code=400)
+    if refused:
+        return Response(refused.message, status_code=400)
     return render(
         request,
         "progress/tracking.html",
@@ -60,7 +58,7 @@ async def explain(request: Request) -> Response:
     errors: dict[str, str] = {}
     typed: dict[str, str] | None = None
     project = await projects.get_project(actor, code=request.path_params["code"])
-    try:
+    async with refusal(request, shown_by_page=(Forbidden, NotFound)) as refused:
         await progress_tracking.explain_late_task(
             actor,
             project_id=project.id,
@@ -70,11 +68,9 @@ async def explain(request: Request) -> Response:
             action=form.get("action", ""),
             version=optional_int(form.get("version")),
         )
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as error:
-        errors = field_errors(error, language_of(request))
-        typed = None if isinstance(error, Conflict) else form
+    if refused:
+        errors = refused.errors
+        typed = None if refused.is_conflict else form
     table = await progress_tracking.tracking_table(actor, project_id=project.id, week=week)
     row = next((r for r in table.rows if r.task.id == task_id), None)
     if row is None:

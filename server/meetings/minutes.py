@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from server import events
 from server.auth import Action, Actor, may
 from server.db import ids_in
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Invalid, NotFound, stale
 from server.meetings.models import (
     Attendee,
     Meeting,
@@ -75,12 +75,7 @@ async def edit_minutes(actor: Actor, *, meeting_id: int, version: int, body: str
             raise Invalid("Minutes are written once the meeting has ended.", field="meetingId")
         checks.done()
         if meeting.version != version:
-            raise Conflict(
-                "Someone else changed these minutes in the meantime (now version %(version)s). "
-                "Reload and try again.",
-                field="version",
-                version=meeting.version,
-            )
+            raise stale(meeting.version)
         meeting.minutes_draft = text
         meeting.version += 1
         await meeting.save()

@@ -14,7 +14,7 @@ from server import events
 from server.audit.service import record
 from server.auth import Action, Actor, authorize
 from server.db import ids_in
-from server.errors import Conflict, Invalid
+from server.errors import Invalid, stale
 from server.meetings.models import (
     AgendaItem,
     Attendee,
@@ -255,12 +255,7 @@ async def reschedule_meeting(
         place = checks.text("place", data.place, required=False, max_length=500)
         checks.done()
         if meeting.version != version:
-            raise Conflict(
-                "Someone else changed this meeting in the meantime (now version %(version)s). "
-                "Reload and try again.",
-                field="version",
-                version=meeting.version,
-            )
+            raise stale(meeting.version)
         assert start is not None
         meeting.scheduled_start = start
         meeting.duration_minutes = duration
@@ -354,12 +349,7 @@ async def submit_department_report(
             )
         else:
             if data.version is not None and data.version != report.version:
-                raise Conflict(
-                    "Someone else changed this report in the meantime (now version "
-                    "%(version)s). Reload and try again.",
-                    field="version",
-                    version=report.version,
-                )
+                raise stale(report.version)
             report.done = checked["done"]
             report.next_week = checked["next_week"]
             report.submitted_by_id = actor.user_id

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.audit.service import record
 from server.auth import Action, Actor, authorize, hash_password, token_digest, verify_password
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Invalid, NotFound, stale
 from server.org.models import LoginThrottle, Session, User
 from server.org.service import ThrottleRule, reserve_attempt
 from server.settings import get_settings
@@ -68,7 +68,7 @@ async def reset_password(actor: Actor, *, user_id: int, new: str, version: int) 
         if user is None:
             raise NotFound("No such user.", field="userId")
         if user.version != version:
-            raise Conflict("Someone else changed this in the meantime. Reload and try again.")
+            raise stale(user.version)
         user.password_hash = hash_password(new)
         user.version += 1
         await user.save(update_fields=["password_hash", "version"])

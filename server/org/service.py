@@ -24,7 +24,7 @@ from server.auth import (
     verify_password,
 )
 from server.db import Statement
-from server.errors import Conflict, Invalid, NotFound, Throttled
+from server.errors import Invalid, NotFound, Throttled, stale
 from server.i18n import normalize_language
 from server.org.models import ApiToken, Department, LoginThrottle, Session, User
 from server.projects.models import Project
@@ -181,7 +181,7 @@ async def set_user_active(actor: Actor, *, user_id: int, active: bool, version: 
         if user is None:
             raise NotFound("No such user.", field="userId")
         if user.version != version:
-            raise Conflict("Someone else changed this in the meantime. Reload and try again.")
+            raise stale(user.version)
         if actor.user_id == user.id and not active:
             raise Invalid("You cannot deactivate yourself.", field="userId")
         before = snapshot(user, ["is_active"])

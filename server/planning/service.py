@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Invalid, NotFound, stale
 from server.planning import cpm
 from server.planning.calendar import WorkingCalendar
 from server.planning.models import (
@@ -219,7 +219,7 @@ async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInp
         if data.department_id is not None and data.department_id != task.department_id:  # type: ignore[attr-defined]
             await authorize(actor, Action.EDIT_PLAN, project, department_id=data.department_id)
         if task.version != version:
-            raise _stale_task(task.version)
+            raise stale(task.version)
         await _check_people(project, changes, data)
         if data.parent_id is not None:
             await _check_parent(project, task.id, data.parent_id)
@@ -239,7 +239,7 @@ async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInp
         )
         if not written:
             current = await Task.get_or_none(id=task.id)
-            raise _stale_task(current.version if current else version)
+            raise stale(current.version if current else version)
         for name, value in changes.items():
             setattr(task, name, value)
         task.version = version + 1
@@ -257,15 +257,6 @@ async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInp
             after=snapshot(task, TASK_FIELDS),
         )
     return task
-
-
-def _stale_task(version: int) -> Conflict:
-    return Conflict(
-        "Someone else changed this task in the meantime (now version %(version)s). "
-        "Reload and try again.",
-        field="version",
-        version=version,
-    )
 
 
 def _fill_duration(changes: dict[str, Any], calendar: WorkingCalendar) -> None:

@@ -13,7 +13,7 @@ from server.audit.service import entry as audit_entry
 from server.audit.service import snapshot
 from server.auth import Action, Actor, Relation, authorize
 from server.db import Statement, Write, write_together
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, NotFound, stale
 from server.planning import queries as planning_queries
 from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
@@ -210,12 +210,7 @@ SAVE_PROGRESS_IF_UNCHANGED = Statement(
 
 async def _stale(task: Task) -> Conflict:
     current = await Task.filter(id=task.id).values_list("version", flat=True)
-    return Conflict(
-        "Someone else changed this task in the meantime (now version %(version)s). "
-        "Reload and try again.",
-        field="version",
-        version=current[0] if current else task.version,
-    )
+    return stale(int(str(current[0])) if current else task.version)
 
 
 async def list_updates(task_ids: Sequence[int], *, limit: int = 50) -> dict[int, list[TaskUpdate]]:

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.audit.service import record
 from server.auth import Action, Actor, authorize, may
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Invalid, NotFound, stale
 from server.planning import queries as planning_queries
 from server.planning.models import (
     Task,
@@ -162,23 +162,13 @@ async def explain_late_task(
         note = await TrackingNote.filter(slot=slot).select_for_update().first()
         if note is None:
             if version not in (None, 0):
-                raise Conflict(
-                    "Someone else changed this in the meantime (now version %(version)s). "
-                    "Reload and try again.",
-                    field="version",
-                    version=0,
-                )
+                raise stale(0)
             note = await TrackingNote.create(
                 task=task, week=week, slot=slot, cause=cause, action=action, author_id=actor.user_id
             )
         else:
             if version is not None and note.version != version:
-                raise Conflict(
-                    "Someone else changed this in the meantime (now version %(version)s). "
-                    "Reload and try again.",
-                    field="version",
-                    version=note.version,
-                )
+                raise stale(note.version)
             note.cause, note.action, note.author_id = cause, action, actor.user_id
             note.version += 1
             await note.save()

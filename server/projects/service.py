@@ -17,7 +17,7 @@ from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.db import Statement
 from server.domain_events import ProjectDepartmentsChanged, announce
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Invalid, NotFound, stale
 from server.notices.service import queue_email
 from server.org.models import Department, User
 from server.projects.models import (
@@ -312,12 +312,7 @@ async def update_project(
         project = await _lock_project(actor, project_id)
         await authorize(actor, Action.EDIT_PROJECT, project)
         if project.version != version:
-            raise Conflict(
-                "Someone else changed this project in the meantime (now version %(version)s). "
-                "Reload and try again.",
-                field="version",
-                version=project.version,
-            )
+            raise stale(project.version)
         if "initiating_department_id" in changes:
             await _check_departments(
                 [changes["initiating_department_id"]], "initiatingDepartmentId"
@@ -382,12 +377,7 @@ async def archive_project(actor: Actor, *, project_id: int, version: int) -> Pro
         project = await _lock_project(actor, project_id)
         await authorize(actor, Action.ARCHIVE_PROJECT, project)
         if project.version != version:
-            raise Conflict(
-                "Someone else changed this project in the meantime (now version %(version)s). "
-                "Reload and try again.",
-                field="version",
-                version=project.version,
-            )
+            raise stale(project.version)
         before = snapshot(project, ["status"])
         project.status = ProjectStatus.ARCHIVED
         project.version += 1

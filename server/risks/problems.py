@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Invalid, NotFound, stale
 from server.planning.models import Task
 from server.projects.models import (
     Project,
@@ -199,12 +199,7 @@ async def update_problem(
             project, data, creating=False, today=clock.local_today(project)
         )
         if problem.version != version:
-            raise Conflict(
-                "Someone else changed this problem in the meantime (now version %(version)s). "
-                "Reload and try again.",
-                field="version",
-                version=problem.version,
-            )
+            raise stale(problem.version)
         closing = changes.get("status") in (ProblemStatus.RESOLVED, ProblemStatus.CLOSED)
         if closing and not (changes.get("resolution") or problem.resolution):
             raise Invalid("Say how the problem was resolved.", field="resolution")

@@ -13,7 +13,7 @@ from server import clock
 from server.audit.service import record
 from server.auth import Action, Actor, Relation, authorize
 from server.domain_events import ProjectDepartmentsChanged, handles
-from server.errors import Conflict, Invalid
+from server.errors import Conflict, Invalid, stale
 from server.notices.service import queue_email
 from server.org.models import Department, User
 from server.projects.models import (
@@ -138,12 +138,7 @@ async def revise_document(
         document, project = await locked_document(actor, document_id)
         await authorize_edit(actor, project)
         if version is not None and version != document.version:
-            raise Conflict(
-                "Someone else changed this document in the meantime (now version %(version)s). "
-                "Reload and try again.",
-                field="version",
-                version=document.version,
-            )
+            raise stale(document.version)
         required = (await list_participating_departments([project.id]))[project.id]
         cleaned = _checked_body(document.kind, body, required)
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)

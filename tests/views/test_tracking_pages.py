@@ -148,7 +148,7 @@ async def test_problems_raised_and_updated_on_the_page(http):
         {"version": str(problem.version), "status": "OPEN", "owner_id": str(liaison.id)},
         htmx=True,
     )
-    assert stale.status_code == 400 and "其他人刚刚修改了这个问题" in stale.text
+    assert stale.status_code == 400 and "已被他人修改" in stale.text
     assert (await Problem.get(id=problem.id)).status == "RESOLVED"
 
 
