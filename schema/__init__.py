@@ -25,6 +25,7 @@ from strawberry.types.unset import UnsetType
 
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
+from schema.events import EventSubscription
 from schema.limits import (
     MAX_VARIABLE_NESTING,
     DocumentLimitsRule,
@@ -37,7 +38,7 @@ from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
 from schema.progress import ProgressMutation, ProgressQuery
 from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery
-from schema.risks import EventSubscription, Problem, RiskMutation
+from schema.risks import Problem, RiskMutation
 from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
 from server.auth import Actor

@@ -1,4 +1,4 @@
-"""Progress reports and the viewer's own tasks."""
+"""Progress reports, the viewer's own tasks and a project's plan-vs-actual figures."""
 
 import datetime
 
@@ -11,9 +11,11 @@ from schema.common import (
     from_global_id,
     page_window,
     refusals_in_payload,
+    to_global_id,
 )
 from schema.context import Context
 from schema.planning import Task, TaskPayload
+from server.progress import measuring
 from server.progress import service as progress
 
 
@@ -68,3 +70,44 @@ class ProgressMutation:
             ),
         )
         return TaskPayload(task=Task.of(row), errors=[])
+
+
+@strawberry.type
+class DepartmentLateCount:
+    department_id: strawberry.ID | None
+    late_tasks: int
+
+
+@strawberry.type
+class ProjectProgress:
+    """Plan vs actual today: duration-weighted percentages and the schedule performance index."""
+
+    day: datetime.date
+    planned_percent: float
+    actual_percent: float
+    spi: float | None
+    late_tasks: int
+    late_by_department: list[DepartmentLateCount]
+    critical_finish: datetime.date | None
+    forecast_finish: datetime.date | None
+
+
+async def progress_of(project_pk: int, time_zone: str) -> ProjectProgress:
+    measured = await measuring.project_progress(project_pk, time_zone)
+    figures = measured.figures
+    return ProjectProgress(
+        day=measured.day,
+        planned_percent=figures.planned_percent,
+        actual_percent=figures.actual_percent,
+        spi=figures.spi,
+        late_tasks=figures.late_tasks,
+        late_by_department=[
+            DepartmentLateCount(
+                department_id=to_global_id("Department", int(key)) if key != "0" else None,
+                late_tasks=count,
+            )
+            for key, count in sorted(figures.late_by_department.items())
+        ],
+        critical_finish=measured.critical_finish,
+        forecast_finish=measured.forecast_finish,
+    )

@@ -19,7 +19,8 @@ from schema.context import Context
 from schema.meetings import Meeting
 from schema.org import Department, Node, User
 from schema.planning import CriticalPath, ProjectSchedule, Task
-from schema.risks import Problem, ProjectProgress, progress_of
+from schema.progress import ProjectProgress, progress_of
+from schema.risks import Problem
 from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
 from server.errors import NotFound

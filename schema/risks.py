@@ -1,8 +1,6 @@
-"""Problems (问题), plan-vs-actual figures and the live project events."""
+"""Problems (问题): reported, owned and resolved through the API."""
 
 import datetime
-import json
-from collections.abc import AsyncGenerator
 from enum import Enum
 
 import strawberry
@@ -11,9 +9,6 @@ from strawberry.types import Info
 from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
 from schema.org import Department, Node, User
-from server import events
-from server.progress import measuring
-from server.projects.service import get_project
 from server.risks import problems as risk_problems
 from server.risks.models import Problem as ProblemRow
 
@@ -82,47 +77,6 @@ class Problem(Node):
     @strawberry.field
     def task_id(self) -> strawberry.ID | None:
         return to_global_id("Task", self.task_pk) if self.task_pk else None
-
-
-@strawberry.type
-class DepartmentLateCount:
-    department_id: strawberry.ID | None
-    late_tasks: int
-
-
-@strawberry.type
-class ProjectProgress:
-    """Plan vs actual today: duration-weighted percentages and the schedule performance index."""
-
-    day: datetime.date
-    planned_percent: float
-    actual_percent: float
-    spi: float | None
-    late_tasks: int
-    late_by_department: list[DepartmentLateCount]
-    critical_finish: datetime.date | None
-    forecast_finish: datetime.date | None
-
-
-async def progress_of(project_pk: int, time_zone: str) -> ProjectProgress:
-    measured = await measuring.project_progress(project_pk, time_zone)
-    figures = measured.figures
-    return ProjectProgress(
-        day=measured.day,
-        planned_percent=figures.planned_percent,
-        actual_percent=figures.actual_percent,
-        spi=figures.spi,
-        late_tasks=figures.late_tasks,
-        late_by_department=[
-            DepartmentLateCount(
-                department_id=to_global_id("Department", int(key)) if key != "0" else None,
-                late_tasks=count,
-            )
-            for key, count in sorted(figures.late_by_department.items())
-        ],
-        critical_finish=measured.critical_finish,
-        forecast_finish=measured.forecast_finish,
-    )
 
 
 @strawberry.input
@@ -204,41 +158,3 @@ class RiskMutation:
             ),
         )
         return ProblemPayload(problem=Problem.of(row), errors=[])
-
-
-@strawberry.type
-class ProjectEvent:
-    """Something changed in a project: a task's progress, a problem reported or updated."""
-
-    id: str
-    kind: str
-    task_id: strawberry.ID | None
-    problem_id: strawberry.ID | None
-    data: str  # the event's fields as JSON
-    at: str | None
-
-
-def project_event(event: events.Event) -> ProjectEvent:
-    task = event.data.get("taskId")
-    problem = event.data.get("problemId")
-    return ProjectEvent(
-        id=event.id,
-        kind=event.kind,
-        task_id=to_global_id("Task", int(task)) if task else None,
-        problem_id=to_global_id("Problem", int(problem)) if problem else None,
-        data=json.dumps(event.data, ensure_ascii=False),
-        at=event.data.get("at"),
-    )
-
-
-@strawberry.type
-class EventSubscription:
-    @strawberry.subscription
-    async def project_events(
-        self, info: Info[Context, None], project_id: strawberry.ID, after: str | None = None
-    ) -> AsyncGenerator[ProjectEvent, None]:
-        """Events of a project the viewer may see, from now on (or after the event id given)."""
-        pk = from_global_id(project_id, "Project", field="projectId")
-        project = await get_project(info.context.actor, project_id=pk)
-        async for event in events.follow("project", project.id, last_id=after):
-            yield project_event(event)

@@ -16,7 +16,6 @@ from views import (
     projects,
     risks,
     signoffs,
-    tracking,
 )
 from views.middleware import BodyLimit, PageMiddleware
 
@@ -61,10 +60,10 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/plan.svg", planning.gantt_svg, methods=["GET"]),
         Route("/projects/{code}/plan/settings", planning.save_schedule_settings, methods=["POST"]),
         Route("/projects/{code}/plan/approve", planning.approve_plan, methods=["POST"]),
-        Route("/projects/{code}/tracking", tracking.tracking, methods=["GET"]),
-        Route("/projects/{code}/tracking.xlsx", tracking.tracking_xlsx, methods=["GET"]),
-        Route("/projects/{code}/tracking.svg", tracking.tracking_svg, methods=["GET"]),
-        Route("/projects/{code}/tracking/tasks/{task_id:int}", tracking.explain, methods=["POST"]),
+        Route("/projects/{code}/tracking", progress.tracking, methods=["GET"]),
+        Route("/projects/{code}/tracking.xlsx", progress.tracking_xlsx, methods=["GET"]),
+        Route("/projects/{code}/tracking.svg", progress.tracking_svg, methods=["GET"]),
+        Route("/projects/{code}/tracking/tasks/{task_id:int}", progress.explain, methods=["POST"]),
         Route("/projects/{code}/problems", risks.problems, methods=["GET"]),
         Route("/projects/{code}/problems", risks.report, methods=["POST"]),
         Route("/projects/{code}/problems/{problem_id:int}", risks.update, methods=["POST"]),

@@ -69,14 +69,14 @@ async def _plan_refused(
 
     context = await _plan_context(request, project)
     context.update({errors_name: field_errors(error, language_of(request)), "values": form})
-    return render(request, "projects/plan.html", status_code=400, **context)
+    return render(request, "planning/plan.html", status_code=400, **context)
 
 
 @page
 async def plan(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    return render(request, "projects/plan.html", **await _plan_context(request, project))
+    return render(request, "planning/plan.html", **await _plan_context(request, project))
 
 
 def _task_values(task: Any) -> dict[str, str]:
@@ -126,7 +126,7 @@ async def edit_task_form(request: Request) -> Response:
     context = await _plan_context(request, project)
     await _edit(context, task.id)
     context.update(values=_task_values(task))
-    template = "projects/_task_form_row.html" if is_htmx(request) else "projects/plan.html"
+    template = "planning/_task_form_row.html" if is_htmx(request) else "planning/plan.html"
     return render(request, template, **context)
 
 
@@ -155,20 +155,20 @@ async def save_task(request: Request) -> Response:
         context.update(errors=refused.errors, values=form)
         if task_id is None:
             context.update(adding=True)
-            template = "projects/_plan.html" if is_htmx(request) else "projects/plan.html"
+            template = "planning/_plan.html" if is_htmx(request) else "planning/plan.html"
             return render(
                 request, template, status_code=200 if is_htmx(request) else 400, **context
             )
         task = await planning_queries.get_task(actor, task_id=task_id)
         await _edit(context, task.id)
         if not is_htmx(request):
-            return render(request, "projects/plan.html", status_code=400, **context)
-        response = render(request, "projects/_task_form_row.html", **context)
+            return render(request, "planning/plan.html", status_code=400, **context)
+        response = render(request, "planning/_task_form_row.html", **context)
         response.headers["HX-Retarget"] = f"#task-{task_id}"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
     if is_htmx(request):
-        return render(request, "projects/_plan.html", **await _plan_context(request, project))
+        return render(request, "planning/_plan.html", **await _plan_context(request, project))
     return RedirectResponse(f"/projects/{project.code}/plan", status_code=303)
 
 
@@ -216,7 +216,7 @@ async def _calendar_response(
     calendar = await planning_scheduling.working_calendar(0)
     return render(
         request,
-        "org/calendar.html",
+        "planning/company_calendar.html",
         status_code=status_code,
         year=year,
         rows=rows,
@@ -269,7 +269,7 @@ async def _plan_after_change(
     context = await _plan_context(request, project)
     await _edit(context, task.id)
     context.update(values=_task_values(task), errors=errors)
-    template = "projects/_plan.html" if is_htmx(request) else "projects/plan.html"
+    template = "planning/_plan.html" if is_htmx(request) else "planning/plan.html"
     status = 200 if is_htmx(request) or not errors else 400
     return render(request, template, status_code=status, **context)
 

@@ -106,7 +106,7 @@ def gantt_geometry(
 
 def gantt_svg(project: Project, view: PlanView, today: date, language: str) -> bytes:
     geometry = gantt_geometry(view.rows, view.calendar, project.start_date, today)
-    svg = render("projects/_gantt.svg", language, project=project, gantt=geometry, standalone=True)
+    svg = render("planning/_gantt.svg", language, project=project, gantt=geometry, standalone=True)
     return svg.encode()
 
 

@@ -1,0 +1,50 @@
+"""Live project events over a GraphQL subscription: progress reported, problems raised."""
+
+import json
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry.types import Info
+
+from schema.common import from_global_id, to_global_id
+from schema.context import Context
+from server import events
+from server.projects.service import get_project
+
+
+@strawberry.type
+class ProjectEvent:
+    """Something changed in a project: a task's progress, a problem reported or updated."""
+
+    id: str
+    kind: str
+    task_id: strawberry.ID | None
+    problem_id: strawberry.ID | None
+    data: str  # the event's fields as JSON
+    at: str | None
+
+
+def project_event(event: events.Event) -> ProjectEvent:
+    task = event.data.get("taskId")
+    problem = event.data.get("problemId")
+    return ProjectEvent(
+        id=event.id,
+        kind=event.kind,
+        task_id=to_global_id("Task", int(task)) if task else None,
+        problem_id=to_global_id("Problem", int(problem)) if problem else None,
+        data=json.dumps(event.data, ensure_ascii=False),
+        at=event.data.get("at"),
+    )
+
+
+@strawberry.type
+class EventSubscription:
+    @strawberry.subscription
+    async def project_events(
+        self, info: Info[Context, None], project_id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[ProjectEvent, None]:
+        """Events of a project the viewer may see, from now on (or after the event id given)."""
+        pk = from_global_id(project_id, "Project", field="projectId")
+        project = await get_project(info.context.actor, project_id=pk)
+        async for event in events.follow("project", project.id, last_id=after):
+            yield project_event(event)
