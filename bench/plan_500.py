@@ -130,7 +130,7 @@ async def seed_project(code: str, size: int) -> None:
         projects.ProjectInput(
             code=code,
             name=f"bench {size}",
-            initiating_department_id=manager.department_id,  # type: ignore[attr-defined]
+            initiating_department_id=manager.department_id,
             department_ids=[],
             start_date=START,
         ),

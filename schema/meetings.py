@@ -17,6 +17,7 @@ from server.meetings import minutes as meeting_minutes
 from server.meetings import queries as meeting_queries
 from server.meetings import running as meeting_running
 from server.meetings import service as meetings
+from server.meetings.models import ActionItem as ActionItemRow
 from server.meetings.models import Meeting as MeetingRow
 
 
@@ -118,18 +119,17 @@ def _user(row: object | None) -> User | None:
     return User.of(row) if row is not None else None  # type: ignore[arg-type]
 
 
-def _action_item(row: object) -> ActionItem:
-    item = row
-    task = item.task  # type: ignore[attr-defined]
+def _action_item(item: ActionItemRow) -> ActionItem:
+    task = item.task
     return ActionItem(
-        id=to_global_id("ActionItem", item.id),  # type: ignore[attr-defined]
-        title=item.title,  # type: ignore[attr-defined]
-        owner=User.of(item.owner),  # type: ignore[attr-defined]
-        department=Department.of(item.department) if item.department else None,  # type: ignore[attr-defined]
-        due_date=item.due_date,  # type: ignore[attr-defined]
+        id=to_global_id("ActionItem", item.id),
+        title=item.title,
+        owner=User.of(item.owner),
+        department=Department.of(item.department) if item.department else None,
+        due_date=item.due_date,
         task_id=to_global_id("Task", task.id) if task else None,
         task_status=task.status.value if task else None,
-        meeting_id=to_global_id("Meeting", item.meeting_id),  # type: ignore[attr-defined]
+        meeting_id=to_global_id("Meeting", item.meeting_id),
     )
 
 
@@ -166,7 +166,7 @@ class Meeting(Node):
             minutes_state=MinutesState(state) if state else None,
             version=row.version,
             pk=row.id,
-            project_pk=row.project_id,  # type: ignore[attr-defined]
+            project_pk=row.project_id,
         )
 
     async def _view(self, info: Info[Context, None]) -> meeting_queries.MeetingView:

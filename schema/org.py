@@ -28,7 +28,7 @@ class Department(Node):
         return cls(
             id=to_global_id("Department", row.id),
             name=row.name,
-            parent_pk=row.parent_id,  # type: ignore[attr-defined]
+            parent_pk=row.parent_id,
         )
 
     @strawberry.field
@@ -65,7 +65,7 @@ class User(Node):
             is_active=row.is_active,
             is_admin=row.is_admin,
             version=row.version,
-            department_pk=row.department_id,  # type: ignore[attr-defined]
+            department_pk=row.department_id,
         )
 
     @strawberry.field

@@ -100,10 +100,10 @@ class Task(Node):
             actual_finish=row.actual_finish,
             version=row.version,
             pk=row.id,
-            parent_pk=row.parent_id,  # type: ignore[attr-defined]
-            owner_pk=row.owner_id,  # type: ignore[attr-defined]
-            department_pk=row.department_id,  # type: ignore[attr-defined]
-            project_pk=row.project_id,  # type: ignore[attr-defined]
+            parent_pk=row.parent_id,
+            owner_pk=row.owner_id,
+            department_pk=row.department_id,
+            project_pk=row.project_id,
         )
 
     @strawberry.field
@@ -131,7 +131,7 @@ class Task(Node):
             Dependency(
                 type=d.type,
                 lag_days=d.lag_days,
-                predecessor_pk=d.predecessor_id,  # type: ignore[attr-defined]
+                predecessor_pk=d.predecessor_id,
             )
             for d in await info.context.dependencies.load(self.pk)
         ]

@@ -119,7 +119,7 @@ class Project(Node):
             critical_threshold_days=row.critical_threshold_days,
             version=row.version,
             pk=row.id,
-            initiating_department_pk=row.initiating_department_id,  # type: ignore[attr-defined]
+            initiating_department_pk=row.initiating_department_id,
         )
 
     @strawberry.field

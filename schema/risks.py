@@ -57,9 +57,9 @@ class Problem(Node):
             version=row.version,
             created_at=row.created_at,
             resolved_at=row.resolved_at,
-            owner_pk=row.owner_id,  # type: ignore[attr-defined]
-            department_pk=row.department_id,  # type: ignore[attr-defined]
-            task_pk=row.task_id,  # type: ignore[attr-defined]
+            owner_pk=row.owner_id,
+            department_pk=row.department_id,
+            task_pk=row.task_id,
         )
 
     @strawberry.field

@@ -65,7 +65,7 @@ async def project(
         projects.ProjectInput(
             code=code or f"P{next(_sequence)}",
             name=name,
-            initiating_department_id=manager.department_id,  # type: ignore[attr-defined]
+            initiating_department_id=manager.department_id,
             department_ids=[d.id for d in departments],
             start_date=date(2026, 11, 2),
             goals="上市首月销量 ≥ 20,000 件",
@@ -84,6 +84,6 @@ async def member(
             project_id=proj.id,
             user_id=who.id,
             role=role,
-            department_id=(dept.id if dept else who.department_id),  # type: ignore[attr-defined]
+            department_id=(dept.id if dept else who.department_id),
         ),
     )

@@ -33,10 +33,10 @@ async def _departments_page(
     actor = actor_of(request)
     rows = await org.list_departments(actor)
     users = await org.list_users(actor)
-    heads = {u.department_id: u for u in users if u.heads_department}  # type: ignore[attr-defined]
+    heads = {u.department_id: u for u in users if u.heads_department}
     counts: dict[int, int] = {}
     for u in users:
-        counts[u.department_id] = counts.get(u.department_id, 0) + 1  # type: ignore[attr-defined]
+        counts[u.department_id] = counts.get(u.department_id, 0) + 1
     return render(
         request,
         "org/departments.html",

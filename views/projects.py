@@ -47,7 +47,7 @@ async def _render_home(
     departments = await projects.list_participating_departments(ids)
     members = await projects.list_members(ids)
     my_roles = {
-        pid: [m.role for m in people if m.user_id == actor.user_id]  # type: ignore[attr-defined]
+        pid: [m.role for m in people if m.user_id == actor.user_id]
         for pid, people in members.items()
     }
     return render(
@@ -103,7 +103,7 @@ async def _overview_context(request: Request, project: Project) -> dict[str, Any
         "milestones": await planning_queries.milestone_dates(project.id),
         "members": members,
         "managers": [m for m in members if m.role == Role.MANAGER],
-        "liaisons": {m.department_id: m for m in members if m.role == Role.LIAISON},  # type: ignore[attr-defined]
+        "liaisons": {m.department_id: m for m in members if m.role == Role.LIAISON},
         "activity": await list_project_activity(project.id, limit=15),
         "can_edit": await may(actor, Action.EDIT_PROJECT, project),
         "can_archive": await may(actor, Action.ARCHIVE_PROJECT, project),
@@ -168,7 +168,7 @@ async def _team_context(request: Request, project: Project) -> dict[str, Any]:
     removable = {
         m.id
         for m in members
-        if await may(actor, projects.team_action(m.role), project, department_id=m.department_id)  # type: ignore[attr-defined]
+        if await may(actor, projects.team_action(m.role), project, department_id=m.department_id)
     }
     return {
         "project": project,

@@ -77,7 +77,7 @@ async def _escalate_minutes(meeting_id: int, now: datetime) -> dict[int, int]:
         )
         if not rung.levels:
             return told
-        project = await Project.get(id=meeting.project_id)  # type: ignore[attr-defined]
+        project = await Project.get(id=meeting.project_id)
         for level in rung.levels:
             query = ProjectMember.filter(project_id=project.id, left_at__isnull=True)
             if ladder.MINUTES_RUNGS[level] == "MANAGER":
@@ -85,7 +85,7 @@ async def _escalate_minutes(meeting_id: int, now: datetime) -> dict[int, int]:
             else:
                 query = query.filter(
                     role=Role.DEPARTMENT_HEAD,
-                    department_id=project.initiating_department_id,  # type: ignore[attr-defined]
+                    department_id=project.initiating_department_id,
                 )
             people = {m.user.id: m.user for m in await query.select_related("user")}
             for user in people.values():
@@ -137,12 +137,12 @@ async def run_report_reminders(*, now: datetime | None = None) -> ReminderReport
         ).select_related("user", "department")
         async with in_transaction():
             for member in liaisons:
-                if member.department_id in reported or member.user.deactivated_at:  # type: ignore[attr-defined]
+                if member.department_id in reported or member.user.deactivated_at:
                     continue
                 await notices.queue_email(
                     recipient=member.user,
                     template="report_reminder",
-                    dedup_key=f"report-reminder:{meeting.id}:d{member.department_id}",  # type: ignore[attr-defined]
+                    dedup_key=f"report-reminder:{meeting.id}:d{member.department_id}",
                     project_id=meeting.project.id,
                     project=meeting.project,
                     meeting=meeting,

@@ -45,7 +45,7 @@ async def minutes_text(actor: Actor, *, meeting_id: int) -> tuple[Project, Meeti
     """The minutes to read or export: the latest published revision, else the draft for its
     writers; nothing for anyone else until it is published."""
     meeting = await get_meeting(actor, meeting_id=meeting_id)
-    project = await Project.get(id=meeting.project_id)  # type: ignore[attr-defined]
+    project = await Project.get(id=meeting.project_id)
     latest = await MinutesRevision.filter(meeting_id=meeting.id).order_by("-revision").first()
     if latest is not None:
         return project, meeting, latest.body

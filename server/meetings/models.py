@@ -41,6 +41,7 @@ class Meeting(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="meetings", on_delete=fields.CASCADE
     )
+    project_id: int
     kind = fields.CharEnumField(MeetingKind, max_length=24)
     title = fields.CharField(max_length=200)
     scheduled_start = fields.DatetimeField(db_index=True)
@@ -61,6 +62,7 @@ class Meeting(Model):
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="created_meetings", null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -74,9 +76,11 @@ class Attendee(Model):
     meeting: fields.ForeignKeyRelation[Meeting] = fields.ForeignKeyField(
         "models.Meeting", related_name="attendees", on_delete=fields.CASCADE
     )
+    meeting_id: int
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="attendances", on_delete=fields.RESTRICT
     )
+    user_id: int
     attendance = fields.CharEnumField(Attendance, default=Attendance.INVITED, max_length=16)
 
     class Meta:
@@ -90,11 +94,13 @@ class AgendaItem(Model):
     meeting: fields.ForeignKeyRelation[Meeting] = fields.ForeignKeyField(
         "models.Meeting", related_name="agenda", on_delete=fields.CASCADE
     )
+    meeting_id: int
     position = fields.IntField()
     title = fields.CharField(max_length=200)
     owner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="agenda_items", null=True, on_delete=fields.SET_NULL
     )
+    owner_id: int | None
     minutes = fields.IntField()
     # Seconds actually spent, written when the meeting moves on from the item.
     spent_seconds = fields.IntField(null=True)
@@ -111,14 +117,17 @@ class DepartmentReport(Model):
     meeting: fields.ForeignKeyRelation[Meeting] = fields.ForeignKeyField(
         "models.Meeting", related_name="reports", on_delete=fields.CASCADE
     )
+    meeting_id: int
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="meeting_reports", on_delete=fields.RESTRICT
     )
+    department_id: int
     done = fields.TextField(default="")
     next_week = fields.TextField(default="")
     submitted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="meeting_reports", null=True, on_delete=fields.SET_NULL
     )
+    submitted_by_id: int | None
     version = fields.IntField(default=1)
     submitted_at = fields.DatetimeField(auto_now=True)
 
@@ -135,9 +144,11 @@ class ReportNeed(Model):
     report: fields.ForeignKeyRelation[DepartmentReport] = fields.ForeignKeyField(
         "models.DepartmentReport", related_name="needs", on_delete=fields.CASCADE
     )
+    report_id: int
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="needs_to_meet", on_delete=fields.RESTRICT
     )
+    department_id: int
     text = fields.CharField(max_length=500)
 
     class Meta:
@@ -150,10 +161,12 @@ class Decision(Model):
     meeting: fields.ForeignKeyRelation[Meeting] = fields.ForeignKeyField(
         "models.Meeting", related_name="decisions", on_delete=fields.CASCADE
     )
+    meeting_id: int
     text = fields.TextField()
     recorded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="recorded_decisions", null=True, on_delete=fields.SET_NULL
     )
+    recorded_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -168,24 +181,30 @@ class ActionItem(Model):
     meeting: fields.ForeignKeyRelation[Meeting] = fields.ForeignKeyField(
         "models.Meeting", related_name="action_items", on_delete=fields.CASCADE
     )
+    meeting_id: int
     title = fields.CharField(max_length=200)
     owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="action_items", on_delete=fields.RESTRICT
     )
+    owner_id: int
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="action_items", null=True, on_delete=fields.SET_NULL
     )
+    department_id: int | None
     due_date = fields.DateField()
     task: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="action_items", null=True, on_delete=fields.SET_NULL
     )
+    task_id: int | None
     # A need turns into one action item at most.
     need: fields.ForeignKeyNullableRelation[ReportNeed] = fields.OneToOneField(
         "models.ReportNeed", related_name="action_item", null=True, on_delete=fields.SET_NULL
     )
+    need_id: int | None
     recorded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="recorded_action_items", null=True, on_delete=fields.SET_NULL
     )
+    recorded_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -200,12 +219,14 @@ class MinutesRevision(Model):
     meeting: fields.ForeignKeyRelation[Meeting] = fields.ForeignKeyField(
         "models.Meeting", related_name="minutes_revisions", on_delete=fields.CASCADE
     )
+    meeting_id: int
     revision = fields.IntField()
     body = fields.TextField()
     change_note = fields.TextField(default="")
     published_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="published_minutes", null=True, on_delete=fields.SET_NULL
     )
+    published_by_id: int | None
     published_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -32,10 +32,10 @@ from server.projects.service import get_project
 async def get_meeting(actor: Actor, *, meeting_id: int, project: Project | None = None) -> Meeting:
     """A meeting of a project the actor may see; someone else's looks like no meeting."""
     meeting = await Meeting.get_or_none(id=meeting_id)
-    if meeting is None or (project is not None and meeting.project_id != project.id):  # type: ignore[attr-defined]
+    if meeting is None or (project is not None and meeting.project_id != project.id):
         raise NotFound("No such meeting.", field="meetingId")
     try:
-        await get_project(actor, project_id=meeting.project_id)  # type: ignore[attr-defined]
+        await get_project(actor, project_id=meeting.project_id)
     except NotFound:
         raise NotFound("No such meeting.", field="meetingId") from None
     return meeting
@@ -46,7 +46,7 @@ async def list_meetings(project_ids: Sequence[int]) -> dict[int, list[Meeting]]:
     for row in await Meeting.filter(project_id__in=list(project_ids)).order_by(
         "scheduled_start", "id"
     ):
-        result[row.project_id].append(row)  # type: ignore[attr-defined]
+        result[row.project_id].append(row)
     return result
 
 
@@ -76,7 +76,7 @@ class MeetingView:
 
     @property
     def reported_department_ids(self) -> set[int]:
-        return {r.department_id for r in self.reports}  # type: ignore[attr-defined]
+        return {r.department_id for r in self.reports}
 
     @property
     def missing_departments(self) -> list[Department]:
@@ -90,7 +90,7 @@ class MeetingView:
     @property
     def open_needs(self) -> list[ReportNeed]:
         """Needs from the reports that no action item has taken up yet."""
-        taken = {item.need_id for item in self.action_items}  # type: ignore[attr-defined]
+        taken = {item.need_id for item in self.action_items}
         return [n for r in self.reports for n in r.need_list if n.id not in taken]  # type: ignore[attr-defined]
 
     @property
@@ -119,7 +119,7 @@ async def meeting_views_by_id(ids: Sequence[int]) -> list[MeetingView]:
 async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
     """Views of several meetings in ten queries, however many meetings and entries."""
     ids = [m.id for m in rows]
-    project_ids = list({m.project_id for m in rows})  # type: ignore[attr-defined]
+    project_ids = list({m.project_id for m in rows})
     projects = {p.id: p for p in await Project.filter(id__in=project_ids)}
     attendees = _grouped(
         await Attendee.filter(meeting_id__in=ids).select_related("user"), "meeting_id"
@@ -141,7 +141,7 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
     )
     departments: dict[int, list[Department]] = {}
     for row in sorted(participations, key=lambda r: r.department.name):
-        departments.setdefault(row.project_id, []).append(row.department)  # type: ignore[attr-defined]
+        departments.setdefault(row.project_id, []).append(row.department)
     decisions = _grouped(
         await Decision.filter(meeting_id__in=ids).select_related("recorded_by"), "meeting_id"
     )
@@ -156,11 +156,11 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
     return [
         MeetingView(
             meeting=m,
-            project=projects[m.project_id],  # type: ignore[attr-defined]
+            project=projects[m.project_id],
             attendees=attendees.get(m.id, []),
             agenda=agenda.get(m.id, []),
-            reports=[r for r in reports if r.meeting_id == m.id],  # type: ignore[attr-defined]
-            departments=departments.get(m.project_id, []),  # type: ignore[attr-defined]
+            reports=[r for r in reports if r.meeting_id == m.id],
+            departments=departments.get(m.project_id, []),
             decisions=decisions.get(m.id, []),
             action_items=items.get(m.id, []),
             carried_items=_carried(m, carried),
@@ -214,10 +214,10 @@ def _carried(meeting: Meeting, open_items: list[ActionItem]) -> list[ActionItem]
     return [
         item
         for item in open_items
-        if item.meeting.project_id == meeting.project_id  # type: ignore[attr-defined]
+        if item.meeting.project_id == meeting.project_id
         and item.meeting.scheduled_start < meeting.scheduled_start
     ]
 
 
 async def carried_action_items(meeting: Meeting) -> list[ActionItem]:
-    return _carried(meeting, await _open_weekly_items([meeting.project_id]))  # type: ignore[attr-defined]
+    return _carried(meeting, await _open_weekly_items([meeting.project_id]))

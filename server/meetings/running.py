@@ -107,7 +107,7 @@ async def set_attendance(
 
 async def _lock_for_recording(actor: Actor, meeting_id: int) -> tuple[Project, Meeting]:
     meeting = await get_meeting(actor, meeting_id=meeting_id)
-    project = await Project.filter(id=meeting.project_id).select_for_update().get()  # type: ignore[attr-defined]
+    project = await Project.filter(id=meeting.project_id).select_for_update().get()
     meeting = await Meeting.get(id=meeting.id)
     await authorize(actor, Action.RECORD_IN_MEETING, project)
     _must_be_live(meeting)
@@ -192,11 +192,11 @@ async def add_action_item(actor: Actor, *, meeting_id: int, data: ActionItemInpu
                 raise Invalid("This need already has an action item.", field="needId")
             # Taken up from a need: its words and its department unless the form says otherwise.
             data.title = data.title or need.text
-            data.department_id = data.department_id or need.department_id  # type: ignore[attr-defined]
+            data.department_id = data.department_id or need.department_id
         checked = await _checked_action_item(project, data)
         item = await _create_action_item(actor, project, meeting, checked, need)
     await events.publish("meeting", meeting.id, "action.added", actionItemId=item.id)
-    await events.publish("project", project.id, "task.created", taskId=item.task_id)  # type: ignore[attr-defined]
+    await events.publish("project", project.id, "task.created", taskId=item.task_id)
     return item
 
 
@@ -285,13 +285,13 @@ async def _needs_to_action_items(actor: Actor, project: Project, meeting: Meetin
         else clock.local_today(project) + timedelta(days=7)
     )
     for need in open_needs:
-        owner_id = liaisons.get(need.department_id) or actor.user_id  # type: ignore[attr-defined]
+        owner_id = liaisons.get(need.department_id) or actor.user_id
         if owner_id is None:
             continue
         checked = {
             "title": f"{need.report.department.name}: {need.text}"[:200],
             "owner_id": owner_id,
-            "department_id": need.department_id,  # type: ignore[attr-defined]
+            "department_id": need.department_id,
             "due_date": max(due, clock.local_today(project)),
         }
         await _create_action_item(actor, project, meeting, checked, need)

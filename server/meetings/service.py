@@ -330,7 +330,7 @@ async def submit_department_report(
     """A liaison's report for their own department (the PM may file one for anybody)."""
     meeting = await get_meeting(actor, meeting_id=meeting_id)
     async with in_transaction():
-        project = await Project.filter(id=meeting.project_id).select_for_update().get()  # type: ignore[attr-defined]
+        project = await Project.filter(id=meeting.project_id).select_for_update().get()
         meeting = await Meeting.get(id=meeting.id)
         await authorize(actor, Action.SUBMIT_REPORT, project, department_id=data.department_id)
         if meeting.status == MeetingStatus.ENDED:
@@ -375,7 +375,7 @@ async def submit_department_report(
 async def lock_for_run(actor: Actor, meeting_id: int) -> tuple[Project, Meeting]:
     """Project and meeting rows locked for this transaction, the PM's or a co-chair's right."""
     meeting = await get_meeting(actor, meeting_id=meeting_id)
-    project = await Project.filter(id=meeting.project_id).select_for_update().get()  # type: ignore[attr-defined]
+    project = await Project.filter(id=meeting.project_id).select_for_update().get()
     meeting = await Meeting.filter(id=meeting.id).select_for_update().get()
     await authorize(actor, Action.RUN_MEETINGS, project)
     return project, meeting

@@ -32,9 +32,11 @@ class ChatRobot(Model):
     project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="chat_robots", null=True, on_delete=fields.CASCADE
     )
+    project_id: int | None
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="chat_robots", null=True, on_delete=fields.CASCADE
     )
+    department_id: int | None
     kind = fields.CharEnumField(RobotKind, max_length=16)
     name = fields.CharField(max_length=100)
     url = fields.CharField(max_length=1000)
@@ -64,10 +66,12 @@ class Notice(Model):
     recipient: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="notices", null=True, on_delete=fields.SET_NULL
     )
+    recipient_id: int | None
     address = fields.CharField(max_length=500, default="")
     robot: fields.ForeignKeyNullableRelation[ChatRobot] = fields.ForeignKeyField(
         "models.ChatRobot", related_name="notices", null=True, on_delete=fields.SET_NULL
     )
+    robot_id: int | None
     # Mobile numbers a chat message @-mentions.
     mentions: list[str] = fields.JSONField(default=list)
     subject = fields.CharField(max_length=255)

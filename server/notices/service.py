@@ -299,7 +299,7 @@ async def _send_email(notice: Notice, settings: Settings) -> str:
 
 
 async def _send_webhook(notice: Notice, settings: Settings) -> str:
-    robot = await ChatRobot.get_or_none(id=notice.robot_id)  # type: ignore[attr-defined]
+    robot = await ChatRobot.get_or_none(id=notice.robot_id)
     if robot is None or not robot.active:
         raise PermanentFailure("the chat robot was removed or switched off")
     url, body = chat.build_request(

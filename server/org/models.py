@@ -10,6 +10,7 @@ class Department(Model):
     parent: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: int | None
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -26,6 +27,7 @@ class User(Model):
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="users", on_delete=fields.RESTRICT
     )
+    department_id: int
     position = fields.CharField(max_length=100, default="")
     # The org chart's head of their department. It only pre-fills a project's
     # DEPARTMENT_HEAD; the project's team directory decides who signs.
@@ -54,6 +56,7 @@ class Session(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="sessions", on_delete=fields.CASCADE
     )
+    user_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
@@ -67,6 +70,7 @@ class ApiToken(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="api_tokens", on_delete=fields.CASCADE
     )
+    user_id: int
     name = fields.CharField(max_length=100)
     token_hash = fields.CharField(max_length=64, unique=True)
     prefix = fields.CharField(max_length=12)

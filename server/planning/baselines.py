@@ -48,11 +48,9 @@ async def approve_plan(actor: Actor, *, project_id: int, name: str | None = None
         tasks = await Task.filter(project_id=project.id)
         if not tasks:
             raise Invalid("The plan has no tasks yet.", field="projectId")
-        parents = {t.parent_id for t in tasks if t.parent_id}  # type: ignore[attr-defined]
+        parents = {t.parent_id for t in tasks if t.parent_id}
         ownerless = [
-            t.name
-            for t in tasks
-            if t.id not in parents and not t.owner_id and not t.is_milestone  # type: ignore[attr-defined]
+            t.name for t in tasks if t.id not in parents and not t.owner_id and not t.is_milestone
         ]
         if ownerless:
             raise Invalid(

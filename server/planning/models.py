@@ -25,17 +25,21 @@ class Task(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="tasks", on_delete=fields.CASCADE
     )
+    project_id: int
     parent: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="children", null=True, on_delete=fields.CASCADE
     )
+    parent_id: int | None
     wbs_code = fields.CharField(max_length=64, default="")
     name = fields.CharField(max_length=200)
     owner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="owned_tasks", null=True, on_delete=fields.SET_NULL
     )
+    owner_id: int | None
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="tasks", null=True, on_delete=fields.SET_NULL
     )
+    department_id: int | None
     planned_start = fields.DateField()
     duration_days = fields.IntField(default=1)
     planned_finish = fields.DateField(null=True)
@@ -72,12 +76,15 @@ class Dependency(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="dependencies", on_delete=fields.CASCADE
     )
+    project_id: int
     predecessor: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="successor_links", on_delete=fields.CASCADE
     )
+    predecessor_id: int
     successor: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="predecessor_links", on_delete=fields.CASCADE
     )
+    successor_id: int
     type = fields.CharEnumField(DependencyType, default=DependencyType.FS, max_length=2)
     lag_days = fields.IntField(default=0)
     # "predecessor:successor", unique: one link per pair of tasks.
@@ -96,6 +103,7 @@ class TaskSchedule(Model):
     task: fields.OneToOneRelation[Task] = fields.OneToOneField(
         "models.Task", related_name="schedule", on_delete=fields.CASCADE
     )
+    task_id: int
     project_id = fields.IntField(db_index=True)
     early_start = fields.DateField()
     early_finish = fields.DateField()
@@ -159,6 +167,7 @@ class ProjectCalendarDay(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="calendar_days", on_delete=fields.CASCADE
     )
+    project_id: int
     day = fields.DateField()
     is_working = fields.BooleanField()
     name = fields.CharField(max_length=64, default="")
@@ -174,10 +183,12 @@ class Baseline(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="baselines", on_delete=fields.CASCADE
     )
+    project_id: int
     name = fields.CharField(max_length=100)
     approved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="approved_baselines", null=True, on_delete=fields.SET_NULL
     )
+    approved_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -190,9 +201,11 @@ class BaselineTask(Model):
     baseline: fields.ForeignKeyRelation[Baseline] = fields.ForeignKeyField(
         "models.Baseline", related_name="tasks", on_delete=fields.CASCADE
     )
+    baseline_id: int
     task: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="baseline_rows", on_delete=fields.CASCADE
     )
+    task_id: int
     start = fields.DateField()
     finish = fields.DateField()
 

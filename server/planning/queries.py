@@ -33,7 +33,7 @@ async def list_milestones(project_ids: Sequence[int]) -> dict[int, list[Task]]:
     )
     result: dict[int, list[Task]] = {pid: [] for pid in project_ids}
     for row in rows:
-        result[row.project_id].append(row)  # type: ignore[attr-defined]
+        result[row.project_id].append(row)
     return result
 
 
@@ -96,7 +96,7 @@ async def list_tasks(project_ids: Sequence[int]) -> dict[int, list[Task]]:
     rows = await Task.filter(project_id__in=list(project_ids))
     result: dict[int, list[Task]] = {pid: [] for pid in project_ids}
     for row in sorted(rows, key=lambda t: (wbs_key(t.wbs_code), t.id)):
-        result[row.project_id].append(row)  # type: ignore[attr-defined]
+        result[row.project_id].append(row)
     return result
 
 
@@ -111,7 +111,7 @@ async def schedules_for(task_ids: Sequence[int]) -> dict[int, TaskSchedule]:
     ids = list(task_ids)
     await refresh_schedules(task_ids=ids)
     rows = await TaskSchedule.filter(task_id__in=ids)
-    return {row.task_id: row for row in rows}  # type: ignore[attr-defined]
+    return {row.task_id: row for row in rows}
 
 
 async def dependencies_of(task_ids: Sequence[int]) -> dict[int, list[Dependency]]:
@@ -119,7 +119,7 @@ async def dependencies_of(task_ids: Sequence[int]) -> dict[int, list[Dependency]
     rows = await Dependency.filter(successor_id__in=list(task_ids))
     result: dict[int, list[Dependency]] = {tid: [] for tid in task_ids}
     for row in rows:
-        result[row.successor_id].append(row)  # type: ignore[attr-defined]
+        result[row.successor_id].append(row)
     return result
 
 
@@ -131,7 +131,7 @@ async def baseline_dates(
     if baseline_id is not None:
         query = query.filter(baseline_id=baseline_id)
     rows = await query.order_by("baseline_id")
-    return {row.task_id: row for row in rows}  # type: ignore[attr-defined]
+    return {row.task_id: row for row in rows}
 
 
 def agreed_finish(
@@ -147,7 +147,7 @@ async def get_task(actor: Actor, *, task_id: int) -> Task:
     task = await Task.get_or_none(id=task_id)
     if task is None:
         raise NotFound("No such task.", field="taskId")
-    await get_project(actor, project_id=task.project_id)  # type: ignore[attr-defined]
+    await get_project(actor, project_id=task.project_id)
     return task
 
 
@@ -188,22 +188,22 @@ async def plan_view(project: Project, baseline_id: int | None = None) -> PlanVie
     baselines = await baseline_dates(ids, baseline_id=baseline_id)
     links = await dependencies_of(ids)
     members = (await projects.list_members([project.id]))[project.id]
-    names = {m.user_id: m.user.name for m in members}  # type: ignore[attr-defined]
+    names = {m.user_id: m.user.name for m in members}
     departments = {
         d.id: d.name
         for d in (await projects.list_participating_departments([project.id]))[project.id]
     }
-    parents = {t.parent_id for t in tasks}  # type: ignore[attr-defined]
+    parents = {t.parent_id for t in tasks}
     rows = [
         PlanRow(
             task=t,
             schedule=schedules.get(t.id),
             baseline=baselines.get(t.id),
-            owner=names.get(t.owner_id, ""),  # type: ignore[attr-defined]
-            department=departments.get(t.department_id, ""),  # type: ignore[attr-defined]
+            owner=names.get(t.owner_id, "") if t.owner_id else "",
+            department=departments.get(t.department_id, "") if t.department_id else "",
             depth=t.wbs_code.count("."),
             is_summary=t.id in parents,
-            predecessors=[link.predecessor_id for link in links[t.id]],  # type: ignore[attr-defined]
+            predecessors=[link.predecessor_id for link in links[t.id]],
             links=links[t.id],
         )
         for t in tasks

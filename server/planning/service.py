@@ -134,7 +134,7 @@ async def _check_parent(project: Project, task_id: int | None, parent_id: int) -
     while ancestor is not None:
         if task_id is not None and ancestor.id == task_id:
             raise Invalid("A task cannot be placed inside itself.", field="parentId")
-        parent_id_of = ancestor.parent_id  # type: ignore[attr-defined]
+        parent_id_of = ancestor.parent_id
         ancestor = await Task.get_or_none(id=parent_id_of) if parent_id_of else None
 
 
@@ -211,12 +211,12 @@ async def update_task(actor: Actor, *, task_id: int, version: int, data: TaskInp
         try:
             if task is None:
                 raise NotFound("No such task.", field="taskId")
-            project = await lock_project(actor, task.project_id)  # type: ignore[attr-defined]
+            project = await lock_project(actor, task.project_id)
         except NotFound:
             # Someone else's task and no task at all look the same.
             raise NotFound("No such task.", field="taskId") from None
-        await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)  # type: ignore[attr-defined]
-        if data.department_id is not None and data.department_id != task.department_id:  # type: ignore[attr-defined]
+        await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)
+        if data.department_id is not None and data.department_id != task.department_id:
             await authorize(actor, Action.EDIT_PLAN, project, department_id=data.department_id)
         if task.version != version:
             raise stale(task.version)
@@ -303,12 +303,12 @@ async def add_dependency(
     checks.done()
     async with in_transaction():
         successor = await get_task(actor, task_id=successor_id)
-        project = await lock_project(actor, successor.project_id)  # type: ignore[attr-defined]
-        await authorize(actor, Action.EDIT_PLAN, project, department_id=successor.department_id)  # type: ignore[attr-defined]
+        project = await lock_project(actor, successor.project_id)
+        await authorize(actor, Action.EDIT_PLAN, project, department_id=successor.department_id)
         if predecessor_id == successor_id:
             raise Invalid("A task cannot depend on itself.", field="predecessorId")
         predecessor = await Task.get_or_none(id=predecessor_id)
-        if predecessor is None or predecessor.project_id != project.id:  # type: ignore[attr-defined]
+        if predecessor is None or predecessor.project_id != project.id:
             raise Invalid("Dependencies link tasks of the same project.", field="predecessorId")
         summaries = set(
             await Task.filter(parent_id__in=[predecessor_id, successor_id]).values_list(
@@ -365,8 +365,8 @@ async def _refuse_cycle(project_id: int, predecessor_id: int, successor_id: int)
 async def remove_dependency(actor: Actor, *, predecessor_id: int, successor_id: int) -> Task:
     async with in_transaction():
         successor = await get_task(actor, task_id=successor_id)
-        project = await lock_project(actor, successor.project_id)  # type: ignore[attr-defined]
-        await authorize(actor, Action.EDIT_PLAN, project, department_id=successor.department_id)  # type: ignore[attr-defined]
+        project = await lock_project(actor, successor.project_id)
+        await authorize(actor, Action.EDIT_PLAN, project, department_id=successor.department_id)
         link = await Dependency.get_or_none(pair=f"{predecessor_id}:{successor_id}")
         if link is None:
             raise NotFound("These tasks are not linked.", field="predecessorId")

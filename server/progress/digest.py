@@ -67,9 +67,7 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
     if not due_users:
         return 0
     pairs = {
-        (m.project_id, m.department_id)  # type: ignore[attr-defined]
-        for _, _, members in due_users.values()
-        for m in members
+        (m.project_id, m.department_id) for _, _, members in due_users.values() for m in members
     }
     tasks = await Task.filter(
         project_id__in={p for p, _ in pairs}, status__not=TaskStatus.DONE
@@ -91,12 +89,12 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
         last_update[task_id] = max(last_update.get(task_id, created_at), created_at)
     queued = 0
     for user, today, members in due_users.values():
-        projects = {m.project_id: m.project for m in members}  # type: ignore[attr-defined]
-        mine = {(m.project_id, m.department_id) for m in members}  # type: ignore[attr-defined]
+        projects = {m.project_id: m.project for m in members}
+        mine = {(m.project_id, m.department_id) for m in members}
         digest = Digest([], [], [])
         week_end = today + timedelta(days=6 - today.weekday())
         for task in tasks:
-            key = (task.project_id, task.department_id)  # type: ignore[attr-defined]
+            key = (task.project_id, task.department_id)
             if key not in mine:
                 continue
             schedule = schedules.get(task.id)

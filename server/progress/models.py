@@ -15,9 +15,11 @@ class TaskUpdate(Model):
     task: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="updates", on_delete=fields.CASCADE
     )
+    task_id: int
     author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="task_updates", null=True, on_delete=fields.SET_NULL
     )
+    author_id: int | None
     percent_complete = fields.IntField()
     note = fields.TextField(default="")
     blocker = fields.BooleanField(default=False)
@@ -36,6 +38,7 @@ class ProgressSnapshot(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="snapshots", on_delete=fields.CASCADE
     )
+    project_id: int
     day = fields.DateField()
     slot = fields.CharField(max_length=32, unique=True)
     planned_percent = fields.FloatField()
@@ -59,6 +62,7 @@ class TrackingNote(Model):
     task: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="tracking_notes", on_delete=fields.CASCADE
     )
+    task_id: int
     week = fields.CharField(max_length=8)
     slot = fields.CharField(max_length=32, unique=True)
     cause = fields.TextField(default="")
@@ -66,6 +70,7 @@ class TrackingNote(Model):
     author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="tracking_notes", null=True, on_delete=fields.SET_NULL
     )
+    author_id: int | None
     version = fields.IntField(default=1)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -54,12 +54,12 @@ class ProgressInput:
 
 
 async def _authorize_report(actor: Actor, project: Project, task: Task) -> None:
-    owns = task.owner_id is not None and task.owner_id == actor.user_id  # type: ignore[attr-defined]
+    owns = task.owner_id is not None and task.owner_id == actor.user_id
     await authorize(
         actor,
         Action.REPORT_PROGRESS,
         project,
-        department_id=task.department_id,  # type: ignore[attr-defined]
+        department_id=task.department_id,
         relations=(Relation.TASK_OWNER,) if owns else (),
     )
 
@@ -219,7 +219,7 @@ async def list_updates(task_ids: Sequence[int], *, limit: int = 50) -> dict[int,
     )
     result: dict[int, list[TaskUpdate]] = {tid: [] for tid in task_ids}
     for row in rows:
-        bucket = result[row.task_id]  # type: ignore[attr-defined]
+        bucket = result[row.task_id]
         if len(bucket) < limit:
             bucket.append(row)
     return result
@@ -269,7 +269,7 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
     projects = {
         p.id: p
         for p in await Project.filter(
-            id__in={t.project_id for t in tasks.values()},  # type: ignore[attr-defined]
+            id__in={t.project_id for t in tasks.values()},
             status__in=list(LIVE_STATUSES),
         )
     }
@@ -284,7 +284,7 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
     }
     result = []
     for task in tasks.values():
-        project = projects.get(task.project_id)  # type: ignore[attr-defined]
+        project = projects.get(task.project_id)
         if project is None:
             continue
         schedule = schedules.get(task.id)
@@ -304,7 +304,7 @@ async def my_tasks(actor: Actor) -> list[MyTask]:
             today=clock.local_today(project),
             done=task.status == TaskStatus.DONE,
         )
-        mine = task.owner_id == actor.user_id  # type: ignore[attr-defined]
+        mine = task.owner_id == actor.user_id
         warned = (
             forecast_days_late(
                 calendars[project.id], agreed=due, forecast=schedule.early_finish, done=False

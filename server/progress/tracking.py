@@ -94,17 +94,14 @@ async def tracking_table(
     measured = (await measure_projects({project.id: day}, reported=reported))[project.id]
     tasks = {t.id: t for t in await Task.filter(id__in=[m.task_id for m in measured.tasks])}
     await Task.fetch_for_list(list(tasks.values()), "owner", "department")
-    notes = {
-        n.task_id: n  # type: ignore[attr-defined]
-        for n in await TrackingNote.filter(task_id__in=list(tasks), week=key)
-    }
+    notes = {n.task_id: n for n in await TrackingNote.filter(task_id__in=list(tasks), week=key)}
     editable = await _explainable_departments(actor, project)
     rows = [
         TrackingRow(
             task=tasks[m.task_id],
             measure=m,
             note=notes.get(m.task_id),
-            may_explain=editable is None or tasks[m.task_id].department_id in editable,  # type: ignore[attr-defined]
+            may_explain=editable is None or tasks[m.task_id].department_id in editable,
         )
         for m in measured.tasks
     ]
@@ -148,12 +145,12 @@ async def explain_late_task(
     """The liaison (or PM) writes why a task is late this week and what is being done.
     With `project_id`, a task of another project is not found."""
     task = await planning_queries.get_task(actor, task_id=task_id)
-    if project_id is not None and task.project_id != project_id:  # type: ignore[attr-defined]
+    if project_id is not None and task.project_id != project_id:
         raise NotFound("No such task in this project.", field="taskId")
     week_bounds(week)
     async with in_transaction():
-        project = await Project.filter(id=task.project_id).select_for_update().get()  # type: ignore[attr-defined]
-        await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)  # type: ignore[attr-defined]
+        project = await Project.filter(id=task.project_id).select_for_update().get()
+        await authorize(actor, Action.EDIT_PLAN, project, department_id=task.department_id)
         checks = Checks()
         cause = checks.text("cause", cause, max_length=2000, multiline=True)
         action = checks.text("action", action, max_length=2000, multiline=True)

@@ -99,11 +99,11 @@ async def remove_robot(actor: Actor, *, robot_id: int) -> None:
     robot = await ChatRobot.get_or_none(id=robot_id, active=True)
     if robot is None:
         raise NotFound("No such chat robot.", field="robotId")
-    if not actor.is_admin:
-        if robot.project_id is None:  # type: ignore[attr-defined]
-            await authorize(actor, Action.ADMINISTER)
+    if robot.project_id is None:
+        await authorize(actor, Action.ADMINISTER)  # a company-wide robot is the admins'
+    elif not actor.is_admin:
         try:
-            project = await _visible_project(actor, robot.project_id)  # type: ignore[attr-defined]
+            project = await _visible_project(actor, robot.project_id)
         except NotFound:
             raise NotFound("No such chat robot.", field="robotId") from None
         await authorize(actor, Action.EDIT_PROJECT, project)

@@ -61,6 +61,7 @@ class Project(Model):
     initiating_department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="initiated_projects", on_delete=fields.RESTRICT
     )
+    initiating_department_id: int
     start_date = fields.DateField()
     time_zone = fields.CharField(max_length=64, default="Asia/Shanghai")
     late_threshold_days = fields.IntField(default=2)
@@ -87,9 +88,11 @@ class ProjectDepartment(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="participations", on_delete=fields.CASCADE
     )
+    project_id: int
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="participations", on_delete=fields.RESTRICT
     )
+    department_id: int
     # "project:department", unique: Tortoise's SQLite migrations cannot yet build a
     # composite unique constraint over foreign-key columns.
     pair = fields.CharField(max_length=32, unique=True)
@@ -110,12 +113,15 @@ class ProjectMember(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="members", on_delete=fields.CASCADE
     )
+    project_id: int
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="memberships", on_delete=fields.RESTRICT
     )
+    user_id: int
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="memberships", on_delete=fields.RESTRICT
     )
+    department_id: int
     role = fields.CharEnumField(Role, max_length=16)
     position = fields.CharField(max_length=100, default="")
     responsibilities = fields.TextField(default="")

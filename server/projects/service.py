@@ -153,7 +153,7 @@ async def list_participating_departments(project_ids: Sequence[int]) -> dict[int
     )
     result: dict[int, list[Department]] = {pid: [] for pid in project_ids}
     for row in rows:
-        result[row.project_id].append(row.department)  # type: ignore[attr-defined]
+        result[row.project_id].append(row.department)
     for departments in result.values():
         departments.sort(key=lambda d: d.name)
     return result
@@ -169,7 +169,7 @@ async def list_members(
     rows = await query.select_related("user", "department").order_by("department__name", "id")
     result: dict[int, list[ProjectMember]] = {pid: [] for pid in project_ids}
     for row in rows:
-        result[row.project_id].append(row)  # type: ignore[attr-defined]
+        result[row.project_id].append(row)
     return result
 
 
@@ -350,7 +350,7 @@ async def _sync_departments(
     rows = await ProjectDepartment.filter(project_id=project.id).values("department_id")
     current: set[int] = {int(row["department_id"]) for row in rows}
     wanted = set(data.department_ids) if data.department_ids is not None else set(current)
-    initiating = changes.get("initiating_department_id", project.initiating_department_id)  # type: ignore[attr-defined]
+    initiating = changes.get("initiating_department_id", project.initiating_department_id)
     wanted.add(int(initiating or 0))
     await _check_departments(list(wanted), "departmentIds")
     removed = current - wanted
@@ -510,12 +510,12 @@ async def remove_project_member(actor: Actor, *, member_id: int) -> ProjectMembe
         )
         if member is None:
             raise NotFound("No such team member.", field="memberId")
-        project = await get_project(actor, project_id=member.project_id)  # type: ignore[attr-defined]
+        project = await get_project(actor, project_id=member.project_id)
         await authorize(
             actor,
             team_action(Role(member.role)),
             project,
-            department_id=member.department_id,  # type: ignore[attr-defined]
+            department_id=member.department_id,
         )
         if member.role == Role.MANAGER:
             managers = await ProjectMember.filter(
@@ -571,5 +571,5 @@ async def get_member(actor: Actor, *, member_id: int) -> ProjectMember:
     member = await ProjectMember.get_or_none(id=member_id).select_related("user", "department")
     if member is None:
         raise NotFound("No such team member.", field="memberId")
-    await get_project(actor, project_id=member.project_id)  # type: ignore[attr-defined]
+    await get_project(actor, project_id=member.project_id)
     return member

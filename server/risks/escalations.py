@@ -72,7 +72,7 @@ async def _late_tasks(
     project: Project, calendar: WorkingCalendar, today: date
 ) -> list[LateSubject]:
     tasks = await Task.filter(project_id=project.id)
-    parents = {t.parent_id for t in tasks if t.parent_id is not None}  # type: ignore[attr-defined]
+    parents = {t.parent_id for t in tasks if t.parent_id is not None}
     leaves = [t for t in tasks if t.id not in parents]
     ids = [t.id for t in leaves]
     schedules = await planning_queries.schedules_for(ids)
@@ -89,8 +89,8 @@ async def _late_tasks(
                 key=f"task:{task.id}",
                 kind="task",
                 name=task.name,
-                owner_id=task.owner_id,  # type: ignore[attr-defined]
-                department_id=task.department_id,  # type: ignore[attr-defined]
+                owner_id=task.owner_id,
+                department_id=task.department_id,
                 days_late=late,
                 critical=bool(schedule and schedule.is_critical),
                 due=due,
@@ -113,8 +113,8 @@ async def _overdue_problems(
                 key=f"problem:{problem.id}",
                 kind="problem",
                 name=problem.title,
-                owner_id=problem.owner_id,  # type: ignore[attr-defined]
-                department_id=problem.department_id,  # type: ignore[attr-defined]
+                owner_id=problem.owner_id,
+                department_id=problem.department_id,
                 days_late=late,
                 critical=problem.severity == Severity.CRITICAL,
                 due=problem.due_date,
@@ -131,7 +131,7 @@ class _ProjectPeople:
         return [
             m.user
             for m in self.members
-            if m.role == role and (department_id is None or m.department_id == department_id)  # type: ignore[attr-defined]
+            if m.role == role and (department_id is None or m.department_id == department_id)
         ]
 
     def recipients(self, level: int, subject: LateSubject, users: dict[int, User]) -> list[User]:
@@ -154,9 +154,7 @@ class _ProjectPeople:
 
 def _robots_for(robots: list[ChatRobot], subject: LateSubject) -> list[ChatRobot]:
     return [
-        r
-        for r in robots
-        if r.department_id is None or r.department_id == subject.department_id  # type: ignore[attr-defined]
+        r for r in robots if r.department_id is None or r.department_id == subject.department_id
     ]
 
 
@@ -279,7 +277,7 @@ async def escalate_project(project_id: int, *, today: date | None = None) -> Esc
         robots = [
             r
             for r in robots
-            if r.project_id == project.id or r.department_id in _department_ids(subjects)  # type: ignore[attr-defined]
+            if r.project_id == project.id or r.department_id in _department_ids(subjects)
         ]
         schedule = await planning_queries.schedules_for(
             [int(s.key.split(":")[1]) for s in subjects if s.kind == "task"]

@@ -35,6 +35,7 @@ class Problem(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="problems", on_delete=fields.CASCADE
     )
+    project_id: int
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     severity = fields.CharEnumField(Severity, default=Severity.MEDIUM, max_length=16)
@@ -42,16 +43,20 @@ class Problem(Model):
     owner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="owned_problems", null=True, on_delete=fields.SET_NULL
     )
+    owner_id: int | None
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="problems", null=True, on_delete=fields.SET_NULL
     )
+    department_id: int | None
     due_date = fields.DateField(null=True)
     task: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
         "models.Task", related_name="problems", null=True, on_delete=fields.SET_NULL
     )
+    task_id: int | None
     raised_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="raised_problems", null=True, on_delete=fields.SET_NULL
     )
+    raised_by_id: int | None
     resolution = fields.TextField(default="")
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -70,6 +75,7 @@ class LadderStep(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="ladder_steps", on_delete=fields.CASCADE
     )
+    project_id: int
     subject = fields.CharField(max_length=40, unique=True)
     episode = fields.IntField(default=0)
     level = fields.IntField(default=0)
@@ -86,6 +92,7 @@ class Escalation(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="escalations", on_delete=fields.CASCADE
     )
+    project_id: int
     slot = fields.CharField(max_length=64, unique=True)
     subject = fields.CharField(max_length=40, db_index=True)
     episode = fields.IntField()

@@ -140,8 +140,8 @@ async def open_problem_for_blocker(
         title=(note.strip().splitlines()[0] if note.strip() else task.name)[:200],
         description=note,
         severity=Severity.HIGH,
-        owner_id=task.owner_id,  # type: ignore[attr-defined]
-        department_id=task.department_id,  # type: ignore[attr-defined]
+        owner_id=task.owner_id,
+        department_id=task.department_id,
         due_date=clock.local_today(project),
         task=task,
         raised_by_id=actor.user_id,
@@ -168,13 +168,13 @@ async def get_problem(actor: Actor, *, problem_id: int) -> Problem:
     )
     if problem is None:
         raise NotFound("No such problem.", field="problemId")
-    await get_project(actor, project_id=problem.project_id)  # type: ignore[attr-defined]
+    await get_project(actor, project_id=problem.project_id)
     return problem
 
 
 async def _authorize_problem_change(actor: Actor, project: Project, problem: Problem) -> None:
     """The PM or a co-chair any problem, a liaison their department's, the owner their own."""
-    if problem.owner_id is not None and problem.owner_id == actor.user_id:  # type: ignore[attr-defined]
+    if problem.owner_id is not None and problem.owner_id == actor.user_id:
         await authorize(actor, Action.VIEW_PROJECT, project)
         if project.status == ProjectStatus.ARCHIVED:
             await authorize(actor, Action.MANAGE_PROBLEMS, project)
@@ -183,7 +183,7 @@ async def _authorize_problem_change(actor: Actor, project: Project, problem: Pro
         actor,
         Action.MANAGE_PROBLEMS,
         project,
-        department_id=problem.department_id,  # type: ignore[attr-defined]
+        department_id=problem.department_id,
     )
 
 
@@ -192,7 +192,7 @@ async def update_problem(
 ) -> Problem:
     problem = await get_problem(actor, problem_id=problem_id)
     async with in_transaction():
-        project = await Project.filter(id=problem.project_id).select_for_update().get()  # type: ignore[attr-defined]
+        project = await Project.filter(id=problem.project_id).select_for_update().get()
         problem = await Problem.filter(id=problem.id).select_for_update().get()
         await _authorize_problem_change(actor, project, problem)
         changes = await _checked_problem(
@@ -236,12 +236,13 @@ async def list_problems(
         query = query.filter(status__in=list(OPEN_STATUSES))
     result: dict[int, list[Problem]] = {pid: [] for pid in project_ids}
     for row in await query.order_by("-id"):
-        result[row.project_id].append(row)  # type: ignore[attr-defined]
+        result[row.project_id].append(row)
     return result
 
 
 async def problems_of_tasks(task_ids: Sequence[int]) -> dict[int, list[Problem]]:
     result: dict[int, list[Problem]] = {tid: [] for tid in task_ids}
     for row in await Problem.filter(task_id__in=list(task_ids)).order_by("-id"):
-        result[row.task_id].append(row)  # type: ignore[attr-defined]
+        if row.task_id is not None:
+            result[row.task_id].append(row)
     return result

@@ -54,7 +54,7 @@ def verify_signatures(
     }
     views = []
     for s in signatures:
-        version = by_id.get(s.document_version_id)  # type: ignore[attr-defined]
+        version = by_id.get(s.document_version_id)
         if version is None:
             views.append(SignatureView(s, s.department, s.signer, 0, False))
             continue
@@ -110,10 +110,10 @@ async def verify_all_documents(actor: Actor) -> IntegrityReport:
     signatures = await Signature.all().select_related("department", "signer").order_by("id")
     versions_of: dict[int, list[DocumentVersion]] = {}
     for v in versions:
-        versions_of.setdefault(v.document_id, []).append(v)  # type: ignore[attr-defined]
+        versions_of.setdefault(v.document_id, []).append(v)
     signatures_of: dict[int, list[Signature]] = {}
     for s in signatures:
-        signatures_of.setdefault(s.document_id, []).append(s)  # type: ignore[attr-defined]
+        signatures_of.setdefault(s.document_id, []).append(s)
     findings = []
     for document in documents:
         altered, views = verify_signatures(

@@ -56,6 +56,7 @@ class SignableDocument(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="documents", on_delete=fields.CASCADE
     )
+    project_id: int
     kind = fields.CharEnumField(DocumentKind, max_length=32)
     status = fields.CharEnumField(DocumentStatus, default=DocumentStatus.DRAFT, max_length=16)
     current_number = fields.IntField(default=1)
@@ -77,6 +78,7 @@ class DocumentVersion(Model):
     document: fields.ForeignKeyRelation[SignableDocument] = fields.ForeignKeyField(
         "models.SignableDocument", related_name="versions", on_delete=fields.CASCADE
     )
+    document_id: int
     number = fields.IntField()
     number_slot = fields.CharField(max_length=32, unique=True)
     body: Any = fields.JSONField()
@@ -84,6 +86,7 @@ class DocumentVersion(Model):
     author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="document_versions", null=True, on_delete=fields.RESTRICT
     )
+    author_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     submitted_at = fields.DatetimeField(null=True)
 
@@ -97,15 +100,19 @@ class Signature(Model):
     document: fields.ForeignKeyRelation[SignableDocument] = fields.ForeignKeyField(
         "models.SignableDocument", related_name="signatures", on_delete=fields.CASCADE
     )
+    document_id: int
     document_version: fields.ForeignKeyRelation[DocumentVersion] = fields.ForeignKeyField(
         "models.DocumentVersion", related_name="signatures", on_delete=fields.CASCADE
     )
+    document_version_id: int
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="signatures", on_delete=fields.RESTRICT
     )
+    department_id: int
     signer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="signatures", on_delete=fields.RESTRICT
     )
+    signer_id: int
     decision = fields.CharEnumField(Decision, max_length=8)
     comment = fields.TextField(default="")
     content_hash = fields.CharField(max_length=64)
@@ -128,15 +135,19 @@ class SigningDelegate(Model):
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="signing_delegates", on_delete=fields.CASCADE
     )
+    project_id: int
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="signing_delegates", on_delete=fields.RESTRICT
     )
+    department_id: int
     delegate: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="signing_delegations", on_delete=fields.RESTRICT
     )
+    delegate_id: int
     named_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="named_delegations", on_delete=fields.RESTRICT
     )
+    named_by_id: int
     # "project:department": one delegate per department and project.
     pair = fields.CharField(max_length=32, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -112,7 +112,7 @@ async def get_document_by_id(actor: Actor, *, document_id: int) -> SignableDocum
     document = await SignableDocument.get_or_none(id=document_id)
     if document is None:
         raise NotFound("No such document.", field="documentId")
-    await get_project(actor, project_id=document.project_id)  # type: ignore[attr-defined]
+    await get_project(actor, project_id=document.project_id)
     return document
 
 
@@ -123,17 +123,17 @@ async def signers_by_department(project_id: int) -> dict[int, list[User]]:
     ).select_related("user")
     result: dict[int, list[User]] = {}
     for row in rows:
-        result.setdefault(row.department_id, []).append(row.user)  # type: ignore[attr-defined]
+        result.setdefault(row.department_id, []).append(row.user)
     return result
 
 
 async def delegates_by_department(project_id: int) -> dict[int, User]:
     rows = await SigningDelegate.filter(project_id=project_id).select_related("delegate")
-    return {row.department_id: row.delegate for row in rows}  # type: ignore[attr-defined]
+    return {row.department_id: row.delegate for row in rows}
 
 
 async def document_state(actor: Actor, document: SignableDocument) -> DocumentState:
-    project = await get_project(actor, project_id=document.project_id)  # type: ignore[attr-defined]
+    project = await get_project(actor, project_id=document.project_id)
     versions = list(await DocumentVersion.filter(document_id=document.id).order_by("number"))
     signatures = await (
         Signature.filter(document_id=document.id)
@@ -192,7 +192,7 @@ async def authorize_edit(actor: Actor, project: Project) -> None:
         actor,
         Action.EDIT_DOCUMENTS,
         project,
-        department_id=project.initiating_department_id,  # type: ignore[attr-defined]
+        department_id=project.initiating_department_id,
     )
 
 

@@ -125,7 +125,7 @@ async def locked_document(actor: Actor, document_id: int) -> tuple[SignableDocum
     """The document, locked for this transaction (PostgreSQL; SQLite writers are serial)."""
     visible = await get_document_by_id(actor, document_id=document_id)
     document = await SignableDocument.filter(id=visible.id).select_for_update().get()
-    project = await Project.get(id=document.project_id)  # type: ignore[attr-defined]
+    project = await Project.get(id=document.project_id)
     return document, project
 
 

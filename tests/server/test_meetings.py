@@ -313,7 +313,7 @@ async def test_an_action_item_becomes_a_task_of_its_owner_and_bad_ones_change_no
             title="补充测试用例", owner_id=t.engineer.id, due_date=due
         ),
     )
-    task = await Task.get(id=item.task_id)  # type: ignore[attr-defined]
+    task = await Task.get(id=item.task_id)
     assert (task.name, task.owner_id, task.department_id) == (
         "补充测试用例",
         t.engineer.id,
@@ -487,7 +487,7 @@ async def test_open_action_items_are_carried_to_the_next_weekly_meeting(db):
         meeting_id=first.id,
         data=meeting_running.ActionItemInput(title="确认场地", owner_id=t.pm.id, due_date=due),
     )
-    await Task.filter(id=done_item.task_id).update(status=TaskStatus.DONE)  # type: ignore[attr-defined]
+    await Task.filter(id=done_item.task_id).update(status=TaskStatus.DONE)
     await meeting_running.end_meeting(f.actor(t.pm), meeting_id=first.id)
     second = await Meeting.get(series_key=first.id, id__not=first.id)
     carried = await meeting_queries.carried_action_items(second)
@@ -582,7 +582,7 @@ async def test_a_need_taken_up_in_the_meeting_becomes_one_action_item(db):
             owner_id=t.mkt_liaison.id, due_date=due, need_id=need.id
         ),
     )
-    assert (item.title, item.department_id) == ("提供用户调研数据", t.mkt.id)  # type: ignore[attr-defined]
+    assert (item.title, item.department_id) == ("提供用户调研数据", t.mkt.id)
     with pytest.raises(Invalid, match="already has an action item"):
         await meeting_running.add_action_item(
             f.actor(t.pm),

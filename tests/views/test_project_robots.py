@@ -39,7 +39,7 @@ async def test_the_pm_adds_and_removes_a_robot_of_their_project(http, db):
     )
     assert added.status_code == 303
     robot = await ChatRobot.get(name="项目群")
-    assert robot.project_id == project.id and robot.department_id is None  # type: ignore[attr-defined]
+    assert robot.project_id == project.id and robot.department_id is None
     listing = await http.get(page)
     assert (
         "项目群" in listing.text
