@@ -410,7 +410,7 @@ def sse_message(event_id: str, name: str, data: str) -> str:
     return f"id: {event_id}\nevent: {name}\ndata: {compact}\n\n"
 
 
-async def _live_stream(meeting_id: int, cursor: str | None, language: str) -> AsyncIterator[str]:
+async def _live_stream(meeting_id: int, cursor: str, language: str) -> AsyncIterator[str]:
     """The live fragment, re-rendered whole after each batch of events since `cursor`."""
     yield "retry: 1000\n\n"
     batches = events.subscribe(
@@ -439,7 +439,13 @@ async def live_events(request: Request) -> Response:
     meeting = await meeting_queries.get_meeting(
         actor, meeting_id=int(request.path_params["meeting_id"]), project=project
     )
-    cursor = request.headers.get("last-event-id") or request.query_params.get("after") or None
+    # The starting point is taken before the response opens: whatever is recorded once the
+    # browser sees the stream open reaches it, however long the first read takes to start.
+    cursor = (
+        request.headers.get("last-event-id")
+        or request.query_params.get("after")
+        or await events.latest_id("meeting", meeting.id)
+    )
     return StreamingResponse(
         _live_stream(meeting.id, cursor, language_of(request)),
         media_type="text/event-stream",

@@ -216,6 +216,11 @@ async def test_a_liaison_reports_and_follows_the_live_meeting_on_a_phone(live_se
     meeting = await Meeting.filter(title="X1 项目周例会").order_by("scheduled_start").first()
     assert meeting is not None
     page = phone
+    # Each page counts its open live streams, so the test waits for the stream, not a clock.
+    await page.add_init_script(
+        "window.liveStreamsOpen = 0;"
+        "document.addEventListener('htmx:sseOpen', () => { window.liveStreamsOpen += 1; });"
+    )
     url = f"{live_server}/projects/X1-LAUNCH/meetings/{meeting.id}"
     await page.goto(url)
     await page.fill("#email", "zhoumin@example.com")  # 周敏, marketing's liaison
@@ -236,13 +241,12 @@ async def test_a_liaison_reports_and_follows_the_live_meeting_on_a_phone(live_se
     # The PM starts the meeting elsewhere: this page reloads into the live view by itself,
     # and a decision recorded elsewhere appears within a second.
     pm = Actor.for_user(await User.get(email="wangfang@example.com"))
-    await page.wait_for_function("document.querySelector('[sse-connect]') !== null")
-    await asyncio.sleep(0.5)
+    await page.wait_for_function("window.liveStreamsOpen > 0")
     await meeting_running.start_meeting(pm, meeting_id=meeting.id)
     await page.locator(".live-status .timer").wait_for(timeout=5000)
     # A liaison attends: the chair records, so no recording form is offered here.
     assert await page.locator("#decision-form").count() == 0
-    await asyncio.sleep(0.5)
+    await page.wait_for_function("window.liveStreamsOpen > 0")  # the reloaded page's stream
     await meeting_running.record_decision(pm, meeting_id=meeting.id, text="首发渠道定为线上旗舰店")
     await page.locator("#live", has_text="首发渠道定为线上旗舰店").wait_for(timeout=3000)
     assert await no_sideways_scroll(page)

@@ -16,6 +16,7 @@ from server.notices.models import Notice
 from tests.conftest import count_queries
 from tests.schema.test_graphql import gql, token_for
 from tests.server.test_meetings import live, soon, team, weekly
+from tests.streams import new_stream_readers
 
 FIELDS = """
   meeting { id title status minutesState kind
@@ -196,7 +197,7 @@ async def test_project_meetings_cost_the_same_queries_for_one_or_many(http, db):
     assert one.count == six.count == 14
 
 
-async def test_meeting_events_reach_a_subscriber(live_server, db):
+async def test_meeting_events_reach_a_subscriber(live_server, db, redis_url):
     t = await team()
     meeting = await live(t)
     ws_url = live_server.replace("http://", "ws://") + "/graphql"
@@ -210,20 +211,20 @@ async def test_meeting_events_reach_a_subscriber(live_server, db):
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "m",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": "subscription($id: ID!) { meetingEvents(meetingId: $id) "
-                        "{ id kind decisionId data } }",
-                        "variables": {"id": to_global_id("Meeting", meeting.id)},
-                    },
-                }
+        async with new_stream_readers(redis_url):
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": "m",
+                        "type": "subscribe",
+                        "payload": {
+                            "query": "subscription($id: ID!) { meetingEvents(meetingId: $id) "
+                            "{ id kind decisionId data } }",
+                            "variables": {"id": to_global_id("Meeting", meeting.id)},
+                        },
+                    }
+                )
             )
-        )
-        await asyncio.sleep(0.3)  # the subscription reads from "now"
         async with httpx.AsyncClient(base_url=live_server) as client:
             answer = await gql(
                 client,

@@ -17,6 +17,7 @@ from server.projects.models import Role
 from server.risks.models import Problem
 from tests import factories as f
 from tests.schema.test_graphql import gql, token_for
+from tests.streams import new_stream_readers
 
 REPORT = """
 mutation($input: ReportProblemInput!) { reportProblem(input: $input) {
@@ -131,7 +132,7 @@ async def test_problems_reported_updated_and_listed(http):
     assert await Problem.all().count() == 1
 
 
-async def test_project_events_reach_a_subscriber_over_graphql_transport_ws(live_server):
+async def test_project_events_reach_a_subscriber_over_graphql_transport_ws(live_server, redis_url):
     rnd, pm, project, liaison, viewer, task = await setup()
     project_id = to_global_id("Project", project.id)
     ws_url = live_server.replace("http://", "ws://") + "/graphql"
@@ -149,20 +150,20 @@ async def test_project_events_reach_a_subscriber_over_graphql_transport_ws(live_
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "1",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": "subscription($id: ID!) { projectEvents(projectId: $id) "
-                        "{ id kind taskId data } }",
-                        "variables": {"id": project_id},
-                    },
-                }
+        async with new_stream_readers(redis_url):
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {
+                            "query": "subscription($id: ID!) { projectEvents(projectId: $id) "
+                            "{ id kind taskId data } }",
+                            "variables": {"id": project_id},
+                        },
+                    }
+                )
             )
-        )
-        await asyncio.sleep(0.3)  # the subscription reads from "now"
         row = await Task.get(id=task.id)
         async with httpx.AsyncClient(base_url=live_server) as client:
             answer = await gql(

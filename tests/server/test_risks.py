@@ -10,13 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from server import clock
 from server.errors import Conflict, Forbidden, InvalidFields, NotFound
-from server.notices.models import Channel, ChatRobot, Notice, RobotKind
+from server.notices.models import Channel, Notice
 from server.org.models import Department, User
 from server.planning import baselines as planning_baselines
 from server.planning import service as planning
 from server.planning.models import Task
 from server.progress import service as progress
+from server.projects import chat_robots
+from server.projects.chat_robots import RobotInput
 from server.projects.models import Project, Role
 from server.risks import escalations as risk_escalations
 from server.risks import problems as risk_problems
@@ -230,18 +233,22 @@ async def test_two_runs_at_once_send_each_notice_once(db):
 
 async def test_chat_robots_get_one_message_per_level_mentioning_mobiles(db):
     t = await team()
-    await ChatRobot.create(
-        project=t.project, kind=RobotKind.DINGTALK, name="项目群", url="http://127.0.0.1:9/x"
-    )
-    await ChatRobot.create(
-        department=t.rnd, kind=RobotKind.WECOM, name="研发部群", url="http://127.0.0.1:9/y"
-    )
-    await ChatRobot.create(
-        department=await f.department("市场部"),
-        kind=RobotKind.FEISHU,
-        name="别的部门",
-        url="http://127.0.0.1:9/z",
-    )
+    robots = [
+        RobotInput(
+            kind="DINGTALK", name="项目群", url="http://127.0.0.1:9/x", project_code=t.project.code
+        ),
+        RobotInput(
+            kind="WECOM", name="研发部群", url="http://127.0.0.1:9/y", department_id=t.rnd.id
+        ),
+        RobotInput(
+            kind="FEISHU",
+            name="别的部门",
+            url="http://127.0.0.1:9/z",
+            department_id=(await f.department("市场部")).id,
+        ),
+    ]
+    for robot in robots:
+        await chat_robots.add_robot(f.system(), robot)
     await run_on(date(2026, 11, 11))
     chats = await Notice.filter(channel=Channel.WEBHOOK, dedup_key__contains=":L1:").order_by(
         "address"
@@ -374,17 +381,17 @@ async def test_a_blocker_opens_one_problem_for_the_task(db):
 
 async def test_an_overdue_problem_climbs_the_ladder(db):
     t = await team()
-    problem = await risk_problems.report_problem(
-        f.actor(t.pm),
-        project_id=t.project.id,
-        data=risk_problems.ProblemInput(
-            title="认证排期未定",
-            owner_id=t.liaison.id,
-            department_id=t.rnd.id,
-            due_date=date.today() + timedelta(days=1),
-        ),
-    )
-    await Problem.filter(id=problem.id).update(due_date=date(2026, 11, 2))
+    with clock.travel_to(at_nine(date(2026, 10, 30))):  # raised on a Friday, due Monday
+        problem = await risk_problems.report_problem(
+            f.actor(t.pm),
+            project_id=t.project.id,
+            data=risk_problems.ProblemInput(
+                title="认证排期未定",
+                owner_id=t.liaison.id,
+                department_id=t.rnd.id,
+                due_date=date(2026, 11, 2),
+            ),
+        )
     await run_on(date(2026, 11, 5))  # 3 working days past due
     rows = await Notice.filter(dedup_key__startswith=f"escalation:problem:{problem.id}:")
     assert {n.recipient_id for n in rows} == {t.liaison.id}

@@ -27,8 +27,10 @@ from arq.connections import create_pool
 from tortoise.transactions import in_transaction
 
 from server.notices import service as notices
-from server.notices.models import Channel, ChatRobot, Notice, NoticeStatus, RobotKind
+from server.notices.models import Channel, Notice, NoticeStatus, RobotKind
 from server.planning import service as planning
+from server.projects import chat_robots
+from server.projects.chat_robots import RobotInput
 from server.projects.models import Role
 from server.risks.models import Escalation
 from tests import factories as f
@@ -215,12 +217,15 @@ async def test_escalations_reach_dingtalk_feishu_and_wecom_signed(db, receiver):
         (RobotKind.FEISHU, "feishu-secret"),
         (RobotKind.WECOM, ""),
     ):
-        await ChatRobot.create(
-            project=project,
-            kind=kind,
-            name=kind.value,
-            url=f"{receiver.url}/{kind.value.lower()}?access_token=abc",
-            secret=secret,
+        await chat_robots.add_robot(
+            f.system(),
+            RobotInput(
+                kind=kind.value,
+                name=kind.value,
+                url=f"{receiver.url}/{kind.value.lower()}?access_token=abc",
+                secret=secret,
+                project_code=project.code,
+            ),
         )
     await run_job_in_worker(db, "escalations")
     await run_job_in_worker(db)
@@ -248,8 +253,11 @@ async def test_a_robot_that_times_out_is_retried_then_delivered(db):
     try:
         settings = replace(db, webhook_timeout_seconds=0.5)
         project, rnd, owner, pm = await late_project()
-        await ChatRobot.create(
-            department=rnd, kind=RobotKind.WECOM, name="研发部群", url=f"{slow.url}/wecom"
+        await chat_robots.add_robot(
+            f.system(),
+            RobotInput(
+                kind="WECOM", name="研发部群", url=f"{slow.url}/wecom", department_id=rnd.id
+            ),
         )
         await run_job_in_worker(settings, "escalations")
         await run_job_in_worker(settings)
