@@ -24,6 +24,7 @@ from server.signoffs.models import (
     DocumentStatus,
 )
 from views.common import (
+    Refusal,
     actor_of,
     form_data,
     language_of,
@@ -185,19 +186,28 @@ async def _action_or_errors(
             await signoffs.request_signatures(actor, document_id=state.document.id)
         else:
             await signoff_signers.remind_missing_signers(actor, document_id=state.document.id)
-    if refused:
-        context = await _context(actor, project, state)
-        errors = refused.errors
-        members = await _team(project)
-        return render(
-            request,
-            "signoffs/document.html",
-            status_code=422,
-            errors=errors,
-            members=members,
-            **context,
-        )
-    return RedirectResponse(_url(project, state), status_code=303)
+    return await _document_after(request, refused, actor, project, state)
+
+
+async def _document_after(
+    request: Request,
+    refused: Refusal,
+    actor: Actor,
+    project: Project,
+    state: signoff_queries.DocumentState,
+) -> Response:
+    """Back to the document; a refusal shows it again with the message on its field."""
+    if not refused:
+        return RedirectResponse(_url(project, state), status_code=303)
+    context = await _context(actor, project, state)
+    return render(
+        request,
+        "signoffs/document.html",
+        status_code=422,
+        errors=refused.errors,
+        members=await _team(project),
+        **context,
+    )
 
 
 @page
@@ -223,19 +233,7 @@ async def name_delegate(request: Request) -> Response:
             department_id=optional_int(form.get("department_id")) or 0,
             user_id=optional_int(form.get("user_id")),
         )
-    if refused:
-        context = await _context(actor, project, state)
-        errors = refused.errors
-        members = await _team(project)
-        return render(
-            request,
-            "signoffs/document.html",
-            status_code=422,
-            errors=errors,
-            members=members,
-            **context,
-        )
-    return RedirectResponse(_url(project, state), status_code=303)
+    return await _document_after(request, refused, actor, project, state)
 
 
 @page

@@ -221,17 +221,14 @@ async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocum
         )
         for department in required:
             for signer in signers_of(department.id, heads, delegates):
-                await queue_email(
-                    recipient=signer,
-                    template="signature_requested",
-                    dedup_key=f"sign-request:{current.id}:{department.id}:{signer.id}",
-                    project_id=project.id,
-                    project=project,
-                    document=document,
-                    number=current.number,
-                    short_hash=content.short_hash(current.content_hash),
-                    department=department,
-                    link=sign_link(project, document),
+                await tell_signer(
+                    signer,
+                    "signature_requested",
+                    f"sign-request:{current.id}:{department.id}:{signer.id}",
+                    project,
+                    document,
+                    current,
+                    department,
                 )
     return document
 
@@ -244,6 +241,30 @@ def signers_of(
     if delegate is not None and all(p.id != delegate.id for p in people):
         people.append(delegate)
     return people
+
+
+async def tell_signer(
+    signer: User,
+    template: str,
+    dedup_key: str,
+    project: Project,
+    document: SignableDocument,
+    current: DocumentVersion,
+    department: Department,
+) -> None:
+    """A head or delegate asked (or reminded) to sign one version for one department."""
+    await queue_email(
+        recipient=signer,
+        template=template,
+        dedup_key=dedup_key,
+        project_id=project.id,
+        project=project,
+        document=document,
+        number=current.number,
+        short_hash=content.short_hash(current.content_hash),
+        department=department,
+        link=sign_link(project, document),
+    )
 
 
 def sign_link(project: Project, document: SignableDocument) -> str:

@@ -8,18 +8,16 @@ from server import clock
 from server.audit.service import record
 from server.auth import Action, Actor, authorize
 from server.errors import Invalid
-from server.notices.service import queue_email
 from server.projects.models import (
     ProjectMember,
 )
 from server.projects.service import get_project
-from server.signoffs import content
 from server.signoffs.models import (
     DocumentStatus,
     SigningDelegate,
 )
 from server.signoffs.queries import authorize_edit, document_state
-from server.signoffs.service import locked_document, sign_link, signers_of
+from server.signoffs.service import locked_document, signers_of, tell_signer
 
 
 async def remind_missing_signers(actor: Actor, *, document_id: int) -> int:
@@ -37,17 +35,14 @@ async def remind_missing_signers(actor: Actor, *, document_id: int) -> int:
         queued = 0
         for department in state.missing:
             for signer in signers_of(department.id, state.heads, state.delegates):
-                await queue_email(
-                    recipient=signer,
-                    template="signature_reminder",
-                    dedup_key=f"sign-remind:{current.id}:{department.id}:{day}:{signer.id}",
-                    project_id=project.id,
-                    project=project,
-                    document=document,
-                    number=current.number,
-                    short_hash=content.short_hash(current.content_hash),
-                    department=department,
-                    link=sign_link(project, document),
+                await tell_signer(
+                    signer,
+                    "signature_reminder",
+                    f"sign-remind:{current.id}:{department.id}:{day}:{signer.id}",
+                    project,
+                    document,
+                    current,
+                    department,
                 )
                 queued += 1
         await record(
