@@ -1,6 +1,6 @@
 """The daily snapshot job on 1,000 projects × 50 tasks, side by side in one run:
 
-1. ours — `server.progress.service.take_snapshots`: the per-project sums made by one SQL
+1. ours — `server.progress.snapshots.take_snapshots`: the per-project sums made by one SQL
    statement over the company calendar's running working-day counts (a fixed handful of
    statements whatever the number of projects and tasks) and a single upsert; run five
    times (a rerun the same day replaces the rows), the median is compared;
@@ -174,7 +174,7 @@ async def main(projects: int, tasks_per_project: int) -> None:
         )
         from server.db import close_db, init_db, migrate
         from server.progress.models import ProgressSnapshot
-        from server.progress.service import take_snapshots
+        from server.progress.snapshots import take_snapshots
         from server.settings import load_settings, reset_settings
 
         reset_settings()
