@@ -6,6 +6,8 @@ The .po files are read directly (compiled in memory), so a fresh clone needs no 
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO
@@ -113,3 +115,13 @@ def format_instant(value: datetime | None, time_zone: str, language: str | None 
 
 def format_number(value: float | int, language: str | None = None) -> str:
     return format_decimal(value, locale=_locale(language or current_language.get()))
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Messages, dates and numbers in `language` within the block, whatever the request's."""
+    token = current_language.set(language)
+    try:
+        yield
+    finally:
+        current_language.reset(token)

@@ -114,8 +114,5 @@ def _team_role_label(value: str) -> str:
 
 def render(template_name: str, language: str, **context: object) -> str:
     """Render in `language`, whatever the language of the surrounding request."""
-    token = i18n.current_language.set(language)
-    try:
+    with i18n.speaking(language):
         return environment().get_template(template_name).render(**context, language=language)
-    finally:
-        i18n.current_language.reset(token)

@@ -41,8 +41,7 @@ def is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     language = language_of(request)
-    token = i18n.current_language.set(language)
-    try:
+    with i18n.speaking(language):
         html = (
             environment()
             .get_template(template)
@@ -55,8 +54,6 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
                 **context,
             )
         )
-    finally:
-        i18n.current_language.reset(token)
     return HTMLResponse(html, status_code=status_code)
 
 

@@ -111,8 +111,7 @@ def gantt_svg(project: Project, view: PlanView, today: date, language: str) -> b
 
 
 def plan_xlsx(view: PlanView, language: str) -> bytes:
-    token = i18n.current_language.set(language)
-    try:
+    with i18n.speaking(language):
         book = Workbook()
         sheet = book.active
         assert sheet is not None
@@ -158,8 +157,6 @@ def plan_xlsx(view: PlanView, language: str) -> bytes:
         widths = (8, 32, 10, 10, 12, 12, 10, 10, 8, 30, 12, 12)
         for column, width in zip("ABCDEFGHIJKL", widths, strict=True):
             sheet.column_dimensions[column].width = width
-    finally:
-        i18n.current_language.reset(token)
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -53,8 +53,7 @@ def tracking_file_name(table: TrackingTable) -> str:
 
 
 def tracking_xlsx(table: TrackingTable, language: str) -> bytes:
-    token = i18n.current_language.set(language)
-    try:
+    with i18n.speaking(language):
         book = Workbook()
         sheet = book.active
         assert sheet is not None
@@ -113,8 +112,6 @@ def tracking_xlsx(table: TrackingTable, language: str) -> bytes:
                     r.note.action if r.note else "",
                 ],
             )
-    finally:
-        i18n.current_language.reset(token)
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

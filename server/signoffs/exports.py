@@ -68,8 +68,7 @@ def file_name(state: DocumentState, extension: str) -> str:
 
 
 def document_markdown(state: DocumentState, language: str) -> str:
-    token = i18n.current_language.set(language)
-    try:
+    with i18n.speaking(language):
         title, meta = _headline(state)
         lines = [f"# {title}", "", meta, ""]
         for section in content.document_lines(state.document.kind, state.current.body):
@@ -82,14 +81,11 @@ def document_markdown(state: DocumentState, language: str) -> str:
         lines.append("|" + "---|" * len(header))
         for row in _signature_rows(state, state.project.time_zone):
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
-    finally:
-        i18n.current_language.reset(token)
     return "\n".join(lines) + "\n"
 
 
 def document_docx(state: DocumentState, language: str) -> bytes:
-    token = i18n.current_language.set(language)
-    try:
+    with i18n.speaking(language):
         title, meta = _headline(state)
         doc = Document()
         doc.add_heading(title, level=0)
@@ -107,8 +103,6 @@ def document_docx(state: DocumentState, language: str) -> bytes:
         for r, row in enumerate(rows, start=1):
             for i, cell in enumerate(row):
                 table.rows[r].cells[i].text = cell
-    finally:
-        i18n.current_language.reset(token)
     out = BytesIO()
     doc.save(out)
     return out.getvalue()
