@@ -56,6 +56,8 @@ class Action(StrEnum):
     NAME_SIGNING_DELEGATE = "name_signing_delegate"
     RAISE_PROBLEM = "raise_problem"
     MANAGE_PROBLEMS = "manage_problems"
+    RAISE_RISK = "raise_risk"
+    EDIT_RISK = "edit_risk"
     RUN_MEETINGS = "run_meetings"
     RECORD_IN_MEETING = "record_in_meeting"
     SUBMIT_REPORT = "submit_report"
@@ -75,6 +77,7 @@ class Relation(StrEnum):
 
     TASK_OWNER = "task_owner"  # the task is theirs
     SIGNING_DELEGATE = "signing_delegate"  # named by the head to sign for that department
+    RISK_OWNER = "risk_owner"  # the risk is theirs to watch
 
 
 Holder = Role | Relation
@@ -106,6 +109,16 @@ GRANTS: dict[Action, dict[Holder, Scope]] = {
         Role.MEMBER: P,
     },
     Action.MANAGE_PROBLEMS: {Role.MANAGER: P, Role.CO_CHAIR: P, Role.LIAISON: D},
+    # Everyone working on the project (not viewers, not management) raises a risk; the PM,
+    # the risk's owner and the liaison of its department edit, review and close it.
+    Action.RAISE_RISK: {
+        Role.MANAGER: P,
+        Role.CO_CHAIR: P,
+        Role.LIAISON: P,
+        Role.DEPARTMENT_HEAD: P,
+        Role.MEMBER: P,
+    },
+    Action.EDIT_RISK: {Role.MANAGER: P, Role.LIAISON: D, Relation.RISK_OWNER: P},
     # The chair (PM) or a co-chair runs the meeting and records in it; the others attend.
     Action.RUN_MEETINGS: {Role.MANAGER: P, Role.CO_CHAIR: P},
     Action.RECORD_IN_MEETING: {Role.MANAGER: P, Role.CO_CHAIR: P},
@@ -129,6 +142,9 @@ REFUSALS: dict[Action, str] = {
     ),
     Action.NAME_SIGNING_DELEGATE: N_("Only the department's head may name a delegate."),
     Action.RECORD_IN_MEETING: N_("Only the chair or a co-chair records in the meeting."),
+    Action.EDIT_RISK: N_(
+        "Only the project manager, the risk's owner or its department's liaison may change it."
+    ),
 }
 
 

@@ -25,6 +25,14 @@ class ProjectDepartmentsChanged:
     project_id: int
 
 
+@dataclass(frozen=True)
+class TasksBecameCritical:
+    """A reschedule put these tasks on the critical path (zero float or less) that were not."""
+
+    project_id: int
+    task_ids: tuple[int, ...]
+
+
 def handles(
     event_type: type[E],
 ) -> Callable[[Callable[[E], Awaitable[None]]], Callable[[E], Awaitable[None]]]:

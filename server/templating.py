@@ -24,7 +24,20 @@ from server.notices.models import (
     RobotKind,
 )
 from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
-from server.risks.models import PROBLEM_STATUS_LABELS, SEVERITY_LABELS, ProblemStatus, Severity
+from server.risks.models import (
+    PROBLEM_STATUS_LABELS,
+    RISK_CATEGORY_LABELS,
+    RISK_LEVEL_LABELS,
+    RISK_STATUS_LABELS,
+    RISK_STRATEGY_LABELS,
+    SEVERITY_LABELS,
+    ProblemStatus,
+    RiskCategory,
+    RiskLevel,
+    RiskStatus,
+    RiskStrategy,
+    Severity,
+)
 from server.signoffs.models import (
     COLUMN_LABELS,
     DECISION_LABELS,
@@ -83,6 +96,18 @@ def environment() -> Environment:
     )
     env.globals["robot_kind_label"] = lambda value: i18n.gettext(
         ROBOT_KIND_LABELS[RobotKind(value)]
+    )
+    env.globals["risk_category_label"] = lambda value: i18n.gettext(
+        RISK_CATEGORY_LABELS[RiskCategory(value)]
+    )
+    env.globals["risk_level_label"] = lambda value: i18n.gettext(
+        RISK_LEVEL_LABELS[RiskLevel(value)]
+    )
+    env.globals["risk_strategy_label"] = lambda value: i18n.gettext(
+        RISK_STRATEGY_LABELS[RiskStrategy(value)]
+    )
+    env.globals["risk_status_label"] = lambda value: i18n.gettext(
+        RISK_STATUS_LABELS[RiskStatus(value)]
     )
     env.globals["severity_label"] = lambda value: i18n.gettext(SEVERITY_LABELS[Severity(value)])
     env.globals["problem_status_label"] = lambda value: i18n.gettext(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,8 @@ from server.org.models import Department
 from server.planning.models import TaskStatus
 from server.projects.models import Project, ProjectDepartment
 from server.projects.service import get_project
+from server.risks import queries as risk_queries
+from server.risks.models import Risk, RiskAssessment
 
 # --- reading ------------------------------------------------------------------------------------
 
@@ -73,6 +75,10 @@ class MeetingView:
     action_items: list[ActionItem]
     carried_items: list[ActionItem]
     revisions: list[MinutesRevision]
+    # The weekly meeting's "risks to review": high risks always, others once their review
+    # date has come; and the reviews recorded in this meeting, for the minutes.
+    risks_to_review: list[Risk] = field(default_factory=list)
+    risk_reviews: list[RiskAssessment] = field(default_factory=list)
 
     @property
     def reported_department_ids(self) -> set[int]:
@@ -153,6 +159,9 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
         await MinutesRevision.filter(meeting_id__in=ids).order_by("revision"), "meeting_id"
     )
     carried = await _open_weekly_items(project_ids)
+    weekly_projects = {m.project_id for m in rows if m.kind == MeetingKind.WEEKLY}
+    to_review = await _risks_to_review(projects, weekly_projects)
+    reviews = _grouped(await risk_queries.reviews_in_meetings(ids), "meeting_id")
     return [
         MeetingView(
             meeting=m,
@@ -165,9 +174,21 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
             action_items=items.get(m.id, []),
             carried_items=_carried(m, carried),
             revisions=revisions.get(m.id, []),
+            risks_to_review=to_review.get(m.project_id, []) if m.kind == MeetingKind.WEEKLY else [],
+            risk_reviews=reviews.get(m.id, []),
         )
         for m in rows
     ]
+
+
+async def _risks_to_review(
+    projects: dict[int, Project], weekly_projects: set[int]
+) -> dict[int, list[Risk]]:
+    if not weekly_projects:
+        return {}
+    return await risk_queries.risks_to_review(
+        {pid: clock.local_today(projects[pid]) for pid in weekly_projects}
+    )
 
 
 async def view_with_additions(

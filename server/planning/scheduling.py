@@ -15,8 +15,9 @@ import numpy.typing as npt
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from server import clock
+from server import clock, domain_events
 from server.db import Statement, upsert
+from server.domain_events import TasksBecameCritical
 from server.planning import cpm
 from server.planning.calendar import CalendarDay as Day
 from server.planning.calendar import WorkingCalendar
@@ -177,6 +178,7 @@ async def reschedule(
         if tid in path_positions:
             on_path[j] = path_positions[tid]
     changed = _changed_rows(read, table, on_path)
+    newly_critical = ids[(table.is_critical != 0) & (read.ints(18) == 0) & (read.ints(11) != 0)]
     await upsert(
         TaskSchedule,
         [_schedule_row(table, on_path, j) | {"project_id": project.id} for j in changed],
@@ -195,6 +197,10 @@ async def reschedule(
         on_conflict=["project_id"],
         update_fields=["stamp"],
     )
+    if len(newly_critical):
+        await domain_events.announce(
+            TasksBecameCritical(project.id, tuple(newly_critical.tolist()))
+        )
     return result
 
 

@@ -48,6 +48,7 @@ class ProgressSnapshot(Model):
     late_by_department: dict[str, int] = fields.JSONField(default=dict)
     critical_finish = fields.DateField(null=True)
     forecast_finish = fields.DateField(null=True)
+    open_high_risks = fields.IntField(null=True)
     computed_at = fields.DatetimeField()
 
     class Meta:

@@ -26,6 +26,7 @@ from server.progress import measures
 from server.progress.measuring import Measured, as_date, measure_projects
 from server.progress.models import ProgressSnapshot
 from server.projects.models import LIVE_STATUSES, Project
+from server.risks.queries import open_high_counts
 
 
 @dataclass
@@ -49,6 +50,7 @@ SNAPSHOT_FIGURES = (
     "late_by_department",
     "critical_finish",
     "forecast_finish",
+    "open_high_risks",
 )
 
 
@@ -79,6 +81,7 @@ async def take_snapshots(
     measured = await measure_in_sql(days)
     rest = {pid: day for pid, day in days.items() if pid not in measured}
     measured |= await measure_projects(rest, per_task=False)
+    high_risks = await open_high_counts(list(measured))
     rows = [
         {
             "project_id": m.project_id,
@@ -91,6 +94,7 @@ async def take_snapshots(
             "late_by_department": m.figures.late_by_department,
             "critical_finish": m.critical_finish,
             "forecast_finish": m.forecast_finish,
+            "open_high_risks": high_risks[m.project_id],
             "computed_at": now,
         }
         for m in measured.values()

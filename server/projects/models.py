@@ -72,6 +72,9 @@ class Project(Model):
     # A committed finish: late dates count back from it, so float goes negative past it.
     deadline = fields.DateField(null=True)
     critical_threshold_days = fields.IntField(default=0)
+    # The risk matrix: probability × impact from these scores up is high, or medium.
+    risk_high_score = fields.IntField(default=15)
+    risk_medium_score = fields.IntField(default=6)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

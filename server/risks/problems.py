@@ -118,7 +118,7 @@ async def report_problem(actor: Actor, *, project_id: int, data: ProblemInput) -
         )
         changes.setdefault("owner_id", actor.user_id)
         problem = await Problem.create(project=project, raised_by_id=actor.user_id, **changes)
-        await _record_report(actor, problem, project)
+        await record_report(actor, problem, project)
     await events.publish("project", project.id, "problem.reported", problemId=problem.id)
     return problem
 
@@ -146,11 +146,11 @@ async def open_problem_for_blocker(
         task=task,
         raised_by_id=actor.user_id,
     )
-    await _record_report(actor, problem, project)
+    await record_report(actor, problem, project)
     return problem
 
 
-async def _record_report(actor: Actor, problem: Problem, project: Project) -> None:
+async def record_report(actor: Actor, problem: Problem, project: Project) -> None:
     await record(
         actor,
         action="problem.report",

@@ -42,6 +42,10 @@ EXPECTED: dict[Action, str] = {
     Action.NAME_SIGNING_DELEGATE: "---D---",
     Action.RAISE_PROBLEM: "PPPP-P-",
     Action.MANAGE_PROBLEMS: "PPD----",
+    # Issue 20: anyone on the team but viewers raises a risk; the PM, the liaison of the
+    # risk's department (and its owner, a relation) edit it.
+    Action.RAISE_RISK: "PPPP-P-",
+    Action.EDIT_RISK: "P-D----",
     Action.RUN_MEETINGS: "PP-----",
     Action.RECORD_IN_MEETING: "PP-----",
     Action.SUBMIT_REPORT: "PPD----",
@@ -113,6 +117,8 @@ async def test_owners_report_their_own_tasks_and_delegates_sign(db) -> None:
     assert not await member_may(Action.SIGN_DOCUMENTS, Relation.TASK_OWNER)
     assert await member_may(Action.SIGN_DOCUMENTS, Relation.SIGNING_DELEGATE)
     assert not await member_may(Action.EDIT_PLAN, Relation.SIGNING_DELEGATE)
+    assert await member_may(Action.EDIT_RISK, Relation.RISK_OWNER)
+    assert not await member_may(Action.EDIT_RISK, Relation.TASK_OWNER)
     assert not await may(member, Action.REPORT_PROGRESS, m.project, department_id=m.own.id)
 
 
