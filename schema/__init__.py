@@ -38,7 +38,7 @@ from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
 from schema.progress import ProgressMutation, ProgressQuery
 from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery
-from schema.risks import Problem, RiskMutation
+from schema.risks import Problem, Risk, RiskMutation, RiskRegisterMutation
 from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
 from server.auth import Actor
@@ -48,6 +48,7 @@ from server.org import service as org
 from server.planning import queries as planning_queries
 from server.projects import service as projects
 from server.risks import problems as risk_problems
+from server.risks import queries as risk_queries
 from server.settings import Settings
 from server.signoffs import queries as signoff_queries
 
@@ -72,6 +73,8 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
             return Task.of(await planning_queries.get_task(actor, task_id=pk))
         if type_name == "Meeting":
             return Meeting.of(await meeting_queries.get_meeting(actor, meeting_id=pk))
+        if type_name == "Risk":
+            return Risk.of(await risk_queries.get_risk(actor, risk_id=pk))
         if type_name == "Problem":
             return Problem.of(await risk_problems.get_problem(actor, problem_id=pk))
         if type_name == "SignableDocument":
@@ -100,6 +103,7 @@ class Mutation(
     SignoffMutation,
     ProgressMutation,
     RiskMutation,
+    RiskRegisterMutation,
     MeetingMutation,
 ):
     pass
@@ -130,7 +134,17 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[Project, ProjectMember, User, Department, Task, SignableDocument, Problem, Meeting],
+    types=[
+        Project,
+        ProjectMember,
+        User,
+        Department,
+        Task,
+        SignableDocument,
+        Problem,
+        Risk,
+        Meeting,
+    ],
     extensions=[
         lambda: AddValidationRules([DocumentLimitsRule]),
         IntrospectionSetting,

@@ -14,12 +14,14 @@ from server.projects.service import get_project
 
 @strawberry.type
 class ProjectEvent:
-    """Something changed in a project: a task's progress, a problem reported or updated."""
+    """Something changed in a project: a task's progress, a problem reported or updated, a
+    risk raised, updated, reviewed, occurred or closed (kind "risk.…")."""
 
     id: str
     kind: str
     task_id: strawberry.ID | None
     problem_id: strawberry.ID | None
+    risk_id: strawberry.ID | None
     data: str  # the event's fields as JSON
     at: str | None
 
@@ -27,11 +29,13 @@ class ProjectEvent:
 def project_event(event: events.Event) -> ProjectEvent:
     task = event.data.get("taskId")
     problem = event.data.get("problemId")
+    risk = event.data.get("riskId")
     return ProjectEvent(
         id=event.id,
         kind=event.kind,
         task_id=to_global_id("Task", int(task)) if task else None,
         problem_id=to_global_id("Problem", int(problem)) if problem else None,
+        risk_id=to_global_id("Risk", int(risk)) if risk else None,
         data=json.dumps(event.data, ensure_ascii=False),
         at=event.data.get("at"),
     )

@@ -20,7 +20,7 @@ from schema.meetings import Meeting
 from schema.org import Department, Node, User
 from schema.planning import CriticalPath, ProjectSchedule, Task
 from schema.progress import ProjectProgress, progress_of
-from schema.risks import Problem
+from schema.risks import Problem, Risk, RiskLevel, RiskStatus, risks_page
 from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
 from server.errors import NotFound
@@ -94,6 +94,12 @@ class Project(Node):
     )
     deadline: datetime.date | None
     critical_threshold_days: int
+    risk_high_score: int = strawberry.field(
+        description="Probability × impact from this score up is a high risk."
+    )
+    risk_medium_score: int = strawberry.field(
+        description="Probability × impact from this score up (below high) is a medium risk."
+    )
     version: int
     pk: strawberry.Private[int]
     initiating_department_pk: strawberry.Private[int]
@@ -117,6 +123,8 @@ class Project(Node):
             retained_logic=row.retained_logic,
             deadline=row.deadline,
             critical_threshold_days=row.critical_threshold_days,
+            risk_high_score=row.risk_high_score,
+            risk_medium_score=row.risk_medium_score,
             version=row.version,
             pk=row.id,
             initiating_department_pk=row.initiating_department_id,
@@ -205,6 +213,18 @@ class Project(Node):
         return connection(
             [Meeting.of(m) for m in rows[offset : offset + limit]], offset=offset, total=len(rows)
         )
+
+    @strawberry.field
+    async def risks(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        status: RiskStatus | None = None,
+        level: RiskLevel | None = None,
+    ) -> Connection[Risk]:
+        """The risk register, live risks first, then by level and score; only the page is read."""
+        return await risks_page(self.pk, first=first, after=after, status=status, level=level)
 
     @strawberry.field
     async def progress(self, info: Info[Context, None]) -> ProjectProgress:

@@ -64,6 +64,18 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/tracking.xlsx", progress.tracking_xlsx, methods=["GET"]),
         Route("/projects/{code}/tracking.svg", progress.tracking_svg, methods=["GET"]),
         Route("/projects/{code}/tracking/tasks/{task_id:int}", progress.explain, methods=["POST"]),
+        Route("/projects/{code}/risks", risks.register, methods=["GET"]),
+        Route("/projects/{code}/risks", risks.raise_risk, methods=["POST"]),
+        Route("/projects/{code}/risks.xlsx", risks.register_xlsx, methods=["GET"]),
+        Route("/projects/{code}/risks.svg", risks.heat_map_svg, methods=["GET"]),
+        Route("/projects/{code}/risks/matrix", risks.risk_matrix, methods=["POST"]),
+        Route("/projects/{code}/risks/{risk_id:int}", risks.risk_page, methods=["GET"]),
+        Route("/projects/{code}/risks/{risk_id:int}", risks.update_risk, methods=["POST"]),
+        Route("/projects/{code}/risks/{risk_id:int}/review", risks.review_risk, methods=["POST"]),
+        Route(
+            "/projects/{code}/risks/{risk_id:int}/occurred", risks.risk_occurred, methods=["POST"]
+        ),
+        Route("/projects/{code}/risks/{risk_id:int}/close", risks.close_risk, methods=["POST"]),
         Route("/projects/{code}/problems", risks.problems, methods=["GET"]),
         Route("/projects/{code}/problems", risks.report, methods=["POST"]),
         Route("/projects/{code}/problems/{problem_id:int}", risks.update, methods=["POST"]),

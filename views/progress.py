@@ -10,6 +10,7 @@ from server.progress import exports as progress_exports
 from server.progress import service as progress
 from server.progress import tracking as progress_tracking
 from server.projects import service as projects
+from server.risks import queries as risk_queries
 from views.common import (
     actor_of,
     form_data,
@@ -26,7 +27,10 @@ from views.common import (
 async def my_tasks(request: Request) -> Response:
     actor = actor_of(request)
     rows = await progress.my_tasks(actor)
-    return render(request, "progress/my_tasks.html", rows=rows, errors={}, failed=None)
+    reviews = await risk_queries.reviews_due(actor)
+    return render(
+        request, "progress/my_tasks.html", rows=rows, reviews=reviews, errors={}, failed=None
+    )
 
 
 @page
@@ -67,6 +71,7 @@ async def report(request: Request) -> Response:
         "progress/my_tasks.html",
         status_code=400,
         rows=rows,
+        reviews=await risk_queries.reviews_due(actor),
         errors=errors,
         failed=task_id,
         typed=typed,

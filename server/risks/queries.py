@@ -11,10 +11,12 @@ from typing import Any, cast
 from tortoise.expressions import Case, F, When
 from tortoise.queryset import QuerySet
 
+from server import clock
 from server.auth import Actor
 from server.errors import NotFound
 from server.planning.models import Task, TaskSchedule
 from server.progress.models import ProgressSnapshot
+from server.projects.models import LIVE_STATUSES, Project, ProjectMember
 from server.projects.service import get_project
 from server.risks.models import (
     LIVE_RISK_STATUSES,
@@ -128,18 +130,35 @@ async def risks_to_review(today_of: dict[int, date]) -> dict[int, list[Risk]]:
     return result
 
 
-async def reviews_due_for(user_id: int, project_ids: Sequence[int], today: date) -> list[Risk]:
-    """The owner's risks whose review date has come, for their "my tasks" list."""
-    return list(
-        await Risk.filter(
-            owner_id=user_id,
-            project_id__in=list(project_ids),
+async def reviews_due(actor: Actor) -> list[Risk]:
+    """The actor's own risks whose review date has come (by each project's today), in the
+    live projects they are on, for their "my tasks" list."""
+    if actor.user is None:
+        return []
+    member_of = await ProjectMember.filter(user_id=actor.user.id, left_at__isnull=True).values_list(
+        "project_id", flat=True
+    )
+    reached = [pid for pid in {int(str(p)) for p in member_of} if actor.reaches(pid)]
+    projects = {
+        p.id: p for p in await Project.filter(id__in=reached, status__in=list(LIVE_STATUSES))
+    }
+    if not projects:
+        return []
+    rows = await (
+        Risk.filter(
+            owner_id=actor.user.id,
+            project_id__in=list(projects),
             status__in=list(LIVE_RISK_STATUSES),
-            review_date__lte=today,
+            review_date__isnull=False,
         )
         .select_related("project", "department")
         .order_by("review_date", "id")
     )
+    return [
+        r
+        for r in rows
+        if r.review_date is not None and r.review_date <= clock.local_today(projects[r.project_id])
+    ]
 
 
 @dataclass
