@@ -11,6 +11,7 @@ from strawberry.types import Info
 from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
 from schema.org import Department, Node, User
+from schema.risks import Risk
 from server import events
 from server.errors import DomainError
 from server.meetings import minutes as meeting_minutes
@@ -237,6 +238,18 @@ class Meeting(Node):
             )
             for d in view.decisions
         ]
+
+    @strawberry.field
+    async def risks_to_review(self, info: Info[Context, None]) -> list[Risk]:
+        """A weekly meeting's risks to review: high risks always, others once due."""
+        return [Risk.of(r) for r in (await self._view(info)).risks_to_review]
+
+    @strawberry.field
+    async def reviewed_risks(self, info: Info[Context, None]) -> list[Risk]:
+        """The risks reviewed in this meeting (as they stand now; their history has the
+        level each review recorded)."""
+        reviewed = {r.risk_id: r.risk for r in (await self._view(info)).risk_reviews}
+        return [Risk.of(r) for r in reviewed.values()]
 
     @strawberry.field
     async def action_items(self, info: Info[Context, None]) -> list[ActionItem]:

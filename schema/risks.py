@@ -93,6 +93,13 @@ class Problem(Node):
     def task_id(self) -> strawberry.ID | None:
         return to_global_id("Task", self.task_pk) if self.task_pk else None
 
+    @strawberry.field
+    async def risk_id(self) -> strawberry.ID | None:
+        """The risk this problem came from, when it occurred."""
+        pk = int(from_global_id(self.id, "Problem", field="id"))
+        risk = (await risk_queries.risks_of_problems([pk])).get(pk)
+        return to_global_id("Risk", risk.id) if risk else None
+
 
 @strawberry.input
 class ReportProblemInput:

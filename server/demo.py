@@ -15,6 +15,7 @@ from server.planning import company_calendar as planning_company_calendar
 from server.planning import service as planning
 from server.projects import service as projects
 from server.projects.models import Project, Role
+from server.risks import register as risk_register
 
 DEMO_PASSWORD = "xietong-demo"  # noqa: S105 - the published demo login
 
@@ -137,7 +138,7 @@ LINKS = [
 ]
 
 
-async def _load_plan(pm: Actor, project_id: int, liaisons: dict[str, User]) -> None:
+async def _load_plan(pm: Actor, project_id: int, liaisons: dict[str, User]) -> dict[str, int]:
     departments = {d.name: d.id for d in await org.list_departments(pm)}
     tasks: dict[str, int] = {}
     for phase_name, steps in PLAN:
@@ -173,6 +174,65 @@ async def _load_plan(pm: Actor, project_id: int, liaisons: dict[str, User]) -> N
             successor_id=tasks[successor],
             type=link_type,
             lag_days=lag,
+        )
+    return tasks
+
+
+# (title, category, department, probability, impact, strategy, measures, threatened task)
+RISKS = [
+    (
+        "保温涂层供应商产能不足",
+        "RESOURCE",
+        "生产部",
+        3,
+        5,
+        "MITIGATE",
+        "与第二家供应商签订备选协议，提前锁定首批涂层材料",
+        "首批试产",
+    ),
+    (
+        "App 蓝牙连接兼容性问题",
+        "QUALITY",
+        "研发部",
+        3,
+        3,
+        "MITIGATE",
+        "扩大真机测试覆盖到 30 款主流机型",
+        "App 联调测试",
+    ),
+    (
+        "竞品提前降价",
+        "EXTERNAL",
+        "市场部",
+        2,
+        4,
+        "ACCEPT",
+        "准备首发赠品方案，上市前两周复核定价",
+        None,
+    ),
+    ("包装设计返工", "SCHEDULE", "市场部", 2, 2, "AVOID", "设计稿先经销售部确认", "包装设计"),
+]
+
+
+async def _load_risks(project: Project, tasks: dict[str, int], liaisons: dict[str, User]) -> None:
+    """Four risks from the liaisons, one of them high and due for review today."""
+    departments = {d.name: d.id for d in await org.list_departments(Actor.system())}
+    today = clock.today_in(project.time_zone)
+    for title, category, department, p, i, strategy, measures, task in RISKS:
+        await risk_register.raise_risk(
+            Actor.for_user(liaisons[department]),
+            project_id=project.id,
+            data=risk_register.RiskInput(
+                title=title,
+                category=category,
+                department_id=departments[department],
+                probability=p,
+                impact=i,
+                strategy=strategy,
+                measures=measures,
+                review_date=today if p * i >= 15 else today + timedelta(days=7),
+                task_ids=[tasks[task]] if task else [],
+            ),
         )
 
 
@@ -271,7 +331,8 @@ async def load_demo() -> DemoResult:
             ),
         )
     liaisons = {dept: user for user, dept, role in people if role == Role.LIAISON}
-    await _load_plan(pm, project.id, liaisons)
+    tasks = await _load_plan(pm, project.id, liaisons)
+    await _load_risks(project, tasks, liaisons)
     await _load_meetings(pm, project, departments["研发部"].id, liaisons["研发部"])
     logins = [(admin.email or "", "系统管理员")]
     logins += [

@@ -49,6 +49,7 @@ async def _context(request: Request, code: str) -> dict[str, Any]:
     return {
         "project": project,
         "problems": rows,
+        "risk_of_problem": await risk_queries.risks_of_problems([p.id for p in rows]),
         "show_all": show_all,
         "people": sorted(people.values(), key=lambda u: u.name),
         "departments": departments,
@@ -118,6 +119,7 @@ async def update(request: Request) -> Response:
         return RedirectResponse(f"/projects/{code}/problems", status_code=303)
     context = await _context(request, code)
     problem = await risk_problems.get_problem(actor, problem_id=problem_id)
+    context["risk_of_problem"] = await risk_queries.risks_of_problems([problem.id])
     return render(
         request,
         "risks/_problem_row.html",

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from tortoise.expressions import Case, F, When
+from tortoise.expressions import F, RawSQL
 from tortoise.queryset import QuerySet
 
 from server import clock
@@ -94,10 +94,11 @@ async def _ordered(query: Any, offset: int, limit: int | None) -> list[Risk]:
     return list(await page)
 
 
-def _rank(column: str, ranks: dict[Any, int]) -> Case:
-    # Tortoise wraps plain values as SQL constants; its hints name only expressions.
-    whens = [When(**{column: key}, then=cast(Any, rank)) for key, rank in ranks.items()]
-    return Case(*whens, default=cast(Any, 0))
+def _rank(column: str, ranks: dict[Any, int]) -> RawSQL:
+    # Constants written into the SQL (our own enum values and small integers): as bound
+    # parameters PostgreSQL could not tell the CASE's type.
+    whens = " ".join(f"WHEN '{key.value}' THEN {int(rank)}" for key, rank in ranks.items())
+    return RawSQL(f'CASE "risk"."{column}" {whens} ELSE 0 END')
 
 
 def heat_map(risks: Sequence[Risk]) -> dict[tuple[int, int], int]:
@@ -213,6 +214,12 @@ async def reviews_in_meetings(meeting_ids: Sequence[int]) -> list[RiskAssessment
         .select_related("risk", "risk__owner")
         .order_by("id")
     )
+
+
+async def risks_of_problems(problem_ids: Sequence[int]) -> dict[int, Risk]:
+    """The risk each problem came from, when it came from one."""
+    rows = await Risk.filter(problem_id__in=list(problem_ids))
+    return {r.problem_id: r for r in rows if r.problem_id is not None}
 
 
 async def open_high_counts(project_ids: Sequence[int]) -> dict[int, int]:

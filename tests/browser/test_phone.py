@@ -336,3 +336,70 @@ async def test_the_pm_moves_the_status_date_and_tries_to_approve_on_a_phone(live
         assert "baseline=" in page.url
     assert await no_sideways_scroll(page)
     await page.locator("#status").screenshot(path=str(ARTIFACTS / "plan-status-375.png"))
+
+
+async def test_a_liaison_raises_a_risk_and_the_chair_reviews_risks_in_the_meeting(
+    live_server, phone
+):
+    from server.auth import Actor
+    from server.meetings import running as meeting_running
+    from server.meetings.models import Meeting
+    from server.risks import register as risk_register
+    from server.risks.models import Risk
+
+    await load_demo()
+    page = phone
+    url = f"{live_server}/projects/X1-LAUNCH/risks"
+    await page.goto(url)
+    await page.fill("#email", "sunhao@example.com")  # 孙浩, R&D's liaison
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url(url)
+    assert await page.locator("svg.heat-map g.heat-cell").count() == 25
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "risks-375.png"), full_page=True)
+
+    await page.fill("#nr-title", "样机跌落测试不通过")
+    await page.select_option("#nr-p", "4")
+    await page.select_option("#nr-i", "4")
+    await page.click("#raise-risk button.primary")
+    await page.wait_for_url(f"{url}/*")
+    assert await page.locator("h2").first.inner_text() == "样机跌落测试不通过"
+    assert "高" in await page.locator("#risk .badge").first.inner_text()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "risk-375.png"), full_page=True)
+
+    # Tapping a heat-map cell lists the risks in it.
+    await page.goto(url)
+    await page.locator('svg.heat-map a:has(g[data-probability="4"][data-impact="4"])').click()
+    await page.wait_for_url(f"{url}?p=4&i=4")
+    assert await page.locator("ul.risks > li.risk").count() == 1
+
+    # The chair reviews the high risks in the weekly meeting; a risk changed meanwhile by
+    # someone else is refused in place, with the current version named.
+    meeting = await Meeting.filter(title="X1 项目周例会").order_by("scheduled_start").first()
+    assert meeting is not None
+    pm = Actor.for_user(await User.get(email="wangfang@example.com"))
+    await meeting_running.start_meeting(pm, meeting_id=meeting.id)
+    await page.context.clear_cookies()
+    meeting_url = f"{live_server}/projects/X1-LAUNCH/meetings/{meeting.id}"
+    await page.goto(meeting_url)
+    await page.fill("#email", "wangfang@example.com")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url(meeting_url)
+    risk = await Risk.get(title="样机跌落测试不通过")
+    row = page.locator(f"#review-risk-{risk.id}")
+    await risk_register.update_risk(
+        pm, risk_id=risk.id, version=risk.version, data=risk_register.RiskInput(measures="加固外壳")
+    )
+    await row.locator("select[name=probability]").select_option("2")
+    await row.locator("button").click()
+    await row.locator(".form-error", has_text="第 2 版").wait_for(timeout=5000)
+    row = page.locator(f"#review-risk-{risk.id}")
+    await row.locator("select[name=probability]").select_option("2")
+    await row.locator("button").click()
+    await row.locator("[role=status]", has_text="已记录复核").wait_for(timeout=5000)
+    assert (await Risk.get(id=risk.id)).level.value == "MEDIUM"
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "meeting-risks-375.png"), full_page=True)

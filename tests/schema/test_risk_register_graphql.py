@@ -38,7 +38,8 @@ mutation($input: ReviewRiskInput!) { reviewRisk(input: $input) {
 """
 OCCURRED = """
 mutation($input: RiskOccurredInput!) { riskOccurred(input: $input) {
-  risk { status version problem { title severity owner { name } } } errors { code field } } }
+  risk { id status version problem { title severity owner { name } riskId } }
+  errors { code field } } }
 """
 CLOSE = """
 mutation($input: CloseRiskInput!) { closeRisk(input: $input) {
@@ -236,9 +237,15 @@ async def test_an_occurred_risk_is_a_problem_and_the_register_pages_and_filters(
     occurred = await gql(http, token, OCCURRED, {"input": {"id": ids[1], "version": 1}})
     assert occurred.json()["data"]["riskOccurred"] == {
         "risk": {
+            "id": ids[1],
             "status": "OCCURRED",
             "version": 2,
-            "problem": {"title": "高一", "severity": "HIGH", "owner": {"name": "孙浩"}},
+            "problem": {
+                "title": "高一",
+                "severity": "HIGH",
+                "owner": {"name": "孙浩"},
+                "riskId": ids[1],
+            },
         },
         "errors": [],
     }
@@ -347,3 +354,54 @@ async def test_a_risk_is_a_node_only_for_those_in_its_project(http):
     outsider = await f.user()
     hidden = await gql(http, await token_for(outsider), query, {"id": risk_id})
     assert hidden.json()["data"]["node"] is None
+
+
+async def test_a_weekly_meeting_lists_its_risks_to_review_and_records_reviews(http):
+    from datetime import timedelta
+
+    from server import clock
+    from server.meetings import running as meeting_running
+    from server.meetings import service as meetings
+
+    rnd, pm, project, liaison, member, viewer, task = await setup()
+    token = await token_for(pm)
+    answer = await gql(
+        http,
+        token,
+        RAISE,
+        {
+            "input": {
+                "projectId": to_global_id("Project", project.id),
+                "title": "关键芯片断供",
+                "probability": 5,
+                "impact": 4,
+            }
+        },
+    )
+    risk_id = answer.json()["data"]["raiseRisk"]["risk"]["id"]
+    meeting = await meetings.create_meeting(
+        f.actor(pm),
+        project_id=project.id,
+        data=meetings.MeetingInput(
+            kind="WEEKLY",
+            title="周例会",
+            scheduled_start=clock.now() + timedelta(hours=1),
+            duration_minutes=30,
+        ),
+    )
+    await meeting_running.start_meeting(f.actor(pm), meeting_id=meeting.id)
+    meeting_id = to_global_id("Meeting", meeting.id)
+    reviewed = await gql(
+        http,
+        token,
+        REVIEW,
+        {"input": {"id": risk_id, "version": 1, "impact": 2, "meetingId": meeting_id}},
+    )
+    assert reviewed.json()["data"]["reviewRisk"]["risk"]["level"] == "MEDIUM"  # 5 × 2
+    query = """query($id: ID!) { node(id: $id) { ... on Meeting {
+      risksToReview { title } reviewedRisks { title level } } } }"""
+    seen = await gql(http, await token_for(viewer), query, {"id": meeting_id})
+    assert seen.json()["data"]["node"] == {
+        "risksToReview": [],  # medium now, and its next review is a week away
+        "reviewedRisks": [{"title": "关键芯片断供", "level": "MEDIUM"}],
+    }

@@ -19,9 +19,13 @@ from server.projects.models import Role
 from server.risks import register
 from server.risks.models import Problem, Risk, RiskAssessment, RiskLevel, RiskStatus
 from tests import factories as f
+from tests.conftest import count_queries
 from tests.views.helpers import log_in, post
 
 MONDAY = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+# Session, project and roles, the page of risks and its count, the live risks, members,
+# departments, tasks, threatened tasks and their schedules, the trend.
+EXPECTED_REGISTER_QUERIES = 12
 
 
 @pytest.fixture(autouse=True)
@@ -200,6 +204,8 @@ async def test_occurred_from_the_page_opens_a_problem_linked_from_the_risk(http)
     )
     page = await http.get(f"/projects/RSK/risks/{risk.id}")
     assert f"problem-{problem.id}" in page.text and "已发生" in page.text
+    problems = await http.get("/projects/RSK/problems")
+    assert f'href="/projects/RSK/risks/{risk.id}"' in problems.text and "来自风险" in problems.text
     again = await post(http, f"/projects/RSK/risks/{risk.id}/occurred", {"version": "2"})
     assert again.status_code == 400 and "该风险已标记为已发生。" in again.text
     assert await Problem.all().count() == 1
@@ -287,3 +293,16 @@ async def test_tracking_flags_lateness_only_past_the_projects_threshold(http):
     with clock.travel_to(datetime(2026, 12, 23, 1, 0, tzinfo=UTC)):  # Wed: 3 days late
         page = await http.get("/projects/RSK/tracking")
     assert f'<tr id="track-{task.id}" class="late">' in page.text
+
+
+@pytest.mark.parametrize("size", [2, 20])
+async def test_the_register_page_costs_the_same_queries_for_2_and_20_risks(http, size):
+    project, pm, liaison, member, viewer, task = await team()
+    for n in range(size):
+        await raise_as(member, project, f"风险{n}", 1 + n % 5, 1 + n // 5 % 5, task_ids=[task.id])
+    await log_in(http, pm.email)
+    await http.get("/projects/RSK/risks")
+    with count_queries() as counter:
+        page = await http.get("/projects/RSK/risks")
+    assert page.text.count('class="card risk ') == size
+    assert counter.count == EXPECTED_REGISTER_QUERIES, counter.queries

@@ -35,7 +35,8 @@ from server.projects.models import Role
 from server.risks.models import Escalation
 from tests import factories as f
 from tests.conftest import free_port
-from tests.workers.test_notice_delivery import Inbox, run_job_in_worker
+from tests.workers.conftest import Inbox
+from tests.workers.test_notice_delivery import run_job_in_worker
 from workers.settings import build_worker, redis_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,10 +9,10 @@ import icalendar
 from server.meetings import minutes as meeting_minutes
 from tests import factories as f
 from tests.server.test_meetings import run_a_weekly_meeting, team
-from tests.workers.test_notice_delivery import run_job_in_worker, smtp_server  # noqa: F401
+from tests.workers.test_notice_delivery import run_job_in_worker
 
 
-async def test_minutes_reach_each_recipient_once_even_when_delivery_runs_twice(db, smtp_server):  # noqa: F811
+async def test_minutes_reach_each_recipient_once_even_when_delivery_runs_twice(db, smtp_server):
     inbox, smtp_url = smtp_server
     settings = replace(db, smtp_url=smtp_url)
     t = await team()

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 
-import pytest
-from aiosmtpd.controller import Controller
 from arq.connections import create_pool
 from tortoise.transactions import in_transaction
 
@@ -18,26 +15,6 @@ from server.projects.models import Role
 from tests import factories as f
 from tests.conftest import free_port
 from workers.settings import build_worker, redis_settings
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.messages.append(
-            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
-        )
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{controller.port}"
-    controller.stop()
 
 
 async def run_job_in_worker(settings, name: str = "deliver_notices") -> None:

@@ -13,7 +13,7 @@ from server.notices import service as notices
 from server.notices.models import Notice, NoticeStatus
 from tests import factories as f
 from tests.views.helpers import log_in
-from tests.workers.test_notice_delivery import run_job_in_worker, smtp_server  # noqa: F401
+from tests.workers.test_notice_delivery import run_job_in_worker
 
 
 async def queue_one(user, key: str, subject: str = "周例会邀请") -> Notice:
@@ -30,7 +30,7 @@ async def test_a_subject_with_line_breaks_is_made_one_line_when_queued(db):
 
 async def test_a_notice_that_cannot_be_built_is_failed_with_its_error_and_the_rest_go_out(
     db,
-    smtp_server,  # noqa: F811
+    smtp_server,
     http,
 ):
     inbox, smtp_url = smtp_server
@@ -85,7 +85,7 @@ async def test_claims_of_a_dead_process_on_this_host_are_released_at_once(db):
     assert (await Notice.get(id=elsewhere.id)).status == NoticeStatus.SENDING
 
 
-async def test_every_attempt_at_a_notice_carries_the_same_message_id(db, smtp_server):  # noqa: F811
+async def test_every_attempt_at_a_notice_carries_the_same_message_id(db, smtp_server):
     inbox, smtp_url = smtp_server
     settings = replace(db, smtp_url=smtp_url)
     user = await f.user(email="head@example.com")
