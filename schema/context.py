@@ -19,6 +19,8 @@ from server.planning.calendar import WorkingCalendar
 from server.planning.models import BaselineTask, Dependency, Task, TaskSchedule
 from server.projects import service as projects
 from server.projects.models import ProjectMember
+from server.risks import queries as risk_queries
+from server.risks.models import RiskAssessment
 
 
 async def _users(ids: Sequence[int]) -> list[User | None]:
@@ -54,6 +56,16 @@ async def _tasks(ids: Sequence[int]) -> list[Task | None]:
 async def _project_tasks(ids: Sequence[int]) -> list[list[Task]]:
     by_project = await planning_queries.list_tasks(ids)
     return [by_project[i] for i in ids]
+
+
+async def _threatened_tasks(ids: Sequence[int]) -> list[list[risk_queries.ThreatenedTask]]:
+    by_risk = await risk_queries.threatened_tasks(ids)
+    return [by_risk[i] for i in ids]
+
+
+async def _risk_histories(ids: Sequence[int]) -> list[list[RiskAssessment]]:
+    by_risk = await risk_queries.histories(ids)
+    return [by_risk[i] for i in ids]
 
 
 async def _dependencies(ids: Sequence[int]) -> list[list[Dependency]]:
@@ -140,6 +152,14 @@ class Context:
     @cached_property
     def calendars(self) -> DataLoader[int, tuple[WorkingCalendar, date]]:
         return DataLoader(_calendars)
+
+    @cached_property
+    def threatened_tasks(self) -> DataLoader[int, list[risk_queries.ThreatenedTask]]:
+        return DataLoader(_threatened_tasks)
+
+    @cached_property
+    def risk_histories(self) -> DataLoader[int, list[RiskAssessment]]:
+        return DataLoader(_risk_histories)
 
     @cached_property
     def meeting_views(self) -> DataLoader[int, meeting_queries.MeetingView]:

@@ -23,7 +23,6 @@ from server.risks import queries as risk_queries
 from server.risks import register as risk_register
 from server.risks.models import Problem as ProblemRow
 from server.risks.models import Risk as RiskRow
-from server.risks.models import RiskAssessment as RiskAssessmentRow
 from server.risks.models import RiskLevel as RiskLevelValue
 from server.risks.models import RiskStatus as RiskStatusValue
 
@@ -322,9 +321,9 @@ class Risk(Node):
         )
 
     @strawberry.field
-    async def threatened_tasks(self) -> list[ThreatenedTask]:
+    async def threatened_tasks(self, info: Info[Context, None]) -> list[ThreatenedTask]:
         """The tasks this risk threatens, with their total float and whether they are critical."""
-        rows = (await risk_queries.threatened_tasks([self.pk]))[self.pk]
+        rows = await info.context.threatened_tasks.load(self.pk)
         return [
             ThreatenedTask(
                 task=Task.of(r.task), total_float=r.total_float, is_critical=r.is_critical
@@ -333,8 +332,8 @@ class Risk(Node):
         ]
 
     @strawberry.field
-    async def history(self) -> list[RiskAssessment]:
-        rows = await RiskAssessmentRow.filter(risk_id=self.pk).order_by("id")
+    async def history(self, info: Info[Context, None]) -> list[RiskAssessment]:
+        rows = await info.context.risk_histories.load(self.pk)
         return [
             RiskAssessment(
                 kind=RiskAssessmentKind(r.kind.value),

@@ -200,11 +200,20 @@ async def threatened_tasks(risk_ids: Sequence[int]) -> dict[int, list[Threatened
     return result
 
 
+async def histories(risk_ids: Sequence[int]) -> dict[int, list[RiskAssessment]]:
+    """Each risk's history, oldest first, in one query."""
+    rows = await RiskAssessment.filter(risk_id__in=list(risk_ids)).select_related("author")
+    result: dict[int, list[RiskAssessment]] = {rid: [] for rid in risk_ids}
+    for row in sorted(rows, key=lambda r: r.id):
+        result[row.risk_id].append(row)
+    return result
+
+
 async def risk_detail(actor: Actor, *, risk_id: int) -> RiskDetail:
     risk = await get_risk(actor, risk_id=risk_id)
     tasks = (await threatened_tasks([risk.id]))[risk.id]
-    history = await RiskAssessment.filter(risk_id=risk.id).select_related("author").order_by("id")
-    return RiskDetail(risk=risk, tasks=tasks, history=list(history))
+    history = (await histories([risk.id]))[risk.id]
+    return RiskDetail(risk=risk, tasks=tasks, history=history)
 
 
 async def reviews_in_meetings(meeting_ids: Sequence[int]) -> list[RiskAssessment]:

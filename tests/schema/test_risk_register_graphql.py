@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 import httpx
+import pytest
 import websockets
 
 from schema.common import to_global_id
@@ -15,6 +16,7 @@ from server.planning import service as planning
 from server.projects.models import Role
 from server.risks.models import Problem, Risk
 from tests import factories as f
+from tests.conftest import count_queries
 from tests.schema.test_graphql import gql, token_for
 from tests.streams import new_stream_readers
 
@@ -405,3 +407,26 @@ async def test_a_weekly_meeting_lists_its_risks_to_review_and_records_reviews(ht
         "risksToReview": [],  # medium now, and its next review is a week away
         "reviewedRisks": [{"title": "关键芯片断供", "level": "MEDIUM"}],
     }
+
+
+@pytest.mark.parametrize("size", [2, 20])
+async def test_a_page_of_risks_costs_the_same_queries_for_2_and_20(http, size):
+    from server.risks import register
+
+    rnd, pm, project, liaison, member, viewer, task = await setup()
+    for n in range(size):
+        await register.raise_risk(
+            f.actor(member),
+            project_id=project.id,
+            data=register.RiskInput(title=f"风险{n}", probability=2, impact=3, task_ids=[task.id]),
+        )
+    token = await token_for(pm)
+    query = """query($id: ID!) { project(id: $id) { risks(first: 50) { edges { node {
+      title owner { name } department { name } threatenedTasks { task { name } totalFloat }
+      history { kind level } } } } } }"""
+    variables = {"id": to_global_id("Project", project.id)}
+    await gql(http, token, query, variables)  # the token's first use is recorded once
+    with count_queries() as counter:
+        answer = await gql(http, token, query, variables)
+    assert len(answer.json()["data"]["project"]["risks"]["edges"]) == size
+    assert counter.count == 9, counter.queries
