@@ -57,6 +57,11 @@ class Action(StrEnum):
     RAISE_PROBLEM = "raise_problem"
     MANAGE_PROBLEMS = "manage_problems"
     RAISE_RISK = "raise_risk"
+    FILE_REQUIREMENTS = "file_requirements"
+    REVIEW_REQUIREMENTS = "review_requirements"
+    COMMIT_RESOURCES = "commit_resources"
+    RESOLVE_GAPS = "resolve_gaps"
+    DECIDE_GAPS = "decide_gaps"
     EDIT_RISK = "edit_risk"
     RUN_MEETINGS = "run_meetings"
     RECORD_IN_MEETING = "record_in_meeting"
@@ -119,6 +124,14 @@ GRANTS: dict[Action, dict[Holder, Scope]] = {
         Role.MEMBER: P,
     },
     Action.EDIT_RISK: {Role.MANAGER: P, Role.LIAISON: D, Relation.RISK_OWNER: P},
+    # Step 3: a department's liaison files its requirements and resource requests (the PM
+    # any department's), the PM reviews them and resolves gaps, the supplying department's
+    # head commits resources, management approves the gaps sent to it.
+    Action.FILE_REQUIREMENTS: {Role.MANAGER: P, Role.LIAISON: D},
+    Action.REVIEW_REQUIREMENTS: {Role.MANAGER: P},
+    Action.COMMIT_RESOURCES: {Role.DEPARTMENT_HEAD: D},
+    Action.RESOLVE_GAPS: {Role.MANAGER: P},
+    Action.DECIDE_GAPS: {Role.MANAGEMENT: P},
     # The chair (PM) or a co-chair runs the meeting and records in it; the others attend.
     Action.RUN_MEETINGS: {Role.MANAGER: P, Role.CO_CHAIR: P},
     Action.RECORD_IN_MEETING: {Role.MANAGER: P, Role.CO_CHAIR: P},
@@ -142,6 +155,11 @@ REFUSALS: dict[Action, str] = {
     ),
     Action.NAME_SIGNING_DELEGATE: N_("Only the department's head may name a delegate."),
     Action.RECORD_IN_MEETING: N_("Only the chair or a co-chair records in the meeting."),
+    Action.FILE_REQUIREMENTS: N_(
+        "A liaison files requirements and resource requests for their own department only."
+    ),
+    Action.COMMIT_RESOURCES: N_("Only the head of the supplying department may decide this."),
+    Action.DECIDE_GAPS: N_("Only management may approve or refuse a resource gap."),
     Action.EDIT_RISK: N_(
         "Only the project manager, the risk's owner or its department's liaison may change it."
     ),

@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "server.progress.models",
     "server.risks.models",
     "server.meetings.models",
+    "server.requirements.models",
     "server.notices.models",
     "server.audit.models",
 ]

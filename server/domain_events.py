@@ -33,6 +33,14 @@ class TasksBecameCritical:
     task_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class ConfirmationToBeSent:
+    """The collaboration confirmation is about to go out for signing; a handler that finds
+    something still open refuses by raising (the whole send rolls back)."""
+
+    project_id: int
+
+
 def handles(
     event_type: type[E],
 ) -> Callable[[Callable[[E], Awaitable[None]]], Callable[[E], Awaitable[None]]]:

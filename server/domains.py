@@ -17,6 +17,7 @@ DOMAIN_PACKAGES = (
     "progress",
     "meetings",
     "risks",
+    "requirements",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any, NotRequired, TypedDict, Unpack
 
@@ -65,6 +66,8 @@ def snapshot(obj: Model, fields: list[str]) -> dict[str, Any]:
             value = value.value
         elif isinstance(value, date | datetime):
             value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)  # money stays exact in the record too
         result[name] = value
     return result
 

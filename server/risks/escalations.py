@@ -25,6 +25,12 @@ from server.projects.models import (
     ProjectMember,
     Role,
 )
+from server.requirements.models import (
+    UNRESOLVED_GAPS,
+    GapState,
+    ResourceRequest,
+    ResourceStatus,
+)
 from server.risks.ladder import finish_slip, level_reached, next_rungs
 from server.risks.models import (
     OPEN_STATUSES,
@@ -39,10 +45,10 @@ from server.risks.models import (
 
 @dataclass
 class LateSubject:
-    """A task or problem as the ladder sees it."""
+    """A task, problem or resource gap as the ladder sees it."""
 
     key: str
-    kind: str  # "task" or "problem"
+    kind: str  # "task", "problem" or "gap"
     name: str
     owner_id: int | None
     department_id: int | None
@@ -168,6 +174,9 @@ class _Rungs:
     context: dict[str, Any]
 
 
+SUBJECT_PAGES = {"task": "plan", "problem": "problems", "gap": "resources"}
+
+
 def _context(
     project: Project,
     subject: LateSubject,
@@ -176,9 +185,9 @@ def _context(
     calendar: WorkingCalendar,
 ) -> dict[str, Any]:
     slip = (
-        0
-        if subject.kind == "problem"
-        else finish_slip(subject.days_late, total_float=subject.total_float)
+        finish_slip(subject.days_late, total_float=subject.total_float)
+        if subject.kind == "task"
+        else 0
     )
     moved_finish = (
         calendar.add_working_days(project_finish, slip) if project_finish and slip else None
@@ -190,9 +199,7 @@ def _context(
         "slip": slip,
         "project_finish": project_finish,
         "moved_finish": moved_finish,
-        "path": f"/projects/{project.code}/plan"
-        if subject.kind == "task"
-        else f"/projects/{project.code}/problems",
+        "path": f"/projects/{project.code}/{SUBJECT_PAGES[subject.kind]}",
     }
 
 
@@ -249,6 +256,36 @@ async def _post_to_chats(
     return len(targets)
 
 
+async def _unresolved_gaps(
+    project: Project, calendar: WorkingCalendar, today: date
+) -> list[LateSubject]:
+    """Resource gaps (declined, or unmet on the day) not resolved by their needed-by date.
+
+    A resolved or met request reports "done", so a gap that recovers starts over.
+    """
+    subjects = []
+    rows = await ResourceRequest.filter(project_id=project.id, needed_by__isnull=False)
+    for request in rows:
+        assert request.needed_by is not None
+        unresolved = request.gap_state in UNRESOLVED_GAPS or (
+            request.gap_state == GapState.NONE and request.status == ResourceStatus.REQUESTED
+        )
+        late = days_late(calendar, finish=request.needed_by, today=today, done=not unresolved)
+        subjects.append(
+            LateSubject(
+                key=f"gap:{request.id}",
+                kind="gap",
+                name=request.description.splitlines()[0][:200] if request.description else "",
+                owner_id=None,
+                department_id=request.department_id,
+                days_late=late,
+                critical=False,
+                due=request.needed_by,
+            )
+        )
+    return subjects
+
+
 async def escalate_project(project_id: int, *, today: date | None = None) -> EscalationReport:
     """One project's ladder run, in one transaction: notices and ladder state commit together.
 
@@ -262,6 +299,7 @@ async def escalate_project(project_id: int, *, today: date | None = None) -> Esc
         calendar = await planning_scheduling.working_calendar(project.id)
         subjects = await _late_tasks(project, calendar, today)
         subjects += await _overdue_problems(project, calendar, today)
+        subjects += await _unresolved_gaps(project, calendar, today)
         steps = {s.subject: s for s in await LadderStep.filter(project_id=project.id)}
         people = _ProjectPeople(
             await ProjectMember.filter(project_id=project.id, left_at__isnull=True).select_related(

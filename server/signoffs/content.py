@@ -157,7 +157,13 @@ class SectionText:
 CONFIRMATION_PARTS = (
     ("requirements", N_("Requirements")),
     ("resources", N_("Resources committed")),
+    ("acceptedRequirements", N_("Requirements accepted in review")),
+    ("committedResources", N_("Resources committed by suppliers")),
+    ("resolvedGaps", N_("Resource gaps and their resolution")),
 )
+# Written from the requirements and resource requests, never typed: an edit of the notes
+# keeps them as they are.
+GENERATED_PARTS = ("acceptedRequirements", "committedResources", "resolvedGaps")
 
 
 def document_lines(kind: DocumentKind, body: dict[str, Any]) -> list[SectionText]:

@@ -9,10 +9,10 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server import clock
+from server import clock, domain_events
 from server.audit.service import record
 from server.auth import Action, Actor, Relation, authorize
-from server.domain_events import ProjectDepartmentsChanged, handles
+from server.domain_events import ConfirmationToBeSent, ProjectDepartmentsChanged, handles
 from server.errors import Conflict, Invalid, stale
 from server.notices.service import queue_email
 from server.org.models import Department, User
@@ -25,6 +25,7 @@ from server.projects.models import (
 from server.projects.service import list_participating_departments
 from server.settings import get_settings
 from server.signoffs import content
+from server.signoffs.drafting import ensure_document
 from server.signoffs.models import (
     SLUG_OF_KIND,
     Decision,
@@ -46,13 +47,18 @@ from server.validation import Checks
 # --- writing -----------------------------------------------------------------------------
 
 
-def _checked_body(kind: DocumentKind, body: Any, required: Sequence[Department]) -> dict[str, Any]:
+def _checked_body(
+    kind: DocumentKind,
+    body: Any,
+    required: Sequence[Department],
+    current: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     checks = Checks()
     if not isinstance(body, dict):
         checks.fail("body", "The document body must be an object of sections.")
         checks.done()
     if kind is DocumentKind.COLLABORATION_CONFIRMATION:
-        return _checked_confirmation(checks, body, required)
+        return _checked_confirmation(checks, body, required, _generated_of(current))
     allowed = {s.key: s for s in content.CHARTER_SECTIONS}
     unknown = sorted(set(body) - set(allowed))
     if unknown:
@@ -92,8 +98,21 @@ def _checked_rows(checks: Checks, key: str, value: Any, columns: tuple[str, ...]
     return rows
 
 
+def _generated_of(body: dict[str, Any] | None) -> dict[int, dict[str, str]]:
+    """The generated parts of each department in a confirmation body."""
+    result: dict[int, dict[str, str]] = {}
+    for entry in (body or {}).get("departments", []):
+        parts = {p: str(entry.get(p) or "") for p in content.GENERATED_PARTS if entry.get(p)}
+        if parts:
+            result[int(entry.get("departmentId", 0))] = parts
+    return result
+
+
 def _checked_confirmation(
-    checks: Checks, body: dict[str, Any], required: Sequence[Department]
+    checks: Checks,
+    body: dict[str, Any],
+    required: Sequence[Department],
+    generated: dict[int, dict[str, str]],
 ) -> dict[str, Any]:
     given = body.get("departments")
     if not isinstance(given, list):
@@ -116,6 +135,7 @@ def _checked_confirmation(
     sections = [
         {"departmentId": d.id, "department": d.name}
         | by_id.get(d.id, {"requirements": "", "resources": ""})
+        | generated.get(d.id, {})
         for d in required
     ]
     return content.normalized({"departments": sections})  # type: ignore[no-any-return]
@@ -140,35 +160,15 @@ async def revise_document(
         if version is not None and version != document.version:
             raise stale(document.version)
         required = (await list_participating_departments([project.id]))[project.id]
-        cleaned = _checked_body(document.kind, body, required)
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+        cleaned = _checked_body(document.kind, body, required, current.body)
         if content.normalized(current.body) == cleaned:
             raise Invalid(
                 "Nothing changed: the content is the same as version %(number)s.",
                 field="body",
                 number=current.number,
             )
-        if current.submitted_at is None:
-            current.body = cleaned
-            current.content_hash = content.content_hash(document.id, current.number, cleaned)
-            current.author_id = actor.user_id
-            await current.save()
-            revised = current
-        else:
-            number = document.current_number + 1
-            revised = await DocumentVersion.create(
-                document=document,
-                number=number,
-                number_slot=f"{document.id}:{number}",
-                body=cleaned,
-                content_hash=content.content_hash(document.id, number, cleaned),
-                author_id=actor.user_id,
-            )
-            document.current_number = number
-        document.status = DocumentStatus.DRAFT
-        document.signed_at = None
-        document.version += 1
-        await document.save()
+        revised = await _write_version(document, current, cleaned, actor.user_id)
         await record(
             actor,
             action="document.revise",
@@ -179,6 +179,67 @@ async def revise_document(
             after={"number": revised.number, "contentHash": revised.content_hash},
         )
     return document
+
+
+async def _write_version(
+    document: SignableDocument,
+    current: DocumentVersion,
+    body: dict[str, Any],
+    author_id: int | None,
+) -> DocumentVersion:
+    """A draft nobody was asked to sign is changed where it is; a version in signing (or
+    signed) never is: the change is the next version, and the heads sign again."""
+    if current.submitted_at is None:
+        current.body = body
+        current.content_hash = content.content_hash(document.id, current.number, body)
+        current.author_id = author_id
+        await current.save()
+        revised = current
+    else:
+        number = document.current_number + 1
+        revised = await DocumentVersion.create(
+            document=document,
+            number=number,
+            number_slot=f"{document.id}:{number}",
+            body=body,
+            content_hash=content.content_hash(document.id, number, body),
+            author_id=author_id,
+        )
+        document.current_number = number
+    document.status = DocumentStatus.DRAFT
+    document.signed_at = None
+    document.version += 1
+    await document.save()
+    return revised
+
+
+async def write_generated_parts(
+    project: Project, generated: dict[int, dict[str, str]], language: str
+) -> None:
+    """Put the parts generated from requirements and resources into the confirmation
+    (inside the caller's transaction). Nothing happens when they are already there."""
+    document = await ensure_document(project, DocumentKind.COLLABORATION_CONFIRMATION, language)
+    document = await SignableDocument.filter(id=document.id).select_for_update().get()
+    current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+    body = content.normalized(current.body)
+    entries = []
+    for entry in body.get("departments", []):
+        parts = generated.get(int(entry.get("departmentId", 0)), {})
+        kept = {k: v for k, v in entry.items() if k not in content.GENERATED_PARTS}
+        entries.append(kept | {p: parts[p] for p in content.GENERATED_PARTS if parts.get(p)})
+    revised_body = content.normalized({**body, "departments": entries})
+    if revised_body == body:
+        return
+    revised = await _write_version(document, current, revised_body, None)
+    await record(
+        Actor.system(),
+        action="document.revise",
+        object_type="signable_document",
+        object_id=document.id,
+        project_id=project.id,
+        summary=f"{document.kind.value} v{revised.number}",
+        after={"number": revised.number, "contentHash": revised.content_hash},
+    )
 
 
 async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocument:
@@ -194,6 +255,8 @@ async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocum
                 field="documentId",
                 number=current.number,
             )
+        if document.kind is DocumentKind.COLLABORATION_CONFIRMATION:
+            await domain_events.announce(ConfirmationToBeSent(project.id))
         required = (await list_participating_departments([project.id]))[project.id]
         heads = await signers_by_department(project.id)
         delegates = await delegates_by_department(project.id)

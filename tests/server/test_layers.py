@@ -27,7 +27,7 @@ ORDER = [
     {"notices"},
     {"projects"},
     {"signoffs", "planning"},
-    {"progress", "meetings", "risks"},
+    {"progress", "meetings", "risks", "requirements"},
     {"domains", "demo", "cli", "app", "web"},
 ]
 

@@ -46,6 +46,13 @@ EXPECTED: dict[Action, str] = {
     # risk's department (and its owner, a relation) edit it.
     Action.RAISE_RISK: "PPPP-P-",
     Action.EDIT_RISK: "P-D----",
+    # Issue 19, the table's row "requirements, resource requests": liaisons file for their
+    # own department, the PM reviews, heads approve their own department's, management gaps.
+    Action.FILE_REQUIREMENTS: "P-D----",
+    Action.REVIEW_REQUIREMENTS: "P------",
+    Action.COMMIT_RESOURCES: "---D---",
+    Action.RESOLVE_GAPS: "P------",
+    Action.DECIDE_GAPS: "----P--",
     Action.RUN_MEETINGS: "PP-----",
     Action.RECORD_IN_MEETING: "PP-----",
     Action.SUBMIT_REPORT: "PPD----",
