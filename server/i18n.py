@@ -9,6 +9,7 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -19,7 +20,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 LANGUAGES = ("zh-CN", "en")
@@ -115,6 +116,11 @@ def format_instant(value: datetime | None, time_zone: str, language: str | None 
 
 def format_number(value: float | int, language: str | None = None) -> str:
     return format_decimal(value, locale=_locale(language or current_language.get()))
+
+
+def format_money(value: Decimal, currency: str = "CNY", language: str | None = None) -> str:
+    """Money as the locale writes it (¥1,200.50 / CN¥1,200.50), exact from the Decimal."""
+    return format_currency(value, currency, locale=_locale(language or current_language.get()))
 
 
 @contextmanager

@@ -24,6 +24,20 @@ from server.notices.models import (
     RobotKind,
 )
 from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
+from server.requirements.models import (
+    GAP_RESOLUTION_LABELS,
+    GAP_STATE_LABELS,
+    PRIORITY_LABELS,
+    REQUIREMENT_STATUS_LABELS,
+    RESOURCE_KIND_LABELS,
+    RESOURCE_STATUS_LABELS,
+    GapResolution,
+    GapState,
+    Priority,
+    RequirementStatus,
+    ResourceKind,
+    ResourceStatus,
+)
 from server.risks.models import (
     PROBLEM_STATUS_LABELS,
     RISK_CATEGORY_LABELS,
@@ -109,6 +123,21 @@ def environment() -> Environment:
     env.globals["risk_status_label"] = lambda value: i18n.gettext(
         RISK_STATUS_LABELS[RiskStatus(value)]
     )
+    env.globals["priority_label"] = lambda value: i18n.gettext(PRIORITY_LABELS[Priority(value)])
+    env.globals["requirement_status_label"] = lambda value: i18n.gettext(
+        REQUIREMENT_STATUS_LABELS[RequirementStatus(value)]
+    )
+    env.globals["resource_kind_label"] = lambda value: i18n.gettext(
+        RESOURCE_KIND_LABELS[ResourceKind(value)]
+    )
+    env.globals["resource_status_label"] = lambda value: i18n.gettext(
+        RESOURCE_STATUS_LABELS[ResourceStatus(value)]
+    )
+    env.globals["gap_state_label"] = lambda value: i18n.gettext(GAP_STATE_LABELS[GapState(value)])
+    env.globals["gap_resolution_label"] = lambda value: i18n.gettext(
+        GAP_RESOLUTION_LABELS[GapResolution(value)]
+    )
+    env.globals["resource_or_gap_label"] = _resource_or_gap_label
     env.globals["severity_label"] = lambda value: i18n.gettext(SEVERITY_LABELS[Severity(value)])
     env.globals["problem_status_label"] = lambda value: i18n.gettext(
         PROBLEM_STATUS_LABELS[ProblemStatus(value)]
@@ -126,7 +155,15 @@ def environment() -> Environment:
     env.filters["column_label"] = lambda key: i18n.gettext(COLUMN_LABELS.get(key) or key)
     env.filters["day"] = lambda value: i18n.format_day(value)
     env.filters["number"] = lambda value: i18n.format_number(value)
+    env.filters["money"] = lambda value, currency="CNY": i18n.format_money(value, currency)
     return env
+
+
+def _resource_or_gap_label(value: str) -> str:
+    """The resource list's status filter offers request statuses and gap states together."""
+    if value in ResourceStatus.__members__:
+        return i18n.gettext(RESOURCE_STATUS_LABELS[ResourceStatus(value)])
+    return i18n.gettext(GAP_STATE_LABELS[GapState(value)])
 
 
 def _team_role_label(value: str) -> str:

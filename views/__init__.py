@@ -14,6 +14,7 @@ from views import (
     planning,
     progress,
     projects,
+    requirements,
     risks,
     signoffs,
 )
@@ -64,6 +65,54 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/tracking.xlsx", progress.tracking_xlsx, methods=["GET"]),
         Route("/projects/{code}/tracking.svg", progress.tracking_svg, methods=["GET"]),
         Route("/projects/{code}/tracking/tasks/{task_id:int}", progress.explain, methods=["POST"]),
+        Route("/projects/{code}/requirements", requirements.requirements_page, methods=["GET"]),
+        Route("/projects/{code}/requirements", requirements.file_requirement, methods=["POST"]),
+        Route(
+            "/projects/{code}/requirements.xlsx", requirements.requirements_xlsx, methods=["GET"]
+        ),
+        Route(
+            "/projects/{code}/requirements/{requirement_id:int}",
+            requirements.update_requirement,
+            methods=["POST"],
+        ),
+        Route(
+            "/projects/{code}/requirements/{requirement_id:int}/review",
+            requirements.review_requirement,
+            methods=["POST"],
+        ),
+        Route(
+            "/projects/{code}/requirements/conflicts",
+            requirements.flag_conflict,
+            methods=["POST"],
+        ),
+        Route(
+            "/projects/{code}/requirements/conflicts/{conflict_id:int}",
+            requirements.resolve_conflict,
+            methods=["POST"],
+        ),
+        Route("/projects/{code}/resources", requirements.resources_page, methods=["GET"]),
+        Route("/projects/{code}/resources", requirements.file_request, methods=["POST"]),
+        Route("/projects/{code}/resources.xlsx", requirements.resources_xlsx, methods=["GET"]),
+        Route(
+            "/projects/{code}/resources/{request_id:int}/decision",
+            requirements.decide_request,
+            methods=["POST"],
+        ),
+        Route(
+            "/projects/{code}/resources/{request_id:int}/gap",
+            requirements.resolve_gap,
+            methods=["POST"],
+        ),
+        Route(
+            "/projects/{code}/resources/{request_id:int}/decide",
+            requirements.gap_page,
+            methods=["GET"],
+        ),
+        Route(
+            "/projects/{code}/resources/{request_id:int}/decide",
+            requirements.decide_gap,
+            methods=["POST"],
+        ),
         Route("/projects/{code}/risks", risks.register, methods=["GET"]),
         Route("/projects/{code}/risks", risks.raise_risk, methods=["POST"]),
         Route("/projects/{code}/risks.xlsx", risks.register_xlsx, methods=["GET"]),

@@ -25,6 +25,8 @@ from server.org import service as org
 from server.planning import queries as planning_queries
 from server.projects import service as projects
 from server.projects.models import Project
+from server.requirements import queries as requirement_queries
+from server.requirements.models import RequirementStatus
 from server.templating import render as render_template
 from views.common import (
     Refusal,
@@ -181,6 +183,20 @@ async def _meeting_context(request: Request, *, meeting_id: int | None = None) -
         "attendance_values": [a.value for a in Attendance],
         "minutes_state": meeting_queries.minutes_state(meeting),
         "after": await events.latest_id("meeting", meeting.id),
+        **await _requirement_review(meeting),
+    }
+
+
+async def _requirement_review(meeting: Meeting) -> dict[str, Any]:
+    """A requirement review meeting lists what awaits review, to decide it there."""
+    if meeting.kind != MeetingKind.REQUIREMENT_REVIEW or meeting.status != MeetingStatus.LIVE:
+        return {"requirements_to_review": []}
+    waiting, _ = await requirement_queries.list_requirements(
+        meeting.project_id, requirement_queries.ListFilter(status=RequirementStatus.FILED.value)
+    )
+    return {
+        "requirements_to_review": waiting,
+        "merge_targets": await requirement_queries.merge_targets(meeting.project_id),
     }
 
 

@@ -84,3 +84,15 @@ async def awaiting_management(project_id: int) -> list[ResourceRequest]:
             project_id=project_id, gap_state=GapState.AWAITING_MANAGEMENT
         ).select_related(*REQUEST_RELATED)
     )
+
+
+async def merge_targets(project_id: int) -> list[Requirement]:
+    """What a requirement may be merged into: the project's open and accepted ones."""
+    return list(
+        await Requirement.filter(
+            project_id=project_id,
+            status__in=[RequirementStatus.FILED, RequirementStatus.ACCEPTED],
+        )
+        .select_related("department")
+        .order_by("id")
+    )
