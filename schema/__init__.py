@@ -38,6 +38,7 @@ from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
 from schema.progress import ProgressMutation, ProgressQuery
 from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery
+from schema.requirements import Requirement, RequirementMutation, ResourceRequest
 from schema.risks import Problem, Risk, RiskMutation, RiskRegisterMutation
 from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
@@ -47,6 +48,8 @@ from server.meetings import queries as meeting_queries
 from server.org import service as org
 from server.planning import queries as planning_queries
 from server.projects import service as projects
+from server.requirements import resources as resource_service
+from server.requirements import service as requirement_service
 from server.risks import problems as risk_problems
 from server.risks import queries as risk_queries
 from server.settings import Settings
@@ -73,6 +76,12 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
             return Task.of(await planning_queries.get_task(actor, task_id=pk))
         if type_name == "Meeting":
             return Meeting.of(await meeting_queries.get_meeting(actor, meeting_id=pk))
+        if type_name == "Requirement":
+            return Requirement.of(
+                await requirement_service.get_requirement(actor, requirement_id=pk)
+            )
+        if type_name == "ResourceRequest":
+            return ResourceRequest.of(await resource_service.get_request(actor, request_id=pk))
         if type_name == "Risk":
             return Risk.of(await risk_queries.get_risk(actor, risk_id=pk))
         if type_name == "Problem":
@@ -104,6 +113,7 @@ class Mutation(
     ProgressMutation,
     RiskMutation,
     RiskRegisterMutation,
+    RequirementMutation,
     MeetingMutation,
 ):
     pass
@@ -144,6 +154,8 @@ schema = strawberry.Schema(
         Problem,
         Risk,
         Meeting,
+        Requirement,
+        ResourceRequest,
     ],
     extensions=[
         lambda: AddValidationRules([DocumentLimitsRule]),

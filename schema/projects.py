@@ -20,6 +20,14 @@ from schema.meetings import Meeting
 from schema.org import Department, Node, User
 from schema.planning import CriticalPath, ProjectSchedule, Task
 from schema.progress import ProjectProgress, progress_of
+from schema.requirements import (
+    Requirement,
+    RequirementConflict,
+    ResourceRequest,
+    open_conflicts,
+    requests_page,
+    requirements_page,
+)
 from schema.risks import Problem, Risk, RiskLevel, RiskStatus, risks_page
 from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
@@ -213,6 +221,24 @@ class Project(Node):
         return connection(
             [Meeting.of(m) for m in rows[offset : offset + limit]], offset=offset, total=len(rows)
         )
+
+    @strawberry.field
+    async def requirements(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[Requirement]:
+        """The requirements of every department, in the order filed; only the page is read."""
+        return await requirements_page(self.pk, first, after)
+
+    @strawberry.field
+    async def resource_requests(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[ResourceRequest]:
+        return await requests_page(self.pk, first, after)
+
+    @strawberry.field
+    async def requirement_conflicts(self, info: Info[Context, None]) -> list[RequirementConflict]:
+        """Conflicts still open."""
+        return await open_conflicts(self.pk)
 
     @strawberry.field
     async def risks(

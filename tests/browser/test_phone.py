@@ -403,3 +403,71 @@ async def test_a_liaison_raises_a_risk_and_the_chair_reviews_risks_in_the_meetin
     assert (await Risk.get(id=risk.id)).level.value == "MEDIUM"
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "meeting-risks-375.png"), full_page=True)
+
+
+async def sign_in_at(page, url: str, email: str) -> None:
+    await page.context.clear_cookies()
+    await page.goto(url)
+    await page.fill("#email", email)
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url(url)
+
+
+async def test_step_3_on_a_phone_from_requirements_to_the_confirmation(live_server, phone):
+    from server.requirements.models import ResourceRequest
+
+    await load_demo()
+    page = phone
+    requirements = f"{live_server}/projects/X1-LAUNCH/requirements"
+    resources = f"{live_server}/projects/X1-LAUNCH/resources"
+    await sign_in_at(page, requirements, "sunhao@example.com")  # R&D's liaison
+    for title in ("保温测试设备 2 台", "工程样机 10 台"):
+        await page.fill("#new-title", title)
+        await page.select_option("#new-priority", "MUST")
+        await page.click("#file-requirement button.primary")
+        await page.wait_for_url(requirements)
+    assert await page.locator("li.requirement").count() == 2
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "requirements-375.png"), full_page=True)
+    await page.goto(resources)
+    await page.fill("#nq-desc", "结构工程师")
+    await page.fill("#nq-qty", "2")
+    await page.fill("#nq-unit", "人")
+    await page.fill("#nq-amount", "30000")
+    await page.select_option("#nq-supplier", label="生产部")
+    await page.click("#file-resource button.primary")
+    await page.wait_for_url(resources)
+    request = await ResourceRequest.get(description="结构工程师")
+
+    await sign_in_at(page, resources, "liuqiang@example.com")  # the supplier's head
+    row = page.locator(f"#resource-{request.id}")
+    await row.locator("input[name=comment]").fill("产线满负荷")
+    await row.locator("button[value=DECLINE]").click()
+    await page.wait_for_url(resources)
+
+    await sign_in_at(page, requirements, "wangfang@example.com")  # the PM
+    while await page.locator("form.review-form").count():
+        await page.locator("form.review-form button").first.click()
+        await page.wait_for_url(requirements)
+    await page.goto(resources)
+    row = page.locator(f"#resource-{request.id}")
+    await row.locator("select[name=resolution]").select_option("MANAGEMENT")
+    await row.locator("form.gap-form button").click()
+    await page.wait_for_url(resources)
+
+    decide = f"{live_server}/projects/X1-LAUNCH/resources/{request.id}/decide"
+    await sign_in_at(page, decide, "huangjianguo@example.com")  # management
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "gap-decide-375.png"), full_page=True)
+    await page.fill("#dg-comment", "同意外包两名")
+    await page.click("#decide-form button[value=APPROVE]")
+    await page.wait_for_url(resources)
+
+    confirmation = f"{live_server}/projects/X1-LAUNCH/confirmation"
+    await sign_in_at(page, confirmation, "wangfang@example.com")
+    text = await page.locator("main").inner_text()
+    assert "评审通过的需求" in text and "保温测试设备 2 台" in text
+    assert "资源缺口及处理" in text and "同意外包两名" in text
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "confirmation-375.png"), full_page=True)
