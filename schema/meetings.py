@@ -97,6 +97,16 @@ class MeetingDecision:
 
 
 @strawberry.type
+class MeetingQuestion:
+    id: strawberry.ID
+    question: str
+    asked_by: User | None
+    answer: str
+    answered_by: User | None
+    created_at: datetime.datetime
+
+
+@strawberry.type
 class ActionItem:
     id: strawberry.ID
     title: str
@@ -149,6 +159,7 @@ class Meeting(Node):
     version: int
     pk: strawberry.Private[int]
     project_pk: strawberry.Private[int]
+    problem_pk: strawberry.Private[int | None]
 
     @classmethod
     def of(cls, row: MeetingRow) -> "Meeting":
@@ -168,6 +179,7 @@ class Meeting(Node):
             version=row.version,
             pk=row.id,
             project_pk=row.project_id,
+            problem_pk=row.problem_id,
         )
 
     async def _view(self, info: Info[Context, None]) -> meeting_queries.MeetingView:
@@ -240,6 +252,26 @@ class Meeting(Node):
         ]
 
     @strawberry.field
+    def problem_id(self) -> strawberry.ID | None:
+        """The problem a topic meeting was opened for."""
+        return to_global_id("Problem", self.problem_pk) if self.problem_pk else None
+
+    @strawberry.field
+    async def questions(self, info: Info[Context, None]) -> list[MeetingQuestion]:
+        """Questions raised (a kickoff's), with the answer and who answered."""
+        return [
+            MeetingQuestion(
+                id=to_global_id("MeetingQuestion", q.id),
+                question=q.question,
+                asked_by=_user(q.asked_by),
+                answer=q.answer,
+                answered_by=_user(q.answered_by),
+                created_at=q.created_at,
+            )
+            for q in (await self._view(info)).questions
+        ]
+
+    @strawberry.field
     async def risks_to_review(self, info: Info[Context, None]) -> list[Risk]:
         """A weekly meeting's risks to review: high risks always, others once due."""
         return [Risk.of(r) for r in (await self._view(info)).risks_to_review]
@@ -305,6 +337,18 @@ class CreateMeetingInput:
     place: str | None = None
     agenda: list[AgendaItemInput] = strawberry.field(default_factory=list)
     repeat_weeks: int = 1
+    problem_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A topic meeting opened for this problem."
+    )
+
+
+@strawberry.input
+class RecordQuestionInput:
+    meeting_id: strawberry.ID
+    question: str
+    answer: str | None = None
+    asked_by_id: strawberry.ID | None = None
+    answered_by_id: strawberry.ID | None = None
 
 
 @strawberry.input
@@ -409,6 +453,7 @@ class MeetingMutation:
                     for a in input.agenda
                 ],
                 repeat_weeks=input.repeat_weeks,
+                problem_id=_pk(input.problem_id, "Problem", "problemId"),
             ),
         )
         return MeetingPayload(meeting=Meeting.of(row), errors=[])
@@ -496,6 +541,24 @@ class MeetingMutation:
         meeting_pk = _meeting_pk(input.meeting_id)
         await meeting_running.record_decision(
             info.context.actor, meeting_id=meeting_pk, text=input.text
+        )
+        return await _payload(info, meeting_pk)
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def record_meeting_question(
+        self, info: Info[Context, None], input: RecordQuestionInput
+    ) -> MeetingPayload:
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meeting_running.record_question(
+            info.context.actor,
+            meeting_id=meeting_pk,
+            data=meeting_running.QuestionInput(
+                question=input.question,
+                answer=input.answer,
+                asked_by_id=_pk(input.asked_by_id, "User", "askedById"),
+                answered_by_id=_pk(input.answered_by_id, "User", "answeredById"),
+            ),
         )
         return await _payload(info, meeting_pk)
 

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from server import clock, events
 from server.auth import Action, Actor, may
 from server.errors import Forbidden, NotFound
+from server.i18n import translate
 from server.meetings import exports
 from server.meetings import minutes as meeting_minutes
 from server.meetings import queries as meeting_queries
@@ -27,6 +28,7 @@ from server.projects import service as projects
 from server.projects.models import Project
 from server.requirements import queries as requirement_queries
 from server.requirements.models import RequirementStatus
+from server.risks import problems as risk_problems
 from server.templating import render as render_template
 from views.common import (
     Refusal,
@@ -72,9 +74,24 @@ async def _list_context(request: Request, project: Project) -> dict[str, Any]:
 
 @page
 async def meeting_list(request: Request) -> Response:
-    project = await projects.get_project(actor_of(request), code=request.path_params["code"])
+    """The meetings; `?problem=ID` opens the form as a topic meeting about that problem."""
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
     context = await _list_context(request, project)
-    return render(request, "meetings/list.html", errors={}, values={}, **context)
+    values: dict[str, str] = {}
+    problem_id = optional_int(request.query_params.get("problem"))
+    if problem_id is not None:
+        problem = await risk_problems.get_problem(actor, problem_id=problem_id)
+        if problem.project_id == project.id:
+            values = {
+                "kind": MeetingKind.TOPIC.value,
+                "title": translate(
+                    language_of(request), "Topic meeting: %(title)s", title=problem.title
+                )[:200],
+                "problem_id": str(problem.id),
+                "duration_minutes": "60",
+            }
+    return render(request, "meetings/list.html", errors={}, values=values, **context)
 
 
 @page
@@ -110,6 +127,7 @@ async def create(request: Request) -> Response:
                 ],
                 agenda=agenda,
                 repeat_weeks=optional_int(values.get("repeat_weeks")) or 1,
+                problem_id=optional_int(values.get("problem_id")),
             ),
         )
     if refused:
@@ -300,6 +318,20 @@ async def attendance(actor: Actor, meeting: Meeting, form: Any, values: dict[str
 @_write("meetings/_decision_form.html")
 async def decision(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
     await meeting_running.record_decision(actor, meeting_id=meeting.id, text=values.get("text"))
+
+
+@_write("meetings/_question_form.html")
+async def question(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meeting_running.record_question(
+        actor,
+        meeting_id=meeting.id,
+        data=meeting_running.QuestionInput(
+            question=values.get("question"),
+            answer=values.get("answer"),
+            asked_by_id=optional_int(values.get("asked_by_id")),
+            answered_by_id=optional_int(values.get("answered_by_id")),
+        ),
+    )
 
 
 @_write("meetings/_action_form.html")

@@ -50,6 +50,7 @@ async def _context(request: Request, code: str) -> dict[str, Any]:
         "project": project,
         "problems": rows,
         "risk_of_problem": await risk_queries.risks_of_problems([p.id for p in rows]),
+        "may_run_meetings": await may(actor, Action.RUN_MEETINGS, project),
         "show_all": show_all,
         "people": sorted(people.values(), key=lambda u: u.name),
         "departments": departments,

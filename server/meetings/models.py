@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -57,6 +58,11 @@ class Meeting(Model):
     minutes_published_at = fields.DatetimeField(null=True)
     # How far the overdue-minutes ladder has climbed (0 none, 1 PM, 2 initiating head).
     minutes_escalation_level = fields.IntField(default=0)
+    # A topic meeting (专题会议) opened from a problem links back to it.
+    problem: fields.ForeignKeyNullableRelation[Any] = fields.ForeignKeyField(
+        "models.Problem", related_name="topic_meetings", null=True, on_delete=fields.SET_NULL
+    )
+    problem_id: int | None
     current_item = fields.IntField(default=0)
     item_started_at = fields.DatetimeField(null=True)
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
@@ -171,6 +177,35 @@ class Decision(Model):
 
     class Meta:
         table = "decision"
+        ordering = ["id"]
+
+
+class MeetingQuestion(Model):
+    # A question raised in a kickoff meeting, with its answer and who answered (recorded live).
+
+    id = fields.IntField(primary_key=True)
+    meeting: fields.ForeignKeyRelation[Meeting] = fields.ForeignKeyField(
+        "models.Meeting", related_name="questions", on_delete=fields.CASCADE
+    )
+    meeting_id: int
+    question = fields.TextField()
+    asked_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="asked_questions", null=True, on_delete=fields.SET_NULL
+    )
+    asked_by_id: int | None
+    answer = fields.TextField(default="")
+    answered_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="answered_questions", null=True, on_delete=fields.SET_NULL
+    )
+    answered_by_id: int | None
+    recorded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="recorded_questions", null=True, on_delete=fields.SET_NULL
+    )
+    recorded_by_id: int | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "meeting_question"
         ordering = ["id"]
 
 

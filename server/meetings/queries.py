@@ -18,6 +18,7 @@ from server.meetings.models import (
     DepartmentReport,
     Meeting,
     MeetingKind,
+    MeetingQuestion,
     MinutesRevision,
     ReportNeed,
 )
@@ -79,6 +80,7 @@ class MeetingView:
     # date has come; and the reviews recorded in this meeting, for the minutes.
     risks_to_review: list[Risk] = field(default_factory=list)
     risk_reviews: list[RiskAssessment] = field(default_factory=list)
+    questions: list[MeetingQuestion] = field(default_factory=list)
 
     @property
     def reported_department_ids(self) -> set[int]:
@@ -162,6 +164,10 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
     weekly_projects = {m.project_id for m in rows if m.kind == MeetingKind.WEEKLY}
     to_review = await _risks_to_review(projects, weekly_projects)
     reviews = _grouped(await risk_queries.reviews_in_meetings(ids), "meeting_id")
+    questions = _grouped(
+        await MeetingQuestion.filter(meeting_id__in=ids).select_related("asked_by", "answered_by"),
+        "meeting_id",
+    )
     return [
         MeetingView(
             meeting=m,
@@ -176,6 +182,7 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
             revisions=revisions.get(m.id, []),
             risks_to_review=to_review.get(m.project_id, []) if m.kind == MeetingKind.WEEKLY else [],
             risk_reviews=reviews.get(m.id, []),
+            questions=questions.get(m.id, []),
         )
         for m in rows
     ]

@@ -22,6 +22,7 @@ from server.meetings.models import (
     Attendee,
     Decision,
     Meeting,
+    MeetingQuestion,
     MeetingStatus,
     ReportNeed,
 )
@@ -295,3 +296,51 @@ async def _needs_to_action_items(actor: Actor, project: Project, meeting: Meetin
             "due_date": max(due, clock.local_today(project)),
         }
         await _create_action_item(actor, project, meeting, checked, need)
+
+
+@dataclass
+class QuestionInput:
+    question: str | None = None
+    answer: str | None = None
+    asked_by_id: int | None = None
+    answered_by_id: int | None = None
+
+
+async def record_question(actor: Actor, *, meeting_id: int, data: QuestionInput) -> MeetingQuestion:
+    """A question raised in the meeting (a kickoff's "questions raised"), its answer and who
+    answered, recorded live by the chair like a decision."""
+    checks = Checks()
+    question = checks.text("question", data.question, max_length=2000, multiline=True)
+    answer = checks.long_text("answer", data.answer)
+    async with in_transaction():
+        project, meeting = await _lock_for_recording(actor, meeting_id)
+        members: set[Any] = set(
+            await ProjectMember.filter(project_id=project.id, left_at__isnull=True).values_list(
+                "user_id", flat=True
+            )
+        )
+        for field_name, user_id in (
+            ("askedById", data.asked_by_id),
+            ("answeredById", data.answered_by_id),
+        ):
+            if user_id is not None and user_id not in members:
+                checks.fail(field_name, "Choose a member of the project.")
+        checks.done()
+        row = await MeetingQuestion.create(
+            meeting=meeting,
+            question=question,
+            answer=answer,
+            asked_by_id=data.asked_by_id,
+            answered_by_id=data.answered_by_id,
+            recorded_by_id=actor.user_id,
+        )
+        await record(
+            actor,
+            action="meeting.question",
+            object_type="meeting_question",
+            object_id=row.id,
+            project_id=project.id,
+            summary=question[:200],
+        )
+    await events.publish("meeting", meeting.id, "question.recorded", questionId=row.id)
+    return row

@@ -29,6 +29,7 @@ from server.notices import service as notices
 from server.org.models import User
 from server.projects.models import Project, ProjectDepartment, ProjectMember, Role
 from server.projects.service import get_project
+from server.risks.models import Problem
 from server.validation import Checks
 
 MAX_SERIES = 26
@@ -57,6 +58,8 @@ class MeetingInput:
     attendee_ids: list[int] = field(default_factory=list)
     agenda: list[AgendaInput] = field(default_factory=list)
     repeat_weeks: int = 1
+    # A topic meeting opened from a problem.
+    problem_id: int | None = None
 
 
 def _parse_start(checks: Checks, value: datetime | str | None, zone: str) -> datetime | None:
@@ -120,6 +123,9 @@ async def _checked_meeting(project: Project, data: MeetingInput) -> dict[str, An
     if duration is not None and sum(m for _, _, m in agenda) > duration:
         checks.fail("agenda", "The agenda's time boxes add up to more than the meeting.")
     place = checks.text("place", data.place, required=False, max_length=500)
+    problem = data.problem_id
+    if problem is not None and not await Problem.filter(id=problem, project_id=project.id).exists():
+        checks.fail("problemId", "No such problem in this project.")
     checks.done()
     return {
         "kind": kind,
@@ -167,6 +173,7 @@ async def create_meeting(actor: Actor, *, project_id: int, data: MeetingInput) -
                 place=checked["place"],
                 series_key=occurrences[0].id if occurrences else None,
                 created_by_id=actor.user_id,
+                problem_id=data.problem_id,
             )
             if week == 0 and data.repeat_weeks > 1:
                 meeting.series_key = meeting.id
