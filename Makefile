@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python bench/cpm.py
 	$(BIN)/python bench/sqlite_locking.py
 	$(BIN)/python bench/plan_500.py
+	$(BIN)/python bench/requirements.py
 	$(BIN)/python bench/snapshots.py
 	$(BIN)/python bench/updates.py
 	$(BIN)/python bench/meeting_fanout.py

@@ -194,8 +194,8 @@ async def test_project_meetings_cost_the_same_queries_for_one_or_many(http, db):
     with count_queries() as six:
         many = await gql(http, token, query, variables)
     assert many.json()["data"]["project"]["meetings"]["totalCount"] == 6
-    # 16: the views also read the risks to review and the risk reviews of the meetings.
-    assert one.count == six.count == 16
+    # 17: the views also read the risks to review, the risk reviews and the questions raised.
+    assert one.count == six.count == 17
 
 
 async def test_meeting_events_reach_a_subscriber(live_server, db, redis_url):
