@@ -138,6 +138,7 @@ def environment() -> Environment:
         GAP_RESOLUTION_LABELS[GapResolution(value)]
     )
     env.globals["resource_or_gap_label"] = _resource_or_gap_label
+
     env.globals["severity_label"] = lambda value: i18n.gettext(SEVERITY_LABELS[Severity(value)])
     env.globals["problem_status_label"] = lambda value: i18n.gettext(
         PROBLEM_STATUS_LABELS[ProblemStatus(value)]

@@ -65,6 +65,8 @@ async def _context(
         "state": state,
         "slug": SLUG_OF_KIND[state.document.kind],
         "sections": content.document_lines(state.document.kind, state.current.body),
+        "generated_columns": content.generated_columns,
+        "table_cells": content.table_cells,
         "may_edit": await signoff_queries.may_edit(actor, project),
         "may_sign": state.document.status == DocumentStatus.IN_SIGNING
         and bool(set(signs_for) & missing),

@@ -27,6 +27,7 @@ from server.requirements.models import (
     ResourceStatus,
 )
 from server.settings import get_settings
+from server.signoffs import content
 from server.signoffs import service as signoffs
 
 
@@ -39,35 +40,49 @@ def quantity(request: ResourceRequest) -> str:
     return f"{number:f} {request.unit}".strip() if number != "" else ""
 
 
+def _row(cells: list[str]) -> str:
+    # A "|" inside a cell would split it: the row keeps its columns.
+    return content.GENERATED_SEPARATOR.join(
+        cell.replace("|", "/").replace("\n", " ") for cell in cells
+    )
+
+
 def requirement_line(requirement: Requirement, names: dict[int, str]) -> str:
-    parts = [f"[{_(PRIORITY_LABELS[requirement.priority])}] {requirement.title}"]
-    if requirement.asked_of_id:
-        parts.append(_("asked of %(department)s", department=names[requirement.asked_of_id]))
-    if requirement.acceptance_criterion:
-        parts.append(_("accepted when: %(criterion)s", criterion=requirement.acceptance_criterion))
-    if requirement.needed_by:
-        parts.append(_("needed by %(day)s", day=requirement.needed_by.isoformat()))
-    return " — ".join(parts)
+    return _row(
+        [
+            _(PRIORITY_LABELS[requirement.priority]),
+            requirement.title,
+            names[requirement.asked_of_id] if requirement.asked_of_id else "",
+            requirement.acceptance_criterion,
+            requirement.needed_by.isoformat() if requirement.needed_by else "",
+        ]
+    )
 
 
 def resource_line(request: ResourceRequest, names: dict[int, str]) -> str:
     supplier = names[request.supplier_id] if request.supplier_id else _("project budget")
-    parts = [
-        f"{_(RESOURCE_KIND_LABELS[request.kind])}: {request.description}",
-        quantity(request),
-        money(request.amount, request.currency),
-        _("from %(supplier)s", supplier=supplier),
-    ]
-    return " — ".join(p for p in parts if p)
+    return _row(
+        [
+            _(RESOURCE_KIND_LABELS[request.kind]),
+            request.description,
+            quantity(request),
+            money(request.amount, request.currency),
+            supplier,
+        ]
+    )
 
 
 def gap_line(request: ResourceRequest, names: dict[int, str]) -> str:
     assert request.gap_resolution is not None
-    parts = [request.description, _(GAP_RESOLUTION_LABELS[request.gap_resolution])]
-    if request.gap_from_id:
-        parts.append(_("from %(supplier)s", supplier=names[request.gap_from_id]))
-    parts += [request.gap_note, request.management_comment]
-    return " — ".join(p for p in parts if p)
+    return _row(
+        [
+            request.description,
+            _(GAP_RESOLUTION_LABELS[request.gap_resolution]),
+            names[request.gap_from_id] if request.gap_from_id else "",
+            request.gap_note,
+            request.management_comment,
+        ]
+    )
 
 
 async def generated_parts(project: Project) -> dict[int, dict[str, str]]:

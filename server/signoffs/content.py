@@ -164,6 +164,43 @@ CONFIRMATION_PARTS = (
 # Written from the requirements and resource requests, never typed: an edit of the notes
 # keeps them as they are.
 GENERATED_PARTS = ("acceptedRequirements", "committedResources", "resolvedGaps")
+# Their lines are table rows, cells separated by GENERATED_SEPARATOR (the separator people
+# already type tables with in the charter), under these column headings.
+GENERATED_SEPARATOR = " | "
+GENERATED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "acceptedRequirements": (
+        N_("Priority"),
+        N_("Requirement"),
+        N_("Asked of"),
+        N_("Acceptance criterion"),
+        N_("Needed by"),
+    ),
+    "committedResources": (
+        N_("Kind"),
+        N_("Description"),
+        N_("Quantity"),
+        N_("Amount"),
+        N_("Supplier"),
+    ),
+    "resolvedGaps": (
+        N_("Request"),
+        N_("Gap resolution"),
+        N_("Lent by"),
+        N_("Resolution note"),
+        N_("Management's comment"),
+    ),
+}
+
+
+def generated_columns(section: SectionText) -> tuple[str, ...] | None:
+    """The column headings when a confirmation section is a generated table."""
+    return GENERATED_COLUMNS.get(section.key.rsplit("-", 1)[-1])
+
+
+def table_cells(line: str, width: int) -> list[str]:
+    """A row's cells; the stored text has lost the trailing spaces of empty last cells."""
+    cells = [cell.strip() for cell in line.split("|")]
+    return (cells + [""] * width)[:width]
 
 
 def document_lines(kind: DocumentKind, body: dict[str, Any]) -> list[SectionText]:

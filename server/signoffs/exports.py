@@ -4,6 +4,7 @@ in the reader's language. Pure: a document's state in, text or bytes out."""
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from docx import Document
 
@@ -84,6 +85,16 @@ def document_markdown(state: DocumentState, language: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _docx_table(doc: Any, header: list[str], rows: list[list[str]]) -> None:
+    table = doc.add_table(rows=1 + len(rows), cols=len(header))
+    table.style = "Table Grid"
+    for i, cell in enumerate(header):
+        table.rows[0].cells[i].text = cell
+    for r, row in enumerate(rows, start=1):
+        for i, cell in enumerate(row):
+            table.rows[r].cells[i].text = cell
+
+
 def document_docx(state: DocumentState, language: str) -> bytes:
     with i18n.speaking(language):
         title, meta = _headline(state)
@@ -92,17 +103,18 @@ def document_docx(state: DocumentState, language: str) -> bytes:
         doc.add_paragraph(meta)
         for section in content.document_lines(state.document.kind, state.current.body):
             doc.add_heading(_section_title(section), level=1)
+            columns = content.generated_columns(section)
+            if columns and section.lines:
+                _docx_table(
+                    doc,
+                    [i18n.gettext(c) for c in columns],
+                    [content.table_cells(line, len(columns)) for line in section.lines],
+                )
+                continue
             for line in section.lines or ["—"]:
                 doc.add_paragraph(line, style="List Bullet" if section.lines else None)
         doc.add_heading(i18n.gettext("Signatures"), level=1)
-        rows = _signature_rows(state, state.project.time_zone)
-        table = doc.add_table(rows=1 + len(rows), cols=5)
-        table.style = "Table Grid"
-        for i, cell in enumerate(_signature_header()):
-            table.rows[0].cells[i].text = cell
-        for r, row in enumerate(rows, start=1):
-            for i, cell in enumerate(row):
-                table.rows[r].cells[i].text = cell
+        _docx_table(doc, _signature_header(), _signature_rows(state, state.project.time_zone))
     out = BytesIO()
     doc.save(out)
     return out.getvalue()

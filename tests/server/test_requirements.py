@@ -414,8 +414,9 @@ async def test_the_confirmation_is_written_from_the_rows_and_refuses_signing_whi
     await resources.commit_resource(f.actor(t.ops_head), request_id=res.id, version=1, commit=True)
     current = await current_version(t)
     rnd = next(d for d in current.body["departments"] if d["departmentId"] == t.rnd.id)
-    assert rnd["acceptedRequirements"] == "[必须] 保温测试设备"
-    assert rnd["committedResources"] == "人员: 结构工程师 2 名 — 2 人 — CNY 1,200.50 — 来自 生产部"
+    # Table rows, cells separated as people type tables into the charter.
+    assert rnd["acceptedRequirements"] == "必须 | 保温测试设备 |  |  |"
+    assert rnd["committedResources"] == "人员 | 结构工程师 2 名 | 2 人 | CNY 1,200.50 | 生产部"
 
     sent = await signoffs.request_signatures(pm, document_id=document.id)
     assert sent.status == DocumentStatus.IN_SIGNING

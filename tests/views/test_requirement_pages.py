@@ -292,3 +292,31 @@ async def test_the_lists_cost_the_same_queries_for_10_and_200_rows(http, size):
 # Session, project, roles, departments, then the list (count and page) and, for requirements,
 # the open ones (count and page), the open conflicts and the merge targets.
 EXPECTED_LIST_QUERIES = {"/projects/RQ/requirements": 10, "/projects/RQ/resources": 6}
+
+
+async def test_the_confirmation_shows_and_exports_the_generated_tables(http):
+    from docx import Document
+
+    project, rnd, ops, pm, liaison, ops_head, boss = await team()
+    req = await service.file_requirement(
+        f.actor(liaison),
+        project_id=project.id,
+        data=service.RequirementInput(
+            department_id=rnd.id,
+            title="保温测试设备",
+            priority="MUST",
+            asked_of_id=ops.id,
+            acceptance_criterion="72 小时 ≥ 60℃",
+        ),
+    )
+    await service.review_requirement(
+        f.actor(pm), requirement_id=req.id, version=1, data=service.ReviewInput("ACCEPT")
+    )
+    await log_in(http, pm.email)
+    page = await http.get("/projects/RQ/confirmation")
+    assert '<table class="generated">' in page.text
+    assert "<td>保温测试设备</td>" in page.text and "<td>72 小时 ≥ 60℃</td>" in page.text
+    docx = Document(BytesIO((await http.get("/projects/RQ/confirmation.docx")).content))
+    rows = [[cell.text for cell in row.cells] for table in docx.tables for row in table.rows]
+    assert ["优先级", "需求", "提请部门", "验收标准", "需要日期"] in rows
+    assert ["必须", "保温测试设备", "生产部", "72 小时 ≥ 60℃", ""] in rows
