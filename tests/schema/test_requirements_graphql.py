@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from schema.common import to_global_id
+import pytest
+
+from schema.common import from_global_id, to_global_id
 from server.projects.models import Role
 from server.requirements.models import Requirement, ResourceRequest
 from tests import factories as f
+from tests.conftest import count_queries
 from tests.schema.test_graphql import gql, token_for
 
 ERRORS = "errors { code field message }"
@@ -286,3 +289,43 @@ async def test_resources_are_requested_committed_declined_and_gaps_decided(http)
         {"node": {"description": "结构工程师", "amount": "30000.50"}}
     ]
     assert await Requirement.all().count() == 0
+
+
+@pytest.mark.parametrize("size", [10, 200])
+async def test_the_lists_cost_the_same_queries_for_10_and_200_rows(http, size):
+    from server.requirements import resources, service
+
+    ids, pm, liaison, ops_head, boss, member = await setup()
+    project_pk = int(from_global_id(ids["project"], "Project", field="id"))
+    rnd_pk = int(from_global_id(ids["rnd"], "Department", field="id"))
+    ops_pk = int(from_global_id(ids["ops"], "Department", field="id"))
+    for n in range(size):
+        await service.file_requirement(
+            f.actor(liaison),
+            project_id=project_pk,
+            data=service.RequirementInput(
+                department_id=rnd_pk, title=f"需求{n}", asked_of_id=ops_pk
+            ),
+        )
+        await resources.file_request(
+            f.actor(liaison),
+            project_id=project_pk,
+            data=resources.ResourceInput(
+                department_id=rnd_pk,
+                kind="OTHER",
+                description=f"资源{n}",
+                quantity="1",
+                supplier_id=ops_pk,
+            ),
+        )
+    token = await token_for(pm)
+    query = """query($id: ID!) { project(id: $id) {
+      requirements(first: 100) { edges { node { title department { name } askedOf { name }
+        filedBy { name } } } }
+      resourceRequests(first: 100) { edges { node { description department { name }
+        supplier { name } } } } } }"""
+    await gql(http, token, query, {"id": ids["project"]})
+    with count_queries() as counter:
+        answer = await gql(http, token, query, {"id": ids["project"]})
+    assert len(answer.json()["data"]["project"]["requirements"]["edges"]) == min(size, 100)
+    assert counter.count == 8, counter.queries
