@@ -211,6 +211,8 @@ def document_lines(kind: DocumentKind, body: dict[str, Any]) -> list[SectionText
             for part, label in CONFIRMATION_PARTS:
                 text = str(entry.get(part, ""))
                 lines = text.split("\n") if text else []
+                if not lines and part in GENERATED_PARTS:
+                    continue  # nothing accepted, committed or resolved yet: no empty table
                 out.append(SectionText(f"{section.key}-{part}", section.label, False, label, lines))
         return out
     return [
