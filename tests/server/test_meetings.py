@@ -546,6 +546,9 @@ async def test_moving_a_meeting_sends_everyone_the_changed_invitation(db):
         ["王芳", "陈总", "李娜", "刘洋", "孙浩"]
     )
     assert "会议变更" in changed[0].subject
+    # The greeting opens the body; it does not trail the subject (issue 23, item 10).
+    notice = next(n for n in changed if n.recipient.name == "李娜")
+    assert "您好" not in notice.subject and notice.body.startswith("李娜，您好")
     event = icalendar.Calendar.from_ical(changed[0].attachments[0]["content"]).walk("VEVENT")[0]
     assert event["dtstart"].dt == later and int(event["sequence"]) == moved.version
     await meeting_running.start_meeting(f.actor(t.pm), meeting_id=meeting.id)
