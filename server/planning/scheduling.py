@@ -299,11 +299,19 @@ async def _select(sql: str, *values: Any) -> list[Any]:
     return list(rows)
 
 
-def wbs_codes(ids: Sequence[int], parents: Sequence[int]) -> dict[int, str]:
-    """WBS codes 1, 1.1, 1.2, 2… from the tree, in plan order within each parent."""
+def wbs_codes(
+    ids: Sequence[int], parents: Sequence[int], codes_now: Sequence[str] = ()
+) -> dict[int, str]:
+    """WBS codes 1, 1.1, 1.2, 2… from the tree. Within each parent, tasks keep the order
+    their codes give them and a new task (no code yet) comes last: adding a task, an action
+    item from a meeting say, never renumbers the tasks already there."""
+    current = codes_now or [""] * len(ids)
+    order = {tid: _last_number(code) for tid, code in zip(ids, current, strict=True)}
     children: dict[int, list[int]] = {}
     for tid, parent in zip(ids, parents, strict=True):
         children.setdefault(parent, []).append(tid)
+    for siblings in children.values():
+        siblings.sort(key=lambda tid: (order[tid], tid))
     codes: dict[int, str] = {}
     stack: list[tuple[int, str]] = [(0, "")]
     while stack:
@@ -324,9 +332,14 @@ RENUMBER_SQL = {
 }
 
 
+def _last_number(code: str) -> float:
+    last = code.rsplit(".", 1)[-1]
+    return int(last) if last.isdigit() else float("inf")
+
+
 async def _renumber(ids: Sequence[int], parents: Sequence[int], codes_now: Sequence[str]) -> None:
     """Write the WBS codes that changed, in one statement."""
-    codes = wbs_codes(ids, parents)
+    codes = wbs_codes(ids, parents, codes_now)
     changed = {
         str(tid): codes[tid] for tid, code in zip(ids, codes_now, strict=True) if code != codes[tid]
     }

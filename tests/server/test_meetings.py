@@ -27,6 +27,7 @@ from server.meetings.models import (
 )
 from server.notices.models import Notice
 from server.org.models import Department, User
+from server.planning import service as planning
 from server.planning.models import Task, TaskStatus
 from server.projects.models import Project, Role
 from tests import factories as f
@@ -300,6 +301,32 @@ async def test_two_people_recording_at_once_both_keep_their_entries(db):
                 f.actor(attendee), meeting_id=meeting.id, text="x"
             )
     assert await Decision.filter(meeting_id=meeting.id).count() == 2
+
+
+async def test_an_action_item_is_appended_to_the_plan_and_renumbers_nothing(db):
+    t = await team()
+    far = datetime.now(UTC).date() + timedelta(days=60)
+    phases = [
+        await planning.create_task(
+            f.actor(t.pm),
+            project_id=t.project.id,
+            data=planning.TaskInput(name=name, planned_start=far, duration_days=5),
+        )
+        for name in ("设计阶段", "开发阶段")
+    ]
+    meeting = await live(t)
+    item = await meeting_running.add_action_item(
+        f.actor(t.pm),
+        meeting_id=meeting.id,
+        data=meeting_running.ActionItemInput(
+            title="尽快确认外观",
+            owner_id=t.engineer.id,
+            due_date=datetime.now(UTC).date() + timedelta(days=3),
+        ),
+    )
+    codes = dict(await Task.filter(project_id=t.project.id).values_list("name", "wbs_code"))
+    assert codes == {"设计阶段": "1", "开发阶段": "2", "尽快确认外观": "3"}
+    assert item.task_id is not None and phases[1].wbs_code == "2"
 
 
 async def test_an_action_item_becomes_a_task_of_its_owner_and_bad_ones_change_nothing(db):

@@ -92,10 +92,11 @@ async def test_statements_per_edit_do_not_grow_with_the_plan(db, size):
             project_id=project.id,
             data=planning.TaskInput(name="最先的任务", planned_start=date(2026, 10, 1)),
         )
-    # Every WBS code moves down one, in one UPDATE.
-    assert first.wbs_code == "1"
+    # A new task, even the earliest, is appended: no code already there moves (issue 23,
+    # item 11), and its own code is written in the same one UPDATE as ever.
+    assert first.wbs_code == str(size + 1)
     renumbered = dict(await Task.filter(project_id=project.id).values_list("id", "wbs_code"))
-    assert renumbered == {tid: str(int(code) + 1) for tid, code in codes.items()} | {first.id: "1"}
+    assert renumbered == codes | {first.id: str(size + 1)}
     renumbering = [q for q in added.queries if q.startswith("UPDATE task SET wbs_code")]
     assert len(renumbering) == 1
     assert added.count == 12, added.queries
