@@ -6,6 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from server import i18n
 from server.audit.service import ACTION_LABELS
@@ -156,8 +158,18 @@ def environment() -> Environment:
     env.filters["column_label"] = lambda key: i18n.gettext(COLUMN_LABELS.get(key) or key)
     env.filters["day"] = lambda value: i18n.format_day(value)
     env.filters["number"] = lambda value: i18n.format_number(value)
+    env.filters["markdown"] = markdown_html
     env.filters["money"] = lambda value, currency="CNY": i18n.format_money(value, currency)
     return env
+
+
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+def markdown_html(text: str) -> Markup:
+    """Markdown (published minutes) as HTML: CommonMark with raw HTML escaped, so what a
+    writer typed can never become markup of its own."""
+    return Markup(_markdown.render(text or ""))  # noqa: S704 - markdown-it escaped it
 
 
 def _resource_or_gap_label(value: str) -> str:

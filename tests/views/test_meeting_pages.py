@@ -140,6 +140,11 @@ async def test_recording_live_from_the_page_and_publishing_the_minutes(http, db)
     assert await Notice.filter(dedup_key__startswith=f"minutes:{meeting.id}:r1:").count() == 6
     twice = await post(http, url + "/publish", {})
     assert twice.status_code == 400 and "已发布" in twice.text
+    # Published minutes read as a document, not as Markdown source (issue 23, item 8).
+    published = await http.get(url)
+    shown = published.text.split('<div class="minutes">')[1].split("</div>")[0]
+    assert "<h2>决议</h2>" in shown and "## 决议" not in shown
+    assert "十二月底冻结需求</li>" in shown
     word = await http.get(url + "/minutes.docx")
     assert word.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(word.content)).paragraphs)
