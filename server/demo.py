@@ -13,6 +13,7 @@ from server.org import service as org
 from server.org.models import User
 from server.planning import company_calendar as planning_company_calendar
 from server.planning import service as planning
+from server.progress import snapshots
 from server.projects import service as projects
 from server.projects.models import Project, Role
 from server.risks import register as risk_register
@@ -334,6 +335,8 @@ async def load_demo() -> DemoResult:
     tasks = await _load_plan(pm, project.id, liaisons)
     await _load_risks(project, tasks, liaisons)
     await _load_meetings(pm, project, departments["研发部"].id, liaisons["研发部"])
+    # The tracking chart has its first point at once, not after the first nightly run.
+    await snapshots.take_snapshots(project_code=project.code)
     logins = [(admin.email or "", "系统管理员")]
     logins += [
         (u.email or u.mobile or "", f"{u.name}（{d} · {r.value if r else ''}）")
