@@ -200,6 +200,7 @@ def meeting_routes() -> list[BaseRoute]:
         Route(base + "/attendance", meetings.attendance, methods=["POST"]),
         Route(base + "/decisions", meetings.decision, methods=["POST"]),
         Route(base + "/questions", meetings.question, methods=["POST"]),
+        Route(base + "/attendance/all", meetings.all_present, methods=["POST"]),
         Route(base + "/action-items", meetings.action_item, methods=["POST"]),
         Route(base + "/report", meetings.report, methods=["POST"]),
         Route(base + "/minutes", meetings.save_minutes, methods=["POST"]),

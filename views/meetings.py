@@ -315,6 +315,11 @@ async def attendance(actor: Actor, meeting: Meeting, form: Any, values: dict[str
     )
 
 
+@_write("meetings/_attendance_form.html")
+async def all_present(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await meeting_running.mark_all_present(actor, meeting_id=meeting.id)
+
+
 @_write("meetings/_decision_form.html")
 async def decision(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
     await meeting_running.record_decision(actor, meeting_id=meeting.id, text=values.get("text"))

@@ -56,6 +56,10 @@ async def start_meeting(actor: Actor, *, meeting_id: int) -> Meeting:
         meeting.item_started_at = now
         meeting.version += 1
         await meeting.save()
+        # Whoever opens the meeting is in the room.
+        await Attendee.filter(
+            meeting_id=meeting.id, user_id=actor.user_id, attendance=Attendance.INVITED
+        ).update(attendance=Attendance.PRESENT)
         await record_action(actor, meeting, project, "meeting.start")
     await events.publish("meeting", meeting.id, "meeting.started")
     return meeting
@@ -104,6 +108,19 @@ async def set_attendance(
         await attendee.save(update_fields=["attendance"])
     await events.publish("meeting", meeting.id, "attendance", userId=user_id, value=value.value)
     return attendee
+
+
+async def mark_all_present(actor: Actor, *, meeting_id: int) -> int:
+    """Everyone still marked invited is present: one tap, then the exceptions one by one."""
+    async with in_transaction():
+        project, meeting = await lock_for_run(actor, meeting_id)
+        if meeting.status == MeetingStatus.ENDED:
+            raise Invalid("The meeting has ended.", field="meetingId")
+        marked = await Attendee.filter(meeting_id=meeting.id, attendance=Attendance.INVITED).update(
+            attendance=Attendance.PRESENT
+        )
+    await events.publish("meeting", meeting.id, "attendance", everyone=True)
+    return int(marked)
 
 
 async def _lock_for_recording(actor: Actor, meeting_id: int) -> tuple[Project, Meeting]:

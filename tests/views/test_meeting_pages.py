@@ -12,7 +12,7 @@ from docx import Document
 
 from server import events
 from server.meetings import running as meeting_running
-from server.meetings.models import Decision, Meeting, MeetingStatus
+from server.meetings.models import Attendance, Attendee, Decision, Meeting, MeetingStatus
 from server.notices.models import Notice
 from server.org import credentials
 from server.planning import service as planning
@@ -112,6 +112,19 @@ async def test_recording_live_from_the_page_and_publishing_the_minutes(http, db)
     early = await post(http, url + "/decisions", {"text": "定稿"}, htmx=True)
     assert early.status_code == 400 and "会议尚未开始" in early.text
     assert (await post(http, url + "/start", {})).status_code == 303
+    # The chair who started it is present; one tap marks the rest, then the exceptions.
+    attendance = {a.user_id: a.attendance for a in await Attendee.filter(meeting_id=meeting.id)}
+    assert attendance[t.pm.id] == Attendance.PRESENT
+    assert {v for k, v in attendance.items() if k != t.pm.id} == {Attendance.INVITED}
+    assert (await post(http, url + "/attendance/all", {})).status_code == 303
+    assert (
+        await post(
+            http, url + "/attendance", {"user_id": str(t.mkt_liaison.id), "attendance": "ABSENT"}
+        )
+    ).status_code == 303
+    attendance = {a.user_id: a.attendance for a in await Attendee.filter(meeting_id=meeting.id)}
+    assert attendance.pop(t.mkt_liaison.id) == Attendance.ABSENT
+    assert set(attendance.values()) == {Attendance.PRESENT}
     empty = await post(http, url + "/decisions", {"text": " "}, htmx=True)
     assert empty.status_code == 400 and 'id="text-error"' in empty.text
     recorded = await post(http, url + "/decisions", {"text": "十二月底冻结需求"}, htmx=True)
