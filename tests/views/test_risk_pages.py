@@ -306,3 +306,19 @@ async def test_the_register_page_costs_the_same_queries_for_2_and_20_risks(http,
         page = await http.get("/projects/RSK/risks")
     assert page.text.count('class="card risk ') == size
     assert counter.count == EXPECTED_REGISTER_QUERIES, counter.queries
+
+
+async def test_the_weekly_trend_of_high_risks_is_drawn_without_inline_styles(http):
+    from server.progress import snapshots
+
+    project, pm, liaison, member, viewer, task = await team()
+    await raise_as(member, project, "芯片断供", 5, 5)
+    await snapshots.take_snapshots(project_code="RSK")
+    await raise_as(member, project, "认证失败", 4, 4)
+    with clock.travel_to(MONDAY + timedelta(days=7)):
+        await snapshots.take_snapshots(project_code="RSK")
+        await log_in(http, viewer.email)
+        page = await http.get("/projects/RSK/risks")
+    chart = page.text.split('<svg class="trend-bars"')[1].split("</svg>")[0]
+    assert chart.count("<rect") == 2 and ">1</text>" in chart and ">2</text>" in chart
+    assert 'style="' not in page.text.split("<main")[1]  # the CSP allows no inline style
