@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -104,13 +104,14 @@ def format_day(value: date | None, language: str | None = None) -> str:
 
 
 def format_instant(value: datetime | None, time_zone: str, language: str | None = None) -> str:
+    """A moment as people read it: the locale's medium date and its short time (no seconds)."""
     if value is None:
         return ""
-    return format_datetime(
-        value,
-        format="medium",
-        tzinfo=ZoneInfo(time_zone),
-        locale=_locale(language or current_language.get()),
+    locale = _locale(language or current_language.get())
+    local = value.astimezone(ZoneInfo(time_zone))
+    pattern = str(get_datetime_format("medium", locale=locale))
+    return pattern.replace("{1}", format_date(local, format="medium", locale=locale)).replace(
+        "{0}", format_time(local, format="short", locale=locale)
     )
 
 

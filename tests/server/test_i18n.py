@@ -85,3 +85,15 @@ def test_dates_follow_the_locale():
     day = date(2026, 10, 1)
     assert format_day(day, "zh-CN") == "2026年10月1日"
     assert format_day(day, "en") == "Oct 1, 2026"
+
+
+def test_moments_show_hours_and_minutes_in_the_readers_locale_without_seconds() -> None:
+    from datetime import UTC, datetime
+
+    from server.i18n import format_instant
+
+    moment = datetime(2026, 12, 7, 2, 0, 30, tzinfo=UTC)
+    assert format_instant(moment, "Asia/Shanghai", "zh-CN") == "2026年12月7日 10:00"
+    assert format_instant(moment, "Asia/Shanghai", "en") == "Dec 7, 2026, 10:00\u202fAM" or (
+        format_instant(moment, "Asia/Shanghai", "en") == "Dec 7, 2026, 10:00 AM"
+    )
