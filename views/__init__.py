@@ -26,6 +26,7 @@ register_url_convertor("document", signoffs.DocumentSlug())
 def page_routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz),
+        Route("/favicon.ico", health.favicon),
         Route("/login", auth.login_form, methods=["GET"]),
         Route("/login", auth.login, methods=["POST"]),
         Route("/logout", auth.logout, methods=["POST"]),

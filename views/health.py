@@ -4,7 +4,7 @@ import asyncio
 
 import redis.asyncio as redis
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from server.db import database_answers
 
@@ -29,3 +29,8 @@ async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
     failed = [name for name, up in (("database", database), ("redis", cache)) if not up]
     return PlainTextResponse(f"unavailable: {', '.join(failed)}", status_code=503)
+
+
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico on their own; the icon is an SVG among the static files."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)

@@ -23,7 +23,7 @@ LANGUAGE_COOKIE = "xt_lang"
 HSTS = "max-age=31536000; includeSubDomains"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # GraphQL authenticates with Bearer tokens, static files and health checks need nothing.
-EXEMPT_PREFIXES = ("/graphql", "/static/", "/healthz")
+EXEMPT_PREFIXES = ("/graphql", "/static/", "/healthz", "/favicon.ico")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"

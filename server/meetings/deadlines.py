@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -17,6 +18,7 @@ from server.meetings.models import (
     MeetingStatus,
 )
 from server.notices import service as notices
+from server.notices.models import Notice
 from server.projects.models import LIVE_STATUSES, Project, ProjectMember, Role
 from server.risks import ladder
 
@@ -135,14 +137,22 @@ async def run_report_reminders(*, now: datetime | None = None) -> ReminderReport
         liaisons = await ProjectMember.filter(
             project_id=meeting.project.id, role=Role.LIAISON, left_at__isnull=True
         ).select_related("user", "department")
+        # A rerun queues nothing new; say so instead of counting the reminders again.
+        sent: set[Any] = set(
+            await Notice.filter(dedup_key__startswith=f"report-reminder:{meeting.id}:").values_list(
+                "dedup_key", flat=True
+            )
+        )
         async with in_transaction():
             for member in liaisons:
-                if member.department_id in reported or member.user.deactivated_at:
+                key = f"report-reminder:{meeting.id}:d{member.department_id}"
+                if member.department_id in reported or member.user.deactivated_at or key in sent:
                     continue
+                sent.add(key)
                 await notices.queue_email(
                     recipient=member.user,
                     template="report_reminder",
-                    dedup_key=f"report-reminder:{meeting.id}:d{member.department_id}",
+                    dedup_key=key,
                     project_id=meeting.project.id,
                     project=meeting.project,
                     meeting=meeting,

@@ -247,8 +247,10 @@ async def test_missing_departments_get_one_reminder_the_day_before(db):
     )
     assert early.reminders == 0
     day_before = meeting.scheduled_start - timedelta(hours=20)
-    await meeting_deadlines.run_report_reminders(now=day_before)
-    await meeting_deadlines.run_report_reminders(now=day_before + timedelta(hours=1))
+    first = await meeting_deadlines.run_report_reminders(now=day_before)
+    again = await meeting_deadlines.run_report_reminders(now=day_before + timedelta(hours=1))
+    # The rerun says what it did: nothing (issue 23, item 13).
+    assert (first.reminders, again.reminders) == (1, 0)
     reminders = await Notice.filter(dedup_key__startswith="report-reminder:").select_related(
         "recipient"
     )

@@ -251,6 +251,12 @@ async def test_security_headers_on_pages(http):
     assert "<script>" not in response.text
 
 
+async def test_the_favicon_is_served_without_signing_in(http):
+    icon = await http.get("/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in icon.text
+
+
 async def test_healthz_answers_ok_with_database_and_redis(http):
     response = await http.get("/healthz")
     assert (response.status_code, response.text) == (200, "ok")
