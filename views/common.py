@@ -63,12 +63,26 @@ def login_redirect(request: Request) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
-def not_found(request: Request) -> Response:
-    return render(request, "errors/error.html", status_code=404, status=404, request_id="")
+def not_found(request: Request, error: DomainError | None = None) -> Response:
+    return _refused_page(request, 404, error)
 
 
-def forbidden(request: Request) -> Response:
-    return render(request, "errors/error.html", status_code=403, status=403, request_id="")
+def forbidden(request: Request, error: DomainError | None = None) -> Response:
+    return _refused_page(request, 403, error)
+
+
+def _refused_page(request: Request, status: int, error: DomainError | None) -> Response:
+    """The error page, saying why when the refusal says it (the page script shows that line
+    in place when an htmx request was refused)."""
+    message = error.translated(language_of(request)) if error is not None else ""
+    return render(
+        request,
+        "errors/error.html",
+        status_code=status,
+        status=status,
+        request_id="",
+        message=message,
+    )
 
 
 def field_errors(error: DomainError, language: str) -> dict[str, str]:
@@ -160,10 +174,10 @@ def page(view: Any) -> Any:
             response: Response = await view(request)
         except LoginRequired:
             return login_redirect(request)
-        except NotFound:
-            return not_found(request)
-        except Forbidden:
-            return forbidden(request)
+        except NotFound as error:
+            return not_found(request, error)
+        except Forbidden as error:
+            return forbidden(request, error)
         return response
 
     return wrapper

@@ -165,6 +165,7 @@ async def _team_context(request: Request, project: Project) -> dict[str, Any]:
         for d in departments
         if await may(actor, Action.ADD_DEPARTMENT_MEMBERS, project, department_id=d.id)
     ]
+    may_manage_team = await may(actor, Action.MANAGE_TEAM, project)
     removable = {
         m.id
         for m in members
@@ -178,7 +179,12 @@ async def _team_context(request: Request, project: Project) -> dict[str, Any]:
         "manageable_departments": manageable,
         "removable": removable,
         "users": await org.list_users(actor) if manageable else [],
-        "roles": [(role.value, ROLE_LABELS[role]) for role in Role],
+        # Only the roles this person may give: a liaison adds members and viewers.
+        "roles": [
+            (role.value, ROLE_LABELS[role])
+            for role in Role
+            if role in projects.LIAISON_ASSIGNABLE or may_manage_team
+        ],
         "may_edit_project": await may(actor, Action.EDIT_PROJECT, project),
     }
 

@@ -471,3 +471,27 @@ async def test_step_3_on_a_phone_from_requirements_to_the_confirmation(live_serv
     assert "资源缺口及处理" in text and "同意外包两名" in text
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "confirmation-375.png"), full_page=True)
+
+
+async def test_a_refused_htmx_request_says_why_where_the_user_tapped(live_server, phone):
+    from server.auth import Actor
+    from server.projects import service as projects
+    from server.projects.models import Project
+
+    await load_demo()
+    page = phone
+    team = f"{live_server}/projects/X1-LAUNCH/team"
+    await sign_in_at(page, team, "sunhao@example.com")  # R&D's liaison
+    # The form offers only what a liaison may give: members and viewers.
+    offered = await page.locator("#role option").evaluate_all("(os) => os.map(o => o.value)")
+    assert sorted(offered) == ["MEMBER", "VIEWER"]
+    # Meanwhile the PM archives the project: the liaison's add is refused, and says so.
+    pm = Actor.for_user(await User.get(email="wangfang@example.com"))
+    project = await Project.get(code="X1-LAUNCH")
+    await projects.archive_project(pm, project_id=project.id, version=project.version)
+    await page.click("form.add-member button")
+    alert = page.locator("form.add-member").locator("xpath=preceding-sibling::p[1]")
+    await alert.wait_for(timeout=5000)
+    assert "已归档" in await alert.inner_text()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "refused-in-place-375.png"), full_page=True)
