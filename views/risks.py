@@ -13,6 +13,7 @@ from server.auth import Action, Actor, may
 from server.errors import NotFound
 from server.planning import queries as planning_queries
 from server.projects import service as projects
+from server.projects.models import ProjectStatus
 from server.risks import exports as risk_exports
 from server.risks import problems as risk_problems
 from server.risks import queries as risk_queries
@@ -51,6 +52,8 @@ async def _context(request: Request, code: str) -> dict[str, Any]:
         "problems": rows,
         "risk_of_problem": await risk_queries.risks_of_problems([p.id for p in rows]),
         "may_run_meetings": await may(actor, Action.RUN_MEETINGS, project),
+        "may_raise_problem": await may(actor, Action.RAISE_PROBLEM, project),
+        "archived": project.status == ProjectStatus.ARCHIVED,
         "show_all": show_all,
         "people": sorted(people.values(), key=lambda u: u.name),
         "departments": departments,

@@ -290,7 +290,16 @@ async def test_the_pm_archives_a_project_and_it_becomes_read_only(http):
     assert "已归档" in after.text and "编辑项目" not in after.text and "归档项目" not in after.text
     refused = await post(http, "/projects/X1", {"version": "2", "name": "改名"})
     assert refused.status_code == 403
+    # The refusal says why (issue 23, item 4), not only "not allowed or the form expired".
+    assert "该项目已归档，只能查看。" in refused.text.split('class="form-error refusal"')[1]
     assert (await Project.get(id=project.id)).name == "新品上市"
+    # No edit form is offered on an archived project's pages.
+    problems = await http.get("/projects/X1/problems")
+    assert 'action="/projects/X1/problems"' not in problems.text
+    assert "该项目已归档，只能查看。" in problems.text
+    for page_url in ("/projects/X1/risks", "/projects/X1/requirements", "/projects/X1/resources"):
+        listed = await http.get(page_url)
+        assert listed.status_code == 200 and 'method="post"' not in listed.text.split("<main")[1]
 
 
 async def test_plan_page_gantt_and_excel_export(http):
