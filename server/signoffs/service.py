@@ -357,11 +357,11 @@ async def sign_document(actor: Actor, data: SignInput) -> SignableDocument:
         max_length=2000,
         multiline=True,
     )
-    checks.done()
     async with in_transaction():
         document, project = await locked_document(actor, data.document_id)
         department_id = await _department_signed_for(actor, project, data.department_id)
-        _refuse_unless_in_signing(document)
+        # What the signer read is checked before anything else: a page opened on an older
+        # version always hears that the document changed, and which version is current.
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
         if data.content_hash.strip().lower() != current.content_hash:
             raise Conflict(
@@ -371,6 +371,8 @@ async def sign_document(actor: Actor, data: SignInput) -> SignableDocument:
                 number=current.number,
                 hash=content.short_hash(current.content_hash),
             )
+        checks.done()
+        _refuse_unless_in_signing(document)
         await _refuse_second_signature(project, current, department_id)
         signature = await _store_signature(
             actor, document, current, department_id, decision, comment

@@ -172,6 +172,25 @@ async def test_a_stale_hash_is_a_conflict_naming_the_current_version_and_changes
     assert await Signature.all().count() == 0
 
 
+async def test_a_revision_not_yet_sent_is_still_a_conflict_for_an_old_page(db):
+    """Issue 23, item 5: a head who opened version 1 signs after the PM revised it to a
+    version 2 not yet sent: the answer is CONFLICT naming version 2, before anything else."""
+    s = await setup_project()
+    document = await charter_in_signing(s)
+    old_hash = await current_hash(document)
+    body = (await DocumentVersion.get(document_id=document.id, number=1)).body
+    await signoffs.revise_document(
+        f.actor(s.pm), document_id=document.id, body=body | {"scopeOut": "海外市场"}
+    )
+    for decision, comment in (("APPROVE", ""), ("REJECT", "")):  # even with a missing reason
+        with pytest.raises(Conflict) as refused:
+            await sign(
+                s.heads["研发"], document, content_hash=old_hash, decision=decision, comment=comment
+            )
+        assert refused.value.params["number"] == 2
+    assert await Signature.all().count() == 0
+
+
 async def test_a_signature_never_counts_for_a_version_it_did_not_name(db):
     s = await setup_project()
     document = await charter_in_signing(s)
