@@ -138,3 +138,31 @@ async def test_project_calendar_exceptions_move_the_plan_and_refusals_change_not
     )
     assert refused.status_code == 403
     assert await ProjectCalendarDay.all().count() == 0
+
+
+async def test_a_start_before_the_project_start_is_said_on_the_field(http):
+    """Issue 23, item 5: the schedule moves such a task to the project start; the form says so."""
+    from datetime import timedelta
+
+    from tests import factories as f
+
+    pm = await f.user(email="pm@example.com")
+    project = await f.project(pm, code="EARLY")
+    early = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(
+            name="提前的任务", planned_start=project.start_date - timedelta(days=7), duration_days=2
+        ),
+    )
+    on_time = await planning.create_task(
+        f.actor(pm),
+        project_id=project.id,
+        data=planning.TaskInput(name="按时的任务", planned_start=project.start_date),
+    )
+    await log_in(http, "pm@example.com")
+    form = await http.get(f"/projects/EARLY/plan/tasks/{early.id}/edit")
+    assert "早于项目开始日期" in form.text
+    assert f'min="{project.start_date.isoformat()}"' in form.text
+    plain = await http.get(f"/projects/EARLY/plan/tasks/{on_time.id}/edit")
+    assert "早于项目开始日期" not in plain.text and "任何任务都不会排在此之前" in plain.text
