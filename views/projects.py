@@ -97,6 +97,7 @@ async def create_project(request: Request) -> Response:
 async def _overview_context(request: Request, project: Project) -> dict[str, Any]:
     actor = actor_of(request)
     members = (await projects.list_members([project.id]))[project.id]
+    can_edit = await may(actor, Action.EDIT_PROJECT, project)
     return {
         "project": project,
         "departments": (await projects.list_participating_departments([project.id]))[project.id],
@@ -105,9 +106,11 @@ async def _overview_context(request: Request, project: Project) -> dict[str, Any
         "managers": [m for m in members if m.role == Role.MANAGER],
         "liaisons": {m.department_id: m for m in members if m.role == Role.LIAISON},
         "activity": await list_project_activity(project.id, limit=15),
-        "can_edit": await may(actor, Action.EDIT_PROJECT, project),
+        "can_edit": can_edit,
         "can_archive": await may(actor, Action.ARCHIVE_PROJECT, project),
         "charter": await signoff_queries.charter_summary(project.id),
+        # The edit form lets the PM add participating departments later.
+        "all_departments": await org.list_departments(actor) if can_edit else [],
     }
 
 
@@ -123,7 +126,9 @@ async def overview(request: Request) -> Response:
 async def edit_project(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    form = await form_data(request)
+    raw = await request.form()
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    department_ids = [int(str(v)) for v in raw.getlist("department_ids") if str(v).isdigit()]
     data = projects.ProjectInput(
         name=form.get("name", ""),
         background=form.get("background", ""),
@@ -131,6 +136,10 @@ async def edit_project(request: Request) -> Response:
         scope=form.get("scope", ""),
         success_criteria=form.get("success_criteria", ""),
         late_threshold_days=optional_int(form.get("late_threshold_days")),
+        start_date=form.get("start_date") or None,
+        # The form always sends the departments (the initiating one at least); an old
+        # form without them leaves the departments as they are.
+        department_ids=department_ids if "departments_sent" in form else None,
     )
     conflict: dict[str, str] | None = None
     async with refusal(request) as refused:

@@ -275,7 +275,8 @@ async def test_overview_costs_the_same_queries_for_3_and_30_members(http, size):
         response = await http.get("/projects/X1")
     assert response.status_code == 200
     assert response.text.count("<li>") >= 1
-    assert counter.count == 8, counter.queries
+    # 9: the PM's edit form also lists the departments that could take part.
+    assert counter.count == 9, counter.queries
 
 
 async def test_the_pm_archives_a_project_and_it_becomes_read_only(http):
@@ -437,3 +438,39 @@ async def test_the_pm_edits_and_adds_tasks_in_place_on_the_plan(http):
     )
     assert "认证测试" in added.text
     assert (await Task.get(name="认证测试")).wbs_code.startswith("3.")
+
+
+async def test_the_pm_adds_departments_and_moves_the_start_date_from_the_overview(http):
+    """Issue 23, item 3: a project created without participating departments gets them later,
+    from the page; a department with people in it cannot be dropped."""
+    from datetime import date
+
+    from server.projects.models import ProjectDepartment
+
+    rnd = await f.department("研发部")
+    ops = await f.department("生产部")
+    pm = await f.user(email="pm@example.com", dept=rnd)
+    project = await f.project(pm, code="X2", departments=[])
+    await log_in(http, "pm@example.com")
+    page = await http.get("/projects/X2")
+    assert 'name="department_ids"' in page.text and 'name="start_date"' in page.text
+    saved = await post(
+        http,
+        "/projects/X2",
+        {
+            "version": str(project.version),
+            "name": project.name,
+            "start_date": "2027-01-04",
+            "departments_sent": "1",
+            "department_ids": [str(ops.id)],
+        },
+    )
+    assert saved.status_code in (200, 303)
+    project = await Project.get(id=project.id)
+    assert project.start_date == date(2027, 1, 4)
+    taking_part = set(
+        await ProjectDepartment.filter(project_id=project.id).values_list(
+            "department_id", flat=True
+        )
+    )
+    assert ops.id in taking_part and project.initiating_department_id in taking_part
