@@ -15,7 +15,8 @@ from server.sheets import XLSX_MEDIA_TYPE as XLSX_MEDIA_TYPE
 from server.sheets import append_text_safe
 from server.templating import render
 
-CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 240, 36
+# The left margin holds "100%" at 15 px; 36 clipped it to "00%".
+CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 240, 52
 
 
 def chart(table: TrackingTable) -> dict[str, object]:
@@ -27,8 +28,11 @@ def chart(table: TrackingTable) -> dict[str, object]:
     def y(percent: float) -> float:
         return round(CHART_PAD + inner_h * (1 - percent / 100), 1)
 
+    def coordinates(values: list[float]) -> list[tuple[float, float]]:
+        return [(round(CHART_PAD + i * step, 1), y(v)) for i, v in enumerate(values)]
+
     def points(values: list[float]) -> str:
-        return " ".join(f"{round(CHART_PAD + i * step, 1)},{y(v)}" for i, v in enumerate(values))
+        return " ".join(f"{x},{yy}" for x, yy in coordinates(values))
 
     return {
         "width": CHART_WIDTH,
@@ -36,6 +40,9 @@ def chart(table: TrackingTable) -> dict[str, object]:
         "pad": CHART_PAD,
         "planned": points([s.planned_percent for s in shots]),
         "actual": points([s.actual_percent for s in shots]),
+        # Dots as well as lines: one snapshot is a point a line cannot draw.
+        "planned_dots": coordinates([s.planned_percent for s in shots]),
+        "actual_dots": coordinates([s.actual_percent for s in shots]),
         "grid": [(p, y(p)) for p in (0, 25, 50, 75, 100)],
         "first": shots[0].day if shots else None,
         "last": shots[-1].day if shots else None,

@@ -107,6 +107,11 @@ async def test_the_progress_chart_is_drawn_from_the_snapshots(http):
     root = ElementTree.fromstring(svg.text)  # noqa: S314 - our own output
     polylines = root.findall("{http://www.w3.org/2000/svg}polyline")
     assert len(polylines) == 2
+    # One snapshot is still visible (a dot per line), and "100%" fits its margin.
+    circles = root.findall("{http://www.w3.org/2000/svg}circle")
+    assert len(circles) == 2
+    labels = [t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text == "100%"]
+    assert labels and float(labels[0].get("x")) >= 4 * 15 * 0.6  # four glyphs at 15 px
 
 
 async def test_problems_raised_and_updated_on_the_page(http):
