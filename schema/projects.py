@@ -333,6 +333,13 @@ class AddProjectMemberInput:
 
 
 @strawberry.input
+class ReplaceLiaisonInput:
+    project_id: strawberry.ID
+    department_id: strawberry.ID
+    user_id: strawberry.ID
+
+
+@strawberry.input
 class ApprovePlanInput:
     project_id: strawberry.ID
     name: str | None = None
@@ -499,6 +506,21 @@ class ProjectMutation:
                 responsibilities=input.responsibilities,
                 time_commitment=input.time_commitment,
             ),
+        )
+        member = await projects.get_member(info.context.actor, member_id=row.id)
+        return ProjectMemberPayload(member=ProjectMember.of(member), errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def replace_liaison(
+        self, info: Info[Context, None], input: ReplaceLiaisonInput
+    ) -> ProjectMemberPayload:
+        """Hand a department's liaison role to someone else in one step."""
+        row = await projects.replace_liaison(
+            info.context.actor,
+            project_id=from_global_id(input.project_id, "Project", field="projectId"),
+            department_id=from_global_id(input.department_id, "Department", field="departmentId"),
+            user_id=from_global_id(input.user_id, "User", field="userId"),
         )
         member = await projects.get_member(info.context.actor, member_id=row.id)
         return ProjectMemberPayload(member=ProjectMember.of(member), errors=[])

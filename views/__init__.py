@@ -160,6 +160,11 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/team", projects.team, methods=["GET"]),
         Route("/projects/{code}/team", projects.add_member, methods=["POST"]),
         Route(
+            "/projects/{code}/team/liaisons/{department_id:int}",
+            projects.replace_liaison,
+            methods=["POST"],
+        ),
+        Route(
             "/projects/{code}/team/{member_id:int}/remove",
             projects.remove_member,
             methods=["POST"],

@@ -195,6 +195,7 @@ async def _team_context(request: Request, project: Project) -> dict[str, Any]:
             if role in projects.LIAISON_ASSIGNABLE or may_manage_team
         ],
         "may_edit_project": await may(actor, Action.EDIT_PROJECT, project),
+        "may_replace_liaisons": may_manage_team,
     }
 
 
@@ -241,6 +242,26 @@ async def add_member(request: Request) -> Response:
     if refused:
         errors = refused.errors
     return await _team_response(request, project, errors, form if errors else {})
+
+
+@page
+async def replace_liaison(request: Request) -> Response:
+    """The team page's "hand over": the department's liaison role to someone else at once."""
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    errors: dict[str, str] = {}
+    async with refusal(request) as refused:
+        await projects.replace_liaison(
+            actor,
+            project_id=project.id,
+            department_id=int(request.path_params["department_id"]),
+            user_id=optional_int(form.get("user_id")) or 0,
+        )
+    if refused:
+        errors = refused.errors
+        errors.setdefault("", next(iter(errors.values()), ""))
+    return await _team_response(request, project, errors, {})
 
 
 @page

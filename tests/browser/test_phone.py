@@ -67,7 +67,7 @@ async def test_a_pm_adds_a_liaison_in_place_on_a_phone(live_server, phone):
     ).select_related("user")
     await page.evaluate("window.__notReloaded = true")
     page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-    await page.click(f"#member-{production_liaison.id} button")
+    await page.click(f"#member-{production_liaison.id} button.danger")  # remove, not hand over
     await page.wait_for_selector(f"#member-{production_liaison.id}", state="detached")
 
     newcomer = await User.get(name="刘强")

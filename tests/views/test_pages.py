@@ -474,3 +474,47 @@ async def test_the_pm_adds_departments_and_moves_the_start_date_from_the_overvie
         )
     )
     assert ops.id in taking_part and project.initiating_department_id in taking_part
+
+
+async def test_the_pm_hands_a_departments_liaison_role_over_from_the_team_page(http):
+    """Issue 23, item 3: the refusal to add a second liaison suggests replacing; the team
+    page now has that action (and GraphQL `replaceLiaison`)."""
+    from schema.common import to_global_id
+    from server.projects.models import ProjectMember
+    from tests.schema.test_graphql import gql, token_for
+
+    rnd = await f.department("研发部")
+    pm = await f.user(email="pm@example.com", dept=rnd)
+    project = await f.project(pm, code="X3", departments=[rnd])
+    old = await f.user(name="孙浩", dept=rnd, email="old@example.com")
+    new = await f.user(name="李娜", dept=rnd)
+    third = await f.user(name="周强", dept=rnd)
+    await f.member(pm, project, old, Role.LIAISON, rnd)
+    await log_in(http, "old@example.com")
+    assert 'class="replace-liaison"' not in (await http.get("/projects/X3/team")).text
+    await log_in(http, "pm@example.com")
+    page = await http.get("/projects/X3/team")
+    assert 'class="replace-liaison"' in page.text
+    swapped = await post(
+        http, f"/projects/X3/team/liaisons/{rnd.id}", {"user_id": str(new.id)}, htmx=True
+    )
+    assert swapped.status_code == 200 and "李娜" in swapped.text
+    liaisons = await ProjectMember.filter(project_id=project.id, role=Role.LIAISON)
+    assert {(m.user_id, m.left_at is None) for m in liaisons} == {(old.id, False), (new.id, True)}
+    answer = await gql(
+        http,
+        await token_for(pm),
+        """mutation($input: ReplaceLiaisonInput!) { replaceLiaison(input: $input) {
+          member { user { name } role } errors { code } } }""",
+        {
+            "input": {
+                "projectId": to_global_id("Project", project.id),
+                "departmentId": to_global_id("Department", rnd.id),
+                "userId": to_global_id("User", third.id),
+            }
+        },
+    )
+    assert answer.json()["data"]["replaceLiaison"] == {
+        "member": {"user": {"name": "周强"}, "role": "LIAISON"},
+        "errors": [],
+    }
