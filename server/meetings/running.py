@@ -14,6 +14,7 @@ from server import clock, events
 from server.audit.service import record
 from server.auth import Action, Actor, authorize
 from server.errors import Invalid, NotFound
+from server.i18n import N_
 from server.meetings.minutes import draft_minutes
 from server.meetings.models import (
     ActionItem,
@@ -30,6 +31,7 @@ from server.meetings.queries import get_meeting
 from server.meetings.service import lock_for_run, record_action
 from server.planning import service as planning
 from server.projects.models import Project, ProjectDepartment, ProjectMember, Role
+from server.projects.service import check_member
 from server.validation import Checks
 
 MINUTES_DEADLINE = timedelta(hours=24)
@@ -331,17 +333,13 @@ async def record_question(actor: Actor, *, meeting_id: int, data: QuestionInput)
     answer = checks.long_text("answer", data.answer)
     async with in_transaction():
         project, meeting = await _lock_for_recording(actor, meeting_id)
-        members: set[Any] = set(
-            await ProjectMember.filter(project_id=project.id, left_at__isnull=True).values_list(
-                "user_id", flat=True
-            )
-        )
         for field_name, user_id in (
             ("askedById", data.asked_by_id),
             ("answeredById", data.answered_by_id),
         ):
-            if user_id is not None and user_id not in members:
-                checks.fail(field_name, "Choose a member of the project.")
+            await check_member(
+                checks, project.id, user_id, field_name, N_("Choose a member of the project.")
+            )
         checks.done()
         row = await MeetingQuestion.create(
             meeting=meeting,

@@ -20,7 +20,7 @@ from server.errors import Invalid, NotFound, stale
 from server.notices import service as notices
 from server.notices.models import ChatRobot
 from server.projects.models import Project, ProjectMember, Role
-from server.projects.service import get_project
+from server.projects.service import check_takes_part, get_project
 from server.requirements import confirmation
 from server.requirements.models import (
     UNRESOLVED_GAPS,
@@ -30,7 +30,7 @@ from server.requirements.models import (
     ResourceRequest,
     ResourceStatus,
 )
-from server.requirements.service import choice, takes_part
+from server.requirements.service import choice
 from server.settings import get_settings
 from server.validation import Checks
 
@@ -123,17 +123,15 @@ async def _checked(
         if needed is not None and needed < today:
             checks.fail("neededBy", "The needed-by date cannot be in the past.")
         changes["needed_by"] = needed
+    await check_takes_part(checks, project.id, data.supplier_id, "supplierId")
     if data.supplier_id is not None:
-        if not await takes_part(project.id, data.supplier_id):
-            checks.fail("supplierId", "This department does not take part in the project.")
         changes["supplier_id"] = data.supplier_id
     elif data.own_budget:
         changes["supplier_id"] = None
     if creating:
         if data.department_id is None:
             checks.fail("departmentId", "This field is required.")
-        elif not await takes_part(project.id, data.department_id):
-            checks.fail("departmentId", "This department does not take part in the project.")
+        await check_takes_part(checks, project.id, data.department_id, "departmentId")
     checks.done()
     return changes
 
@@ -283,10 +281,7 @@ async def resolve_gap(
         if resolution is GapResolution.TRANSFER:
             if data.from_department_id is None:
                 checks.fail("fromDepartmentId", "Say which department lends the resource.")
-            elif not await takes_part(project.id, data.from_department_id):
-                checks.fail(
-                    "fromDepartmentId", "This department does not take part in the project."
-                )
+            await check_takes_part(checks, project.id, data.from_department_id, "fromDepartmentId")
         if resolution in (GapResolution.TRANSFER, GapResolution.REPRIORITISE) and not note:
             checks.fail("note", "Say who or what moves, and how much.")
         checks.done()

@@ -16,8 +16,8 @@ from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.errors import Invalid, NotFound, stale
 from server.meetings.models import Decision, Meeting, MeetingKind, MeetingStatus
-from server.projects.models import Project, ProjectDepartment
-from server.projects.service import get_project
+from server.projects.models import Project
+from server.projects.service import check_takes_part, get_project
 from server.requirements import confirmation
 from server.requirements.models import (
     ConflictStatus,
@@ -60,12 +60,6 @@ def choice(checks: Checks, field_name: str, value: str | None, kind: Any) -> Any
         return None
 
 
-async def takes_part(project_id: int, department_id: int) -> bool:
-    return await ProjectDepartment.filter(
-        project_id=project_id, department_id=department_id
-    ).exists()
-
-
 async def _checked(
     project: Project, data: RequirementInput, *, creating: bool, today: date
 ) -> dict[str, Any]:
@@ -86,15 +80,13 @@ async def _checked(
         changes["needed_by"] = needed
     elif data.needed_by == "":
         changes["needed_by"] = None
+    await check_takes_part(checks, project.id, data.asked_of_id, "askedOfId")
     if data.asked_of_id is not None:
-        if not await takes_part(project.id, data.asked_of_id):
-            checks.fail("askedOfId", "This department does not take part in the project.")
         changes["asked_of_id"] = data.asked_of_id
     if creating:
         if data.department_id is None:
             checks.fail("departmentId", "This field is required.")
-        elif not await takes_part(project.id, data.department_id):
-            checks.fail("departmentId", "This department does not take part in the project.")
+        await check_takes_part(checks, project.id, data.department_id, "departmentId")
     checks.done()
     return changes
 

@@ -14,14 +14,13 @@ from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.errors import Invalid, NotFound, stale
+from server.i18n import N_
 from server.planning.models import Task
 from server.projects.models import (
     Project,
-    ProjectDepartment,
-    ProjectMember,
     ProjectStatus,
 )
-from server.projects.service import get_project
+from server.projects.service import check_member, check_takes_part, get_project
 from server.risks.models import (
     OPEN_STATUSES,
     Problem,
@@ -42,6 +41,9 @@ PROBLEM_FIELDS = [
     "due_date",
     "resolution",
 ]
+
+
+OWNER_MUST_BE_MEMBER = N_("The owner must be a member of the project.")
 
 
 @dataclass
@@ -87,19 +89,11 @@ async def _checked_problem(
         changes["due_date"] = due
     elif data.due_date == "":
         changes["due_date"] = None
+    await check_member(checks, project.id, data.owner_id, "ownerId", OWNER_MUST_BE_MEMBER)
+    await check_takes_part(checks, project.id, data.department_id, "departmentId")
     if data.owner_id is not None:
-        is_member = await ProjectMember.filter(
-            project_id=project.id, user_id=data.owner_id, left_at__isnull=True
-        ).exists()
-        if not is_member:
-            checks.fail("ownerId", "The owner must be a member of the project.")
         changes["owner_id"] = data.owner_id
     if data.department_id is not None:
-        takes_part = await ProjectDepartment.filter(
-            project_id=project.id, department_id=data.department_id
-        ).exists()
-        if not takes_part:
-            checks.fail("departmentId", "This department does not take part in the project.")
         changes["department_id"] = data.department_id
     if data.task_id is not None:
         if not await Task.filter(id=data.task_id, project_id=project.id).exists():

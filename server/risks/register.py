@@ -15,8 +15,8 @@ from server.auth import Action, Actor, Relation, authorize, may
 from server.errors import Invalid, stale
 from server.meetings.models import Meeting, MeetingStatus
 from server.planning.models import Task
-from server.projects.models import Project, ProjectDepartment, ProjectMember
-from server.projects.service import get_project
+from server.projects.models import Project
+from server.projects.service import check_member, check_takes_part, get_project
 from server.risks.models import (
     LIVE_RISK_STATUSES,
     AssessmentKind,
@@ -30,7 +30,7 @@ from server.risks.models import (
     RiskTask,
     Severity,
 )
-from server.risks.problems import record_report
+from server.risks.problems import OWNER_MUST_BE_MEMBER, record_report
 from server.risks.queries import get_risk
 from server.validation import Checks
 
@@ -103,19 +103,11 @@ def _choice(checks: Checks, field_name: str, value: str | None, kind: Any) -> An
 async def _checked_people(
     checks: Checks, project: Project, data: RiskInput, changes: dict[str, Any]
 ) -> None:
+    await check_member(checks, project.id, data.owner_id, "ownerId", OWNER_MUST_BE_MEMBER)
+    await check_takes_part(checks, project.id, data.department_id, "departmentId")
     if data.owner_id is not None:
-        is_member = await ProjectMember.filter(
-            project_id=project.id, user_id=data.owner_id, left_at__isnull=True
-        ).exists()
-        if not is_member:
-            checks.fail("ownerId", "The owner must be a member of the project.")
         changes["owner_id"] = data.owner_id
     if data.department_id is not None:
-        takes_part = await ProjectDepartment.filter(
-            project_id=project.id, department_id=data.department_id
-        ).exists()
-        if not takes_part:
-            checks.fail("departmentId", "This department does not take part in the project.")
         changes["department_id"] = data.department_id
 
 
