@@ -30,8 +30,8 @@ from server.meetings.models import (
 from server.meetings.queries import get_meeting
 from server.meetings.service import lock_for_run, record_action
 from server.planning import service as planning
+from server.projects.checks import check_member
 from server.projects.models import Project, ProjectDepartment, ProjectMember, Role
-from server.projects.service import check_member
 from server.validation import Checks
 
 MINUTES_DEADLINE = timedelta(hours=24)

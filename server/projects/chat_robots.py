@@ -11,7 +11,8 @@ from server.auth import Action, Actor, authorize
 from server.errors import NotFound
 from server.notices.models import ChatRobot, RobotKind
 from server.org.models import Department
-from server.projects.models import Project, ProjectDepartment
+from server.projects.checks import check_takes_part
+from server.projects.models import Project
 from server.projects.service import get_project
 from server.validation import Checks
 
@@ -75,11 +76,7 @@ async def add_robot(actor: Actor, data: RobotInput) -> ChatRobot:
         if department is None:
             checks.fail("departmentId", "No such department.")
         elif project is not None and not actor.is_admin:
-            takes_part = await ProjectDepartment.filter(
-                project_id=project.id, department_id=department.id
-            ).exists()
-            if not takes_part:
-                checks.fail("departmentId", "This department does not take part in the project.")
+            await check_takes_part(checks, project.id, department.id, "departmentId")
     if project is None and department is None and not checks.errors:
         checks.fail("projectCode", "Name a project, a department, or both.")
     checks.done()

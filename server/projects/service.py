@@ -567,33 +567,6 @@ async def replace_liaison(
         )
 
 
-async def takes_part(project_id: int, department_id: int) -> bool:
-    return await ProjectDepartment.filter(
-        project_id=project_id, department_id=department_id
-    ).exists()
-
-
-async def check_takes_part(
-    checks: Checks, project_id: int, department_id: int | None, field_name: str
-) -> None:
-    """The field's department must take part in the project (nothing to check when unset)."""
-    if department_id is not None and not await takes_part(project_id, department_id):
-        checks.fail(field_name, "This department does not take part in the project.")
-
-
-async def check_member(
-    checks: Checks, project_id: int, user_id: int | None, field_name: str, message: str
-) -> None:
-    """The field's person must be a current member of the project (nothing when unset)."""
-    if user_id is None:
-        return
-    member = await ProjectMember.filter(
-        project_id=project_id, user_id=user_id, left_at__isnull=True
-    ).exists()
-    if not member:
-        checks.fail(field_name, message)
-
-
 async def get_member(actor: Actor, *, member_id: int) -> ProjectMember:
     member = await ProjectMember.get_or_none(id=member_id).select_related("user", "department")
     if member is None:

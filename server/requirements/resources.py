@@ -19,8 +19,9 @@ from server.auth import Action, Actor, authorize
 from server.errors import Invalid, NotFound, stale
 from server.notices import service as notices
 from server.notices.models import ChatRobot
+from server.projects.checks import check_takes_part
 from server.projects.models import Project, ProjectMember, Role
-from server.projects.service import check_takes_part, get_project
+from server.projects.service import get_project
 from server.requirements import confirmation
 from server.requirements.models import (
     UNRESOLVED_GAPS,

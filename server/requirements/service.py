@@ -16,8 +16,9 @@ from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.errors import Invalid, NotFound, stale
 from server.meetings.models import Decision, Meeting, MeetingKind, MeetingStatus
+from server.projects.checks import check_takes_part
 from server.projects.models import Project
-from server.projects.service import check_takes_part, get_project
+from server.projects.service import get_project
 from server.requirements import confirmation
 from server.requirements.models import (
     ConflictStatus,

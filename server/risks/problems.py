@@ -16,11 +16,12 @@ from server.auth import Action, Actor, authorize
 from server.errors import Invalid, NotFound, stale
 from server.i18n import N_
 from server.planning.models import Task
+from server.projects.checks import check_member, check_takes_part
 from server.projects.models import (
     Project,
     ProjectStatus,
 )
-from server.projects.service import check_member, check_takes_part, get_project
+from server.projects.service import get_project
 from server.risks.models import (
     OPEN_STATUSES,
     Problem,

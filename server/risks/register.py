@@ -15,8 +15,9 @@ from server.auth import Action, Actor, Relation, authorize, may
 from server.errors import Invalid, stale
 from server.meetings.models import Meeting, MeetingStatus
 from server.planning.models import Task
+from server.projects.checks import check_member, check_takes_part
 from server.projects.models import Project
-from server.projects.service import check_member, check_takes_part, get_project
+from server.projects.service import get_project
 from server.risks.models import (
     LIVE_RISK_STATUSES,
     AssessmentKind,
@@ -196,17 +197,29 @@ async def raise_risk(actor: Actor, *, project_id: int, data: RiskInput) -> Risk:
         risk = await Risk.create(project=project, raised_by_id=actor.user_id, **changes)
         await _link_tasks(risk, task_ids or [])
         await _assess(risk, AssessmentKind.RAISED, actor, previous=None)
-        await record(
-            actor,
-            action="risk.raise",
-            object_type="risk",
-            object_id=risk.id,
-            project_id=project.id,
-            summary=risk.title,
-            after=snapshot(risk, RISK_FIELDS),
-        )
+        await _audit(actor, "risk.raise", risk)
     await events.publish("project", project.id, "risk.raised", riskId=risk.id)
     return risk
+
+
+async def _audit(
+    actor: Actor,
+    action: str,
+    risk: Risk,
+    before: dict[str, Any] | None = None,
+    *,
+    summary: str | None = None,
+) -> None:
+    await record(
+        actor,
+        action=action,
+        object_type="risk",
+        object_id=risk.id,
+        project_id=risk.project_id,
+        summary=summary or risk.title,
+        before=before,
+        after=snapshot(risk, RISK_FIELDS),
+    )
 
 
 async def _link_tasks(risk: Risk, task_ids: list[int]) -> None:
@@ -303,16 +316,7 @@ async def update_risk(actor: Actor, *, risk_id: int, version: int, data: RiskInp
             await _link_tasks(risk, task_ids)
         if risk.level != previous:
             await _assess(risk, AssessmentKind.UPDATED, actor, previous=previous)
-        await record(
-            actor,
-            action="risk.update",
-            object_type="risk",
-            object_id=risk.id,
-            project_id=project.id,
-            summary=risk.title,
-            before=before,
-            after=snapshot(risk, RISK_FIELDS),
-        )
+        await _audit(actor, "risk.update", risk, before)
     await events.publish("project", project.id, "risk.updated", riskId=risk.id)
     return risk
 
@@ -389,16 +393,7 @@ async def review_risk(actor: Actor, *, risk_id: int, version: int, data: ReviewI
             note=cleaned_note,
             meeting_id=data.meeting_id,
         )
-        await record(
-            actor,
-            action="risk.review",
-            object_type="risk",
-            object_id=risk.id,
-            project_id=project.id,
-            summary=risk.title,
-            before=before,
-            after=snapshot(risk, RISK_FIELDS),
-        )
+        await _audit(actor, "risk.review", risk, before)
     await events.publish("project", project.id, "risk.reviewed", riskId=risk.id)
     if data.meeting_id is not None:
         await events.publish("meeting", data.meeting_id, "risk.reviewed", riskId=risk.id)
@@ -446,16 +441,7 @@ async def risk_occurred(
         risk.problem_id = problem.id
         risk.version += 1
         await risk.save()
-        await record(
-            actor,
-            action="risk.occur",
-            object_type="risk",
-            object_id=risk.id,
-            project_id=project.id,
-            summary=risk.title,
-            before=before,
-            after=snapshot(risk, RISK_FIELDS),
-        )
+        await _audit(actor, "risk.occur", risk, before)
     await events.publish("project", project.id, "risk.occurred", riskId=risk.id)
     await events.publish("project", project.id, "problem.reported", problemId=problem.id)
     return risk
@@ -474,16 +460,7 @@ async def close_risk(actor: Actor, *, risk_id: int, version: int, note: str | No
         risk.closed_at = clock.now()
         risk.version += 1
         await risk.save()
-        await record(
-            actor,
-            action="risk.close",
-            object_type="risk",
-            object_id=risk.id,
-            project_id=project.id,
-            summary=cleaned_note[:200] or risk.title,
-            before=before,
-            after=snapshot(risk, RISK_FIELDS),
-        )
+        await _audit(actor, "risk.close", risk, before, summary=cleaned_note[:200])
     await events.publish("project", project.id, "risk.closed", riskId=risk.id)
     return risk
 
