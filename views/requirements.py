@@ -3,6 +3,7 @@ requests (file, commit or decline, resolve gaps), management's phone page for a 
 the two Excel lists. Every form works without JavaScript: post, then back to the list."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -96,9 +97,19 @@ async def requirements_page(request: Request) -> Response:
 Write = Callable[[Actor, Project, dict[str, str]], Awaitable[object]]
 
 
-def _requirement_write(failed: Callable[[Request], str]) -> Callable[[Write], Any]:
-    """A POST on the requirements page: back to the list (or to the meeting it came from),
-    or the list again with the errors on the form that was sent."""
+@dataclass(frozen=True)
+class _ListPage:
+    """Where a step-3 form lives: its page's template, how to read that page, and the list
+    to go back to."""
+
+    template: str
+    context: Callable[[Request], Awaitable[dict[str, Any]]]
+    back_to: str
+
+
+def _write(shown_on: _ListPage, failed: Callable[[Request], str]) -> Callable[[Write], Any]:
+    """A POST from a step-3 page: back to its list (or to the meeting it came from), or the
+    page again with the errors on the form that was sent."""
 
     def decorator(write: Write) -> Any:
         @page
@@ -107,31 +118,31 @@ def _requirement_write(failed: Callable[[Request], str]) -> Callable[[Write], An
             code = request.path_params["code"]
             project = await projects.get_project(actor, code=code)
             form = await form_data(request)
-            for name in ("requirement_id", "conflict_id"):
+            for name in ("requirement_id", "conflict_id", "request_id"):
                 if name in request.path_params:
                     form["_id"] = str(request.path_params[name])
             async with refusal(request) as refused:
                 await write(actor, project, form)
             if not refused:
                 back = form.get("back_to_meeting")
-                target = (
-                    f"/projects/{code}/meetings/{int(back)}" if back and back.isdigit() else None
-                )
-                return RedirectResponse(target or f"/projects/{code}/requirements", 303)
-            context = await _requirements_context(request)
+                meeting = f"/projects/{code}/meetings/{back}" if back and back.isdigit() else None
+                return RedirectResponse(meeting or f"/projects/{code}/{shown_on.back_to}", 303)
             return render(
                 request,
-                "requirements/requirements.html",
+                shown_on.template,
                 status_code=409 if refused.is_conflict else 400,
                 errors=refused.errors,
                 values={} if refused.is_conflict else form,
                 failed=failed(request),
-                **context,
+                **await shown_on.context(request),
             )
 
         return handler
 
     return decorator
+
+
+REQUIREMENTS = _ListPage("requirements/requirements.html", _requirements_context, "requirements")
 
 
 def _requirement_input(form: dict[str, str]) -> requirement_service.RequirementInput:
@@ -146,7 +157,7 @@ def _requirement_input(form: dict[str, str]) -> requirement_service.RequirementI
     )
 
 
-@_requirement_write(lambda request: "new")
+@_write(REQUIREMENTS, lambda request: "new")
 async def file_requirement(actor: Actor, project: Project, form: dict[str, str]) -> object:
     return await requirement_service.file_requirement(
         actor, project_id=project.id, data=_requirement_input(form)
@@ -157,7 +168,7 @@ def _row(request: Request) -> str:
     return f"r{request.path_params['requirement_id']}"
 
 
-@_requirement_write(_row)
+@_write(REQUIREMENTS, _row)
 async def update_requirement(actor: Actor, project: Project, form: dict[str, str]) -> object:
     data = _requirement_input(form)
     data.department_id = None
@@ -169,7 +180,7 @@ async def update_requirement(actor: Actor, project: Project, form: dict[str, str
     )
 
 
-@_requirement_write(_row)
+@_write(REQUIREMENTS, _row)
 async def review_requirement(actor: Actor, project: Project, form: dict[str, str]) -> object:
     return await requirement_service.review_requirement(
         actor,
@@ -184,7 +195,7 @@ async def review_requirement(actor: Actor, project: Project, form: dict[str, str
     )
 
 
-@_requirement_write(lambda request: "conflict")
+@_write(REQUIREMENTS, lambda request: "conflict")
 async def flag_conflict(actor: Actor, project: Project, form: dict[str, str]) -> object:
     first = optional_int(form.get("first_id"))
     if first is None:
@@ -197,7 +208,7 @@ async def flag_conflict(actor: Actor, project: Project, form: dict[str, str]) ->
     )
 
 
-@_requirement_write(lambda request: f"c{request.path_params['conflict_id']}")
+@_write(REQUIREMENTS, lambda request: f"c{request.path_params['conflict_id']}")
 async def resolve_conflict(actor: Actor, project: Project, form: dict[str, str]) -> object:
     return await requirement_service.resolve_conflict(
         actor,
@@ -261,39 +272,7 @@ async def resources_page(request: Request) -> Response:
     )
 
 
-def _resource_write(
-    failed: Callable[[Request], str], template: str = "requirements/resources.html"
-) -> Callable[[Write], Any]:
-    def decorator(write: Write) -> Any:
-        @page
-        async def handler(request: Request) -> Response:
-            actor = actor_of(request)
-            code = request.path_params["code"]
-            project = await projects.get_project(actor, code=code)
-            form = await form_data(request)
-            if "request_id" in request.path_params:
-                form["_id"] = str(request.path_params["request_id"])
-            async with refusal(request) as refused:
-                await write(actor, project, form)
-            if not refused:
-                return RedirectResponse(f"/projects/{code}/resources", 303)
-            if template.endswith("decide.html"):
-                context = await _decide_context(request)
-            else:
-                context = await _resources_context(request)
-            return render(
-                request,
-                template,
-                status_code=409 if refused.is_conflict else 400,
-                errors=refused.errors,
-                values={} if refused.is_conflict else form,
-                failed=failed(request),
-                **context,
-            )
-
-        return handler
-
-    return decorator
+RESOURCES = _ListPage("requirements/resources.html", _resources_context, "resources")
 
 
 def _resource_input(form: dict[str, str]) -> resource_service.ResourceInput:
@@ -314,14 +293,14 @@ def _request_row(request: Request) -> str:
     return f"q{request.path_params['request_id']}"
 
 
-@_resource_write(lambda request: "new")
+@_write(RESOURCES, lambda request: "new")
 async def file_request(actor: Actor, project: Project, form: dict[str, str]) -> object:
     return await resource_service.file_request(
         actor, project_id=project.id, data=_resource_input(form)
     )
 
 
-@_resource_write(_request_row)
+@_write(RESOURCES, _request_row)
 async def decide_request(actor: Actor, project: Project, form: dict[str, str]) -> object:
     return await resource_service.commit_resource(
         actor,
@@ -332,7 +311,7 @@ async def decide_request(actor: Actor, project: Project, form: dict[str, str]) -
     )
 
 
-@_resource_write(_request_row)
+@_write(RESOURCES, _request_row)
 async def resolve_gap(actor: Actor, project: Project, form: dict[str, str]) -> object:
     return await resource_service.resolve_gap(
         actor,
@@ -362,13 +341,16 @@ async def _decide_context(request: Request) -> dict[str, Any]:
     }
 
 
+GAP_DECISION = _ListPage("requirements/decide.html", _decide_context, "resources")
+
+
 @page
 async def gap_page(request: Request) -> Response:
     context = await _decide_context(request)
     return render(request, "requirements/decide.html", errors={}, values={}, failed="", **context)
 
 
-@_resource_write(_request_row, template="requirements/decide.html")
+@_write(GAP_DECISION, _request_row)
 async def decide_gap(actor: Actor, project: Project, form: dict[str, str]) -> object:
     return await resource_service.decide_gap(
         actor,
