@@ -66,6 +66,7 @@ class Action(StrEnum):
     RUN_MEETINGS = "run_meetings"
     RECORD_IN_MEETING = "record_in_meeting"
     SUBMIT_REPORT = "submit_report"
+    COMMENT = "comment"
     MANAGE_TOKENS = "manage_tokens"
     ADMINISTER = "administer"
 
@@ -136,6 +137,8 @@ GRANTS: dict[Action, dict[Holder, Scope]] = {
     Action.RUN_MEETINGS: {Role.MANAGER: P, Role.CO_CHAIR: P},
     Action.RECORD_IN_MEETING: {Role.MANAGER: P, Role.CO_CHAIR: P},
     Action.SUBMIT_REPORT: {Role.MANAGER: P, Role.CO_CHAIR: P, Role.LIAISON: D},
+    # Comments and attachments: everyone on the team but viewers, who only read.
+    Action.COMMENT: {role: P for role in Role if role is not Role.VIEWER},
 }
 # Actions outside any project: any signed-in person creates a project (and becomes its PM)
 # and keeps their own API tokens; only an administrator administers. A token limited to some
@@ -163,6 +166,7 @@ REFUSALS: dict[Action, str] = {
     Action.EDIT_RISK: N_(
         "Only the project manager, the risk's owner or its department's liaison may change it."
     ),
+    Action.COMMENT: N_("Viewers read the discussion; they do not write in it."),
 }
 
 

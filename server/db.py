@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "server.risks.models",
     "server.meetings.models",
     "server.requirements.models",
+    "server.discussion.models",
     "server.notices.models",
     "server.audit.models",
 ]

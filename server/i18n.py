@@ -119,6 +119,16 @@ def format_number(value: float | int, language: str | None = None) -> str:
     return format_decimal(value, locale=_locale(language or current_language.get()))
 
 
+def format_file_size(size: int, language: str | None = None) -> str:
+    """Bytes as people read them: 812 B, 35 KB, 4.2 MB (binary units, one decimal in MB)."""
+    locale = _locale(language or current_language.get())
+    if size < 1024:
+        return f"{format_decimal(size, locale=locale)} B"
+    if size < 1024 * 1024:
+        return f"{format_decimal(round(size / 1024), locale=locale)} KB"
+    return f"{format_decimal(round(size / 1024 / 1024, 1), locale=locale)} MB"
+
+
 def format_money(value: Decimal, currency: str = "CNY", language: str | None = None) -> str:
     """Money as the locale writes it (¥1,200.50 / CN¥1,200.50), exact from the Decimal."""
     return format_currency(value, currency, locale=_locale(language or current_language.get()))

@@ -36,6 +36,8 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     # Largest request body any route reads; larger ones are answered 413 before the rest is read.
     max_body_bytes: int = 1024 * 1024
+    # An attachment's upload may be this large (its request a little larger, for the form).
+    attachment_max_bytes: int = 20 * 1024 * 1024
     # A GraphQL request still running after this long is cancelled, freeing the process.
     request_timeout_seconds: float = 15.0
     # Introspection for members' tokens; production may turn it off.
@@ -82,6 +84,9 @@ def load_settings() -> Settings:
         digest_hour=int(os.environ.get("XIETONG_DIGEST_HOUR", "8")),
         webhook_timeout_seconds=float(os.environ.get("XIETONG_WEBHOOK_TIMEOUT", "10")),
         max_body_bytes=int(os.environ.get("XIETONG_MAX_BODY_BYTES", str(1024 * 1024))),
+        attachment_max_bytes=int(
+            float(os.environ.get("XIETONG_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
+        ),
         request_timeout_seconds=float(os.environ.get("XIETONG_REQUEST_TIMEOUT", "15")),
         graphql_introspection=_flag(os.environ.get("XIETONG_GRAPHQL_INTROSPECTION", "on")),
     )

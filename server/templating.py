@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from server import i18n
+from server import i18n, mentions
 from server.audit.service import ACTION_LABELS
 from server.meetings.models import (
     ATTENDANCE_LABELS,
@@ -54,6 +54,7 @@ from server.risks.models import (
     RiskStrategy,
     Severity,
 )
+from server.settings import get_settings
 from server.signoffs.models import (
     COLUMN_LABELS,
     DECISION_LABELS,
@@ -160,6 +161,9 @@ def environment() -> Environment:
     env.filters["number"] = lambda value: i18n.format_number(value)
     env.filters["markdown"] = markdown_html
     env.filters["money"] = lambda value, currency="CNY": i18n.format_money(value, currency)
+    env.filters["mentions"] = mentions.as_html
+    env.filters["filesize"] = lambda value: i18n.format_file_size(value)
+    env.globals["attachment_limit_mb"] = lambda: get_settings().attachment_max_bytes // 2**20
     return env
 
 

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route
 from server.settings import Settings
 from views import (
     auth,
+    discussion,
     health,
     meetings,
     notices,
@@ -129,6 +130,23 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/problems", risks.problems, methods=["GET"]),
         Route("/projects/{code}/problems", risks.report, methods=["POST"]),
         Route("/projects/{code}/problems/{problem_id:int}", risks.update, methods=["POST"]),
+        Route("/projects/{code}/problems/{problem_id:int}", risks.problem_page, methods=["GET"]),
+        Route("/projects/{code}/tasks/{task_id:int}", planning.task_page, methods=["GET"]),
+        Route("/projects/{code}/comments", discussion.add_comment, methods=["POST"]),
+        Route(
+            "/projects/{code}/comments/{comment_id:int}", discussion.edit_comment, methods=["POST"]
+        ),
+        Route(
+            "/projects/{code}/comments/{comment_id:int}/withdraw",
+            discussion.withdraw_comment,
+            methods=["POST"],
+        ),
+        Route("/projects/{code}/attachments", discussion.upload, methods=["POST"]),
+        Route(
+            "/projects/{code}/attachments/{attachment_id:int}/{name}",
+            discussion.attachment,
+            methods=["GET"],
+        ),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
         Route("/projects/{code}/calendar.ics", meetings.calendar_feed, methods=["GET"]),
         Route("/projects/{code}/robots", notices.project_robots, methods=["GET"]),

@@ -13,6 +13,8 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from server import clock, events
 from server.auth import Action, Actor, may
+from server.discussion.models import SubjectKind
+from server.discussion.service import Subject
 from server.errors import Forbidden, NotFound
 from server.i18n import translate
 from server.meetings import exports
@@ -41,6 +43,7 @@ from views.common import (
     refusal,
     render,
 )
+from views.discussion import thread_context
 
 KEEPALIVE_SECONDS = 15
 
@@ -202,6 +205,12 @@ async def _meeting_context(request: Request, *, meeting_id: int | None = None) -
         "minutes_state": meeting_queries.minutes_state(meeting),
         "after": await events.latest_id("meeting", meeting.id),
         **await _requirement_review(meeting),
+        **await thread_context(
+            request,
+            SubjectKind.MEETING,
+            meeting.id,
+            shown=Subject(SubjectKind.MEETING, meeting.id, project, meeting.title, None),
+        ),
     }
 
 

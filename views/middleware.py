@@ -1,6 +1,7 @@
 """Every page request passes here: request id, session, language, CSRF, security headers."""
 
 import logging
+import re
 import secrets
 import uuid
 from urllib.parse import parse_qs
@@ -48,13 +49,24 @@ class BodyLimit:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.limit = settings.max_body_bytes
+        # An upload carries the file and a few form fields besides.
+        self.upload_limit = settings.attachment_max_bytes + 64 * 1024
+
+    def _limit_for(self, scope: Scope) -> int:
+        content_type = Headers(scope=scope).get("content-type", "")
+        path: str = scope["path"]
+        uploads = path.endswith("/attachments") or path.startswith("/graphql")
+        if uploads and content_type.startswith("multipart/form-data"):
+            return max(self.limit, self.upload_limit)
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_for(scope)
         length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > self.limit:
+        if length.isdigit() and int(length) > limit:
             await self._refuse(scope, receive, send)
             return
         received = 0
@@ -64,7 +76,7 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 raise BodyTooLarge
             return message
 
@@ -85,7 +97,7 @@ class BodyLimit:
         message = i18n.translate(
             language,
             "The request is larger than the limit of %(size)s bytes.",
-            size=i18n.format_number(self.limit, language),
+            size=i18n.format_number(self._limit_for(scope), language),
         )
         response: JSONResponse | PlainTextResponse
         if scope["path"].startswith("/graphql"):
@@ -262,10 +274,31 @@ def _csrf_ok(headers: Headers, body: bytes, cookie_token: str | None) -> bool:
     if not cookie_token:
         return False
     sent = headers.get("x-csrf-token")
-    if not sent and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    content_type = headers.get("content-type", "")
+    if not sent and content_type.startswith("application/x-www-form-urlencoded"):
         values = parse_qs(body.decode("utf-8", "replace")).get("csrf_token", [])
         sent = values[0] if values else None
+    elif not sent and content_type.startswith("multipart/form-data"):
+        sent = _multipart_token(body, content_type)
     return bool(sent) and secrets.compare_digest(sent or "", cookie_token)
+
+
+MULTIPART_BOUNDARY = re.compile(r'boundary="?([^";]{1,200})"?')
+TOKEN_PART_HEAD = re.compile(rb'^content-disposition:\s*form-data;\s*name="csrf_token"\s*$', re.I)
+
+
+def _multipart_token(body: bytes, content_type: str) -> str | None:
+    """The csrf_token field of an upload form (sent without JavaScript, so without the
+    header); the forms put it first, so only the start of the body is looked at."""
+    found = MULTIPART_BOUNDARY.search(content_type)
+    if found is None:
+        return None
+    delimiter = b"--" + found.group(1).encode("latin-1")
+    for part in body[: 64 * 1024].split(delimiter)[1:4]:
+        head, separator, value = part.partition(b"\r\n\r\n")
+        if separator and any(TOKEN_PART_HEAD.match(line.strip()) for line in head.split(b"\r\n")):
+            return value.removesuffix(b"\r\n").decode("ascii", "replace")
+    return None
 
 
 def session_cookie(value: str, settings: Settings, *, max_age: int) -> str:

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import clock
+from server.discussion.models import SubjectKind
 from server.planning import company_calendar as planning_company_calendar
 from server.planning import exports as planning_exports
 from server.planning import project_calendar as planning_project_calendar
@@ -15,10 +16,12 @@ from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
 from server.planning.calendar import WorkingCalendar
 from server.planning.scheduling import status_date_of
+from server.progress import service as progress
 from server.progress import snapshots
 from server.projects import service as projects
 from server.projects.models import Project
 from views.common import actor_of, language_of, page, refusal, render
+from views.discussion import thread_context
 
 
 def _years_without_holidays(
@@ -384,4 +387,24 @@ async def approve_plan(request: Request) -> Response:
         return await _plan_refused(request, project, "approve_errors", refused.error, form)
     return RedirectResponse(
         f"/projects/{project.code}/plan?baseline={baseline.id}#approve", status_code=303
+    )
+
+
+@page
+async def task_page(request: Request) -> Response:
+    actor = actor_of(request)
+    task = await planning_queries.get_task(actor, task_id=int(request.path_params["task_id"]))
+    context = await thread_context(request, SubjectKind.TASK, task.id)
+    project = context["thread"].subject.project
+    schedules = await planning_queries.schedules_for([task.id])
+    updates = (await progress.list_updates([task.id], limit=20))[task.id]
+    await task.fetch_related("owner", "department")
+    return render(
+        request,
+        "planning/task.html",
+        project=project,
+        task=task,
+        schedule=schedules.get(task.id),
+        updates=updates,
+        **context,
     )

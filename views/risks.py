@@ -10,6 +10,8 @@ from starlette.responses import RedirectResponse, Response
 
 from server import clock
 from server.auth import Action, Actor, may
+from server.discussion.models import SubjectKind
+from server.discussion.service import Subject
 from server.errors import NotFound
 from server.planning import queries as planning_queries
 from server.projects import service as projects
@@ -37,12 +39,16 @@ from views.common import (
     refusal,
     render,
 )
+from views.discussion import thread_context
 
 
-async def _context(request: Request, code: str) -> dict[str, Any]:
+async def problems_context(
+    request: Request, code: str, *, show_all: bool | None = None
+) -> dict[str, Any]:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=code)
-    show_all = request.query_params.get("all") == "1"
+    if show_all is None:
+        show_all = request.query_params.get("all") == "1"
     rows = (await risk_problems.list_problems([project.id], open_only=not show_all))[project.id]
     members = (await projects.list_members([project.id]))[project.id]
     departments = (await projects.list_participating_departments([project.id]))[project.id]
@@ -64,7 +70,7 @@ async def _context(request: Request, code: str) -> dict[str, Any]:
 
 @page
 async def problems(request: Request) -> Response:
-    context = await _context(request, request.path_params["code"])
+    context = await problems_context(request, request.path_params["code"])
     return render(request, "risks/problems.html", errors={}, values={}, **context)
 
 
@@ -88,7 +94,7 @@ async def report(request: Request) -> Response:
             ),
         )
     if refused:
-        context = await _context(request, code)
+        context = await problems_context(request, code)
         errors = refused.errors
         return render(
             request, "risks/problems.html", status_code=400, errors=errors, values=form, **context
@@ -121,7 +127,7 @@ async def update(request: Request) -> Response:
         typed = None if refused.is_conflict else form
     if not is_htmx(request) and not errors:
         return RedirectResponse(f"/projects/{code}/problems", status_code=303)
-    context = await _context(request, code)
+    context = await problems_context(request, code)
     problem = await risk_problems.get_problem(actor, problem_id=problem_id)
     context["risk_of_problem"] = await risk_queries.risks_of_problems([problem.id])
     return render(
@@ -309,6 +315,14 @@ async def _risk_context(request: Request, risk_id: int) -> dict[str, Any]:
         "tasks": tasks,
         "today": clock.local_today(project),
         **RISK_CHOICES,
+        **await thread_context(
+            request,
+            SubjectKind.RISK,
+            risk_id,
+            shown=Subject(
+                SubjectKind.RISK, risk_id, project, detail.risk.title, detail.risk.department_id
+            ),
+        ),
     }
 
 
@@ -464,3 +478,16 @@ async def heat_map_svg(request: Request) -> Response:
     counts = risk_queries.heat_map(await risk_queries.live_risks(project.id))
     body = risk_exports.heat_map_svg(project, counts, language_of(request))
     return Response(body, media_type="image/svg+xml")
+
+
+@page
+async def problem_page(request: Request) -> Response:
+    problem_id = int(request.path_params["problem_id"])
+    context = await thread_context(request, SubjectKind.PROBLEM, problem_id)
+    listed = await problems_context(request, request.path_params["code"], show_all=True)
+    problem = next((p for p in listed["problems"] if p.id == problem_id), None)
+    if problem is None:
+        raise NotFound("No such problem.")
+    return render(
+        request, "risks/problem.html", problem=problem, errors={}, typed=None, **listed, **context
+    )

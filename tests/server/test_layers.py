@@ -3,7 +3,8 @@
 The order (ARCHITECTURE rule 12): the base (settings, errors, i18n, db, …) → the models of every
 domain (one Tortoise app, so a model may name another's) → auth → audit → templating → org →
 notices (the sink every domain writes to) → projects → signoffs/planning →
-progress/meetings/risks → the entry points (app, CLI, demo). Imports under `TYPE_CHECKING` are
+progress/meetings/risks/requirements → discussion (comments and attachments on the
+objects of all of them) → the entry points (app, CLI, demo). Imports under `TYPE_CHECKING` are
 left out: they are type hints, not load order.
 """
 
@@ -16,7 +17,7 @@ import networkx as nx
 
 SERVER = Path(__file__).resolve().parents[2] / "server"
 BASE = {"settings", "errors", "i18n", "db", "sqlite", "validation", "runtime", "events"}
-BASE |= {"redis_embedded", "sheets", "domain_events", "clock"}
+BASE |= {"redis_embedded", "sheets", "domain_events", "clock", "mentions"}
 ORDER = [
     BASE,
     {"models"},
@@ -28,6 +29,7 @@ ORDER = [
     {"projects"},
     {"signoffs", "planning"},
     {"progress", "meetings", "risks", "requirements"},
+    {"discussion"},
     {"domains", "demo", "cli", "app", "web"},
 ]
 

@@ -56,6 +56,8 @@ EXPECTED: dict[Action, str] = {
     Action.RUN_MEETINGS: "PP-----",
     Action.RECORD_IN_MEETING: "PP-----",
     Action.SUBMIT_REPORT: "PPD----",
+    # Comments and attachments: everyone but viewers.
+    Action.COMMENT: "PPPPPP-",
 }
 PROJECT_ACTIONS = list(EXPECTED)
 PERSONAL = {Action.SIGN_DOCUMENTS, Action.NAME_SIGNING_DELEGATE}
