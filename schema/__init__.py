@@ -25,6 +25,7 @@ from strawberry.types.unset import UnsetType
 
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
+from schema.discussion import Comment, DiscussionMutation
 from schema.events import EventSubscription
 from schema.limits import (
     MAX_VARIABLE_NESTING,
@@ -43,6 +44,7 @@ from schema.risks import Problem, Risk, RiskMutation, RiskRegisterMutation
 from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
 from server.auth import Actor
+from server.discussion import service as discussion
 from server.errors import NotFound
 from server.meetings import queries as meeting_queries
 from server.org import service as org
@@ -86,6 +88,8 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
             return Risk.of(await risk_queries.get_risk(actor, risk_id=pk))
         if type_name == "Problem":
             return Problem.of(await risk_problems.get_problem(actor, problem_id=pk))
+        if type_name == "Comment":
+            return Comment.of(await discussion.get_comment(actor, comment_id=pk))
         if type_name == "SignableDocument":
             row = await signoff_queries.get_document_by_id(actor, document_id=pk)
             return await load_document(info, row)
@@ -115,6 +119,7 @@ class Mutation(
     RiskRegisterMutation,
     RequirementMutation,
     MeetingMutation,
+    DiscussionMutation,
 ):
     pass
 
@@ -265,6 +270,9 @@ def graphql_routes(settings: Settings) -> list[BaseRoute]:
         schema,
         graphql_ide="graphiql" if settings.dev else None,
         allow_queries_via_get=False,
+        # uploadAttachment: the GraphQL multipart request spec. Bearer tokens, not cookies,
+        # authenticate the API, so a cross-site form cannot post one.
+        multipart_uploads_enabled=True,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
 

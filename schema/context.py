@@ -1,7 +1,7 @@
 """Per-request context: the actor, the language, and DataLoaders built for this request only."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from typing import Any
@@ -107,6 +107,13 @@ class Context:
     response: Any = None
     # graphql-transport-ws: the connection_init payload (strawberry fills it in).
     connection_params: dict[str, Any] | None = None
+    # Loaders keyed by name for lists that come in kinds (the comments of tasks, of risks, …).
+    keyed_loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def loader(self, key: str, make: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+        if key not in self.keyed_loaders:
+            self.keyed_loaders[key] = make()
+        return self.keyed_loaders[key]
 
     # DataLoaders are made when first used: a request needs one or two, a phone's update none.
     @cached_property

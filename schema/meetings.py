@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
+from schema.discussion import Discussed
 from schema.org import Department, Node, User
 from schema.risks import Risk
 from server import events
@@ -145,7 +146,7 @@ def _action_item(item: ActionItemRow) -> ActionItem:
 
 
 @strawberry.type
-class Meeting(Node):
+class Meeting(Node, Discussed):
     kind: MeetingKind
     title: str
     scheduled_start: datetime.datetime

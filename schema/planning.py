@@ -16,6 +16,7 @@ from schema.common import (
     to_global_id,
 )
 from schema.context import Context
+from schema.discussion import Discussed
 from schema.org import Department, Node, User
 from server.planning import queries as planning_queries
 from server.planning import service as planning
@@ -62,7 +63,7 @@ class Dependency:
 
 
 @strawberry.type
-class Task(Node):
+class Task(Node, Discussed):
     name: str
     wbs_code: str
     planned_start: datetime.date

@@ -17,6 +17,7 @@ from schema.common import (
     to_global_id,
 )
 from schema.context import Context
+from schema.discussion import Discussed
 from schema.org import Department, Node, User
 from server.requirements import queries as requirement_queries
 from server.requirements import resources as resource_service
@@ -84,7 +85,7 @@ async def _department(info: Info[Context, None], pk: int | None) -> Department |
 
 
 @strawberry.type
-class Requirement(Node):
+class Requirement(Node, Discussed):
     title: str
     description: str
     priority: RequirementPriority

@@ -16,6 +16,7 @@ from schema.common import (
     to_global_id,
 )
 from schema.context import Context
+from schema.discussion import Discussed
 from schema.org import Department, Node, User
 from schema.planning import Task
 from server.risks import problems as risk_problems
@@ -44,7 +45,7 @@ class ProblemStatus(Enum):
 
 
 @strawberry.type
-class Problem(Node):
+class Problem(Node, Discussed):
     title: str
     description: str
     severity: Severity
@@ -249,7 +250,7 @@ class RiskAssessment:
 
 
 @strawberry.type
-class Risk(Node):
+class Risk(Node, Discussed):
     title: str
     description: str
     category: RiskCategory

@@ -390,3 +390,32 @@ def stored_path(attachment: Attachment, *, preview: bool = False) -> Any:
     return files.path_of(
         get_settings().data_dir, attachment.sha256, preview=preview and attachment.has_preview
     )
+
+
+async def comments_for(kind: SubjectKind, subject_ids: list[int]) -> dict[int, list[Comment]]:
+    """Comments of many subjects of one kind in one query (callers have scoped the subjects)."""
+    rows = await Comment.filter(subject_kind=kind, subject_id__in=subject_ids).select_related(
+        "author"
+    )
+    found: dict[int, list[Comment]] = {i: [] for i in subject_ids}
+    for row in rows:
+        found[row.subject_id].append(row)
+    return found
+
+
+async def attachments_for(kind: SubjectKind, subject_ids: list[int]) -> dict[int, list[Attachment]]:
+    rows = await Attachment.filter(subject_kind=kind, subject_id__in=subject_ids).select_related(
+        "project"
+    )
+    found: dict[int, list[Attachment]] = {i: [] for i in subject_ids}
+    for row in rows:
+        found[row.subject_id].append(row)
+    return found
+
+
+async def get_comment(actor: Actor, *, comment_id: int) -> Comment:
+    comment = await Comment.filter(id=comment_id).select_related("author").first()
+    if comment is None:
+        raise NotFound("No such comment.", field="commentId")
+    await get_project(actor, project_id=comment.project_id)
+    return comment
