@@ -320,6 +320,8 @@ async def load_demo() -> DemoResult:
     )
     for user, department, role in people[1:]:
         assert role is not None
+        if role == Role.DEPARTMENT_HEAD:
+            continue  # seated from the org chart when their department joined
         await projects.add_project_member(
             pm,
             projects.MemberInput(

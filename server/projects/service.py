@@ -27,6 +27,12 @@ from server.projects.models import (
     ProjectStatus,
     Role,
 )
+from server.projects.participation import (
+    MEMBER_FIELDS,
+    add_participation,
+    liaison_slot,
+    role_slot,
+)
 from server.validation import Checks
 
 PROJECT_FIELDS = [
@@ -46,7 +52,6 @@ PROJECT_FIELDS = [
     "deadline",
     "critical_threshold_days",
 ]
-MEMBER_FIELDS = ["user_id", "department_id", "role", "position", "responsibilities"]
 # Roles a liaison may hand out within their own department.
 LIAISON_ASSIGNABLE = frozenset({Role.MEMBER, Role.VIEWER})
 
@@ -275,7 +280,7 @@ async def create_project(actor: Actor, data: ProjectInput) -> Project:
             raise Invalid("The project code %(code)s is taken.", field="code", code=changes["code"])
         project = await Project.create(**changes)
         for department_id in department_ids:
-            await _add_participation(project.id, department_id)
+            await add_participation(actor, project, department_id)
         if actor.user is not None:
             await ProjectMember.create(
                 project=project,
@@ -283,7 +288,7 @@ async def create_project(actor: Actor, data: ProjectInput) -> Project:
                 department_id=initiating_id,
                 role=Role.MANAGER,
                 position=actor.user.position,
-                role_slot=_role_slot(project.id, actor.user.id, Role.MANAGER),
+                role_slot=role_slot(project.id, actor.user.id, Role.MANAGER),
             )
             actor.forget_roles(project.id)
         await record(
@@ -296,12 +301,6 @@ async def create_project(actor: Actor, data: ProjectInput) -> Project:
             after=snapshot(project, PROJECT_FIELDS) | {"department_ids": department_ids},
         )
     return project
-
-
-async def _add_participation(project_id: int, department_id: int) -> None:
-    await ProjectDepartment.create(
-        project_id=project_id, department_id=department_id, pair=f"{project_id}:{department_id}"
-    )
 
 
 async def update_project(
@@ -321,7 +320,7 @@ async def update_project(
         if new_code and new_code != project.code and await Project.filter(code=new_code).exists():
             raise Invalid("The project code %(code)s is taken.", field="code", code=new_code)
         before = snapshot(project, PROJECT_FIELDS)
-        department_change = await _sync_departments(project, data, changes)
+        department_change = await sync_departments(actor, project, data, changes)
         for name, value in changes.items():
             setattr(project, name, value)
         project.version += 1
@@ -341,8 +340,8 @@ async def update_project(
     return project
 
 
-async def _sync_departments(
-    project: Project, data: ProjectInput, changes: dict[str, Any]
+async def sync_departments(
+    actor: Actor, project: Project, data: ProjectInput, changes: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Make the participating departments match the input; a department with people stays."""
     if data.department_ids is None and "initiating_department_id" not in changes:
@@ -367,7 +366,7 @@ async def _sync_departments(
             project_id=project.id, department_id__in=list(removed)
         ).delete()
     for department_id in sorted(wanted - current):
-        await _add_participation(project.id, department_id)
+        await add_participation(actor, project, department_id)
     return {"department_ids": sorted(current)}, {"department_ids": sorted(wanted)}
 
 
@@ -396,14 +395,6 @@ async def archive_project(actor: Actor, *, project_id: int, version: int) -> Pro
 
 
 # --- the team directory --------------------------------------------------------------------
-
-
-def _role_slot(project_id: int, user_id: int, role: Role) -> str:
-    return f"{project_id}:{user_id}:{role.value}"
-
-
-def _liaison_slot(project_id: int, department_id: int) -> str:
-    return f"{project_id}:{department_id}"
 
 
 @dataclass
@@ -452,8 +443,8 @@ async def add_project_member(actor: Actor, data: MemberInput) -> ProjectMember:
             position=position or user.position,
             responsibilities=responsibilities,
             time_commitment=time_commitment,
-            role_slot=_role_slot(project.id, user.id, role),
-            liaison_slot=_liaison_slot(project.id, data.department_id)
+            role_slot=role_slot(project.id, user.id, role),
+            liaison_slot=liaison_slot(project.id, data.department_id)
             if role == Role.LIAISON
             else None,
         )
@@ -484,13 +475,13 @@ async def add_project_member(actor: Actor, data: MemberInput) -> ProjectMember:
 
 
 async def _refuse_duplicates(project: Project, user: User, role: Role, department_id: int) -> None:
-    if await ProjectMember.filter(role_slot=_role_slot(project.id, user.id, role)).exists():
+    if await ProjectMember.filter(role_slot=role_slot(project.id, user.id, role)).exists():
         raise Invalid(
             "%(name)s already has this role in the project.", field="role", name=user.name
         )
     if role == Role.LIAISON:
         existing = await ProjectMember.get_or_none(
-            liaison_slot=_liaison_slot(project.id, department_id)
+            liaison_slot=liaison_slot(project.id, department_id)
         ).select_related("user", "department")
         if existing is not None:
             raise Invalid(
@@ -552,7 +543,7 @@ async def replace_liaison(
     """Hand a department's liaison role to someone else in one step; the old one is history."""
     async with in_transaction():
         current = await ProjectMember.get_or_none(
-            liaison_slot=_liaison_slot(project_id, department_id)
+            liaison_slot=liaison_slot(project_id, department_id)
         )
         if current is not None:
             await remove_project_member(actor, member_id=current.id)

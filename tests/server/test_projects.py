@@ -7,6 +7,7 @@ import pytest
 from server.audit.models import AuditEntry
 from server.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound, each_error
 from server.notices.models import Notice
+from server.org import service as org
 from server.projects import service as projects
 from server.projects.models import Project, ProjectMember, ProjectStatus, Role
 from tests import factories as f
@@ -211,3 +212,40 @@ async def test_replacing_a_liaison_is_one_step_and_all_or_nothing(db):
             f.actor(pm), project_id=project.id, department_id=rnd.id, user_id=999_999
         )
     assert (await ProjectMember.get(id=new.id)).left_at is None
+
+
+async def test_a_joining_department_brings_its_head_from_the_org_chart(db):
+    rnd = await f.department("研发部")
+    ops = await f.department("生产部")
+    pm = await f.user(name="王芳")
+    zhang = await org.create_user(
+        f.system(),
+        name="张伟",
+        email="zhangwei@example.com",
+        department_id=rnd.id,
+        heads_department=True,
+    )
+    liu = await org.create_user(
+        f.system(),
+        name="刘洋",
+        email="liuyang@example.com",
+        department_id=ops.id,
+        heads_department=True,
+    )
+    project = await f.project(pm, departments=[rnd], code="HEADS")
+    heads = await ProjectMember.filter(project_id=project.id, role=Role.DEPARTMENT_HEAD)
+    assert [(h.user_id, h.department_id) for h in heads] == [(zhang.id, rnd.id)]
+    assert await Notice.filter(recipient_id=zhang.id, dedup_key__startswith="member-added").exists()
+
+    project = await projects.update_project(
+        f.actor(pm),
+        project_id=project.id,
+        version=project.version,
+        data=projects.ProjectInput(department_ids=[rnd.id, ops.id]),
+    )
+    heads = await ProjectMember.filter(project_id=project.id, role=Role.DEPARTMENT_HEAD)
+    assert sorted(h.user_id for h in heads) == sorted([zhang.id, liu.id])
+    assert await AuditEntry.filter(action="member.add", project_id=project.id).count() == 2
+    # The PM may still name another head by hand: adding the seated one again is refused.
+    with pytest.raises(Invalid):
+        await f.member(pm, project, zhang, Role.DEPARTMENT_HEAD, rnd)
