@@ -78,6 +78,11 @@ def page_routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route(
+            "/projects/{code}/requirements/{requirement_id:int}",
+            requirements.requirement_page,
+            methods=["GET"],
+        ),
+        Route(
             "/projects/{code}/requirements/{requirement_id:int}/review",
             requirements.review_requirement,
             methods=["POST"],

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server import clock
 from server.auth import Action, Actor, may
+from server.discussion.models import SubjectKind
 from server.errors import NotFound
 from server.projects import service as projects
 from server.projects.models import Project
@@ -27,6 +28,7 @@ from server.requirements.models import (
     ResourceStatus,
 )
 from views.common import actor_of, form_data, language_of, optional_int, page, refusal, render
+from views.discussion import thread_context
 
 PAGE_SIZE = 200
 
@@ -369,4 +371,21 @@ async def resources_xlsx(request: Request) -> Response:
     return _xlsx(
         requirement_exports.resources_xlsx(project, rows, language_of(request)),
         f"{project.code}-resources.xlsx",
+    )
+
+
+@page
+async def requirement_page(request: Request) -> Response:
+    actor = actor_of(request)
+    requirement = await requirement_service.get_requirement(
+        actor, requirement_id=int(request.path_params["requirement_id"])
+    )
+    context = await thread_context(request, SubjectKind.REQUIREMENT, requirement.id)
+    await requirement.fetch_related("department", "asked_of")
+    return render(
+        request,
+        "requirements/requirement.html",
+        project=context["thread"].subject.project,
+        requirement=requirement,
+        **context,
     )

@@ -45,7 +45,7 @@ SUBJECT_PAGES = {
     SubjectKind.PROBLEM: "problems/{id}",
     SubjectKind.RISK: "risks/{id}",
     SubjectKind.MEETING: "meetings/{id}",
-    SubjectKind.REQUIREMENT: "requirements#requirement-{id}",
+    SubjectKind.REQUIREMENT: "requirements/{id}",
 }
 
 

@@ -16,6 +16,7 @@ from server.meetings import service as meetings
 from server.notices.models import Notice
 from server.planning import service as planning
 from server.projects.models import Role
+from server.requirements import service as requirements
 from server.risks import problems as risk_problems
 from server.risks import register
 from server.risks.register import RiskInput
@@ -118,8 +119,9 @@ async def test_the_author_edits_then_withdraws_over_htmx_and_a_viewer_sees_no_fo
     assert await Comment.all().count() == 1
 
 
-async def test_problems_risks_and_meetings_carry_the_thread(http):
+async def test_problems_risks_meetings_and_requirements_carry_the_thread(http):
     project, pm, liaison, viewer, task = await team()
+    rnd_id = liaison.department_id
     problem = await risk_problems.report_problem(
         f.actor(pm), project_id=project.id, data=risk_problems.ProblemInput(title="模具裂了")
     )
@@ -138,11 +140,17 @@ async def test_problems_risks_and_meetings_carry_the_thread(http):
             duration_minutes=60,
         ),
     )
+    requirement = await requirements.file_requirement(
+        f.actor(liaison),
+        project_id=project.id,
+        data=requirements.RequirementInput(department_id=rnd_id, title="模具需求"),
+    )
     await log_in(http, liaison.email)
     for kind, subject_id, path in (
         ("PROBLEM", problem.id, f"/projects/DSC/problems/{problem.id}"),
         ("RISK", risk.id, f"/projects/DSC/risks/{risk.id}"),
         ("MEETING", meeting.id, f"/projects/DSC/meetings/{meeting.id}"),
+        ("REQUIREMENT", requirement.id, f"/projects/DSC/requirements/{requirement.id}"),
     ):
         answer = await post(
             http,
@@ -154,6 +162,8 @@ async def test_problems_risks_and_meetings_carry_the_thread(http):
         assert page.status_code == 200 and f"关于{kind}" in page.text
     problems = await http.get("/projects/DSC/problems")
     assert f'href="/projects/DSC/problems/{problem.id}"' in problems.text
+    listed = await http.get("/projects/DSC/requirements")
+    assert f'href="/projects/DSC/requirements/{requirement.id}"' in listed.text
 
 
 async def test_a_photo_from_the_phone_is_shown_scaled_and_served_only_to_the_team(http):
