@@ -49,22 +49,27 @@ async def seat_org_chart_head(actor: Actor, project: Project, department_id: int
         position=head.position,
         role_slot=slot,
     )
+    await welcome_member(actor, project, member, head)
+
+
+async def welcome_member(actor: Actor, project: Project, member: ProjectMember, user: User) -> None:
+    """The audit row and the "you were added" mail of a new member, however they joined."""
     await record(
         actor,
         action="member.add",
         object_type="project_member",
         object_id=member.id,
         project_id=project.id,
-        summary=f"{head.name} {Role.DEPARTMENT_HEAD.value}",
+        summary=f"{user.name} {member.role.value}",
         after=snapshot(member, MEMBER_FIELDS),
     )
     await queue_email(
-        recipient=head,
+        recipient=user,
         template="member_added",
         dedup_key=f"member-added:{member.id}",
         project_id=project.id,
         project=project,
-        role=Role.DEPARTMENT_HEAD,
+        role=member.role,
     )
 
 

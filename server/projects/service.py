@@ -18,7 +18,6 @@ from server.auth import Action, Actor, authorize
 from server.db import Statement
 from server.domain_events import ProjectDepartmentsChanged, announce
 from server.errors import Invalid, NotFound, stale
-from server.notices.service import queue_email
 from server.org.models import Department, User
 from server.projects.models import (
     Project,
@@ -32,6 +31,7 @@ from server.projects.participation import (
     add_participation,
     liaison_slot,
     role_slot,
+    welcome_member,
 )
 from server.validation import Checks
 
@@ -453,23 +453,7 @@ async def add_project_member(actor: Actor, data: MemberInput) -> ProjectMember:
         except IntegrityError as error:
             # Two people adding at once: the database's unique slot has the last word.
             raise Invalid("This role is already taken.", field="role") from error
-        await record(
-            actor,
-            action="member.add",
-            object_type="project_member",
-            object_id=member.id,
-            project_id=project.id,
-            summary=f"{user.name} {role.value}",
-            after=snapshot(member, MEMBER_FIELDS),
-        )
-        await queue_email(
-            recipient=user,
-            template="member_added",
-            dedup_key=f"member-added:{member.id}",
-            project_id=project.id,
-            project=project,
-            role=role,
-        )
+        await welcome_member(actor, project, member, user)
         actor.forget_roles(project.id)
     return member
 
