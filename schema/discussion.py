@@ -152,6 +152,11 @@ def _subject_pk(value: str) -> tuple[SubjectKind, int]:
     return SUBJECT_TYPES[decoded[0]], decoded[1]
 
 
+async def _subject(info: Info[Context, None], subject_id: str) -> discussion.Subject:
+    kind, pk = _subject_pk(subject_id)
+    return await discussion.get_subject(info.context.actor, kind=kind, subject_id=pk)
+
+
 @strawberry.input
 class AddCommentInput:
     subject_id: strawberry.ID
@@ -196,9 +201,8 @@ class DiscussionMutation:
     async def add_comment(
         self, info: Info[Context, None], input: AddCommentInput
     ) -> CommentPayload:
-        kind, pk = _subject_pk(input.subject_id)
         actor = info.context.actor
-        subject = await discussion.get_subject(actor, kind=kind, subject_id=pk)
+        subject = await _subject(info, input.subject_id)
         row = await discussion.add_comment(actor, subject=subject, body=input.body)
         return CommentPayload(comment=Comment.of(row), errors=[])
 
@@ -232,9 +236,8 @@ class DiscussionMutation:
     async def upload_attachment(
         self, info: Info[Context, None], input: UploadAttachmentInput
     ) -> AttachmentPayload:
-        kind, pk = _subject_pk(input.subject_id)
         actor = info.context.actor
-        subject = await discussion.get_subject(actor, kind=kind, subject_id=pk)
+        subject = await _subject(info, input.subject_id)
         # Starlette hands the file over as its UploadFile.
         sent: UploadFile = input.file  # type: ignore[assignment]
         data = await sent.read()
