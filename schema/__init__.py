@@ -35,6 +35,7 @@ from schema.limits import (
     variables_nesting,
 )
 from schema.meetings import Meeting, MeetingMutation, MeetingQuery, MeetingSubscription
+from schema.notices import NoticeMutation, NoticeQuery
 from schema.org import Department, Node, OrgMutation, OrgQuery, User
 from schema.planning import PlanningMutation, Task
 from schema.progress import ProgressMutation, ProgressQuery
@@ -99,7 +100,7 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
 
 
 @strawberry.type
-class Query(OrgQuery, ProjectQuery, ProgressQuery, MeetingQuery):
+class Query(OrgQuery, ProjectQuery, ProgressQuery, MeetingQuery, NoticeQuery):
     @strawberry.field
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         decoded = decode_any(id)
@@ -120,6 +121,7 @@ class Mutation(
     RequirementMutation,
     MeetingMutation,
     DiscussionMutation,
+    NoticeMutation,
 ):
     pass
 

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import dataclasses
+import datetime
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -160,3 +161,12 @@ def connection(items: list[NodeT], *, offset: int, total: int) -> Connection[Nod
         ),
         total_count=total,
     )
+
+
+def event_time(event: Any) -> datetime.datetime | None:
+    """When the event happened (its "at", written by the publisher in ISO 8601)."""
+    at = event.data.get("at")
+    try:
+        return datetime.datetime.fromisoformat(at) if at else None
+    except (TypeError, ValueError):
+        return None

@@ -18,7 +18,7 @@ from server.planning import scheduling as planning_scheduling
 from server.planning.calendar import WorkingCalendar
 from server.planning.models import BaselineTask, Dependency, Task, TaskSchedule
 from server.projects import service as projects
-from server.projects.models import ProjectMember
+from server.projects.models import Project, ProjectMember
 from server.risks import queries as risk_queries
 from server.risks.models import RiskAssessment
 
@@ -116,6 +116,17 @@ class Context:
         return self.keyed_loaders[key]
 
     # DataLoaders are made when first used: a request needs one or two, a phone's update none.
+    @cached_property
+    def projects(self) -> DataLoader[int, Project | None]:
+        """Projects by id, only those the actor may see (others load as None)."""
+        actor = self.actor
+
+        async def load(ids: Sequence[int]) -> list[Project | None]:
+            found = {p.id: p for p in await projects.visible_projects(actor).filter(id__in=ids)}
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load)
+
     @cached_property
     def users(self) -> DataLoader[int, User | None]:
         return DataLoader(_users)

@@ -1,12 +1,14 @@
 """Live project events over a GraphQL subscription: progress reported, problems raised."""
 
-import json
+import datetime
 from collections.abc import AsyncGenerator
+from typing import cast
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from schema.common import from_global_id, to_global_id
+from schema.common import event_time, from_global_id, to_global_id
 from schema.context import Context
 from server import events
 from server.projects.service import get_project
@@ -22,8 +24,8 @@ class ProjectEvent:
     task_id: strawberry.ID | None
     problem_id: strawberry.ID | None
     risk_id: strawberry.ID | None
-    data: str  # the event's fields as JSON
-    at: str | None
+    data: JSON = strawberry.field(description="The event's own fields.")
+    at: datetime.datetime | None
 
 
 def project_event(event: events.Event) -> ProjectEvent:
@@ -36,8 +38,8 @@ def project_event(event: events.Event) -> ProjectEvent:
         task_id=to_global_id("Task", int(task)) if task else None,
         problem_id=to_global_id("Problem", int(problem)) if problem else None,
         risk_id=to_global_id("Risk", int(risk)) if risk else None,
-        data=json.dumps(event.data, ensure_ascii=False),
-        at=event.data.get("at"),
+        data=cast(JSON, event.data),
+        at=event_time(event),
     )
 
 

@@ -1,14 +1,15 @@
 """Meetings over GraphQL: schedule, report, run live, minutes, and the live meeting events."""
 
 import datetime
-import json
 from collections.abc import AsyncGenerator
 from enum import Enum
+from typing import cast
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
+from schema.common import UserError, event_time, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
 from schema.discussion import Discussed
 from schema.org import Department, Node, User
@@ -392,6 +393,13 @@ class MeetingIdInput:
 
 
 @strawberry.input
+class EditMinutesInput:
+    meeting_id: strawberry.ID
+    version: int
+    minutes: str = strawberry.field(description="The whole draft, Markdown.")
+
+
+@strawberry.input
 class RescheduleMeetingInput:
     meeting_id: strawberry.ID
     version: int
@@ -603,6 +611,38 @@ class MeetingMutation:
         )
         return await _payload(info, meeting_pk)
 
+    @strawberry.mutation
+    @refusals_in_payload
+    async def edit_minutes(
+        self, info: Info[Context, None], input: EditMinutesInput
+    ) -> MeetingPayload:
+        """Replace the minutes draft of an ended meeting before (or between) publishing."""
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meeting_minutes.edit_minutes(
+            info.context.actor, meeting_id=meeting_pk, version=input.version, body=input.minutes
+        )
+        return await _payload(info, meeting_pk)
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def next_agenda_item(
+        self, info: Info[Context, None], input: MeetingIdInput
+    ) -> MeetingPayload:
+        """Close the current agenda item (its time is kept) and open the next one."""
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meeting_running.next_agenda_item(info.context.actor, meeting_id=meeting_pk)
+        return await _payload(info, meeting_pk)
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def mark_all_present(
+        self, info: Info[Context, None], input: MeetingIdInput
+    ) -> MeetingPayload:
+        """Everyone still marked invited becomes present; exceptions are then set one by one."""
+        meeting_pk = _meeting_pk(input.meeting_id)
+        await meeting_running.mark_all_present(info.context.actor, meeting_id=meeting_pk)
+        return await _payload(info, meeting_pk)
+
 
 @strawberry.type
 class MeetingQuery:
@@ -625,8 +665,8 @@ class MeetingEvent:
     kind: str
     decision_id: strawberry.ID | None
     action_item_id: strawberry.ID | None
-    data: str  # the event's fields as JSON
-    at: str | None
+    data: JSON = strawberry.field(description="The event's own fields.")
+    at: datetime.datetime | None
 
 
 def meeting_event(event: events.Event) -> MeetingEvent:
@@ -637,8 +677,8 @@ def meeting_event(event: events.Event) -> MeetingEvent:
         kind=event.kind,
         decision_id=to_global_id("Decision", int(decision)) if decision else None,
         action_item_id=to_global_id("ActionItem", int(item)) if item else None,
-        data=json.dumps(event.data, ensure_ascii=False),
-        at=event.data.get("at"),
+        data=cast(JSON, event.data),
+        at=event_time(event),
     )
 
 

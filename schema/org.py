@@ -1,14 +1,16 @@
 """Users and departments."""
 
+import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from schema.common import UserError, refusals_in_payload, to_global_id
+from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
 from server.org import credentials
 from server.org import service as org
+from server.org.models import ApiToken as ApiTokenRow
 from server.org.models import Department as DepartmentRow
 from server.org.models import User as UserRow
 
@@ -114,6 +116,75 @@ class FeedTokenPayload:
     errors: list[UserError]
 
 
+@strawberry.input
+class CreateUserInput:
+    name: str
+    department_id: strawberry.ID
+    email: str | None = None
+    mobile: str | None = None
+    password: str | None = None
+    position: str = ""
+    heads_department: bool = False
+    is_admin: bool = False
+    language: str = "zh-CN"
+
+
+@strawberry.input
+class SetUserActiveInput:
+    user_id: strawberry.ID
+    version: int
+    active: bool
+
+
+@strawberry.type
+class ApiToken(Node):
+    name: str
+    prefix: str
+    created_at: datetime.datetime
+    expires_at: datetime.datetime | None
+    revoked_at: datetime.datetime | None
+    last_used_at: datetime.datetime | None
+    read_only: bool
+    project_codes: list[str] | None = strawberry.field(
+        description="The projects the token reaches; null: every project of its user."
+    )
+
+    @classmethod
+    def of(cls, row: ApiTokenRow, scope: org.TokenScope | None) -> "ApiToken":
+        codes = [p.code for p in scope.projects] if scope and scope.projects else None
+        return cls(
+            id=to_global_id("ApiToken", row.id),
+            name=row.name,
+            prefix=row.prefix,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
+            read_only=row.read_only,
+            project_codes=codes,
+        )
+
+
+@strawberry.input
+class CreateApiTokenInput:
+    name: str
+    expires_days: int | None = None
+    project_codes: list[str] = strawberry.field(default_factory=list)
+    read_only: bool = False
+
+
+@strawberry.input
+class RevokeApiTokenInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class ApiTokenPayload:
+    token: ApiToken | None
+    secret: str | None = strawberry.field(description="Shown once, at creation; never again.")
+    errors: list[UserError]
+
+
 @strawberry.type
 class OrgQuery:
     @strawberry.field
@@ -125,6 +196,19 @@ class OrgQuery:
     async def departments(self, info: Info[Context, None]) -> list[Department]:
         return [Department.of(d) for d in await org.list_departments(info.context.actor)]
 
+    @strawberry.field
+    async def users(self, info: Info[Context, None], include_inactive: bool = False) -> list[User]:
+        """Everyone in the company (administrators)."""
+        rows = await org.list_users(info.context.actor, include_inactive=include_inactive)
+        return [User.of(row) for row in rows]
+
+    @strawberry.field
+    async def api_tokens(self, info: Info[Context, None]) -> list[ApiToken]:
+        """The viewer's own API tokens, newest first."""
+        rows = await org.list_api_tokens(info.context.actor)
+        scopes = await org.token_scopes(rows)
+        return [ApiToken.of(row, scopes.get(row.id)) for row in rows]
+
 
 @strawberry.type
 class OrgMutation:
@@ -135,8 +219,6 @@ class OrgMutation:
         info: Info[Context, None],
         input: Annotated[CreateDepartmentInput, strawberry.argument()],
     ) -> DepartmentPayload:
-        from schema.common import from_global_id
-
         parent = (
             from_global_id(input.parent_id, "Department", field="parentId")
             if input.parent_id
@@ -162,8 +244,6 @@ class OrgMutation:
     async def reset_password(
         self, info: Info[Context, None], input: Annotated[ResetPasswordInput, strawberry.argument()]
     ) -> UserPayload:
-        from schema.common import from_global_id
-
         row = await credentials.reset_password(
             info.context.actor,
             user_id=from_global_id(input.user_id, "User", field="userId"),
@@ -171,6 +251,64 @@ class OrgMutation:
             version=input.version,
         )
         return UserPayload(user=User.of(row), errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def create_user(self, info: Info[Context, None], input: CreateUserInput) -> UserPayload:
+        row = await org.create_user(
+            info.context.actor,
+            name=input.name,
+            department_id=from_global_id(input.department_id, "Department", field="departmentId"),
+            email=input.email,
+            mobile=input.mobile,
+            password=input.password,
+            position=input.position,
+            heads_department=input.heads_department,
+            is_admin=input.is_admin,
+            language=input.language,
+        )
+        return UserPayload(user=User.of(row), errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def set_user_active(
+        self, info: Info[Context, None], input: SetUserActiveInput
+    ) -> UserPayload:
+        """Deactivate (or bring back) a user; users are never deleted."""
+        row = await org.set_user_active(
+            info.context.actor,
+            user_id=from_global_id(input.user_id, "User", field="userId"),
+            active=input.active,
+            version=input.version,
+        )
+        return UserPayload(user=User.of(row), errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def create_api_token(
+        self, info: Info[Context, None], input: CreateApiTokenInput
+    ) -> ApiTokenPayload:
+        issued = await org.create_api_token(
+            info.context.actor,
+            name=input.name,
+            expires_days=input.expires_days,
+            project_codes=input.project_codes,
+            read_only=input.read_only,
+        )
+        scopes = await org.token_scopes([issued.token])
+        token = ApiToken.of(issued.token, scopes.get(issued.token.id))
+        return ApiTokenPayload(token=token, secret=issued.secret, errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def revoke_api_token(
+        self, info: Info[Context, None], input: RevokeApiTokenInput
+    ) -> ApiTokenPayload:
+        row = await org.revoke_api_token(
+            info.context.actor, token_id=from_global_id(input.id, "ApiToken", field="id")
+        )
+        scopes = await org.token_scopes([row])
+        return ApiTokenPayload(token=ApiToken.of(row, scopes.get(row.id)), secret=None, errors=[])
 
     @strawberry.mutation
     @refusals_in_payload

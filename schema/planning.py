@@ -1,7 +1,8 @@
 """Tasks, dependencies and the schedule."""
 
 import datetime
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -18,12 +19,17 @@ from schema.common import (
 from schema.context import Context
 from schema.discussion import Discussed
 from schema.org import Department, Node, User
+from server.errors import NotFound
+from server.planning import company_calendar, project_calendar
 from server.planning import queries as planning_queries
 from server.planning import service as planning
 from server.planning.calendar import days_late as working_days_late
 from server.planning.calendar import forecast_days_late as forecast_late
 from server.planning.models import DependencyType as DependencyTypeValue
 from server.planning.models import Task as TaskRow
+
+if TYPE_CHECKING:
+    from schema.projects import Project
 
 DependencyType = strawberry.enum(DependencyTypeValue, name="DependencyType")
 
@@ -62,6 +68,14 @@ class Dependency:
         return Task.of(row)
 
 
+@strawberry.enum
+class TaskStatus(Enum):
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
 @strawberry.type
 class Task(Node, Discussed):
     name: str
@@ -73,7 +87,7 @@ class Task(Node, Discussed):
     is_milestone: bool
     deliverable: str
     percent_complete: int
-    status: str
+    status: TaskStatus
     actual_start: datetime.date | None
     actual_finish: datetime.date | None
     version: int
@@ -96,7 +110,7 @@ class Task(Node, Discussed):
             is_milestone=row.is_milestone,
             deliverable=row.deliverable,
             percent_complete=row.percent_complete,
-            status=row.status.value,
+            status=TaskStatus(row.status.value),
             actual_start=row.actual_start,
             actual_finish=row.actual_finish,
             version=row.version,
@@ -106,6 +120,17 @@ class Task(Node, Discussed):
             department_pk=row.department_id,
             project_pk=row.project_id,
         )
+
+    @strawberry.field
+    async def project(
+        self, info: Info[Context, None]
+    ) -> Annotated["Project", strawberry.lazy("schema.projects")]:
+        from schema.projects import Project
+
+        row = await info.context.projects.load(self.project_pk)
+        if row is None:  # the task was read through its project, so the actor sees it
+            raise NotFound("No such project.", field="projectId")
+        return Project.of(row)
 
     @strawberry.field
     async def phase(self, info: Info[Context, None]) -> "Task | None":
@@ -213,7 +238,7 @@ class Task(Node, Discussed):
         finish = planning_queries.agreed_finish(self.planned_start, self.planned_finish, baseline)
         calendar, today = await info.context.calendars.load(self.project_pk)
         return working_days_late(
-            calendar, finish=finish, today=today, done=self.status in ("DONE", "CANCELLED")
+            calendar, finish=finish, today=today, done=self.status.value in ("DONE", "CANCELLED")
         )
 
     @strawberry.field
@@ -231,7 +256,7 @@ class Task(Node, Discussed):
                 self.planned_start, self.planned_finish, baseline
             ),
             forecast=row.early_finish,
-            done=self.status in ("DONE", "CANCELLED"),
+            done=self.status.value in ("DONE", "CANCELLED"),
         )
 
     @strawberry.field
@@ -327,7 +352,60 @@ def _task_fields(data: CreateTaskInput | UpdateTaskInput) -> planning.TaskInput:
 
 
 @strawberry.type
+class CalendarDay:
+    date: datetime.date
+    working: bool
+    reason: str
+    project_id: strawberry.ID | None
+
+
+@strawberry.input
+class SetCalendarDayInput:
+    date: datetime.date
+    working: bool
+    reason: str = ""
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A day of this project only (its PM); without it, the company's (admins).",
+    )
+
+
+@strawberry.type
+class CalendarDayPayload:
+    calendar_day: CalendarDay | None
+    errors: list[UserError]
+
+
+@strawberry.type
 class PlanningMutation:
+    @strawberry.mutation
+    @refusals_in_payload
+    async def set_calendar_day(
+        self, info: Info[Context, None], input: SetCalendarDayInput
+    ) -> CalendarDayPayload:
+        """A holiday or a make-up working day; every plan it touches is rescheduled."""
+        actor = info.context.actor
+        if input.project_id:
+            project_pk = from_global_id(input.project_id, "Project", field="projectId")
+            await project_calendar.set_project_calendar_day(
+                actor,
+                project_id=project_pk,
+                day=input.date,
+                is_working=input.working,
+                name=input.reason,
+            )
+        else:
+            await company_calendar.set_calendar_day(
+                actor, day=input.date, is_working=input.working, name=input.reason
+            )
+        day = CalendarDay(
+            date=input.date,
+            working=input.working,
+            reason=input.reason.strip(),
+            project_id=input.project_id,
+        )
+        return CalendarDayPayload(calendar_day=day, errors=[])
+
     @strawberry.mutation
     @refusals_in_payload
     async def create_task(self, info: Info[Context, None], input: CreateTaskInput) -> TaskPayload:

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from schema.common import (
     Connection,
+    UserError,
     connection,
     from_global_id,
     page_window,
@@ -15,8 +16,9 @@ from schema.common import (
 )
 from schema.context import Context
 from schema.planning import Task, TaskPayload
-from server.progress import measuring
+from server.progress import measuring, tracking
 from server.progress import service as progress
+from server.progress.models import TrackingNote as TrackingNoteRow
 
 
 @strawberry.input
@@ -36,7 +38,95 @@ class ReportProgressInput:
 
 
 @strawberry.type
+class TrackingNote:
+    cause: str
+    action: str
+    version: int
+    updated_at: datetime.datetime
+
+
+@strawberry.type
+class TrackingRow:
+    """One task's plan vs actual in the week (项目进度跟踪表), and why it is late."""
+
+    task: Task
+    planned_percent: float
+    actual_percent: int
+    variance: float
+    days_late: int
+    due: datetime.date
+    forecast_finish: datetime.date | None
+    note: TrackingNote | None
+    may_explain: bool
+
+
+@strawberry.type
+class TrackingTable:
+    week: str
+    monday: datetime.date
+    sunday: datetime.date
+    day: datetime.date
+    rows: list[TrackingRow]
+
+
+def _note(row: TrackingNoteRow | None) -> TrackingNote | None:
+    if row is None:
+        return None
+    return TrackingNote(
+        cause=row.cause, action=row.action, version=row.version, updated_at=row.updated_at
+    )
+
+
+@strawberry.input
+class ExplainLateTaskInput:
+    task_id: strawberry.ID
+    week: str = strawberry.field(description="ISO week, as `2026-W49`.")
+    cause: str
+    action: str
+    version: int | None = strawberry.field(
+        default=None, description="The note's version when editing one; none for a new note."
+    )
+
+
+@strawberry.type
+class TrackingNotePayload:
+    note: TrackingNote | None
+    errors: list[UserError]
+
+
+@strawberry.type
 class ProgressQuery:
+    @strawberry.field
+    async def tracking(
+        self, info: Info[Context, None], project_id: strawberry.ID, week: str | None = None
+    ) -> TrackingTable:
+        """The project's tracking table for an ISO week (this week when none is named)."""
+        table = await tracking.tracking_table(
+            info.context.actor,
+            project_id=from_global_id(project_id, "Project", field="projectId"),
+            week=week,
+        )
+        return TrackingTable(
+            week=table.week,
+            monday=table.monday,
+            sunday=table.sunday,
+            day=table.day,
+            rows=[
+                TrackingRow(
+                    task=Task.of(r.task),
+                    planned_percent=r.measure.planned_percent,
+                    actual_percent=r.measure.actual_percent,
+                    variance=r.measure.variance,
+                    days_late=r.measure.days_late,
+                    due=r.measure.due,
+                    forecast_finish=r.measure.forecast_finish,
+                    note=_note(r.note),
+                    may_explain=r.may_explain,
+                )
+                for r in table.rows
+            ],
+        )
+
     @strawberry.field
     async def my_tasks(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
@@ -70,6 +160,21 @@ class ProgressMutation:
             ),
         )
         return TaskPayload(task=Task.of(row), errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def explain_late_task(
+        self, info: Info[Context, None], input: ExplainLateTaskInput
+    ) -> TrackingNotePayload:
+        row = await tracking.explain_late_task(
+            info.context.actor,
+            task_id=from_global_id(input.task_id, "Task", field="taskId"),
+            week=input.week,
+            cause=input.cause,
+            action=input.action,
+            version=input.version,
+        )
+        return TrackingNotePayload(note=_note(row), errors=[])
 
 
 @strawberry.type

@@ -207,9 +207,19 @@ class Project(Node):
         return ProjectSchedule(start=self.start_date, finish=max(finishes, default=None))
 
     @strawberry.field
-    async def problems(self, info: Info[Context, None], open_only: bool = False) -> list[Problem]:
+    async def problems(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        open_only: bool = False,
+    ) -> Connection[Problem]:
+        """Problems, newest first (open ones only when asked)."""
+        offset, limit = page_window(first, after)
         rows = (await list_problems([self.pk], open_only=open_only))[self.pk]
-        return [Problem.of(r) for r in rows]
+        return connection(
+            [Problem.of(r) for r in rows[offset : offset + limit]], offset=offset, total=len(rows)
+        )
 
     @strawberry.field
     async def meetings(

@@ -30,7 +30,7 @@ mutation($input: UpdateProblemInput!) { updateProblem(input: $input) {
 """
 PROJECT = """
 query($id: ID!) { project(id: $id) {
-  problems { title status }
+  problems { totalCount edges { node { title status } } }
   progress { plannedPercent actualPercent lateTasks spi criticalFinish }
 } }
 """
@@ -123,7 +123,9 @@ async def test_problems_reported_updated_and_listed(http):
     assert closed.json()["data"]["updateProblem"]["problem"]["status"] == "RESOLVED"
 
     data = (await gql(http, liaison_token, PROJECT, {"id": project_id})).json()["data"]
-    assert data["project"]["problems"] == [{"title": "模具供应商延期", "status": "RESOLVED"}]
+    listed = data["project"]["problems"]
+    assert listed["totalCount"] == 1
+    assert [e["node"] for e in listed["edges"]] == [{"title": "模具供应商延期", "status": "RESOLVED"}]
     figures = data["project"]["progress"]
     # Today the 5-day task due 6 Nov 2026 is past: fully planned, nothing done, late.
     assert figures["plannedPercent"] == 100.0 and figures["actualPercent"] == 0.0
@@ -186,4 +188,4 @@ async def test_project_events_reach_a_subscriber_over_graphql_transport_ws(live_
         event = message["payload"]["data"]["projectEvents"]
         assert event["kind"] == "task.progress"
         assert event["taskId"] == to_global_id("Task", task.id)
-        assert json.loads(event["data"])["percentComplete"] == 40
+        assert event["data"]["percentComplete"] == 40
