@@ -1,6 +1,7 @@
 """Users and departments."""
 
 import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -8,6 +9,7 @@ from strawberry.types import Info
 
 from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
+from server.notices import preferences
 from server.org import credentials
 from server.org import service as org
 from server.org.models import ApiToken as ApiTokenRow
@@ -53,6 +55,20 @@ class User(Node):
     is_admin: bool
     version: int
     department_pk: strawberry.Private[int]
+    row: strawberry.Private[UserRow]
+
+    @strawberry.field
+    def notice_preferences(self, info: Info[Context, None]) -> "NoticePreferences | None":
+        """The viewer's own notice settings; null for anyone else."""
+        if info.context.actor.user_id != self.row.id:
+            return None
+        return NoticePreferences(
+            email_off=[NoticeKind(k) for k in self.row.email_off or []],
+            chat_off=[NoticeKind(k) for k in self.row.chat_off or []],
+            digest_mode=bool(self.row.digest_mode),
+            quiet_from=self.row.quiet_from,
+            quiet_until=self.row.quiet_until,
+        )
 
     @classmethod
     def of(cls, row: UserRow) -> "User":
@@ -68,6 +84,7 @@ class User(Node):
             is_admin=row.is_admin,
             version=row.version,
             department_pk=row.department_id,
+            row=row,
         )
 
     @strawberry.field
@@ -114,6 +131,35 @@ class FeedTokenPayload:
         description="Goes in calendar feed links as ?token=; the previous one stops working."
     )
     errors: list[UserError]
+
+
+@strawberry.enum
+class NoticeKind(Enum):
+    MENTIONS = "MENTIONS"
+    SIGN_OFFS = "SIGN_OFFS"
+    MEETINGS = "MEETINGS"
+    TEAM = "TEAM"
+    DIGEST = "DIGEST"
+    ESCALATIONS = "ESCALATIONS"
+
+
+@strawberry.type
+class NoticePreferences:
+    email_off: list[NoticeKind]
+    chat_off: list[NoticeKind]
+    digest_mode: bool
+    quiet_from: int | None
+    quiet_until: int | None
+
+
+@strawberry.input
+class SetNoticePreferencesInput:
+    version: int
+    email_off: list[NoticeKind] = strawberry.field(default_factory=list)
+    chat_off: list[NoticeKind] = strawberry.field(default_factory=list)
+    digest_mode: bool = False
+    quiet_from: int | None = None
+    quiet_until: int | None = None
 
 
 @strawberry.input
@@ -309,6 +355,25 @@ class OrgMutation:
         )
         scopes = await org.token_scopes([row])
         return ApiTokenPayload(token=ApiToken.of(row, scopes.get(row.id)), secret=None, errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def set_notice_preferences(
+        self, info: Info[Context, None], input: SetNoticePreferencesInput
+    ) -> UserPayload:
+        """The viewer's own: which notices by mail and by chat, a daily digest, quiet hours."""
+        row = await preferences.set_preferences(
+            info.context.actor,
+            version=input.version,
+            data=preferences.PreferencesInput(
+                email_off=[k.value for k in input.email_off],
+                chat_off=[k.value for k in input.chat_off],
+                digest_mode=input.digest_mode,
+                quiet_from=input.quiet_from,
+                quiet_until=input.quiet_until,
+            ),
+        )
+        return UserPayload(user=User.of(row), errors=[])
 
     @strawberry.mutation
     @refusals_in_payload

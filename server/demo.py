@@ -14,6 +14,7 @@ from server.org.models import User
 from server.planning import company_calendar as planning_company_calendar
 from server.planning import service as planning
 from server.progress import snapshots
+from server.projects import chat_robots
 from server.projects import service as projects
 from server.projects.models import Project, Role
 from server.risks import register as risk_register
@@ -337,6 +338,14 @@ async def load_demo() -> DemoResult:
     tasks = await _load_plan(pm, project.id, liaisons)
     await _load_risks(project, tasks, liaisons)
     await _load_meetings(pm, project, departments["研发部"].id, liaisons["研发部"])
+    # The project's group chat, kept on the mailbox page: mentions and escalations show there
+    # with the people they @, so those without email are seen to be reached.
+    await chat_robots.add_robot(
+        system,
+        chat_robots.RobotInput(
+            kind="LOCAL", name="X1 项目群（演示）", url="", project_code=project.code
+        ),
+    )
     # The tracking chart has its first point at once, not after the first nightly run.
     await snapshots.take_snapshots(project_code=project.code)
     logins = [(admin.email or "", "系统管理员")]

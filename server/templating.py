@@ -20,8 +20,10 @@ from server.meetings.models import (
     MeetingStatus,
 )
 from server.notices.models import (
+    NOTICE_KIND_LABELS,
     NOTICE_STATUS_LABELS,
     ROBOT_KIND_LABELS,
+    NoticeKind,
     NoticeStatus,
     RobotKind,
 )
@@ -162,6 +164,9 @@ def environment() -> Environment:
     env.filters["markdown"] = markdown_html
     env.filters["money"] = lambda value, currency="CNY": i18n.format_money(value, currency)
     env.filters["mentions"] = mentions.as_html
+    env.globals["notice_kind_label"] = lambda value: i18n.gettext(
+        NOTICE_KIND_LABELS[NoticeKind(value)]
+    )
     env.filters["filesize"] = lambda value: i18n.format_file_size(value)
     env.globals["attachment_limit_mb"] = lambda: get_settings().attachment_max_bytes // 2**20
     return env

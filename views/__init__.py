@@ -202,6 +202,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/account", org.account, methods=["GET"]),
         Route("/account/password", org.change_password, methods=["POST"]),
         Route("/account/feed", org.rotate_feed, methods=["POST"]),
+        Route("/account/notices", org.save_notice_preferences, methods=["POST"]),
         Route("/admin/users/{user_id:int}/password", org.reset_password, methods=["POST"]),
         Route("/tokens", org.tokens, methods=["GET"]),
         Route("/tokens", org.create_token, methods=["POST"]),

@@ -6,8 +6,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.auth import Action, authorize
+from server.notices import preferences
+from server.notices.models import NoticeKind
 from server.org import credentials
 from server.org import service as org
+from server.projects import chat_robots
 from server.projects import service as projects
 from views.common import (
     actor_of,
@@ -78,6 +81,7 @@ async def _users_page(
         "org/users.html",
         status_code=status_code,
         users=await org.list_users(actor, include_inactive=True),
+        unreachable=await chat_robots.unreachable_people(actor),
         departments=await org.list_departments(actor),
         errors=errors,
         values=values,
@@ -190,7 +194,12 @@ async def account(request: Request) -> Response:
 
 
 def _account_page(
-    request: Request, *, errors: dict[str, str], changed: bool, status_code: int = 200
+    request: Request,
+    *,
+    errors: dict[str, str],
+    changed: bool,
+    status_code: int = 200,
+    form_name: str = "",
 ) -> Response:
     user = actor_of(request).user
     assert user is not None
@@ -200,8 +209,43 @@ def _account_page(
         status_code=status_code,
         errors=errors,
         changed=changed,
+        form_name=form_name,
+        saved=request.query_params.get("saved") == "notices",
         feed_token=credentials.feed_token(user),
+        notice_kinds=list(NoticeKind),
+        chat_kinds=preferences.CHAT_KINDS,
+        always_sent=preferences.ALWAYS_SENT,
+        hours=range(24),
     )
+
+
+@page
+async def save_notice_preferences(request: Request) -> Response:
+    form = await request.form()
+    # The page ticks what the person wants; the service keeps what they turned off.
+    by_email, by_chat = set(form.getlist("email")), set(form.getlist("chat"))
+    optional = [k for k in NoticeKind if k not in preferences.ALWAYS_SENT]
+    async with refusal(request, shown_by_page=()) as refused:
+        await preferences.set_preferences(
+            actor_of(request),
+            version=optional_int(str(form.get("version", ""))) or 0,
+            data=preferences.PreferencesInput(
+                email_off=[k.value for k in optional if k.value not in by_email],
+                chat_off=[
+                    k.value
+                    for k in preferences.CHAT_KINDS
+                    if k in optional and k.value not in by_chat
+                ],
+                digest_mode=form.get("digest_mode") == "on",
+                quiet_from=str(form.get("quiet_from", "")),
+                quiet_until=str(form.get("quiet_until", "")),
+            ),
+        )
+    if refused:
+        return _account_page(
+            request, errors=refused.errors, changed=False, status_code=400, form_name="notices"
+        )
+    return RedirectResponse("/account?saved=notices#notices", status_code=303)
 
 
 @page

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from server.notices.digests import queue_notice_digests
 from server.progress.digest import queue_digests
 from server.progress.snapshots import take_snapshots
 from server.settings import Settings
@@ -15,5 +16,7 @@ async def snapshots(
 async def digest(
     settings: Settings, project_code: str | None = None, *, scheduled: bool = False
 ) -> str:
-    queued = await queue_digests(only_at_hour=settings.digest_hour if scheduled else None)
-    return f"digest: {queued} digests queued"
+    hour = settings.digest_hour if scheduled else None
+    queued = await queue_digests(only_at_hour=hour)
+    bundled = await queue_notice_digests(only_at_hour=hour)
+    return f"digest: {queued} digests queued, {bundled} people's held notices bundled"

@@ -19,8 +19,9 @@ from server.discussion import files
 from server.discussion.models import Attachment, Comment, SubjectKind
 from server.errors import Forbidden, Invalid, NotFound, stale
 from server.meetings.models import Meeting
+from server.notices import preferences
 from server.notices import service as notices
-from server.notices.models import ChatRobot
+from server.notices.models import ChatRobot, NoticeKind
 from server.org.models import User
 from server.planning.models import Task
 from server.projects.models import Project, ProjectMember
@@ -300,6 +301,7 @@ async def _post_mentions_to_chats(
             p
             for p in people
             if p.mobile
+            and preferences.wants_chat(p, NoticeKind.MENTIONS)
             and (robot.department_id is None or departments.get(p.id) == robot.department_id)
         ]
         if not reached:

@@ -23,6 +23,8 @@ class RobotKind(StrEnum):
     FEISHU = "FEISHU"
     WECOM = "WECOM"
     GENERIC = "GENERIC"
+    # Posts kept in the app's mailbox page instead of sent: the demo's group chat.
+    LOCAL = "LOCAL"
 
 
 class ChatRobot(Model):
@@ -55,6 +57,8 @@ class NoticeStatus(StrEnum):
     SENT = "SENT"
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"
+    # Waits for its recipient's daily digest (they asked for one mail a day).
+    HELD = "HELD"
 
 
 class Notice(Model):
@@ -102,10 +106,31 @@ NOTICE_STATUS_LABELS: dict[NoticeStatus, str] = {
     NoticeStatus.SENT: N_("Sent"),
     NoticeStatus.FAILED: N_("Failed"),
     NoticeStatus.SKIPPED: N_("Skipped (no address)"),
+    NoticeStatus.HELD: N_("Held for the daily digest"),
 }
 ROBOT_KIND_LABELS: dict[RobotKind, str] = {
     RobotKind.DINGTALK: N_("DingTalk"),
     RobotKind.FEISHU: N_("Feishu / Lark"),
     RobotKind.WECOM: N_("WeCom"),
     RobotKind.GENERIC: N_("Generic JSON webhook"),
+    RobotKind.LOCAL: N_("Kept in the mailbox (demo)"),
+}
+
+
+class NoticeKind(StrEnum):
+    MENTIONS = "MENTIONS"
+    SIGN_OFFS = "SIGN_OFFS"
+    MEETINGS = "MEETINGS"
+    TEAM = "TEAM"
+    DIGEST = "DIGEST"
+    ESCALATIONS = "ESCALATIONS"
+
+
+NOTICE_KIND_LABELS: dict[NoticeKind, str] = {
+    NoticeKind.MENTIONS: N_("Someone mentions me in a comment"),
+    NoticeKind.SIGN_OFFS: N_("Sign-offs: requests, reminders and outcomes"),
+    NoticeKind.MEETINGS: N_("Meetings: invitations, report reminders, minutes"),
+    NoticeKind.TEAM: N_("I am added to a project"),
+    NoticeKind.DIGEST: N_("My departments' daily task list (liaisons)"),
+    NoticeKind.ESCALATIONS: N_("Escalations and approvals asked of me (always sent)"),
 }

@@ -20,7 +20,7 @@ import smtplib
 import socket
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -33,8 +33,8 @@ from tortoise.exceptions import OperationalError
 from server import clock
 from server.auth import Action, Actor, authorize
 from server.errors import Invalid, NotFound
-from server.notices import chat
-from server.notices.models import Channel, ChatRobot, Notice, NoticeStatus
+from server.notices import chat, preferences
+from server.notices.models import Channel, ChatRobot, Notice, NoticeStatus, RobotKind
 from server.org.models import User
 from server.settings import Settings, get_settings
 from server.templating import render
@@ -93,6 +93,8 @@ async def queue(
     robot: ChatRobot | None = None,
     mentions: list[str] | None = None,
     attachments: list[dict[str, str]] | None = None,
+    status: NoticeStatus = NoticeStatus.PENDING,
+    not_before: datetime | None = None,
 ) -> None:
     """Add a notice to the outbox inside the caller's transaction.
 
@@ -115,7 +117,8 @@ async def queue(
                 mentions=mentions or [],
                 attachments=attachments or [],
                 project_id=project_id,
-                next_attempt_at=clock.now(),
+                status=status,
+                next_attempt_at=not_before or clock.now(),
             )
         ],
         ignore_conflicts=True,
@@ -134,8 +137,13 @@ async def queue_email(
     """Render `templates/emails/<template>.txt` in the recipient's language and queue it.
 
     The template's first line is the subject, the rest the body. When
-    `emails/<template>.html` exists too, the mail carries that as its HTML part.
+    `emails/<template>.html` exists too, the mail carries that as its HTML part. The
+    recipient's preferences decide whether it goes, waits for their daily digest, or waits
+    out their quiet hours.
     """
+    plan = preferences.plan_mail(recipient, template, clock.now())
+    if not plan.send:
+        return
     context = {"recipient": recipient, "base_url": get_settings().base_url, **context}
     text = render(f"emails/{template}.txt", recipient.language, **context)
     subject, _, body = text.strip().partition("\n")
@@ -151,6 +159,8 @@ async def queue_email(
         recipient=recipient,
         project_id=project_id,
         attachments=attachments,
+        status=NoticeStatus.HELD if plan.held else NoticeStatus.PENDING,
+        not_before=plan.not_before,
     )
 
 
@@ -302,6 +312,8 @@ async def _send_webhook(notice: Notice, settings: Settings) -> str:
     robot = await ChatRobot.get_or_none(id=notice.robot_id)
     if robot is None or not robot.active:
         raise PermanentFailure("the chat robot was removed or switched off")
+    if robot.kind == RobotKind.LOCAL:
+        return "mailbox"  # the demo's group chat: read on the mailbox page
     url, body = chat.build_request(
         robot.kind,
         url=robot.url,

@@ -39,6 +39,16 @@ class User(Model):
     is_active = fields.BooleanField(default=True)
     time_zone = fields.CharField(max_length=64, default="Asia/Shanghai")
     language = fields.CharField(max_length=8, default="zh-CN")
+    # Notice preferences (server/notices/preferences.py): kinds of notice not wanted by mail
+    # or with an @ in group chats, single mails held for one daily digest, and quiet hours
+    # (local, from..until) during which mail waits.
+    # (Nullable: the columns came after people existed, and Tortoise adds a column without a
+    # database default; None reads as nothing turned off, no digest.)
+    email_off: fields.Field[list[str] | None] = fields.JSONField(default=list, null=True)
+    chat_off: fields.Field[list[str] | None] = fields.JSONField(default=list, null=True)
+    digest_mode = fields.BooleanField(default=False, null=True)
+    quiet_from = fields.SmallIntField(null=True)
+    quiet_until = fields.SmallIntField(null=True)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     deactivated_at = fields.DatetimeField(null=True)

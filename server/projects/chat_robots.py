@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from server.auth import Action, Actor, authorize
 from server.errors import NotFound
 from server.notices.models import ChatRobot, RobotKind
-from server.org.models import Department
+from server.org.models import Department, User
 from server.projects.checks import check_takes_part
-from server.projects.models import Project
+from server.projects.models import Project, ProjectMember
 from server.projects.service import get_project
 from server.validation import Checks
 
@@ -63,7 +64,8 @@ async def add_robot(actor: Actor, data: RobotInput) -> ChatRobot:
     name = checks.text("name", data.name, max_length=100)
     url = (data.url or "").strip()
     parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+    local = kind == RobotKind.LOCAL  # kept in the mailbox page: no address to post to
+    if not local and (parsed.scheme not in ("http", "https") or not parsed.hostname):
         checks.fail("url", "Enter the robot's webhook address (http:// or https://).")
     project = None
     if data.project_code.strip():
@@ -105,3 +107,27 @@ async def remove_robot(actor: Actor, *, robot_id: int) -> None:
             raise NotFound("No such chat robot.", field="robotId") from None
         await authorize(actor, Action.EDIT_PROJECT, project)
     await ChatRobot.filter(id=robot_id).update(active=False)
+
+
+async def unreachable_people(actor: Actor) -> list[User]:
+    """Active people with no email whom no group chat can @ either: no mobile, or no robot of
+    any project they are in nor of their department. Notices to them go nowhere."""
+    await authorize(actor, Action.ADMINISTER)
+    without_mail = await User.filter(is_active=True).filter(Q(email__isnull=True) | Q(email=""))
+    if not without_mail:
+        return []
+    ids = [u.id for u in without_mail]
+    memberships = await ProjectMember.filter(user_id__in=ids, left_at__isnull=True).values_list(
+        "user_id", "project_id", "department_id"
+    )
+    robots = await ChatRobot.filter(active=True).values_list("project_id", "department_id")
+    project_robots = {p for p, _ in robots if p is not None}
+    department_robots = {d for p, d in robots if p is None and d is not None}
+    reached: set[int] = set()
+    for user_id, project_id, department_id in memberships:
+        if project_id in project_robots or department_id in department_robots:
+            reached.add(int(user_id))
+    for user in without_mail:
+        if user.department_id in department_robots:
+            reached.add(user.id)
+    return [u for u in without_mail if not u.mobile or u.id not in reached]

@@ -125,7 +125,9 @@ async def test_problems_reported_updated_and_listed(http):
     data = (await gql(http, liaison_token, PROJECT, {"id": project_id})).json()["data"]
     listed = data["project"]["problems"]
     assert listed["totalCount"] == 1
-    assert [e["node"] for e in listed["edges"]] == [{"title": "模具供应商延期", "status": "RESOLVED"}]
+    assert [e["node"] for e in listed["edges"]] == [
+        {"title": "模具供应商延期", "status": "RESOLVED"}
+    ]
     figures = data["project"]["progress"]
     # Today the 5-day task due 6 Nov 2026 is past: fully planned, nothing done, late.
     assert figures["plannedPercent"] == 100.0 and figures["actualPercent"] == 0.0
