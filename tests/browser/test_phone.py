@@ -137,12 +137,34 @@ async def test_a_head_signs_the_charter_on_a_phone(live_server, phone):
     assert document.status == DocumentStatus.IN_SIGNING
 
 
+async def test_on_a_phone_the_plan_is_a_list_of_labelled_bars_to_tap(live_server, phone):
+    from server.planning.models import Task
+
+    await load_demo()
+    hardware = await Task.get(name="硬件开发")
+    page = phone
+    await sign_in_at(page, f"{live_server}/projects/X1-LAUNCH/plan", "wangfang@example.com")
+    assert not await page.locator(".gantt-frame").is_visible()
+    row = page.locator(".gantt-phone-row", has_text="硬件开发")
+    assert await row.is_visible()
+    box = await row.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 300
+    assert await row.locator("svg.gantt-phone-bar rect").count() >= 2
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "plan-phone-375.png"), full_page=True)
+    await row.click()
+    await page.wait_for_url(f"**/projects/X1-LAUNCH/tasks/{hardware.id}")
+    assert "硬件开发" in await page.locator("h2").first.inner_text()
+
+
 async def test_tapping_a_gantt_bar_opens_the_task_form_in_place(live_server, phone):
     from server.planning.models import Task
 
     await load_demo()
     hardware = await Task.get(name="硬件开发")
     page = phone
+    # The chart itself is for wider screens (phones get the list above).
+    await page.set_viewport_size({"width": 1280, "height": 900})
     await page.goto(f"{live_server}/projects/X1-LAUNCH/plan")
     await page.fill("#email", "wangfang@example.com")
     await page.fill("#password", DEMO_PASSWORD)
@@ -155,7 +177,7 @@ async def test_tapping_a_gantt_bar_opens_the_task_form_in_place(live_server, pho
     assert await page.evaluate("window.__notReloaded === true")
     assert "添加前置任务" in await form.inner_text()
     assert await no_sideways_scroll(page)
-    await page.screenshot(path=str(ARTIFACTS / "plan-task-form-375.png"), full_page=False)
+    await page.screenshot(path=str(ARTIFACTS / "plan-task-form-1280.png"), full_page=False)
 
 
 async def test_a_liaison_updates_progress_on_a_phone(live_server, phone):
