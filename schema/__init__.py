@@ -185,6 +185,8 @@ class XietongGraphQL(GraphQL[Context, None]):
             # A websocket before connection_init: nobody yet, on_ws_connect decides.
             language = i18n.negotiate(request.headers.get("accept-language"))
             actor = Actor(user=None, language=language, is_admin=False)
+        # Messages made outside a resolver's payload (page-size refusals) speak it too.
+        i18n.current_language.set(actor.language)
         return Context(actor=actor, language=actor.language, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -12,6 +12,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 import strawberry
 
+from server import i18n
 from server.errors import DomainError, NotFound, each_error
 
 log = logging.getLogger(__name__)
@@ -119,12 +120,14 @@ def page_window(first: int | None, after: str | None) -> tuple[int, int]:
     """(offset, limit) from Relay arguments; a page larger than 100 is refused by name."""
     limit = MAX_PAGE_SIZE if first is None else first
     if limit < 0 or limit > MAX_PAGE_SIZE:
-        raise PageSizeError(f"first must be between 0 and {MAX_PAGE_SIZE} (page size limit)")
+        raise PageSizeError(
+            i18n.gettext("first must be between 0 and %(max)s (page size limit)", max=MAX_PAGE_SIZE)
+        )
     offset = 0
     if after:
         decoded = decode_any(after)
         if decoded is None or decoded[0] != "offset":
-            raise PageSizeError("after is not a cursor of this list")
+            raise PageSizeError(i18n.gettext("after is not a cursor of this list"))
         offset = decoded[1] + 1
     return offset, limit
 

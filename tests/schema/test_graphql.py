@@ -234,7 +234,10 @@ async def test_limits_refuse_with_a_message_naming_the_limit(http):
     tokens = "{ viewer { " + " ".join(["name"] * 2100) + " } }"
     assert "tokens" in (await gql(http, token, tokens)).json()["errors"][0]["message"]
     page = (await gql(http, token, "{ projects(first: 101) { totalCount } }")).json()
-    assert "page size limit" in page["errors"][0]["message"]
+    assert page["errors"][0]["message"] == "first 必须在 0 到 100 之间（每页上限）"
+    query = "{ projects(first: 101) { totalCount } }"
+    page = (await gql(http, token, query, language="en")).json()
+    assert page["errors"][0]["message"] == "first must be between 0 and 100 (page size limit)"
 
 
 async def test_graphiql_only_in_dev(http):

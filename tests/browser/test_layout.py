@@ -1,0 +1,90 @@
+"""Layouts that broke on real screens: the header's tap targets, the meetings list at 1280 and
+375 px, the signature list in the charter's side column, numbers that must not wrap."""
+
+from __future__ import annotations
+
+from server.demo import load_demo
+from server.org.models import User
+from server.projects.models import Project, ProjectMember, Role
+from server.signoffs import queries as signoff_queries
+from server.signoffs import service as signoffs
+from server.signoffs.models import DocumentKind, DocumentVersion
+from tests import factories as f
+from tests.browser.test_phone import ARTIFACTS, no_sideways_scroll, phone, sign_in_at  # noqa: F401
+
+# How many lines an element's text takes (one rectangle per line box).
+LINES = """el => { const r = document.createRange(); r.selectNodeContents(el);
+  return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size }"""
+
+
+async def lines(locator) -> int:
+    return await locator.evaluate(LINES)
+
+
+async def test_header_targets_are_thumb_sized_on_a_phone(live_server, phone):  # noqa: F811
+    await load_demo()
+    page = phone
+    await sign_in_at(page, f"{live_server}/my/tasks", "wangfang@example.com")
+    for target in await page.locator(".nav a, .topbar button.link").all():
+        box = await target.bounding_box()
+        assert box["height"] >= 44, await target.inner_text()
+    for tab in await page.locator(".tabs a").all():
+        assert (await tab.bounding_box())["height"] >= 44
+
+
+async def test_the_meetings_list_reads_well_at_1280_and_375(live_server, phone):  # noqa: F811
+    await load_demo()
+    page = phone
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await sign_in_at(page, f"{live_server}/projects/X1-LAUNCH/meetings", "wangfang@example.com")
+    headers = page.locator("table.meetings thead th")
+    assert await headers.count() == 4
+    table = await page.locator("table.meetings").bounding_box()
+    row_width = sum([(await h.bounding_box())["width"] for h in await headers.all()])
+    assert row_width >= table["width"] - 2  # the header spans the table, not squashed left
+    status = page.locator("table.meetings tbody tr td:nth-child(3)").first
+    assert await lines(status) == 1  # "已安排" on one line
+    await page.screenshot(path=str(ARTIFACTS / "meetings-1280.png"), full_page=False)
+
+    await page.set_viewport_size({"width": 375, "height": 812})
+    await page.reload()
+    assert await no_sideways_scroll(page)
+    when = page.locator("table.meetings tbody tr td:first-child").first
+    assert await lines(when) <= 2  # the label column, then the time
+    await page.screenshot(path=str(ARTIFACTS / "meetings-375.png"), full_page=False)
+
+
+async def test_signatures_and_variances_do_not_wrap_one_character_per_line(live_server, phone):  # noqa: F811
+    await load_demo()
+    project = await Project.get(code="X1-LAUNCH")
+    pm = await User.get(email="wangfang@example.com")
+    document = await signoff_queries.open_document(
+        f.actor(pm), project_id=project.id, kind=DocumentKind.CHARTER
+    )
+    await signoffs.request_signatures(f.actor(pm), document_id=document.id)
+    head = (
+        await ProjectMember.filter(project_id=project.id, role=Role.DEPARTMENT_HEAD)
+        .select_related("user")
+        .first()
+    )
+    version = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+    await signoffs.sign_document(
+        f.actor(head.user),
+        signoffs.SignInput(
+            document_id=document.id,
+            content_hash=version.content_hash,
+            decision="APPROVE",
+            comment="同意，请按期推进",
+            department_id=head.department_id,
+        ),
+    )
+    page = phone
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await sign_in_at(page, f"{live_server}/projects/X1-LAUNCH/charter", "wangfang@example.com")
+    assert await page.locator("table.list").count() == 0
+    assert await page.locator(".signature-list li").count() == 1
+    for item in await page.locator(".signature-list li p:first-child").all():
+        assert await lines(item) <= 2
+    await page.goto(f"{live_server}/projects/X1-LAUNCH/tracking")
+    for cell in await page.locator("td.number").all():
+        assert await lines(cell) == 1, await cell.inner_text()
