@@ -266,7 +266,8 @@ async def _check_departments(department_ids: Sequence[int], field_name: str) -> 
 
 
 async def create_project(actor: Actor, data: ProjectInput) -> Project:
-    """Create a project; the creator becomes its manager in the initiating department."""
+    """Create a project; the creator becomes its manager, listed under their own department
+    when it takes part (else the initiating one)."""
     await authorize(actor, Action.CREATE_PROJECT)
     changes = _checked_fields(data, creating=True)
     department_ids = list(dict.fromkeys(data.department_ids or []))
@@ -282,10 +283,13 @@ async def create_project(actor: Actor, data: ProjectInput) -> Project:
         for department_id in department_ids:
             await add_participation(actor, project, department_id)
         if actor.user is not None:
+            # The PM is listed under their own department when it takes part; joining it to
+            # the project just for that would add a head to every sign-off.
+            own = actor.user.department_id
             await ProjectMember.create(
                 project=project,
                 user=actor.user,
-                department_id=initiating_id,
+                department_id=own if own in department_ids else initiating_id,
                 role=Role.MANAGER,
                 position=actor.user.position,
                 role_slot=role_slot(project.id, actor.user.id, Role.MANAGER),

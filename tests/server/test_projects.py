@@ -249,3 +249,32 @@ async def test_a_joining_department_brings_its_head_from_the_org_chart(db):
     # The PM may still name another head by hand: adding the seated one again is refused.
     with pytest.raises(Invalid):
         await f.member(pm, project, zhang, Role.DEPARTMENT_HEAD, rnd)
+
+
+async def test_the_creator_is_listed_under_their_own_department_when_it_takes_part(db):
+    market = await f.department("市场部")
+    rnd = await f.department("研发部")
+    pm = await f.user(name="王芳", dept=rnd)
+    project = await projects.create_project(
+        f.actor(pm),
+        projects.ProjectInput(
+            code="OWN",
+            name="新品",
+            initiating_department_id=market.id,
+            department_ids=[rnd.id],
+            start_date=date(2026, 11, 2),
+        ),
+    )
+    manager = await ProjectMember.get(project_id=project.id, role=Role.MANAGER)
+    assert manager.department_id == rnd.id
+    elsewhere = await projects.create_project(
+        f.actor(pm),
+        projects.ProjectInput(
+            code="ELSE",
+            name="别的",
+            initiating_department_id=market.id,
+            start_date=date(2026, 11, 2),
+        ),
+    )
+    manager = await ProjectMember.get(project_id=elsewhere.id, role=Role.MANAGER)
+    assert manager.department_id == market.id  # 研发部 does not take part: not added for it
