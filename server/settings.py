@@ -38,6 +38,10 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # An attachment's upload may be this large (its request a little larger, for the form).
     attachment_max_bytes: int = 20 * 1024 * 1024
+    # Empty: attachments live in the data folder; "s3://bucket/prefix" for an object store
+    # (several servers), at s3_endpoint_url when it is not AWS itself.
+    attachment_store: str = ""
+    s3_endpoint_url: str | None = None
     # A GraphQL request still running after this long is cancelled, freeing the process.
     request_timeout_seconds: float = 15.0
     # Introspection for members' tokens; production may turn it off.
@@ -87,6 +91,8 @@ def load_settings() -> Settings:
         attachment_max_bytes=int(
             float(os.environ.get("XIETONG_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
         ),
+        attachment_store=os.environ.get("XIETONG_ATTACHMENT_STORE", "").strip(),
+        s3_endpoint_url=os.environ.get("XIETONG_S3_ENDPOINT") or None,
         request_timeout_seconds=float(os.environ.get("XIETONG_REQUEST_TIMEOUT", "15")),
         graphql_introspection=_flag(os.environ.get("XIETONG_GRAPHQL_INTROSPECTION", "on")),
     )

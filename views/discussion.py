@@ -132,19 +132,20 @@ async def attachment(request: Request) -> Response:
     if project.code != request.path_params["code"].upper():
         raise NotFound("No such attachment.")
     preview = request.query_params.get("preview") == "1" and found.has_preview
-    path = discussion.stored_path(found, preview=preview)
-    if not path.exists():
-        raise NotFound("The file is missing from the server's storage.")
     inline = found.content_type in SHOWN_INLINE
     disposition = "inline" if inline else "attachment"
-    return FileResponse(
-        path,
-        media_type="image/jpeg" if preview else found.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.file_name)}",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=86400",
-            # A PDF or image opened on its own gets no scripts and no forms of ours.
-            "Content-Security-Policy": ATTACHMENT_POLICY,
-        },
-    )
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.file_name)}",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=86400",
+        # A PDF or image opened on its own gets no scripts and no forms of ours.
+        "Content-Security-Policy": ATTACHMENT_POLICY,
+    }
+    media_type = "image/jpeg" if preview else found.content_type
+    path = discussion.local_file(found, preview=preview)
+    if path is not None:
+        return FileResponse(path, media_type=media_type, headers=headers)
+    data = await discussion.read_attachment(found, preview=preview)
+    if data is None:
+        raise NotFound("The file is missing from the server's storage.")
+    return Response(data, media_type=media_type, headers=headers)

@@ -1,15 +1,11 @@
-"""Attachment bytes: kept under the data folder by content hash (the same photo uploaded twice
-is stored once), the type read from the bytes, photos given a smaller copy for pages.
-Pure file work, no database."""
+"""Attachment bytes, pure: the type read from the bytes, the content hash, and the smaller copy
+of a photo for pages. Where the bytes are kept is `stores.py`."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -78,52 +74,19 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def path_of(root: Path, sha256: str, *, preview: bool = False) -> Path:
-    name = f"{sha256}.preview.jpg" if preview else sha256
-    return root / "attachments" / sha256[:2] / name
-
-
-def store(root: Path, data: bytes, sha256: str) -> None:
-    """Write once: a second upload of the same bytes finds the file there."""
-    target = path_of(root, sha256)
-    if target.exists():
-        return
-    _write_atomically(target, data)
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class NotAnImage(Exception):
     """The bytes claim an image type but cannot be decoded as one (or are far too large)."""
 
 
-def make_preview(root: Path, data: bytes, sha256: str) -> bool:
+def preview_of(data: bytes) -> bytes:
     """A JPEG at most PREVIEW_EDGE on its longer side, turned upright by its EXIF orientation
-    and without its EXIF (no location leaks from the page). False when none is needed."""
+    and without its EXIF (no location leaks from the page). Pure."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            if max(image.size) <= PREVIEW_EDGE and image.format == "JPEG":
-                image.verify()
-                return False
             upright = ImageOps.exif_transpose(image)
             upright.thumbnail((PREVIEW_EDGE, PREVIEW_EDGE))
             out = io.BytesIO()
             upright.convert("RGB").save(out, "JPEG", quality=82, optimize=True)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as error:
         raise NotAnImage(str(error)) from error
-    target = path_of(root, sha256, preview=True)
-    if not target.exists():
-        _write_atomically(target, out.getvalue())
-    return True
+    return out.getvalue()

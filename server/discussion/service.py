@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from tortoise.models import Model
@@ -15,7 +16,7 @@ from tortoise.transactions import in_transaction
 from server import clock, events, mentions
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize, may
-from server.discussion import files
+from server.discussion import files, stores
 from server.discussion.models import Attachment, Comment, SubjectKind
 from server.errors import Forbidden, Invalid, NotFound, stale
 from server.meetings.models import Meeting
@@ -343,14 +344,17 @@ async def add_attachment(
             field="file",
         )
     sha = files.digest(data)
-    root = get_settings().data_dir
-    has_preview = False
+    store = stores.store_for(get_settings())
+    has_preview = sniffed.content_type in files.PREVIEWED
     try:
-        await asyncio.to_thread(files.store, root, data, sha)
-        if sniffed.content_type in files.PREVIEWED:
-            has_preview = await asyncio.to_thread(files.make_preview, root, data, sha)
+        preview = await asyncio.to_thread(files.preview_of, data) if has_preview else b""
     except files.NotAnImage:
         raise Invalid("This image cannot be read; is the file damaged?", field="file") from None
+    # Bytes first, row second: a crash between leaves an unlisted file, never a listed one
+    # without its bytes (and the same upload again finds the file there).
+    await asyncio.to_thread(store.put, sha, data)
+    if has_preview:
+        await asyncio.to_thread(store.put, sha, preview, preview=True)
     async with in_transaction():
         await authorize(actor, Action.COMMENT, subject.project)
         attachment = await Attachment.create(
@@ -388,10 +392,18 @@ async def get_attachment(actor: Actor, *, attachment_id: int) -> Attachment:
     return attachment
 
 
-def stored_path(attachment: Attachment, *, preview: bool = False) -> Any:
-    return files.path_of(
-        get_settings().data_dir, attachment.sha256, preview=preview and attachment.has_preview
+async def read_attachment(attachment: Attachment, *, preview: bool = False) -> bytes | None:
+    """The bytes of an attachment the caller has found (through get_attachment)."""
+    store = stores.store_for(get_settings())
+    return await asyncio.to_thread(
+        store.get, attachment.sha256, preview=preview and attachment.has_preview
     )
+
+
+def local_file(attachment: Attachment, *, preview: bool = False) -> Path | None:
+    """The file on this server's disk, when attachments are kept in the data folder."""
+    store = stores.store_for(get_settings())
+    return store.local_path(attachment.sha256, preview=preview and attachment.has_preview)
 
 
 async def comments_for(kind: SubjectKind, subject_ids: list[int]) -> dict[int, list[Comment]]:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from server import clock, mentions
 from server.audit.models import AuditEntry
-from server.discussion import files
+from server.discussion import files, stores
 from server.discussion import service as discussion
 from server.discussion.models import Attachment, Comment, SubjectKind
 from server.errors import Conflict, Forbidden, Invalid, NotFound
@@ -231,9 +231,10 @@ async def test_a_photo_is_kept_once_by_content_hash_with_a_smaller_copy_for_page
     # The type comes from the bytes, not from the name.
     assert first.content_type == "image/jpeg" and first.has_preview and first.size == len(data)
     root = get_settings().data_dir
-    stored = files.path_of(root, first.sha256)
+    folder = stores.FolderStore(root / "attachments")
+    stored = folder.path(first.sha256)
     assert stored.read_bytes() == data
-    with Image.open(files.path_of(root, first.sha256, preview=True)) as small:
+    with Image.open(folder.path(first.sha256, preview=True)) as small:
         assert max(small.size) == files.PREVIEW_EDGE
     second = await discussion.add_attachment(
         f.actor(t.member), subject=subject, file_name="again.jpg", data=data
@@ -298,3 +299,46 @@ async def test_an_attachment_is_found_only_by_people_of_its_project(db):
     assert (await discussion.get_attachment(f.actor(t.viewer), attachment_id=kept.id)).id == kept.id
     with pytest.raises(NotFound):
         await discussion.get_attachment(f.actor(await f.user()), attachment_id=kept.id)
+
+
+async def test_attachments_can_live_in_an_s3_compatible_object_store(db, monkeypatch):
+    """Several servers share one bucket: here a real S3 API (moto's server) on this machine."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "XIETONG_ATTACHMENT_STORE": "s3://xietong-files/attachments",
+        "XIETONG_S3_ENDPOINT": endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    try:
+        bucket = boto3.client("s3", endpoint_url=endpoint)
+        bucket.create_bucket(Bucket="xietong-files")
+        t = await team()
+        subject = await on_task(t, t.liaison)
+        data = photo(2000, 1000)
+        kept = await discussion.add_attachment(
+            f.actor(t.liaison), subject=subject, file_name="现场.jpg", data=data
+        )
+        key = f"attachments/{kept.sha256[:2]}/{kept.sha256}"
+        assert bucket.get_object(Bucket="xietong-files", Key=key)["Body"].read() == data
+        assert discussion.local_file(kept) is None
+        assert await discussion.read_attachment(kept) == data
+        small = await discussion.read_attachment(kept, preview=True)
+        with Image.open(io.BytesIO(small)) as shown:
+            assert shown.size == (1280, 640)
+        assert not (get_settings().data_dir / "attachments" / key.split("/", 1)[1]).exists()
+    finally:
+        monkeypatch.delenv("XIETONG_ATTACHMENT_STORE")
+        reset_settings()
+        server.stop()
