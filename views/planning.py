@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import clock
+from server.discussion import service as discussion
 from server.discussion.models import SubjectKind
 from server.planning import company_calendar as planning_company_calendar
 from server.planning import exports as planning_exports
@@ -192,8 +193,9 @@ async def plan_xlsx(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     view = await planning_queries.plan_view(project)
+    links = await discussion.attachment_links(SubjectKind.TASK, [r.task.id for r in view.rows])
     return Response(
-        planning_exports.plan_xlsx(view, language_of(request)),
+        planning_exports.plan_xlsx(view, language_of(request), links),
         media_type=planning_exports.XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{project.code}-wbs.xlsx"'},
     )

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server import clock
 from server.auth import Action, Actor, may
+from server.discussion import service as discussion
 from server.discussion.models import SubjectKind
 from server.discussion.service import Subject
 from server.errors import NotFound
@@ -462,6 +463,7 @@ async def register_xlsx(request: Request) -> Response:
         rows,
         await risk_queries.threatened_tasks([r.id for r in rows]),
         language_of(request),
+        await discussion.attachment_links(SubjectKind.RISK, [r.id for r in rows]),
     )
     name = risk_exports.register_file_name(project)
     return Response(

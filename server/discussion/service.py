@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -425,6 +426,22 @@ async def attachments_for(kind: SubjectKind, subject_ids: list[int]) -> dict[int
     for row in rows:
         found[row.subject_id].append(row)
     return found
+
+
+async def attachment_links(kind: SubjectKind, subject_ids: list[int]) -> dict[int, list[str]]:
+    """Each subject's files as "name: address" lines, for exports people hand around (the
+    address asks the reader to sign in, as the page does)."""
+    base = get_settings().base_url
+    found = await attachments_for(kind, subject_ids)
+    return {
+        subject_id: [
+            f"{a.file_name}: {base}/projects/{a.project.code}/attachments/{a.id}/"
+            f"{quote(a.file_name)}"
+            for a in rows
+        ]
+        for subject_id, rows in found.items()
+        if rows
+    }
 
 
 async def get_comment(actor: Actor, *, comment_id: int) -> Comment:

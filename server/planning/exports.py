@@ -110,7 +110,11 @@ def gantt_svg(project: Project, view: PlanView, today: date, language: str) -> b
     return svg.encode()
 
 
-def plan_xlsx(view: PlanView, language: str) -> bytes:
+def plan_xlsx(
+    view: PlanView, language: str, attachments: dict[int, list[str]] | None = None
+) -> bytes:
+    """The work breakdown; `attachments` are each task's file links (name: address)."""
+    attachments = attachments or {}
     with i18n.speaking(language):
         book = Workbook()
         sheet = book.active
@@ -131,6 +135,7 @@ def plan_xlsx(view: PlanView, language: str) -> bytes:
                 _("Deliverable"),
                 _("Baseline finish"),
                 _("Forecast late (working days)"),
+                _("Attachments"),
             ],
         )
         for cell in sheet[1]:
@@ -152,10 +157,11 @@ def plan_xlsx(view: PlanView, language: str) -> bytes:
                     r.task.deliverable,
                     r.baseline.finish if r.baseline else None,
                     r.forecast_late or None,
+                    "\n".join(attachments.get(r.task.id, [])),
                 ],
             )
-        widths = (8, 32, 10, 10, 12, 12, 10, 10, 8, 30, 12, 12)
-        for column, width in zip("ABCDEFGHIJKL", widths, strict=True):
+        widths = (8, 32, 10, 10, 12, 12, 10, 10, 8, 30, 12, 12, 40)
+        for column, width in zip("ABCDEFGHIJKLM", widths, strict=True):
             sheet.column_dimensions[column].width = width
     buffer = BytesIO()
     book.save(buffer)

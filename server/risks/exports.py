@@ -93,8 +93,11 @@ def register_xlsx(
     risks: Sequence[Risk],
     tasks: dict[int, list[ThreatenedTask]],
     language: str,
+    attachments: dict[int, list[str]] | None = None,
 ) -> bytes:
-    """The register as people hand it around: one row per risk, the newest level first."""
+    """The register as people hand it around: one row per risk, the newest level first, with
+    each risk's file links (name: address)."""
+    attachments = attachments or {}
     with i18n.speaking(language):
         book = Workbook()
         sheet = book.active
@@ -119,12 +122,14 @@ def register_xlsx(
             _("Status"),
             _("Threatened tasks"),
             _("Description"),
+            _("Attachments"),
         ]
         append_text_safe(sheet, header)
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for risk in risks:
-            append_text_safe(sheet, _register_row(risk, tasks.get(risk.id, [])))
+            row = _register_row(risk, tasks.get(risk.id, []))
+            append_text_safe(sheet, [*row, "\n".join(attachments.get(risk.id, []))])
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

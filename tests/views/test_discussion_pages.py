@@ -8,6 +8,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 
 from server import clock
@@ -217,3 +218,30 @@ async def test_an_upload_without_the_csrf_token_is_refused(http):
     )
     assert sent.status_code == 403
     assert await Attachment.all().count() == 0
+
+
+async def test_exports_carry_each_files_link(http):
+    project, pm, liaison, viewer, task = await team()
+    risk = await register.raise_risk(
+        f.actor(pm),
+        project_id=project.id,
+        data=RiskInput(title="供应商延期", probability=2, impact=2),
+    )
+    await log_in(http, liaison.email)
+    token = await csrf(http)
+    for subject in (f"TASK:{task.id}", f"RISK:{risk.id}"):
+        await http.post(
+            "/projects/DSC/attachments",
+            data={"csrf_token": token, "subject": subject},
+            files={"file": ("验收记录.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n", "x")},
+        )
+    task_file, risk_file = await Attachment.all().order_by("id")
+    for url, file in (
+        ("/projects/DSC/plan.xlsx", task_file),
+        ("/projects/DSC/risks.xlsx", risk_file),
+    ):
+        book = load_workbook(io.BytesIO((await http.get(url)).content))
+        cells = [str(c.value or "") for row in book.active.iter_rows() for c in row]
+        assert "附件" in cells
+        link = f"验收记录.pdf: http://127.0.0.1:8000/projects/DSC/attachments/{file.id}/"
+        assert any(c.startswith(link) for c in cells), url
