@@ -88,3 +88,23 @@ async def test_signatures_and_variances_do_not_wrap_one_character_per_line(live_
     await page.goto(f"{live_server}/projects/X1-LAUNCH/tracking")
     for cell in await page.locator("td.number").all():
         assert await lines(cell) == 1, await cell.inner_text()
+
+
+async def test_a_liaison_chooses_how_to_be_told_on_a_phone(live_server, phone):  # noqa: F811
+    await load_demo()
+    page = phone
+    await sign_in_at(page, f"{live_server}/account", "zhoumin@example.com")
+    form = page.locator("#notices form")
+    meetings_by_mail = form.locator('input[name="email"][value="MEETINGS"]')
+    assert (await meetings_by_mail.locator("xpath=..").bounding_box())["height"] >= 44
+    assert await form.locator('input[name="email"][value="ESCALATIONS"]').is_disabled()
+    await meetings_by_mail.uncheck()
+    await form.locator('input[name="digest_mode"]').check()
+    await form.locator("#quiet-from").select_option("22")
+    await form.locator("#quiet-until").select_option("7")
+    await form.locator("button.primary").click()
+    await page.locator("#notices [role=status]").wait_for()
+    zhou = await User.get(email="zhoumin@example.com")
+    assert zhou.email_off == ["MEETINGS"] and zhou.digest_mode and zhou.quiet_until == 7
+    assert await no_sideways_scroll(page)
+    await page.locator("#notices").screenshot(path=str(ARTIFACTS / "notice-settings-375.png"))
