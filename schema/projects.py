@@ -34,6 +34,7 @@ from server.audit.service import list_project_activity
 from server.errors import NotFound
 from server.meetings.queries import list_meetings
 from server.planning.scheduling import status_date_of
+from server.projects import lifecycle
 from server.projects import service as projects
 from server.projects.models import Project as ProjectRow
 from server.projects.models import ProjectMember as MemberRow
@@ -90,6 +91,9 @@ class Project(Node):
     scope: str
     success_criteria: str
     status: ProjectStatus  # type: ignore[valid-type]
+    status_reason: str | None = strawberry.field(
+        description="Why it last changed status (paused, resumed, reopened, restored)."
+    )
     start_date: datetime.date
     time_zone: str
     late_threshold_days: int
@@ -123,6 +127,7 @@ class Project(Node):
             scope=row.scope,
             success_criteria=row.success_criteria,
             status=row.status,
+            status_reason=row.status_reason,
             start_date=row.start_date,
             time_zone=row.time_zone,
             late_threshold_days=row.late_threshold_days,
@@ -356,6 +361,14 @@ class ApprovePlanInput:
 
 
 @strawberry.input
+class SetProjectStatusInput:
+    project_id: strawberry.ID
+    version: int
+    status: ProjectStatus  # type: ignore[valid-type]
+    reason: str | None = None
+
+
+@strawberry.input
 class ArchiveProjectInput:
     id: strawberry.ID
     version: int
@@ -495,6 +508,21 @@ class ProjectMutation:
         pk = from_global_id(input.id, "Project", field="id")
         row = await projects.archive_project(
             info.context.actor, project_id=pk, version=input.version
+        )
+        return ProjectPayload(project=Project.of(row), errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def set_project_status(
+        self, info: Info[Context, None], input: SetProjectStatusInput
+    ) -> ProjectPayload:
+        """Move the project along its lifecycle; refused with what is missing."""
+        row = await lifecycle.set_status(
+            info.context.actor,
+            project_id=from_global_id(input.project_id, "Project", field="projectId"),
+            version=input.version,
+            status=str(input.status.value),  # type: ignore[attr-defined]
+            reason=input.reason,
         )
         return ProjectPayload(project=Project.of(row), errors=[])
 

@@ -27,7 +27,7 @@ from server.notices.models import (
     NoticeStatus,
     RobotKind,
 )
-from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role
+from server.projects.models import ROLE_LABELS, STATUS_LABELS, ProjectStatus, Role, move_label
 from server.requirements.models import (
     GAP_RESOLUTION_LABELS,
     GAP_STATE_LABELS,
@@ -164,6 +164,9 @@ def environment() -> Environment:
     env.filters["markdown"] = markdown_html
     env.filters["money"] = lambda value, currency="CNY": i18n.format_money(value, currency)
     env.filters["mentions"] = mentions.as_html
+    env.globals["status_move_label"] = lambda current, wanted: i18n.gettext(
+        move_label(ProjectStatus(current), ProjectStatus(wanted))
+    )
     env.globals["notice_kind_label"] = lambda value: i18n.gettext(
         NOTICE_KIND_LABELS[NoticeKind(value)]
     )

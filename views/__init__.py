@@ -39,6 +39,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}", projects.overview, methods=["GET"]),
         Route("/projects/{code}", projects.edit_project, methods=["POST"]),
         Route("/projects/{code}/archive", projects.archive_project, methods=["POST"]),
+        Route("/projects/{code}/status", projects.set_status, methods=["POST"]),
         Route("/projects/{code}/plan", planning.plan, methods=["GET"]),
         Route("/projects/{code}/plan/tasks", planning.save_task, methods=["POST"]),
         Route(

@@ -7,11 +7,12 @@ from starlette.responses import RedirectResponse, Response
 
 from server import clock
 from server.audit.service import list_project_activity
-from server.auth import Action, may
+from server.auth import Action, Actor, may
 from server.org import service as org
 from server.planning import queries as planning_queries
+from server.projects import lifecycle
 from server.projects import service as projects
-from server.projects.models import ROLE_LABELS, Project, Role
+from server.projects.models import ROLE_LABELS, Project, ProjectStatus, Role
 from server.signoffs import queries as signoff_queries
 from views.common import (
     actor_of,
@@ -109,9 +110,50 @@ async def _overview_context(request: Request, project: Project) -> dict[str, Any
         "can_edit": can_edit,
         "can_archive": await may(actor, Action.ARCHIVE_PROJECT, project),
         "charter": await signoff_queries.charter_summary(project.id),
+        "status_moves": await _status_moves(actor, project),
+        "lifecycle_errors": {},
+        "lifecycle_values": {},
         # The edit form lets the PM add participating departments later.
         "all_departments": await org.list_departments(actor) if can_edit else [],
     }
+
+
+async def _status_moves(actor: Actor, project: Project) -> list[ProjectStatus]:
+    """The moves this person may offer: the PM's (an administrator's for an archived one)."""
+    if project.status == ProjectStatus.ARCHIVED:
+        return lifecycle.allowed_moves(project) if actor.is_admin else []
+    if not await may(actor, Action.EDIT_PROJECT, project):
+        return []
+    return lifecycle.allowed_moves(project)
+
+
+@page
+async def set_status(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    async with refusal(request) as refused:
+        await lifecycle.set_status(
+            actor,
+            project_id=project.id,
+            version=optional_int(form.get("version")) or 0,
+            status=form.get("status", ""),
+            reason=form.get("reason"),
+        )
+    if not refused:
+        return RedirectResponse(f"/projects/{project.code}#lifecycle", status_code=303)
+    context = await _overview_context(
+        request, await projects.get_project(actor, project_id=project.id)
+    )
+    context.update(lifecycle_errors=refused.errors, lifecycle_values=form)
+    return render(
+        request,
+        "projects/overview.html",
+        status_code=409 if refused.is_conflict else 400,
+        errors={},
+        conflict=None,
+        **context,
+    )
 
 
 @page

@@ -63,6 +63,7 @@ ACTION_LABELS: dict[str, str] = {
     "resource.gap_approved": N_("approved a resource gap"),
     "resource.gap_refused": N_("refused a resource gap"),
     "user.notice_preferences": N_("changed their notice settings"),
+    "project.status": N_("moved the project to another status"),
     "comment.add": N_("commented"),
     "comment.edit": N_("edited a comment"),
     "comment.withdraw": N_("withdrew a comment"),

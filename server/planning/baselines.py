@@ -17,6 +17,7 @@ from server.planning.scheduling import company_calendar_days as company_calendar
 from server.planning.scheduling import reschedule as reschedule
 from server.planning.scheduling import working_calendar as working_calendar
 from server.planning.service import lock_project
+from server.projects import lifecycle
 from server.projects.models import ProjectDepartment, ProjectMember, Role
 from server.validation import Checks
 
@@ -89,6 +90,7 @@ async def approve_plan(actor: Actor, *, project_id: int, name: str | None = None
             summary=baseline.name,
             after={"tasks": len(tasks)},
         )
+        await lifecycle.activate_when_ready(project.id)
     return baseline
 
 

@@ -13,12 +13,34 @@ class ProjectStatus(StrEnum):
     PLANNING = "PLANNING"
     ACTIVE = "ACTIVE"
     ON_HOLD = "ON_HOLD"
+    CLOSING = "CLOSING"
     CLOSED = "CLOSED"
     ARCHIVED = "ARCHIVED"
 
 
 # Projects the jobs watch: escalations, digests, snapshots, deadlines and reminders.
-LIVE_STATUSES = (ProjectStatus.PLANNING, ProjectStatus.ACTIVE)
+LIVE_STATUSES = (ProjectStatus.PLANNING, ProjectStatus.ACTIVE, ProjectStatus.CLOSING)
+
+
+MOVE_LABELS: dict[tuple[ProjectStatus, ProjectStatus], str] = {
+    (ProjectStatus.PLANNING, ProjectStatus.ACTIVE): N_("Start the project"),
+    (ProjectStatus.ACTIVE, ProjectStatus.CLOSING): N_("Start closing"),
+    (ProjectStatus.CLOSING, ProjectStatus.ACTIVE): N_("Reopen (back to active)"),
+    (ProjectStatus.CLOSING, ProjectStatus.CLOSED): N_("Close the project"),
+    (ProjectStatus.CLOSED, ProjectStatus.ARCHIVED): N_("Archive"),
+    (ProjectStatus.ARCHIVED, ProjectStatus.CLOSED): N_("Restore (to closed)"),
+}
+PAUSE_LABEL = N_("Put on hold")
+RESUME_LABEL = N_("Resume")
+
+
+def move_label(current: ProjectStatus, wanted: ProjectStatus) -> str:
+    """The button's words for a move (untranslated)."""
+    if wanted == ProjectStatus.ON_HOLD:
+        return PAUSE_LABEL
+    if current == ProjectStatus.ON_HOLD:
+        return RESUME_LABEL
+    return MOVE_LABELS[(current, wanted)]
 
 
 class Role(StrEnum):
@@ -44,6 +66,7 @@ STATUS_LABELS: dict[ProjectStatus, str] = {
     ProjectStatus.PLANNING: N_("Planning"),
     ProjectStatus.ACTIVE: N_("Active"),
     ProjectStatus.ON_HOLD: N_("On hold"),
+    ProjectStatus.CLOSING: N_("Closing"),
     ProjectStatus.CLOSED: N_("Closed"),
     ProjectStatus.ARCHIVED: N_("Archived"),
 }
@@ -58,6 +81,9 @@ class Project(Model):
     scope = fields.TextField(default="")
     success_criteria = fields.TextField(default="")
     status = fields.CharEnumField(ProjectStatus, default=ProjectStatus.PLANNING, max_length=16)
+    # Why it last changed status (on hold, back, restored), and where a held project returns.
+    status_reason = fields.TextField(null=True)
+    held_from = fields.CharEnumField(ProjectStatus, max_length=16, null=True)
     initiating_department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="initiated_projects", on_delete=fields.RESTRICT
     )

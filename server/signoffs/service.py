@@ -16,6 +16,7 @@ from server.domain_events import ConfirmationToBeSent, ProjectDepartmentsChanged
 from server.errors import Conflict, Invalid, stale
 from server.notices.service import queue_email
 from server.org.models import Department, User
+from server.projects import lifecycle
 from server.projects.models import (
     Project,
     ProjectDepartment,
@@ -505,6 +506,8 @@ async def _settle(document: SignableDocument, project: Project, current: Documen
     document.version += 1
     await document.save()
     await _tell_outcome(document, project, current, status)
+    if status == DocumentStatus.SIGNED and document.kind == DocumentKind.CHARTER:
+        await lifecycle.activate_when_ready(project.id)
 
 
 async def _tell_outcome(
