@@ -67,6 +67,7 @@ class Action(StrEnum):
     RECORD_IN_MEETING = "record_in_meeting"
     SUBMIT_REPORT = "submit_report"
     COMMENT = "comment"
+    ACCEPT_DELIVERABLES = "accept_deliverables"
     MANAGE_TOKENS = "manage_tokens"
     ADMINISTER = "administer"
 
@@ -137,6 +138,8 @@ GRANTS: dict[Action, dict[Holder, Scope]] = {
     Action.RUN_MEETINGS: {Role.MANAGER: P, Role.CO_CHAIR: P},
     Action.RECORD_IN_MEETING: {Role.MANAGER: P, Role.CO_CHAIR: P},
     Action.SUBMIT_REPORT: {Role.MANAGER: P, Role.CO_CHAIR: P, Role.LIAISON: D},
+    # Step 8: the receiving department's head or liaison accepts a deliverable handed over.
+    Action.ACCEPT_DELIVERABLES: {Role.DEPARTMENT_HEAD: D, Role.LIAISON: D},
     # Comments and attachments: everyone on the team but viewers, who only read.
     Action.COMMENT: {role: P for role in Role if role is not Role.VIEWER},
 }
@@ -167,6 +170,9 @@ REFUSALS: dict[Action, str] = {
         "Only the project manager, the risk's owner or its department's liaison may change it."
     ),
     Action.COMMENT: N_("Viewers read the discussion; they do not write in it."),
+    Action.ACCEPT_DELIVERABLES: N_(
+        "Only the head or the liaison of the receiving department accepts a deliverable."
+    ),
 }
 
 

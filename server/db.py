@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "server.meetings.models",
     "server.requirements.models",
     "server.discussion.models",
+    "server.closing.models",
     "server.notices.models",
     "server.audit.models",
 ]

@@ -18,6 +18,7 @@ DOMAIN_PACKAGES = (
     "meetings",
     "risks",
     "requirements",
+    "closing",
     "discussion",
 )
 

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from server import i18n
 from server.audit.service import record
 from server.auth import Action, Actor, authorize
+from server.closing.models import Acceptance, AcceptanceStatus
 from server.errors import Forbidden, Invalid, stale
 from server.i18n import N_
 from server.planning.models import Baseline, Task, TaskStatus
@@ -55,6 +56,8 @@ async def missing_for(project: Project, status: ProjectStatus) -> list[str]:
         ).count()
         if open_tasks:
             missing.append(N_("every task done or cancelled"))
+        if await _unaccepted(project.id):
+            missing.append(N_("every deliverable accepted by the department receiving it"))
     return missing
 
 
@@ -139,3 +142,14 @@ async def activate_when_ready(project_id: int) -> bool:
         return False
     await _move(Actor.system(), project, S.ACTIVE, "")
     return True
+
+
+async def _unaccepted(project_id: int) -> bool:
+    """Some task with a deliverable (or milestone) is not accepted yet (closing's table, read
+    here through its model: the closing domain sits above this one)."""
+    accepted = Acceptance.filter(project_id=project_id, status=AcceptanceStatus.ACCEPTED)
+    accepted_ids = {int(str(i)) for i in await accepted.values_list("task_id", flat=True)}
+    tasks = await Task.filter(project_id=project_id).exclude(status=TaskStatus.CANCELLED)
+    return any(
+        (t.deliverable.strip() or t.is_milestone) and t.id not in accepted_ids for t in tasks
+    )

@@ -28,7 +28,7 @@ ORDER = [
     {"notices"},
     {"projects"},
     {"signoffs", "planning"},
-    {"progress", "meetings", "risks", "requirements"},
+    {"progress", "meetings", "risks", "requirements", "closing"},
     {"discussion"},
     {"domains", "demo", "cli", "app", "web"},
 ]

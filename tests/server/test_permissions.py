@@ -58,6 +58,7 @@ EXPECTED: dict[Action, str] = {
     Action.SUBMIT_REPORT: "PPD----",
     # Comments and attachments: everyone but viewers.
     Action.COMMENT: "PPPPPP-",
+    Action.ACCEPT_DELIVERABLES: "--DD---",
 }
 PROJECT_ACTIONS = list(EXPECTED)
 PERSONAL = {Action.SIGN_DOCUMENTS, Action.NAME_SIGNING_DELEGATE}

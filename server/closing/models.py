@@ -1,0 +1,69 @@
+"""Step 8, closing: deliverables handed over and accepted (验收) by the departments that receive
+them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from server.i18n import N_
+from server.org.models import Department, User
+from server.planning.models import Task
+from server.projects.models import Project
+
+
+class AcceptanceStatus(StrEnum):
+    SUBMITTED = "SUBMITTED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+
+
+ACCEPTANCE_STATUS_LABELS: dict[AcceptanceStatus, str] = {
+    AcceptanceStatus.SUBMITTED: N_("Awaiting acceptance"),
+    AcceptanceStatus.ACCEPTED: N_("Accepted"),
+    AcceptanceStatus.REJECTED: N_("Rejected"),
+}
+
+
+class Acceptance(Model):
+    # One hand-over of a task's deliverable (or a milestone) to the department receiving it.
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="acceptances", on_delete=fields.CASCADE
+    )
+    project_id: int
+    task: fields.ForeignKeyRelation[Task] = fields.ForeignKeyField(
+        "models.Task", related_name="acceptances", on_delete=fields.CASCADE
+    )
+    task_id: int
+    receiving_department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="acceptances", on_delete=fields.RESTRICT
+    )
+    receiving_department_id: int
+    deliverable = fields.TextField(default="")
+    note = fields.TextField(default="")
+    status = fields.CharEnumField(
+        AcceptanceStatus, default=AcceptanceStatus.SUBMITTED, max_length=16
+    )
+    submitted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="submitted_acceptances", null=True, on_delete=fields.SET_NULL
+    )
+    submitted_by_id: int | None
+    submitted_at = fields.DatetimeField()
+    decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="decided_acceptances", null=True, on_delete=fields.SET_NULL
+    )
+    decided_by_id: int | None
+    decided_at = fields.DatetimeField(null=True)
+    comment = fields.TextField(default="")
+    evidence_link = fields.CharField(max_length=500, default="")
+    meeting_id = fields.IntField(null=True)
+    # "task id" while awaiting a decision: one open hand-over per task.
+    open_slot = fields.CharField(max_length=32, null=True, unique=True)
+    version = fields.IntField(default=1)
+
+    class Meta:
+        table = "acceptance"
+        ordering = ["-id"]
