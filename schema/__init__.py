@@ -23,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import Info
 from strawberry.types.unset import UnsetType
 
+from schema.closing import ClosingMutation
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
 from schema.discussion import Comment, DiscussionMutation
@@ -122,6 +123,7 @@ class Mutation(
     MeetingMutation,
     DiscussionMutation,
     NoticeMutation,
+    ClosingMutation,
 ):
     pass
 

@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from schema.closing import Acceptance, acceptances_of
 from schema.common import (
     Connection,
     UserError,
@@ -210,6 +211,11 @@ class Project(Node):
         schedules = await info.context.schedules.load_many([t.id for t in rows])
         finishes = [s.early_finish for s in schedules if s is not None]
         return ProjectSchedule(start=self.start_date, finish=max(finishes, default=None))
+
+    @strawberry.field
+    async def acceptances(self, info: Info[Context, None]) -> list[Acceptance]:
+        """Hand-overs of deliverables and their acceptance, newest first."""
+        return await acceptances_of(self.pk)
 
     @strawberry.field
     async def problems(

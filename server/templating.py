@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from server import i18n, mentions
 from server.audit.service import ACTION_LABELS
+from server.closing.models import ACCEPTANCE_STATUS_LABELS, AcceptanceStatus
 from server.meetings.models import (
     ATTENDANCE_LABELS,
     MEETING_KIND_LABELS,
@@ -164,6 +165,9 @@ def environment() -> Environment:
     env.filters["markdown"] = markdown_html
     env.filters["money"] = lambda value, currency="CNY": i18n.format_money(value, currency)
     env.filters["mentions"] = mentions.as_html
+    env.globals["acceptance_status_label"] = lambda value: i18n.gettext(
+        ACCEPTANCE_STATUS_LABELS[AcceptanceStatus(value)]
+    )
     env.globals["status_move_label"] = lambda current, wanted: i18n.gettext(
         move_label(ProjectStatus(current), ProjectStatus(wanted))
     )

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route
 from server.settings import Settings
 from views import (
     auth,
+    closing,
     discussion,
     health,
     meetings,
@@ -138,6 +139,10 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/problems/{problem_id:int}", risks.update, methods=["POST"]),
         Route("/projects/{code}/problems/{problem_id:int}", risks.problem_page, methods=["GET"]),
         Route("/projects/{code}/tasks/{task_id:int}", planning.task_page, methods=["GET"]),
+        Route("/projects/{code}/acceptance", closing.acceptance_page, methods=["GET"]),
+        Route("/projects/{code}/acceptance", closing.hand_over, methods=["POST"]),
+        Route("/projects/{code}/acceptance.xlsx", closing.acceptance_xlsx, methods=["GET"]),
+        Route("/projects/{code}/acceptance/{acceptance_id:int}", closing.decide, methods=["POST"]),
         Route("/projects/{code}/comments", discussion.add_comment, methods=["POST"]),
         Route(
             "/projects/{code}/comments/{comment_id:int}", discussion.edit_comment, methods=["POST"]

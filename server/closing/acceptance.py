@@ -209,6 +209,17 @@ async def ready_to_hand_over(project_id: int) -> list[Task]:
     return [t for t in done if (t.deliverable.strip() or t.is_milestone) and t.id not in handled]
 
 
+async def may_hand_over(actor: Actor, project: Project, task: Task) -> bool:
+    owns = task.owner_id is not None and task.owner_id == actor.user_id
+    return await may(
+        actor,
+        Action.REPORT_PROGRESS,
+        project,
+        department_id=task.department_id,
+        relations=(Relation.TASK_OWNER,) if owns else (),
+    )
+
+
 async def may_decide(actor: Actor, project: Project, acceptance: Acceptance) -> bool:
     return await may(
         actor,

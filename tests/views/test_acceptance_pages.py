@@ -1,0 +1,95 @@
+"""Acceptance from the pages: hand over a done deliverable, the receiving head accepts or
+rejects it with the reason on its field, the sheet exports."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+
+from server.closing.models import Acceptance, AcceptanceStatus
+from server.planning.models import Task, TaskStatus
+from tests.server.test_acceptance import finish, team
+from tests.views.helpers import log_in, post
+
+
+async def test_hand_over_then_the_receiving_head_decides_on_the_page(http):
+    project, pm, rnd_liaison, market_liaison, market_head, task, market, rnd = await team()
+    await finish(rnd_liaison, task)
+    await log_in(http, rnd_liaison.email)
+    page = await http.get("/projects/ACPT/acceptance")
+    assert f'id="handover-{task.id}"' in page.text and "样机 3 台与测试报告" in page.text
+    sent = await post(
+        http,
+        "/projects/ACPT/acceptance",
+        {"task_id": str(task.id), "receiving_department_id": str(market.id), "note": "请验收"},
+    )
+    assert sent.status_code == 303
+    handed = await Acceptance.get()
+    page = await http.get("/projects/ACPT/acceptance")
+    assert f'id="acceptance-{handed.id}"' in page.text
+    assert f'action="/projects/ACPT/acceptance/{handed.id}"' not in page.text  # not theirs
+
+    http.cookies.clear()
+    await log_in(http, market_head.email)
+    silent = await post(
+        http, f"/projects/ACPT/acceptance/{handed.id}", {"version": "1", "decision": "REJECT"}
+    )
+    assert silent.status_code == 400 and 'id="comment-error"' in silent.text
+    rejected = await post(
+        http,
+        f"/projects/ACPT/acceptance/{handed.id}",
+        {"version": "1", "decision": "REJECT", "comment": "缺少跌落测试报告"},
+    )
+    assert rejected.status_code == 303
+    assert (await Acceptance.get(id=handed.id)).status == AcceptanceStatus.REJECTED
+    assert (await Task.get(id=task.id)).status == TaskStatus.IN_PROGRESS
+
+    sheet = load_workbook(io.BytesIO((await http.get("/projects/ACPT/acceptance.xlsx")).content))
+    cells = [str(c.value or "") for row in sheet.active.iter_rows() for c in row]
+    assert "验收单" in cells and "缺少跌落测试报告" in cells and "已驳回" in cells
+
+
+async def test_acceptance_through_graphql(http):
+    from schema.common import to_global_id
+    from tests.schema.test_graphql import gql, token_for
+
+    project, pm, rnd_liaison, market_liaison, market_head, task, market, rnd = await team()
+    await finish(rnd_liaison, task)
+    submitted = await gql(
+        http,
+        await token_for(rnd_liaison),
+        """mutation($input: SubmitForAcceptanceInput!) { submitForAcceptance(input: $input) {
+            acceptance { id status version receivingDepartment { name } task { name } }
+            errors { code field message } } }""",
+        {"input": {"taskId": to_global_id("Task", task.id), "note": "请验收"}},
+    )
+    handed = submitted.json()["data"]["submitForAcceptance"]["acceptance"]
+    assert handed["receivingDepartment"] == {"name": "市场部"} and handed["status"] == "SUBMITTED"
+    decide = """mutation($input: DecideAcceptanceInput!) { decideAcceptance(input: $input) {
+        acceptance { status comment decidedBy { name } } errors { code field } } }"""
+    refused = await gql(
+        http,
+        await token_for(rnd_liaison),
+        decide,
+        {"input": {"id": handed["id"], "version": 1, "decision": "ACCEPT"}},
+    )
+    assert refused.json()["data"]["decideAcceptance"]["errors"][0]["code"] == "FORBIDDEN"
+    accepted = await gql(
+        http,
+        await token_for(market_head),
+        decide,
+        {"input": {"id": handed["id"], "version": 1, "decision": "ACCEPT", "comment": "好"}},
+    )
+    assert accepted.json()["data"]["decideAcceptance"]["acceptance"] == {
+        "status": "ACCEPTED",
+        "comment": "好",
+        "decidedBy": {"name": "李娜"},
+    }
+    listed = await gql(
+        http,
+        await token_for(pm),
+        "query($id: ID!) { project(id: $id) { acceptances { status } } }",
+        {"id": to_global_id("Project", project.id)},
+    )
+    assert listed.json()["data"]["project"]["acceptances"] == [{"status": "ACCEPTED"}]
