@@ -23,7 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import Info
 from strawberry.types.unset import UnsetType
 
-from schema.closing import ClosingMutation
+from schema.closing import ClosingMutation, ClosingQuery, RetrospectiveMutation
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
 from schema.discussion import Comment, DiscussionMutation
@@ -101,7 +101,7 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
 
 
 @strawberry.type
-class Query(OrgQuery, ProjectQuery, ProgressQuery, MeetingQuery, NoticeQuery):
+class Query(OrgQuery, ProjectQuery, ProgressQuery, MeetingQuery, NoticeQuery, ClosingQuery):
     @strawberry.field
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         decoded = decode_any(id)
@@ -124,6 +124,7 @@ class Mutation(
     DiscussionMutation,
     NoticeMutation,
     ClosingMutation,
+    RetrospectiveMutation,
 ):
     pass
 

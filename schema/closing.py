@@ -6,12 +6,22 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from schema.common import UserError, from_global_id, refusals_in_payload, to_global_id
+from schema.common import (
+    Connection,
+    UserError,
+    connection,
+    from_global_id,
+    page_window,
+    refusals_in_payload,
+    to_global_id,
+)
 from schema.context import Context
 from schema.org import Department, Node, User
 from schema.planning import Task
 from server.closing import acceptance as closing
+from server.closing import retrospectives
 from server.closing.models import Acceptance as AcceptanceRow
+from server.closing.models import Retrospective as RetrospectiveRow
 
 
 @strawberry.enum
@@ -147,3 +157,121 @@ class ClosingMutation:
             ),
         )
         return AcceptancePayload(acceptance=Acceptance.of(row), errors=[])
+
+
+@strawberry.type
+class Retrospective(Node):
+    went_well: str
+    to_improve: str
+    lessons: str
+    tags: list[str]
+    version: int
+    updated_at: datetime.datetime
+    project_code: str | None
+    department_pk: strawberry.Private[int]
+    author_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, row: RetrospectiveRow, project_code: str | None = None) -> "Retrospective":
+        return cls(
+            id=to_global_id("Retrospective", row.id),
+            went_well=row.went_well,
+            to_improve=row.to_improve,
+            lessons=row.lessons,
+            tags=list(row.tags or []),
+            version=row.version,
+            updated_at=row.updated_at,
+            project_code=project_code,
+            department_pk=row.department_id,
+            author_pk=row.author_id,
+        )
+
+    @strawberry.field
+    async def department(self, info: Info[Context, None]) -> Department | None:
+        row = await info.context.departments.load(self.department_pk)
+        return Department.of(row) if row else None
+
+    @strawberry.field
+    async def author(self, info: Info[Context, None]) -> User | None:
+        row = await info.context.users.load(self.author_pk) if self.author_pk else None
+        return User.of(row) if row else None
+
+
+async def retrospectives_of(project_pk: int) -> list[Retrospective]:
+    return [Retrospective.of(r) for r in await retrospectives.list_retrospectives(project_pk)]
+
+
+@strawberry.input
+class FileRetrospectiveInput:
+    project_id: strawberry.ID
+    department_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The liaison's own department when none is given."
+    )
+    went_well: str | None = None
+    to_improve: str | None = None
+    lessons: str | None = None
+    tags: list[str] | None = None
+    version: int | None = strawberry.field(
+        default=None, description="The filed one's version, to edit it."
+    )
+
+
+@strawberry.type
+class RetrospectivePayload:
+    retrospective: Retrospective | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ClosingQuery:
+    @strawberry.field
+    async def lessons(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        tag: str | None = None,
+        department_id: strawberry.ID | None = None,
+        text: str | None = None,
+    ) -> Connection[Retrospective]:
+        """Every project's retrospectives, newest first: the organisation's lessons."""
+        offset, limit = page_window(first, after)
+        wanted = retrospectives.LessonFilter(
+            department_id=from_global_id(department_id, "Department", field="departmentId")
+            if department_id
+            else None,
+            tag=tag,
+            text=text,
+        )
+        rows, total = await retrospectives.list_lessons(
+            info.context.actor, wanted, offset=offset, limit=limit
+        )
+        return connection(
+            [Retrospective.of(r, r.project.code) for r in rows], offset=offset, total=total
+        )
+
+
+@strawberry.type
+class RetrospectiveMutation:
+    @strawberry.mutation
+    @refusals_in_payload
+    async def file_retrospective(
+        self, info: Info[Context, None], input: FileRetrospectiveInput
+    ) -> RetrospectivePayload:
+        row = await retrospectives.file_retrospective(
+            info.context.actor,
+            project_id=from_global_id(input.project_id, "Project", field="projectId"),
+            data=retrospectives.RetrospectiveInput(
+                department_id=from_global_id(
+                    input.department_id, "Department", field="departmentId"
+                )
+                if input.department_id
+                else None,
+                went_well=input.went_well,
+                to_improve=input.to_improve,
+                lessons=input.lessons,
+                tags=input.tags,
+                version=input.version,
+            ),
+        )
+        return RetrospectivePayload(retrospective=Retrospective.of(row), errors=[])

@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from schema.closing import Acceptance, acceptances_of
+from schema.closing import Acceptance, Retrospective, acceptances_of, retrospectives_of
 from schema.common import (
     Connection,
     UserError,
@@ -216,6 +216,11 @@ class Project(Node):
     async def acceptances(self, info: Info[Context, None]) -> list[Acceptance]:
         """Hand-overs of deliverables and their acceptance, newest first."""
         return await acceptances_of(self.pk)
+
+    @strawberry.field
+    async def retrospective(self, info: Info[Context, None]) -> list[Retrospective]:
+        """Each department's retrospective (复盘)."""
+        return await retrospectives_of(self.pk)
 
     @strawberry.field
     async def problems(

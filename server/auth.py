@@ -68,6 +68,7 @@ class Action(StrEnum):
     SUBMIT_REPORT = "submit_report"
     COMMENT = "comment"
     ACCEPT_DELIVERABLES = "accept_deliverables"
+    FILE_RETROSPECTIVE = "file_retrospective"
     MANAGE_TOKENS = "manage_tokens"
     ADMINISTER = "administer"
 
@@ -140,6 +141,8 @@ GRANTS: dict[Action, dict[Holder, Scope]] = {
     Action.SUBMIT_REPORT: {Role.MANAGER: P, Role.CO_CHAIR: P, Role.LIAISON: D},
     # Step 8: the receiving department's head or liaison accepts a deliverable handed over.
     Action.ACCEPT_DELIVERABLES: {Role.DEPARTMENT_HEAD: D, Role.LIAISON: D},
+    # Each department's liaison files its retrospective (the PM any department's).
+    Action.FILE_RETROSPECTIVE: {Role.MANAGER: P, Role.LIAISON: D},
     # Comments and attachments: everyone on the team but viewers, who only read.
     Action.COMMENT: {role: P for role in Role if role is not Role.VIEWER},
 }

@@ -65,6 +65,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.notice_preferences": N_("changed their notice settings"),
     "project.status": N_("moved the project to another status"),
     "acceptance.submit": N_("handed a deliverable over for acceptance"),
+    "retrospective.file": N_("filed the department's retrospective"),
     "acceptance.accept": N_("accepted a deliverable"),
     "acceptance.reject": N_("rejected a deliverable"),
     "comment.add": N_("commented"),

@@ -67,3 +67,32 @@ class Acceptance(Model):
     class Meta:
         table = "acceptance"
         ordering = ["-id"]
+
+
+class Retrospective(Model):
+    # One department's look back at the project (复盘): filed by its liaison, from a phone.
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="retrospectives", on_delete=fields.CASCADE
+    )
+    project_id: int
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="retrospectives", on_delete=fields.RESTRICT
+    )
+    department_id: int
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="retrospectives", null=True, on_delete=fields.SET_NULL
+    )
+    author_id: int | None
+    went_well = fields.TextField(default="")
+    to_improve = fields.TextField(default="")
+    lessons = fields.TextField(default="")
+    tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    # "project:department": one retrospective per department and project.
+    slot = fields.CharField(max_length=32, unique=True)
+    version = fields.IntField(default=1)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "retrospective"
+        ordering = ["-updated_at", "-id"]

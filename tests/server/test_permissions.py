@@ -59,6 +59,7 @@ EXPECTED: dict[Action, str] = {
     # Comments and attachments: everyone but viewers.
     Action.COMMENT: "PPPPPP-",
     Action.ACCEPT_DELIVERABLES: "--DD---",
+    Action.FILE_RETROSPECTIVE: "P-D----",
 }
 PROJECT_ACTIONS = list(EXPECTED)
 PERSONAL = {Action.SIGN_DOCUMENTS, Action.NAME_SIGNING_DELEGATE}

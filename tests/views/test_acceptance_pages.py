@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from server.closing.models import Acceptance, AcceptanceStatus
 from server.planning.models import Task, TaskStatus
+from tests import factories as f
 from tests.server.test_acceptance import finish, team
 from tests.views.helpers import log_in, post
 
@@ -93,3 +94,69 @@ async def test_acceptance_through_graphql(http):
         {"id": to_global_id("Project", project.id)},
     )
     assert listed.json()["data"]["project"]["acceptances"] == [{"status": "ACCEPTED"}]
+
+
+async def test_a_retrospective_from_the_page_and_the_lessons_page(http):
+    from server.closing.models import Retrospective
+    from server.projects.models import Project, ProjectStatus
+
+    project, pm, rnd_liaison, market_liaison, market_head, task, market, rnd = await team()
+    await Project.filter(id=project.id).update(status=ProjectStatus.CLOSING)
+    await log_in(http, rnd_liaison.email)
+    page = await http.get("/projects/ACPT/retrospective")
+    assert (
+        f'id="retro-form-{rnd.id}"' in page.text and f'id="retro-form-{market.id}"' not in page.text
+    )
+    empty = await post(http, "/projects/ACPT/retrospective", {"department_id": str(rnd.id)})
+    assert empty.status_code == 400 and 'id="lessons-error"' in empty.text
+    saved = await post(
+        http,
+        "/projects/ACPT/retrospective",
+        {"department_id": str(rnd.id), "lessons": "模具要提前下单", "tags": "模具、供应商"},
+    )
+    assert saved.status_code == 303
+    assert (await Retrospective.get()).tags == ["模具", "供应商"]
+    http.cookies.clear()
+    newcomer = await f.user(name="新经理")
+    await log_in(http, newcomer.email)
+    lessons = await http.get("/lessons?tag=模具")
+    assert "模具要提前下单" in lessons.text and "共 1 条经验" in lessons.text
+    none = await http.get("/lessons?q=不存在的词")
+    assert "没有符合条件的经验" in none.text
+
+
+async def test_retrospective_and_lessons_through_graphql(http):
+    from schema.common import to_global_id
+    from server.projects.models import Project, ProjectStatus
+    from tests.schema.test_graphql import gql, token_for
+
+    project, pm, rnd_liaison, market_liaison, market_head, task, market, rnd = await team()
+    await Project.filter(id=project.id).update(status=ProjectStatus.CLOSED)
+    filed = await gql(
+        http,
+        await token_for(rnd_liaison),
+        """mutation($input: FileRetrospectiveInput!) { fileRetrospective(input: $input) {
+            retrospective { lessons tags version department { name } } errors { code field } } }""",
+        {
+            "input": {
+                "projectId": to_global_id("Project", project.id),
+                "lessons": "早下单",
+                "tags": ["模具"],
+            }
+        },
+    )
+    assert filed.json()["data"]["fileRetrospective"]["retrospective"] == {
+        "lessons": "早下单",
+        "tags": ["模具"],
+        "version": 1,
+        "department": {"name": "研发部"},
+    }
+    found = await gql(
+        http,
+        await token_for(await f.user()),
+        """{ lessons(tag: "模具") { totalCount edges { node { lessons projectCode } } } }""",
+    )
+    assert found.json()["data"]["lessons"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"lessons": "早下单", "projectCode": "ACPT"}}],
+    }
