@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from server.demo import load_demo
 from server.org.models import User
-from server.projects.models import Project, ProjectMember, Role
+from server.projects.models import Project, ProjectMember, ProjectStatus, Role
 from server.signoffs import queries as signoff_queries
 from server.signoffs import service as signoffs
 from server.signoffs.models import DocumentKind, DocumentVersion
@@ -108,3 +108,39 @@ async def test_a_liaison_chooses_how_to_be_told_on_a_phone(live_server, phone): 
     assert zhou.email_off == ["MEETINGS"] and zhou.digest_mode and zhou.quiet_until == 7
     assert await no_sideways_scroll(page)
     await page.locator("#notices").screenshot(path=str(ARTIFACTS / "notice-settings-375.png"))
+
+
+async def test_a_head_accepts_and_a_liaison_files_a_retrospective_on_a_phone(live_server, phone):  # noqa: F811
+    from server.closing import acceptance as closing
+    from server.closing.models import Acceptance, AcceptanceStatus, Retrospective
+    from server.planning.models import Task, TaskStatus
+
+    await load_demo()
+    project = await Project.get(code="X1-LAUNCH")
+    await Project.filter(id=project.id).update(status=ProjectStatus.CLOSING)
+    task = await Task.filter(project_id=project.id, deliverable__not="").order_by("id").first()
+    await Task.filter(id=task.id).update(status=TaskStatus.DONE, percent_complete=100)
+    pm = await User.get(email="wangfang@example.com")
+    handed = await closing.submit_for_acceptance(f.actor(pm), closing.Handover(task.id))
+
+    page = phone
+    await sign_in_at(page, f"{live_server}/projects/X1-LAUNCH/acceptance", "lina@example.com")
+    card = page.locator(f"#acceptance-{handed.id}")
+    accept = card.locator("button", has_text="接受")
+    assert (await accept.bounding_box())["height"] >= 44
+    await card.locator("textarea[name=comment]").fill("样品齐全，同意验收")
+    await accept.click()
+    await page.wait_for_url("**/acceptance")
+    assert (await Acceptance.get(id=handed.id)).status == AcceptanceStatus.ACCEPTED
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "acceptance-375.png"), full_page=True)
+
+    await sign_in_at(page, f"{live_server}/projects/X1-LAUNCH/retrospective", "sunhao@example.com")
+    form = page.locator("form", has=page.locator("textarea[name=lessons]")).first
+    await form.locator("textarea[name=lessons]").fill("模具要提前三周下单")
+    await form.locator("input[name=tags]").fill("模具，供应商")
+    await form.locator("button.primary").click()
+    await page.locator(".lesson", has_text="模具要提前三周下单").wait_for()
+    assert (await Retrospective.get()).tags == ["模具", "供应商"]
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "retrospective-375.png"), full_page=True)
