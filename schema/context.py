@@ -122,7 +122,7 @@ class Context:
         actor = self.actor
 
         async def load(ids: Sequence[int]) -> list[Project | None]:
-            found = {p.id: p for p in await projects.visible_projects(actor).filter(id__in=ids)}
+            found = await projects.visible_by_ids(actor, ids)
             return [found.get(i) for i in ids]
 
         return DataLoader(load)

@@ -146,6 +146,12 @@ async def _lock_project(actor: Actor, project_id: int) -> Project:
     return await Project.filter(id=visible.id).select_for_update().get()
 
 
+async def visible_by_ids(actor: Actor, project_ids: Sequence[int]) -> dict[int, Project]:
+    """Projects by id, only those the actor may see (one query)."""
+    rows = await visible_projects(actor).filter(id__in=list(project_ids))
+    return {p.id: p for p in rows}
+
+
 async def time_zones(project_ids: Sequence[int]) -> dict[int, str]:
     rows = await Project.filter(id__in=list(project_ids)).values("id", "time_zone")
     return {int(row["id"]): str(row["time_zone"]) for row in rows}

@@ -16,6 +16,7 @@ async def test_a_person_turns_meeting_mail_off_and_picks_quiet_hours_on_the_acco
     await log_in(http, person.email)
     page = await http.get("/account")
     assert 'id="notices"' in page.text and "升级与审批" in page.text
+    assert page.text.count('id="notices"') == 1  # the section once, not also in the <title>
     token = await csrf(http)
     # Everything ticked but meetings; escalations cannot be unticked (disabled, always sent).
     wanted = [("email", k) for k in ("MENTIONS", "SIGN_OFFS", "TEAM", "DIGEST")]
