@@ -39,7 +39,7 @@ fmt: setup
 # Re-extract messages into both catalogs, keeping every translation already there.
 messages: setup
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Invalid -k NotFound -k Forbidden -k Conflict \
-		-k Throttled -k DomainError -k fail:2 -k gettext -k ngettext:1,2 -k translate:2 -k _ \
+		-k Throttled -k Unavailable -k DomainError -k fail:2 -k gettext -k ngettext:1,2 -k translate:2 -k _ \
 		--no-location --no-wrap --sort-output -o server/locale/messages.pot .
 	$(BIN)/pybabel update -i server/locale/messages.pot -d server/locale --no-fuzzy-matching --no-wrap
 	rm server/locale/messages.pot

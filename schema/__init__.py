@@ -24,6 +24,7 @@ from strawberry.types import Info
 from strawberry.types.unset import UnsetType
 
 from schema.closing import ClosingMutation, ClosingQuery, RetrospectiveMutation
+from schema.closing_report import ClosingReportMutation
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
 from schema.discussion import Comment, DiscussionMutation
@@ -125,6 +126,7 @@ class Mutation(
     NoticeMutation,
     ClosingMutation,
     RetrospectiveMutation,
+    ClosingReportMutation,
 ):
     pass
 

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.closing import Acceptance, Retrospective, acceptances_of, retrospectives_of
+from schema.closing_report import closing_report_of
 from schema.common import (
     Connection,
     UserError,
@@ -289,6 +290,11 @@ class Project(Node):
     @strawberry.field
     async def collaboration_confirmation(self, info: Info[Context, None]) -> SignableDocument:
         return await self._document(info, DocumentKind.COLLABORATION_CONFIRMATION)
+
+    @strawberry.field
+    async def closing_report(self, info: Info[Context, None]) -> SignableDocument | None:
+        """The closing report (项目总结报告) once the PM has generated it."""
+        return await closing_report_of(info, self.pk)
 
     async def _document(self, info: Info[Context, None], kind: DocumentKind) -> SignableDocument:
         row = await signoff_queries.open_document(info.context.actor, project_id=self.pk, kind=kind)

@@ -40,6 +40,12 @@ class Throttled(DomainError):
     code = "THROTTLED"
 
 
+class Unavailable(DomainError):
+    """This server lacks a part the request needs (a system library, a font)."""
+
+    code = "UNAVAILABLE"
+
+
 class InvalidFields(Invalid):
     """Several fields wrong at once: a form shows every message, not just the first."""
 

@@ -56,6 +56,13 @@ class Checks:
     def long_text(self, field_name: str, value: str | None) -> str:
         return self.text(field_name, value, required=False, max_length=MAX_TEXT, multiline=True)
 
+    def link(self, field_name: str, value: str | None) -> str:
+        """Evidence people follow: a web address, or a page of Xietong itself."""
+        cleaned = self.text(field_name, value, required=False, max_length=500)
+        if cleaned and not cleaned.startswith(("http://", "https://", "/")):
+            self.fail(field_name, "Give a web address (http:// or https://) or a page of Xietong.")
+        return cleaned
+
     def password(self, field_name: str, value: str | None, *, required: bool = True) -> None:
         """8 to 256 characters; an empty one only where none is required (a user created
         without a password logs in once an administrator sets one)."""

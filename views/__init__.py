@@ -140,6 +140,11 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/problems/{problem_id:int}", risks.problem_page, methods=["GET"]),
         Route("/projects/{code}/tasks/{task_id:int}", planning.task_page, methods=["GET"]),
         Route("/projects/{code}/acceptance", closing.acceptance_page, methods=["GET"]),
+        Route(
+            "/projects/{code}/closing-report/generate",
+            signoffs.generate_closing_report,
+            methods=["POST"],
+        ),
         Route("/projects/{code}/retrospective", closing.retrospective_page, methods=["GET"]),
         Route("/projects/{code}/retrospective", closing.file_retrospective, methods=["POST"]),
         Route("/lessons", closing.lessons_page, methods=["GET"]),
@@ -189,6 +194,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/{slug:document}/sign", signoffs.sign, methods=["POST"]),
         Route("/projects/{code}/{slug:document}.md", signoffs.export_markdown, methods=["GET"]),
         Route("/projects/{code}/{slug:document}.docx", signoffs.export_docx, methods=["GET"]),
+        Route("/projects/{code}/{slug:document}.pdf", signoffs.export_pdf, methods=["GET"]),
         Route("/projects/{code}/team", projects.team, methods=["GET"]),
         Route("/projects/{code}/team", projects.add_member, methods=["POST"]),
         Route(
@@ -232,6 +238,7 @@ def meeting_routes() -> list[BaseRoute]:
         Route(base + "/events", meetings.live_events, methods=["GET"]),
         Route(base + "/minutes.md", meetings.minutes_markdown, methods=["GET"]),
         Route(base + "/minutes.docx", meetings.minutes_docx, methods=["GET"]),
+        Route(base + "/minutes.pdf", meetings.minutes_pdf, methods=["GET"]),
         Route(base + "/start", meetings.start, methods=["POST"]),
         Route(base + "/reschedule", meetings.reschedule, methods=["POST"]),
         Route(base + "/next", meetings.next_item, methods=["POST"]),

@@ -1,4 +1,5 @@
-"""Step 8 as pages: hand-overs of deliverables and their acceptance (验收), the sheet."""
+"""Step 8 as pages: hand-overs of deliverables and their acceptance (验收), the sheet, the
+retrospective and lessons learned."""
 
 from typing import Any
 

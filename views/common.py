@@ -39,10 +39,10 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+def render_html(request: Request, template: str, **context: Any) -> str:
     language = language_of(request)
     with i18n.speaking(language):
-        html = (
+        return (
             environment()
             .get_template(template)
             .render(
@@ -54,7 +54,24 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
                 **context,
             )
         )
-    return HTMLResponse(html, status_code=status_code)
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    return HTMLResponse(render_html(request, template, **context), status_code=status_code)
+
+
+async def render_pdf(request: Request, template: str, file_name: str, **context: Any) -> Response:
+    """A print template as a PDF download; laid out in a worker thread (it takes a while)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from server.pdf import html_to_pdf
+
+    pdf = await run_in_threadpool(html_to_pdf, render_html(request, template, **context))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(file_name)}"},
+    )
 
 
 def login_redirect(request: Request) -> Response:
@@ -166,7 +183,7 @@ def page(view: Any) -> Any:
     """Turn the expected failures of a page view into the right response."""
     import functools
 
-    from server.errors import Forbidden, NotFound
+    from server.errors import Forbidden, NotFound, Unavailable
 
     @functools.wraps(view)
     async def wrapper(request: Request) -> Response:
@@ -178,6 +195,8 @@ def page(view: Any) -> Any:
             return not_found(request, error)
         except Forbidden as error:
             return forbidden(request, error)
+        except Unavailable as error:
+            return _refused_page(request, 503, error)
         return response
 
     return wrapper

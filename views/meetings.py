@@ -42,6 +42,7 @@ from views.common import (
     page,
     refusal,
     render,
+    render_pdf,
 )
 from views.discussion import thread_context
 
@@ -542,6 +543,15 @@ async def minutes_markdown(request: Request) -> Response:
             "content-disposition": "attachment; filename*=UTF-8''"
             + _filename(project, meeting, "md")
         },
+    )
+
+
+@page
+async def minutes_pdf(request: Request) -> Response:
+    project, meeting, text = await _minutes_text(request)
+    name = f"{project.code}-{meeting.scheduled_start.date().isoformat()}-会议纪要.pdf"
+    return await render_pdf(
+        request, "print/minutes.html", name, project=project, meeting=meeting, text=text
     )
 
 

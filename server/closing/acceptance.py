@@ -134,11 +134,7 @@ def _checked_verdict(verdict: Verdict) -> tuple[AcceptanceStatus, str, str]:
     comment = checks.long_text("comment", verdict.comment)
     if decision == AcceptanceStatus.REJECTED and not comment:
         checks.fail("comment", "Say what is missing, so the task can be finished.")
-    link = checks.text("evidenceLink", verdict.evidence_link, required=False, max_length=500)
-    if link and not link.startswith(("http://", "https://", "/")):
-        checks.fail(
-            "evidenceLink", "Give a web address (http:// or https://) or a page of Xietong."
-        )
+    link = checks.link("evidenceLink", verdict.evidence_link)
     checks.done()
     assert decision is not None
     return decision, comment, link

@@ -58,6 +58,11 @@ async def missing_for(project: Project, status: ProjectStatus) -> list[str]:
             missing.append(N_("every task done or cancelled"))
         if await _unaccepted(project.id):
             missing.append(N_("every deliverable accepted by the department receiving it"))
+        report = await SignableDocument.filter(
+            project_id=project.id, kind=DocumentKind.CLOSING_REPORT
+        ).first()
+        if report is None or report.status != DocumentStatus.SIGNED:
+            missing.append(N_("the closing report signed by every participating department"))
     return missing
 
 

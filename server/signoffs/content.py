@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,22 +204,136 @@ def table_cells(line: str, width: int) -> list[str]:
     return (cells + [""] * width)[:width]
 
 
-def document_lines(kind: DocumentKind, body: dict[str, Any]) -> list[SectionText]:
-    """Each section of a body as lines of text, in document order."""
+def document_lines(
+    kind: DocumentKind, body: dict[str, Any], label: Callable[[str], str] = str
+) -> list[SectionText]:
+    """Each section of a body as lines of text, in document order; `label` puts the codes a
+    body stores (a goal's verdict) into the reader's words."""
+    if kind is DocumentKind.CLOSING_REPORT:
+        return closing_report_lines(body, label)
     if kind is DocumentKind.COLLABORATION_CONFIRMATION:
         out = []
         for section, entry in confirmation_sections(body):
-            for part, label in CONFIRMATION_PARTS:
+            for part, part_title in CONFIRMATION_PARTS:
                 text = str(entry.get(part, ""))
                 lines = text.split("\n") if text else []
                 if not lines and part in GENERATED_PARTS:
                     continue  # nothing accepted, committed or resolved yet: no empty table
-                out.append(SectionText(f"{section.key}-{part}", section.label, False, label, lines))
+                out.append(
+                    SectionText(f"{section.key}-{part}", section.label, False, part_title, lines)
+                )
         return out
     return [
         SectionText(s.key, s.label, True, "", section_lines(s, body.get(s.key)))
         for s in CHARTER_SECTIONS
     ]
+
+
+# --- the closing report (项目总结报告) -------------------------------------------------------
+# Goals and success criteria come from the charter's last signed version and keep their words;
+# the PM adds each one's result, evidence and verdict. The figures are generated from the
+# project's record and are signed as they stood when they were generated.
+
+VERDICTS = ("MET", "PARTLY", "NOT_MET")
+VERDICT_LABELS = {"MET": N_("Met"), "PARTLY": N_("Partly met"), "NOT_MET": N_("Not met")}
+GOAL_RESULT_FIELDS = ("goal", "target", "result", "evidence", "verdict")
+CRITERION_RESULT_FIELDS = ("criterion", "result", "evidence", "verdict")
+REPORT_TEXT_SECTIONS = (("summary", N_("Summary")),)
+REPORT_FIGURE_SECTIONS = (
+    ("scheduleFigures", N_("Schedule: baseline against actual")),
+    ("milestoneFigures", N_("Milestones planned and actual")),
+    ("spiSeries", N_("Schedule performance index (SPI) over time")),
+    ("changeFigures", N_("Changes approved")),
+    ("problemFigures", N_("Problems by severity")),
+    ("escalationFigures", N_("Escalations by level")),
+    ("meetingFigures", N_("Meetings and minutes")),
+)
+GENERATED_COLUMNS.update(
+    {
+        "goalResults": (
+            N_("Goal"),
+            N_("Measurable target"),
+            N_("Result"),
+            N_("Evidence"),
+            N_("Verdict"),
+        ),
+        "criterionResults": (N_("Success criterion"), N_("Result"), N_("Evidence"), N_("Verdict")),
+        "scheduleFigures": (
+            N_("Baseline finish"),
+            N_("Actual finish"),
+            N_("Working days late (+) or early (−)"),
+        ),
+        "milestoneFigures": (
+            N_("Milestone"),
+            N_("Planned"),
+            N_("Actual"),
+            N_("Working days late (+) or early (−)"),
+        ),
+        "spiSeries": (N_("Week"), N_("SPI")),
+        "changeFigures": (
+            N_("Approved"),
+            N_("Finish moved (working days)"),
+            N_("Cost delta (CNY)"),
+        ),
+        "problemFigures": (
+            N_("Severity"),
+            N_("Problems"),
+            N_("Resolved"),
+            N_("Median days to resolve"),
+        ),
+        "escalationFigures": (N_("Level"), N_("Escalations")),
+        "meetingFigures": (
+            N_("Meetings held"),
+            N_("Minutes published"),
+            N_("On time (within 24 hours)"),
+            N_("On time (%)"),
+        ),
+    }
+)
+
+
+def empty_closing_report() -> dict[str, Any]:
+    return {"goalResults": [], "criterionResults": [], "summary": ""} | {
+        key: [] for key, _ in REPORT_FIGURE_SECTIONS
+    }
+
+
+def _result_line(row: dict[str, Any], fields: tuple[str, ...], label: Callable[[str], str]) -> str:
+    cells = [str(row.get(f, "")) for f in fields]
+    verdict = str(row.get("verdict", ""))
+    cells[-1] = label(VERDICT_LABELS[verdict]) if verdict in VERDICT_LABELS else ""
+    return GENERATED_SEPARATOR.join(cells)
+
+
+def closing_report_lines(body: dict[str, Any], label: Callable[[str], str]) -> list[SectionText]:
+    results = [
+        SectionText(
+            "goalResults",
+            N_("Goals and measurable targets"),
+            True,
+            "",
+            [_result_line(r, GOAL_RESULT_FIELDS, label) for r in body.get("goalResults", [])],
+        ),
+        SectionText(
+            "criterionResults",
+            N_("Success criteria"),
+            True,
+            "",
+            [
+                _result_line(r, CRITERION_RESULT_FIELDS, label)
+                for r in body.get("criterionResults", [])
+            ],
+        ),
+    ]
+    texts = [
+        SectionText(key, title, True, "", section_lines(Section(key, title), body.get(key)))
+        for key, title in REPORT_TEXT_SECTIONS
+    ]
+    figures = [
+        SectionText(key, title, True, "", [str(line) for line in body.get(key, [])])
+        for key, title in REPORT_FIGURE_SECTIONS
+    ]
+    return results + texts + figures
 
 
 @dataclass(frozen=True)

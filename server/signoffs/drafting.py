@@ -67,6 +67,9 @@ async def _confirmation_from_project(project: Project) -> dict[str, Any]:
 
 
 async def _first_body(project: Project, kind: DocumentKind, language: str) -> dict[str, Any]:
+    if kind is DocumentKind.CLOSING_REPORT:
+        # Its figures are written by the closing domain right after (write_report_body).
+        return content.empty_closing_report()
     if kind is DocumentKind.CHARTER:
         return await _charter_from_project(project, language)
     return await _confirmation_from_project(project)

@@ -1,5 +1,5 @@
-"""The charter and the collaboration confirmation out of Xietong, as Markdown and as Word,
-in the reader's language. Pure: a document's state in, text or bytes out."""
+"""The charter, the collaboration confirmation and the closing report out of Xietong, as
+Markdown and as Word, in the reader's language. Pure: a document's state in, text or bytes out."""
 
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ def _headline(state: DocumentState) -> tuple[str, str]:
     return title, meta
 
 
+def _sections(state: DocumentState) -> list[content.SectionText]:
+    return content.document_lines(state.document.kind, state.current.body, i18n.gettext)
+
+
 def _section_title(section: content.SectionText) -> str:
     _ = i18n.gettext
     title = _(section.title) if section.title_is_message else section.title
@@ -72,7 +76,7 @@ def document_markdown(state: DocumentState, language: str) -> str:
     with i18n.speaking(language):
         title, meta = _headline(state)
         lines = [f"# {title}", "", meta, ""]
-        for section in content.document_lines(state.document.kind, state.current.body):
+        for section in _sections(state):
             lines += [f"## {_section_title(section)}", ""]
             lines += [f"- {line}" for line in section.lines] or ["—"]
             lines.append("")
@@ -101,7 +105,7 @@ def document_docx(state: DocumentState, language: str) -> bytes:
         doc = Document()
         doc.add_heading(title, level=0)
         doc.add_paragraph(meta)
-        for section in content.document_lines(state.document.kind, state.current.body):
+        for section in _sections(state):
             doc.add_heading(_section_title(section), level=1)
             columns = content.generated_columns(section)
             if columns and section.lines:

@@ -16,6 +16,7 @@ class DocumentKind(StrEnum):
     COLLABORATION_CONFIRMATION = "COLLABORATION_CONFIRMATION"
     PLAN = "PLAN"
     CHANGE = "CHANGE"
+    CLOSING_REPORT = "CLOSING_REPORT"
 
 
 class DocumentStatus(StrEnum):
@@ -35,6 +36,7 @@ KIND_LABELS: dict[DocumentKind, str] = {
     DocumentKind.COLLABORATION_CONFIRMATION: N_("Collaboration confirmation"),
     DocumentKind.PLAN: N_("Project plan"),
     DocumentKind.CHANGE: N_("Change request"),
+    DocumentKind.CLOSING_REPORT: N_("Closing report"),
 }
 DOCUMENT_STATUS_LABELS: dict[DocumentStatus, str] = {
     DocumentStatus.DRAFT: N_("Draft"),
@@ -171,5 +173,6 @@ COLUMN_LABELS = {
 KIND_SLUGS = {
     "charter": DocumentKind.CHARTER,
     "confirmation": DocumentKind.COLLABORATION_CONFIRMATION,
+    "closing-report": DocumentKind.CLOSING_REPORT,
 }
 SLUG_OF_KIND = {kind: slug for slug, kind in KIND_SLUGS.items()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ from server.projects.models import (
 )
 from server.projects.service import list_participating_departments
 from server.settings import get_settings
-from server.signoffs import content
+from server.signoffs import bodies, content
 from server.signoffs.drafting import ensure_document
 from server.signoffs.models import (
     SLUG_OF_KIND,
@@ -48,98 +47,39 @@ from server.validation import Checks
 # --- writing -----------------------------------------------------------------------------
 
 
-def _checked_body(
-    kind: DocumentKind,
-    body: Any,
-    required: Sequence[Department],
-    current: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    checks = Checks()
-    if not isinstance(body, dict):
-        checks.fail("body", "The document body must be an object of sections.")
-        checks.done()
-    if kind is DocumentKind.COLLABORATION_CONFIRMATION:
-        return _checked_confirmation(checks, body, required, _generated_of(current))
-    allowed = {s.key: s for s in content.CHARTER_SECTIONS}
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        checks.fail("body", "Unknown section: %(name)s.", name=", ".join(unknown))
-    cleaned = content.empty_charter()
-    for key, section in allowed.items():
-        value = body.get(key, cleaned[key])
-        if section.columns is None:
-            if not isinstance(value, str):
-                checks.fail(key, "This section must be text.")
-                continue
-            cleaned[key] = checks.long_text(key, value)
-        else:
-            cleaned[key] = _checked_rows(checks, key, value, section.columns)
-    checks.done()
-    return content.normalized(cleaned)  # type: ignore[no-any-return]
+async def write_report_body(
+    actor: Actor, project: Project, kind: DocumentKind, body: dict[str, Any]
+) -> tuple[SignableDocument, bool]:
+    """Put a body generated elsewhere (the closing report's figures) into the project's
+    document of that kind, made on first use; a body equal to the current one changes
+    nothing. Inside the caller's transaction. Returns the document and whether it changed."""
+    document = await ensure_document(project, kind, actor.language)
+    document = await SignableDocument.filter(id=document.id).select_for_update().get()
+    current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
+    cleaned = content.normalized(body)
+    if content.normalized(current.body) == cleaned:
+        return document, False
+    await _store_revision(actor, project, document, current, cleaned)
+    return document, True
 
 
-def _checked_rows(checks: Checks, key: str, value: Any, columns: tuple[str, ...]) -> list[Any]:
-    if not isinstance(value, list) or len(value) > content.MAX_ITEMS:
-        checks.fail(
-            key, "This section must be a list of at most %(max)s items.", max=content.MAX_ITEMS
-        )
-        return []
-    rows = []
-    for item in value:
-        if not isinstance(item, dict) or any(not isinstance(item.get(c, ""), str) for c in columns):
-            checks.fail(
-                key, "Each item needs the fields %(fields)s as text.", fields=", ".join(columns)
-            )
-            return []
-        row = {
-            c: checks.text(key, item.get(c, ""), required=False, max_length=500) for c in columns
-        }
-        if any(row.values()):
-            rows.append(row)
-    return rows
-
-
-def _generated_of(body: dict[str, Any] | None) -> dict[int, dict[str, str]]:
-    """The generated parts of each department in a confirmation body."""
-    result: dict[int, dict[str, str]] = {}
-    for entry in (body or {}).get("departments", []):
-        parts = {p: str(entry.get(p) or "") for p in content.GENERATED_PARTS if entry.get(p)}
-        if parts:
-            result[int(entry.get("departmentId", 0))] = parts
-    return result
-
-
-def _checked_confirmation(
-    checks: Checks,
+async def _store_revision(
+    actor: Actor,
+    project: Project,
+    document: SignableDocument,
+    current: DocumentVersion,
     body: dict[str, Any],
-    required: Sequence[Department],
-    generated: dict[int, dict[str, str]],
-) -> dict[str, Any]:
-    given = body.get("departments")
-    if not isinstance(given, list):
-        checks.fail("body", "The confirmation needs a list of departments.")
-        checks.done()
-        return {}
-    names = {d.id: d.name for d in required}
-    by_id: dict[int, dict[str, str]] = {}
-    for entry in given:
-        department_id = entry.get("departmentId") if isinstance(entry, dict) else None
-        if department_id not in names:
-            checks.fail("departmentId", "This department does not take part in the project.")
-            continue
-        key = f"department-{department_id}"
-        by_id[int(department_id)] = {
-            part: checks.long_text(key, str(entry.get(part) or ""))
-            for part in ("requirements", "resources")
-        }
-    checks.done()
-    sections = [
-        {"departmentId": d.id, "department": d.name}
-        | by_id.get(d.id, {"requirements": "", "resources": ""})
-        | generated.get(d.id, {})
-        for d in required
-    ]
-    return content.normalized({"departments": sections})  # type: ignore[no-any-return]
+) -> None:
+    revised = await _write_version(document, current, body, actor.user_id)
+    await record(
+        actor,
+        action="document.revise",
+        object_type="signable_document",
+        object_id=document.id,
+        project_id=project.id,
+        summary=f"{document.kind.value} v{revised.number}",
+        after={"number": revised.number, "contentHash": revised.content_hash},
+    )
 
 
 async def locked_document(actor: Actor, document_id: int) -> tuple[SignableDocument, Project]:
@@ -162,7 +102,7 @@ async def revise_document(
             raise stale(document.version)
         required = (await list_participating_departments([project.id]))[project.id]
         current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
-        cleaned = _checked_body(document.kind, body, required, current.body)
+        cleaned = bodies.checked_body(document.kind, body, required, current.body)
         if content.normalized(current.body) == cleaned:
             raise Invalid(
                 "Nothing changed: the content is the same as version %(number)s.",
@@ -229,18 +169,8 @@ async def write_generated_parts(
         kept = {k: v for k, v in entry.items() if k not in content.GENERATED_PARTS}
         entries.append(kept | {p: parts[p] for p in content.GENERATED_PARTS if parts.get(p)})
     revised_body = content.normalized({**body, "departments": entries})
-    if revised_body == body:
-        return
-    revised = await _write_version(document, current, revised_body, None)
-    await record(
-        Actor.system(),
-        action="document.revise",
-        object_type="signable_document",
-        object_id=document.id,
-        project_id=project.id,
-        summary=f"{document.kind.value} v{revised.number}",
-        after={"number": revised.number, "contentHash": revised.content_hash},
-    )
+    if revised_body != body:
+        await _store_revision(Actor.system(), project, document, current, revised_body)
 
 
 async def request_signatures(actor: Actor, *, document_id: int) -> SignableDocument:

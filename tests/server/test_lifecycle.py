@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from server.audit.models import AuditEntry
+from server.closing import report as closing_report
 from server.errors import Forbidden, Invalid
 from server.planning import baselines
 from server.planning import service as planning
@@ -16,6 +17,7 @@ from server.planning.models import Task, TaskStatus
 from server.progress import service as progress
 from server.projects import lifecycle
 from server.projects.models import Project, ProjectStatus, Role
+from server.signoffs import service as signoffs
 from tests import factories as f
 from tests.server.test_signoffs import charter_in_signing, setup_project, sign
 
@@ -83,6 +85,13 @@ async def test_closing_is_refused_while_work_is_open_then_closed_and_archived(db
         progress.ProgressInput(task_id=task.id, version=current.version, percent_complete=100),
     )
     assert (await Task.get(id=task.id)).status == TaskStatus.DONE
+    with pytest.raises(Invalid) as no_report:
+        await move(s.pm, s.project, "CLOSED")
+    assert "总结报告" in no_report.value.translated("zh-CN")
+    report = await closing_report.draft_closing_report(f.actor(s.pm), project_id=s.project.id)
+    await signoffs.request_signatures(f.actor(s.pm), document_id=report.id)
+    for head in s.heads.values():
+        await sign(head, report)
     await move(s.pm, s.project, "CLOSED")
     await move(s.pm, s.project, "ARCHIVED")
     assert await status_of(s.project) == ProjectStatus.ARCHIVED
