@@ -286,7 +286,7 @@ GENERATED_COLUMNS.update(
             N_("Meetings held"),
             N_("Minutes published"),
             N_("On time (within 24 hours)"),
-            N_("On time (%)"),
+            N_("Share on time"),
         ),
     }
 )
