@@ -29,6 +29,7 @@ lint: setup
 
 suite: setup
 	@[ -x /usr/bin/chromium ] || echo "note: browser tests skip: Chromium not found at /usr/bin/chromium"
+	@fc-list :lang=zh family 2>/dev/null | grep -q . || echo "note: PDF tests skip: no Chinese font (Debian: fonts-noto-cjk)"
 	@[ -n "$$TEST_DATABASE_URL" ] || echo "note: PostgreSQL not tested: TEST_DATABASE_URL is not set (SQLite only)"
 	$(BIN)/pytest
 
