@@ -144,3 +144,30 @@ async def test_a_head_accepts_and_a_liaison_files_a_retrospective_on_a_phone(liv
     assert (await Retrospective.get()).tags == ["模具", "供应商"]
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "retrospective-375.png"), full_page=True)
+
+
+async def test_a_head_reads_and_signs_the_closing_report_on_a_phone(live_server, phone):  # noqa: F811
+    from server.closing import report as closing_report
+    from tests.server.test_closing_report import closing_project
+
+    s = await closing_project()
+    await Project.filter(id=s.project.id).update(status=ProjectStatus.CLOSING)
+    report = await closing_report.draft_closing_report(f.actor(s.pm), project_id=s.project.id)
+    await signoffs.request_signatures(f.actor(s.pm), document_id=report.id)
+    page = phone
+    url = f"{live_server}/projects/{s.project.code}/closing-report"
+    await page.context.clear_cookies()
+    await page.goto(url)
+    await page.fill("#email", s.heads["研发"].email)
+    await page.fill("#password", f.PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url(url)
+    assert await no_sideways_scroll(page)
+    assert await page.locator("#spi-chart svg").is_visible()
+    await page.screenshot(path=str(ARTIFACTS / "closing-report-375.png"), full_page=True)
+    await page.get_by_role("link", name="阅读并签署").click()
+    await page.wait_for_url(url + "/sign")
+    assert await no_sideways_scroll(page)
+    await page.get_by_role("button", name="同意").click()
+    await page.wait_for_url(url)
+    assert "研发部" not in await page.locator("#signatures .warning").first.inner_text()
