@@ -109,16 +109,7 @@ async def revise_document(
                 field="body",
                 number=current.number,
             )
-        revised = await _write_version(document, current, cleaned, actor.user_id)
-        await record(
-            actor,
-            action="document.revise",
-            object_type="signable_document",
-            object_id=document.id,
-            project_id=project.id,
-            summary=f"{document.kind.value} v{revised.number}",
-            after={"number": revised.number, "contentHash": revised.content_hash},
-        )
+        await _store_revision(actor, project, document, current, cleaned)
     return document
 
 
