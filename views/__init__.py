@@ -150,6 +150,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/lessons", closing.lessons_page, methods=["GET"]),
         Route("/projects/{code}/acceptance", closing.hand_over, methods=["POST"]),
         Route("/projects/{code}/acceptance.xlsx", closing.acceptance_xlsx, methods=["GET"]),
+        Route("/projects/{code}/acceptance.docx", closing.acceptance_docx, methods=["GET"]),
         Route("/projects/{code}/acceptance/{acceptance_id:int}", closing.decide, methods=["POST"]),
         Route("/projects/{code}/comments", discussion.add_comment, methods=["POST"]),
         Route(

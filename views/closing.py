@@ -101,6 +101,19 @@ async def acceptance_xlsx(request: Request) -> Response:
     )
 
 
+@page
+async def acceptance_docx(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    rows = await closing.list_acceptances(project.id)
+    name = closing_exports.acceptance_file_name(project, "docx")
+    return Response(
+        closing_exports.acceptance_docx(project, rows, language_of(request), project.time_zone),
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 async def _retrospective_context(request: Request) -> dict[str, Any]:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])

@@ -49,6 +49,12 @@ async def test_hand_over_then_the_receiving_head_decides_on_the_page(http):
     sheet = load_workbook(io.BytesIO((await http.get("/projects/ACPT/acceptance.xlsx")).content))
     cells = [str(c.value or "") for row in sheet.active.iter_rows() for c in row]
     assert "验收单" in cells and "缺少跌落测试报告" in cells and "已驳回" in cells
+    from docx import Document
+
+    word = Document(io.BytesIO((await http.get("/projects/ACPT/acceptance.docx")).content))
+    cells = [c.text for t in word.tables for r in t.rows for c in r.cells]
+    assert "缺少跌落测试报告" in cells and "已驳回" in cells and "接收部门" in cells
+    assert "验收单" in word.paragraphs[0].text
 
 
 async def test_acceptance_through_graphql(http):
