@@ -11,8 +11,9 @@ from datetime import date
 
 from server.i18n import translate
 from server.meetings.models import Meeting, MeetingStatus
+from server.planning import queries as planning_queries
 from server.planning.calendar import WorkingCalendar
-from server.planning.models import Baseline, BaselineTask, Task, TaskSchedule
+from server.planning.models import Baseline, Task, TaskStatus
 from server.planning.scheduling import working_calendar
 from server.progress.models import ProgressSnapshot
 from server.progress.tracking import week_key
@@ -51,18 +52,19 @@ async def _latest_baseline(project_id: int) -> Baseline | None:
 
 async def finish_figures(project_id: int, calendar: WorkingCalendar) -> FinishFigures:
     baseline = await _latest_baseline(project_id)
+    tasks = await Task.filter(project_id=project_id)
     agreed = None
     if baseline is not None:
-        agreed = max(
-            (r.finish for r in await BaselineTask.filter(baseline_id=baseline.id)), default=None
+        frozen = await planning_queries.baseline_dates(
+            [t.id for t in tasks], baseline_id=baseline.id
         )
-    tasks = await Task.filter(project_id=project_id).values("id", "actual_finish", "status")
-    open_ids = [t["id"] for t in tasks if t["actual_finish"] is None and t["status"] != "CANCELLED"]
-    actual = max((t["actual_finish"] for t in tasks if t["actual_finish"]), default=None)
+        agreed = max((row.finish for row in frozen.values()), default=None)
+    open_ids = [t.id for t in tasks if t.actual_finish is None and t.status != TaskStatus.CANCELLED]
+    actual = max((t.actual_finish for t in tasks if t.actual_finish), default=None)
     if open_ids:
-        forecasts = await TaskSchedule.filter(task_id__in=open_ids).values_list(
-            "early_finish", flat=True
-        )
+        # The forecast as the schedule has it now (recomputed if progress moved on).
+        schedules = await planning_queries.schedules_for(open_ids)
+        forecasts = [s.early_finish for s in schedules.values()]
         actual = max([*forecasts, *([actual] if actual else [])], default=None)
     delta = working_day_delta(calendar, agreed, actual) if agreed and actual else None
     return FinishFigures(agreed, actual, bool(open_ids), delta)
@@ -75,10 +77,10 @@ async def milestone_rows(project_id: int, calendar: WorkingCalendar) -> list[str
     baseline = await _latest_baseline(project_id)
     agreed: dict[int, date] = {}
     if baseline is not None:
-        rows = await BaselineTask.filter(
-            baseline_id=baseline.id, task_id__in=[m.id for m in milestones]
+        frozen = await planning_queries.baseline_dates(
+            [m.id for m in milestones], baseline_id=baseline.id
         )
-        agreed = {r.task_id: r.finish for r in rows}
+        agreed = {task_id: row.finish for task_id, row in frozen.items()}
     lines = []
     for m in milestones:
         planned = agreed.get(m.id) or m.planned_finish or m.planned_start
