@@ -111,6 +111,9 @@ class DecideAcceptanceInput:
     decision: AcceptanceDecision
     comment: str | None = strawberry.field(default=None, description="Required to reject.")
     evidence_link: str | None = None
+    meeting_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The running meeting it is decided in, for its minutes."
+    )
 
 
 @strawberry.type
@@ -154,6 +157,9 @@ class ClosingMutation:
                 decision=input.decision.value,
                 comment=input.comment,
                 evidence_link=input.evidence_link,
+                meeting_id=from_global_id(input.meeting_id, "Meeting", field="meetingId")
+                if input.meeting_id
+                else None,
             ),
         )
         return AcceptancePayload(acceptance=Acceptance.of(row), errors=[])
@@ -167,6 +173,9 @@ class Retrospective(Node):
     tags: list[str]
     version: int
     updated_at: datetime.datetime
+    reviewed_at: datetime.datetime | None = strawberry.field(
+        description="When a retrospective meeting last went through it (cleared by an edit)."
+    )
     project_code: str | None
     department_pk: strawberry.Private[int]
     author_pk: strawberry.Private[int | None]
@@ -181,6 +190,7 @@ class Retrospective(Node):
             tags=list(row.tags or []),
             version=row.version,
             updated_at=row.updated_at,
+            reviewed_at=row.reviewed_at,
             project_code=project_code,
             department_pk=row.department_id,
             author_pk=row.author_id,
@@ -214,6 +224,13 @@ class FileRetrospectiveInput:
     version: int | None = strawberry.field(
         default=None, description="The filed one's version, to edit it."
     )
+
+
+@strawberry.input
+class ReviewRetrospectiveInput:
+    id: strawberry.ID
+    meeting_id: strawberry.ID = strawberry.field(description="The running retrospective meeting.")
+    version: int
 
 
 @strawberry.type
@@ -273,5 +290,19 @@ class RetrospectiveMutation:
                 tags=input.tags,
                 version=input.version,
             ),
+        )
+        return RetrospectivePayload(retrospective=Retrospective.of(row), errors=[])
+
+    @strawberry.mutation
+    @refusals_in_payload
+    async def review_retrospective(
+        self, info: Info[Context, None], input: ReviewRetrospectiveInput
+    ) -> RetrospectivePayload:
+        """Marks a department's retrospective as gone through in a retrospective meeting."""
+        row = await retrospectives.review_retrospective(
+            info.context.actor,
+            retrospective_id=from_global_id(input.id, "Retrospective", field="id"),
+            meeting_id=from_global_id(input.meeting_id, "Meeting", field="meetingId"),
+            version=input.version,
         )
         return RetrospectivePayload(retrospective=Retrospective.of(row), errors=[])

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from schema.closing import Acceptance, Retrospective
 from schema.common import UserError, event_time, from_global_id, refusals_in_payload, to_global_id
 from schema.context import Context
 from schema.discussion import Discussed
@@ -284,6 +285,25 @@ class Meeting(Node, Discussed):
         level each review recorded)."""
         reviewed = {r.risk_id: r.risk for r in (await self._view(info)).risk_reviews}
         return [Risk.of(r) for r in reviewed.values()]
+
+    @strawberry.field
+    async def awaiting_acceptance(self, info: Info[Context, None]) -> list[Acceptance]:
+        """An acceptance meeting's hand-overs awaiting a decision."""
+        return [Acceptance.of(a) for a in (await self._view(info)).awaiting_acceptance]
+
+    @strawberry.field
+    async def decided_acceptances(self, info: Info[Context, None]) -> list[Acceptance]:
+        """Hand-overs accepted or rejected in this meeting."""
+        return [Acceptance.of(a) for a in (await self._view(info)).decided_acceptances]
+
+    @strawberry.field
+    async def retrospectives(self, info: Info[Context, None]) -> list[Retrospective]:
+        """A retrospective meeting's filed retrospectives, one per department."""
+        return [Retrospective.of(r) for r in (await self._view(info)).retrospectives]
+
+    @strawberry.field
+    async def reviewed_retrospectives(self, info: Info[Context, None]) -> list[Retrospective]:
+        return [Retrospective.of(r) for r in (await self._view(info)).reviewed_retrospectives]
 
     @strawberry.field
     async def action_items(self, info: Info[Context, None]) -> list[ActionItem]:

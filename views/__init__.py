@@ -247,6 +247,8 @@ def meeting_routes() -> list[BaseRoute]:
         Route(base + "/attendance", meetings.attendance, methods=["POST"]),
         Route(base + "/decisions", meetings.decision, methods=["POST"]),
         Route(base + "/questions", meetings.question, methods=["POST"]),
+        Route(base + "/acceptances", meetings.acceptance, methods=["POST"]),
+        Route(base + "/retrospectives", meetings.retrospective, methods=["POST"]),
         Route(base + "/attendance/all", meetings.all_present, methods=["POST"]),
         Route(base + "/action-items", meetings.action_item, methods=["POST"]),
         Route(base + "/report", meetings.report, methods=["POST"]),

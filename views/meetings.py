@@ -13,6 +13,8 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from server import clock, events
 from server.auth import Action, Actor, may
+from server.closing import acceptance as closing_acceptance
+from server.closing import retrospectives as closing_retrospectives
 from server.discussion.models import SubjectKind
 from server.discussion.service import Subject
 from server.errors import Forbidden, NotFound
@@ -206,6 +208,11 @@ async def _meeting_context(request: Request, *, meeting_id: int | None = None) -
         "minutes_state": meeting_queries.minutes_state(meeting),
         "after": await events.latest_id("meeting", meeting.id),
         **await _requirement_review(meeting),
+        "may_decide": {
+            a.id
+            for a in view.awaiting_acceptance
+            if await closing_acceptance.may_decide(actor, project, a)
+        },
         **await thread_context(
             request,
             SubjectKind.MEETING,
@@ -333,6 +340,32 @@ async def all_present(actor: Actor, meeting: Meeting, form: Any, values: dict[st
 @_write("meetings/_decision_form.html")
 async def decision(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
     await meeting_running.record_decision(actor, meeting_id=meeting.id, text=values.get("text"))
+
+
+@_write("meetings/_acceptance_review.html")
+async def acceptance(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    """The receiving department decides a hand-over in the acceptance meeting."""
+    await closing_acceptance.decide_acceptance(
+        actor,
+        acceptance_id=optional_int(values.get("acceptance_id")) or 0,
+        version=optional_int(values.get("version")) or 0,
+        verdict=closing_acceptance.Verdict(
+            decision=values.get("decision", ""),
+            comment=values.get("comment"),
+            evidence_link=values.get("evidence_link"),
+            meeting_id=meeting.id,
+        ),
+    )
+
+
+@_write("meetings/_retrospective_review.html")
+async def retrospective(actor: Actor, meeting: Meeting, form: Any, values: dict[str, str]) -> None:
+    await closing_retrospectives.review_retrospective(
+        actor,
+        retrospective_id=optional_int(values.get("retrospective_id")) or 0,
+        meeting_id=meeting.id,
+        version=optional_int(values.get("version")) or 0,
+    )
 
 
 @_write("meetings/_question_form.html")

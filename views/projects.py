@@ -8,6 +8,8 @@ from starlette.responses import RedirectResponse, Response
 from server import clock
 from server.audit.service import list_project_activity
 from server.auth import Action, Actor, may
+from server.closing import retrospectives
+from server.closing.retrospectives import LessonFilter
 from server.org import service as org
 from server.planning import queries as planning_queries
 from server.projects import lifecycle
@@ -60,6 +62,8 @@ async def _render_home(
         departments=departments,
         my_roles=my_roles,
         all_departments=await org.list_departments(actor),
+        # Starting a project is when the organisation's lessons are worth most.
+        recent_lessons=(await retrospectives.list_lessons(actor, LessonFilter(), limit=3))[0],
         errors=errors,
         values=values,
         today=clock.today_in(actor.user.time_zone if actor.user else "Asia/Shanghai").isoformat(),

@@ -14,6 +14,8 @@ from server.audit.service import record, snapshot
 from server.auth import Action, Actor, Relation, authorize, may
 from server.closing.models import Acceptance, AcceptanceStatus
 from server.errors import Invalid, NotFound, stale
+from server.meetings.models import MeetingKind
+from server.meetings.queries import live_meeting_ids, live_meeting_of
 from server.planning import scheduling as planning_scheduling
 from server.planning.models import Task, TaskStatus
 from server.progress.models import TaskUpdate
@@ -59,6 +61,8 @@ async def submit_for_acceptance(actor: Actor, data: Handover) -> Acceptance:
         elif task.status != TaskStatus.DONE:
             checks.fail("taskId", "Hand a deliverable over once its task is done.")
         checks.done()
+        if data.meeting_id is not None:
+            await live_meeting_of(project.id, data.meeting_id)
         if await Acceptance.filter(open_slot=str(task.id)).exists():
             raise Invalid("This deliverable already awaits acceptance.", field="taskId")
         acceptance = await Acceptance.create(
@@ -74,6 +78,7 @@ async def submit_for_acceptance(actor: Actor, data: Handover) -> Acceptance:
         )
         await _audit(actor, "acceptance.submit", acceptance, task.name)
     await events.publish("project", project.id, "acceptance.submitted", taskId=task.id)
+    await _tell_acceptance_meetings(project.id, data.meeting_id, acceptance.id)
     return acceptance
 
 
@@ -103,6 +108,8 @@ async def decide_acceptance(
         if acceptance.status != AcceptanceStatus.SUBMITTED:
             raise Invalid("This hand-over was decided already.", field="decision")
         decision, comment, link = _checked_verdict(verdict)
+        if verdict.meeting_id is not None:
+            await live_meeting_of(project.id, verdict.meeting_id)
         before = snapshot(acceptance, FIELDS)
         acceptance.status = decision
         acceptance.comment = comment
@@ -121,7 +128,19 @@ async def decide_acceptance(
         )
         await _audit(actor, action, acceptance, task.name, before)
     await events.publish("project", project.id, "acceptance.decided", taskId=acceptance.task_id)
+    await _tell_acceptance_meetings(project.id, verdict.meeting_id, acceptance.id)
     return acceptance
+
+
+async def _tell_acceptance_meetings(
+    project_id: int, meeting_id: int | None, acceptance_id: int
+) -> None:
+    """Running acceptance meetings list what awaits a decision: their pages follow along."""
+    ids = set(await live_meeting_ids(project_id, MeetingKind.ACCEPTANCE))
+    if meeting_id is not None:
+        ids.add(meeting_id)
+    for live in sorted(ids):
+        await events.publish("meeting", live, "acceptance.changed", acceptanceId=acceptance_id)
 
 
 def _checked_verdict(verdict: Verdict) -> tuple[AcceptanceStatus, str, str]:

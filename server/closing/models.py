@@ -59,7 +59,7 @@ class Acceptance(Model):
     decided_at = fields.DatetimeField(null=True)
     comment = fields.TextField(default="")
     evidence_link = fields.CharField(max_length=500, default="")
-    meeting_id = fields.IntField(null=True)
+    meeting_id = fields.IntField(null=True, db_index=True)
     # "task id" while awaiting a decision: one open hand-over per task.
     open_slot = fields.CharField(max_length=32, null=True, unique=True)
     version = fields.IntField(default=1)
@@ -90,6 +90,9 @@ class Retrospective(Model):
     tags: fields.Field[list[str]] = fields.JSONField(default=list)
     # "project:department": one retrospective per department and project.
     slot = fields.CharField(max_length=32, unique=True)
+    # Set when a retrospective meeting (复盘会) went through it, so its minutes carry it.
+    reviewed_meeting_id = fields.IntField(null=True, db_index=True)
+    reviewed_at = fields.DatetimeField(null=True)
     version = fields.IntField(default=1)
     updated_at = fields.DatetimeField()
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from server import clock
+from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.closing.models import Retrospective
-from server.errors import Forbidden, Invalid, stale
+from server.errors import Forbidden, Invalid, NotFound, stale
+from server.meetings.models import MeetingKind
+from server.meetings.queries import live_meeting_ids, live_meeting_of
 from server.projects.checks import check_takes_part
 from server.projects.models import ProjectStatus
 from server.projects.service import get_project
@@ -77,6 +79,9 @@ async def file_retrospective(
             row.version += 1
         row.update_from_dict(
             {
+                # A review went through other words: the edited one is reviewed afresh.
+                "reviewed_meeting_id": None,
+                "reviewed_at": None,
                 "author_id": actor.user_id,
                 "went_well": went_well,
                 "to_improve": to_improve,
@@ -96,7 +101,52 @@ async def file_retrospective(
             before=before,
             after=snapshot(row, FIELDS),
         )
+    await _tell_retrospective_meetings(project.id, row.id)
     return row
+
+
+async def review_retrospective(
+    actor: Actor, *, retrospective_id: int, meeting_id: int, version: int
+) -> Retrospective:
+    """The chair of a running retrospective meeting marks a department's retrospective as gone
+    through, as it read then (version-checked), so the minutes carry it."""
+    row = await Retrospective.get_or_none(id=retrospective_id)
+    if row is None:
+        raise NotFound("No such retrospective.", field="id")
+    project = await get_project(actor, project_id=row.project_id)
+    async with in_transaction():
+        await authorize(actor, Action.RECORD_IN_MEETING, project)
+        meeting = await live_meeting_of(project.id, meeting_id)
+        if meeting.kind != MeetingKind.RETROSPECTIVE:
+            raise Invalid(
+                "Retrospectives are reviewed in a retrospective meeting.", field="meetingId"
+            )
+        row = await Retrospective.filter(id=row.id).select_for_update().get()
+        if row.version != version:
+            raise stale(row.version)
+        if row.reviewed_meeting_id == meeting.id:
+            raise Invalid("Already reviewed in this meeting.", field="id")
+        row.reviewed_meeting_id = meeting.id
+        row.reviewed_at = clock.now()
+        row.version += 1
+        await row.save()
+        await record(
+            actor,
+            action="retrospective.review",
+            object_type="retrospective",
+            object_id=row.id,
+            project_id=project.id,
+            summary=meeting.title,
+        )
+    await _tell_retrospective_meetings(project.id, row.id)
+    return row
+
+
+async def _tell_retrospective_meetings(project_id: int, retrospective_id: int) -> None:
+    for live in await live_meeting_ids(project_id, MeetingKind.RETROSPECTIVE):
+        await events.publish(
+            "meeting", live, "retrospective.changed", retrospectiveId=retrospective_id
+        )
 
 
 async def list_retrospectives(project_id: int) -> list[Retrospective]:

@@ -9,7 +9,8 @@ from typing import Any
 
 from server import clock
 from server.auth import Actor
-from server.errors import NotFound
+from server.closing.models import Acceptance, AcceptanceStatus, Retrospective
+from server.errors import Invalid, NotFound
 from server.meetings.models import (
     ActionItem,
     AgendaItem,
@@ -19,6 +20,7 @@ from server.meetings.models import (
     Meeting,
     MeetingKind,
     MeetingQuestion,
+    MeetingStatus,
     MinutesRevision,
     ReportNeed,
 )
@@ -53,6 +55,24 @@ async def list_meetings(project_ids: Sequence[int]) -> dict[int, list[Meeting]]:
     return result
 
 
+async def live_meeting_of(project_id: int, meeting_id: int) -> Meeting:
+    """The running meeting of this project something is recorded in; refused on `meetingId`."""
+    meeting = await Meeting.filter(id=meeting_id, project_id=project_id).first()
+    if meeting is None:
+        raise Invalid("No such meeting in this project.", field="meetingId")
+    if meeting.status != MeetingStatus.LIVE:
+        raise Invalid("The meeting is not running.", field="meetingId")
+    return meeting
+
+
+async def live_meeting_ids(project_id: int, kind: MeetingKind) -> list[int]:
+    """The project's running meetings of this kind: those whose live pages list what changed."""
+    ids = await Meeting.filter(
+        project_id=project_id, kind=kind, status=MeetingStatus.LIVE
+    ).values_list("id", flat=True)
+    return [int(str(i)) for i in ids]
+
+
 def minutes_state(meeting: Meeting, now: datetime | None = None) -> str | None:
     """ "due", "late" or "on_time" once the meeting has ended; None before."""
     if meeting.minutes_due_at is None:
@@ -81,6 +101,12 @@ class MeetingView:
     risks_to_review: list[Risk] = field(default_factory=list)
     risk_reviews: list[RiskAssessment] = field(default_factory=list)
     questions: list[MeetingQuestion] = field(default_factory=list)
+    # An acceptance meeting lists the hand-overs awaiting a decision; any meeting lists the
+    # decisions taken in it, for the minutes.
+    awaiting_acceptance: list[Acceptance] = field(default_factory=list)
+    decided_acceptances: list[Acceptance] = field(default_factory=list)
+    # A retrospective meeting goes through every department's filed retrospective.
+    retrospectives: list[Retrospective] = field(default_factory=list)
 
     @property
     def reported_department_ids(self) -> set[int]:
@@ -89,6 +115,15 @@ class MeetingView:
     @property
     def missing_departments(self) -> list[Department]:
         return [d for d in self.departments if d.id not in self.reported_department_ids]
+
+    @property
+    def departments_without_retrospective(self) -> list[Department]:
+        filed = {r.department_id for r in self.retrospectives}
+        return [d for d in self.departments if d.id not in filed]
+
+    @property
+    def reviewed_retrospectives(self) -> list[Retrospective]:
+        return [r for r in self.retrospectives if r.reviewed_meeting_id == self.meeting.id]
 
     @property
     def current_item(self) -> AgendaItem | None:
@@ -125,7 +160,8 @@ async def meeting_views_by_id(ids: Sequence[int]) -> list[MeetingView]:
 
 
 async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
-    """Views of several meetings in ten queries, however many meetings and entries."""
+    """Views of several meetings in a fixed number of queries, however many meetings and
+    entries."""
     ids = [m.id for m in rows]
     project_ids = list({m.project_id for m in rows})
     projects = {p.id: p for p in await Project.filter(id__in=project_ids)}
@@ -168,6 +204,7 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
         await MeetingQuestion.filter(meeting_id__in=ids).select_related("asked_by", "answered_by"),
         "meeting_id",
     )
+    closing = await _closing_entries(rows)
     return [
         MeetingView(
             meeting=m,
@@ -183,9 +220,60 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
             risks_to_review=to_review.get(m.project_id, []) if m.kind == MeetingKind.WEEKLY else [],
             risk_reviews=reviews.get(m.id, []),
             questions=questions.get(m.id, []),
+            awaiting_acceptance=closing.awaiting.get(m.project_id, [])
+            if m.kind == MeetingKind.ACCEPTANCE
+            else [],
+            decided_acceptances=closing.decided.get(m.id, []),
+            retrospectives=closing.retrospectives.get(m.project_id, [])
+            if m.kind == MeetingKind.RETROSPECTIVE
+            else [],
         )
         for m in rows
     ]
+
+
+@dataclass
+class _ClosingEntries:
+    awaiting: dict[int, list[Acceptance]]
+    decided: dict[int, list[Acceptance]]
+    retrospectives: dict[int, list[Retrospective]]
+
+
+async def _closing_entries(rows: Sequence[Meeting]) -> _ClosingEntries:
+    """Step 8's entries the meetings show: hand-overs awaiting acceptance (by project, for
+    acceptance meetings), decisions taken in each meeting, and filed retrospectives (by
+    project, for retrospective meetings)."""
+    ids = [m.id for m in rows]
+    acceptance_projects = {m.project_id for m in rows if m.kind == MeetingKind.ACCEPTANCE}
+    retrospective_projects = {m.project_id for m in rows if m.kind == MeetingKind.RETROSPECTIVE}
+    related = ("task", "receiving_department", "submitted_by", "decided_by")
+    awaiting = (
+        await Acceptance.filter(
+            project_id__in=list(acceptance_projects), status=AcceptanceStatus.SUBMITTED
+        )
+        .order_by("id")
+        .select_related(*related)
+        if acceptance_projects
+        else []
+    )
+    decided = await (
+        Acceptance.filter(meeting_id__in=ids)
+        .exclude(status=AcceptanceStatus.SUBMITTED)
+        .order_by("decided_at", "id")
+        .select_related(*related)
+    )
+    retrospectives = (
+        await Retrospective.filter(project_id__in=list(retrospective_projects))
+        .order_by("department__name", "id")
+        .select_related("department", "author")
+        if retrospective_projects
+        else []
+    )
+    return _ClosingEntries(
+        awaiting=_grouped(awaiting, "project_id"),
+        decided=_grouped(decided, "meeting_id"),
+        retrospectives=_grouped(retrospectives, "project_id"),
+    )
 
 
 async def _risks_to_review(

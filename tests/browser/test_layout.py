@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from playwright.async_api import expect
+
 from server.demo import load_demo
 from server.org.models import User
 from server.projects.models import Project, ProjectMember, ProjectStatus, Role
@@ -171,3 +173,42 @@ async def test_a_head_reads_and_signs_the_closing_report_on_a_phone(live_server,
     await page.get_by_role("button", name="同意").click()
     await page.wait_for_url(url)
     assert "研发部" not in await page.locator("#signatures .warning").first.inner_text()
+
+
+async def test_a_head_decides_a_hand_over_in_the_acceptance_meeting_on_a_phone(live_server, phone):  # noqa: F811
+    from server.closing import acceptance as closing
+    from server.closing.models import Acceptance, AcceptanceStatus
+    from server.meetings import running as meeting_running
+    from server.planning.models import Task, TaskStatus
+    from tests.server.test_closing_meetings import meeting_of
+
+    await load_demo()
+    project = await Project.get(code="X1-LAUNCH")
+    task = await Task.filter(project_id=project.id, deliverable__not="").order_by("id").first()
+    await Task.filter(id=task.id).update(status=TaskStatus.DONE, percent_complete=100)
+    pm = await User.get(email="wangfang@example.com")
+    handed = await closing.submit_for_acceptance(f.actor(pm), closing.Handover(task.id))
+    meeting_id = await meeting_of(pm, project, "ACCEPTANCE", "样机验收会")
+    await meeting_running.start_meeting(f.actor(pm), meeting_id=meeting_id)
+
+    page = phone
+    url = f"{live_server}/projects/X1-LAUNCH/meetings/{meeting_id}"
+    await sign_in_at(page, url, "lina@example.com")
+    card = page.locator(f"#meeting-acceptance-{handed.id}")
+    reject = card.locator("button", has_text="驳回")
+    assert (await reject.bounding_box())["height"] >= 44
+    await reject.click()  # no reason given: refused in place, on the comment field
+    error = page.locator("#acceptance-review #comment-error")
+    await error.wait_for()
+    await expect(error).to_be_in_viewport()
+    assert (await Acceptance.get(id=handed.id)).status == AcceptanceStatus.SUBMITTED
+
+    await card.locator("textarea[name=comment]").fill("样品齐全，同意验收")
+    await card.locator("button", has_text="接受").click()
+    await page.locator("#acceptance-review .empty").wait_for()
+    # The live part (server-sent) shows the decision to everyone in the meeting.
+    await page.locator("#live .decided-acceptances", has_text="样品齐全").wait_for()
+    row = await Acceptance.get(id=handed.id)
+    assert row.status == AcceptanceStatus.ACCEPTED and row.meeting_id == meeting_id
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "acceptance-meeting-375.png"), full_page=True)

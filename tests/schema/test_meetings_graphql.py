@@ -194,8 +194,9 @@ async def test_project_meetings_cost_the_same_queries_for_one_or_many(http, db):
     with count_queries() as six:
         many = await gql(http, token, query, variables)
     assert many.json()["data"]["project"]["meetings"]["totalCount"] == 6
-    # 17: the views also read the risks to review, the risk reviews and the questions raised.
-    assert one.count == six.count == 17
+    # 18: the views also read the risks to review, the risk reviews, the questions raised and
+    # the hand-overs decided in the meetings.
+    assert one.count == six.count == 18
 
 
 async def test_meeting_events_reach_a_subscriber(live_server, db, redis_url):

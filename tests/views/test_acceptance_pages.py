@@ -125,6 +125,8 @@ async def test_a_retrospective_from_the_page_and_the_lessons_page(http):
     http.cookies.clear()
     newcomer = await f.user(name="新经理")
     await log_in(http, newcomer.email)
+    home = await http.get("/")  # where a PM starts a new project
+    assert "以往项目的经验教训" in home.text and "模具要提前下单" in home.text
     lessons = await http.get("/lessons?tag=模具")
     assert "模具要提前下单" in lessons.text and "共 1 条经验" in lessons.text
     none = await http.get("/lessons?q=不存在的词")
