@@ -69,6 +69,8 @@ class Action(StrEnum):
     COMMENT = "comment"
     ACCEPT_DELIVERABLES = "accept_deliverables"
     FILE_RETROSPECTIVE = "file_retrospective"
+    REQUEST_CHANGES = "request_changes"
+    APPROVE_MAJOR_CHANGES = "approve_major_changes"
     MANAGE_TOKENS = "manage_tokens"
     ADMINISTER = "administer"
 
@@ -143,6 +145,10 @@ GRANTS: dict[Action, dict[Holder, Scope]] = {
     Action.ACCEPT_DELIVERABLES: {Role.DEPARTMENT_HEAD: D, Role.LIAISON: D},
     # Each department's liaison files its retrospective (the PM any department's).
     Action.FILE_RETROSPECTIVE: {Role.MANAGER: P, Role.LIAISON: D},
+    # Step 7: the PM, a liaison or a head asks for a change on behalf of their department;
+    # the PM and the affected heads approve it (as they sign), management a major one.
+    Action.REQUEST_CHANGES: {Role.MANAGER: P, Role.LIAISON: D, Role.DEPARTMENT_HEAD: D},
+    Action.APPROVE_MAJOR_CHANGES: {Role.MANAGEMENT: P},
     # Comments and attachments: everyone on the team but viewers, who only read.
     Action.COMMENT: {role: P for role in Role if role is not Role.VIEWER},
 }
@@ -173,6 +179,10 @@ REFUSALS: dict[Action, str] = {
         "Only the project manager, the risk's owner or its department's liaison may change it."
     ),
     Action.COMMENT: N_("Viewers read the discussion; they do not write in it."),
+    Action.REQUEST_CHANGES: N_(
+        "The project manager, or a liaison or head for their own department, asks for changes."
+    ),
+    Action.APPROVE_MAJOR_CHANGES: N_("Only management approves a change this large."),
     Action.ACCEPT_DELIVERABLES: N_(
         "Only the head or the liaison of the receiving department accepts a deliverable."
     ),

@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "server.requirements.models",
     "server.discussion.models",
     "server.closing.models",
+    "server.changes.models",
     "server.notices.models",
     "server.audit.models",
 ]

@@ -22,6 +22,7 @@ TEMPLATE_KINDS: dict[str, NoticeKind] = {
     "signature_requested": NoticeKind.SIGN_OFFS,
     "signature_reminder": NoticeKind.SIGN_OFFS,
     "document_outcome": NoticeKind.SIGN_OFFS,
+    "change_approval_requested": NoticeKind.SIGN_OFFS,
     "meeting_invitation": NoticeKind.MEETINGS,
     "report_reminder": NoticeKind.MEETINGS,
     "minutes_published": NoticeKind.MEETINGS,

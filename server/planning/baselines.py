@@ -18,7 +18,7 @@ from server.planning.scheduling import reschedule as reschedule
 from server.planning.scheduling import working_calendar as working_calendar
 from server.planning.service import lock_project
 from server.projects import lifecycle
-from server.projects.models import ProjectDepartment, ProjectMember, Role
+from server.projects.models import Project, ProjectDepartment, ProjectMember, Role
 from server.validation import Checks
 
 # --- baselines -----------------------------------------------------------------------------
@@ -62,35 +62,44 @@ async def approve_plan(actor: Actor, *, project_id: int, name: str | None = None
         checks = Checks()
         name = checks.text("name", name, required=False, max_length=100)
         checks.done()
-        count = await Baseline.filter(project_id=project.id).count()
-        baseline = await Baseline.create(
-            project=project,
-            name=name or f"Baseline {count + 1}",
-            approved_by=actor.user,
-        )
-        schedule = await schedules_for([t.id for t in tasks])
-        await BaselineTask.bulk_create(
-            [
-                BaselineTask(
-                    baseline=baseline,
-                    task_id=t.id,
-                    start=schedule[t.id].early_start,
-                    finish=schedule[t.id].early_finish,
-                )
-                for t in tasks
-                if t.id in schedule
-            ]
-        )
-        await record(
-            actor,
-            action="plan.approve",
-            object_type="baseline",
-            object_id=baseline.id,
-            project_id=project.id,
-            summary=baseline.name,
-            after={"tasks": len(tasks)},
-        )
+        baseline = await freeze_baseline(actor, project, tasks, name or None)
         await lifecycle.activate_when_ready(project.id)
+    return baseline
+
+
+async def freeze_baseline(
+    actor: Actor, project: Project, tasks: list[Task], name: str | None
+) -> Baseline:
+    """Every task's scheduled dates as a new baseline, inside the caller's transaction (the
+    caller has locked the project and decided this may be done)."""
+    count = await Baseline.filter(project_id=project.id).count()
+    baseline = await Baseline.create(
+        project=project,
+        name=name or f"Baseline {count + 1}",
+        approved_by=actor.user,
+    )
+    schedule = await schedules_for([t.id for t in tasks])
+    await BaselineTask.bulk_create(
+        [
+            BaselineTask(
+                baseline=baseline,
+                task_id=t.id,
+                start=schedule[t.id].early_start,
+                finish=schedule[t.id].early_finish,
+            )
+            for t in tasks
+            if t.id in schedule
+        ]
+    )
+    await record(
+        actor,
+        action="plan.approve",
+        object_type="baseline",
+        object_id=baseline.id,
+        project_id=project.id,
+        summary=baseline.name,
+        after={"tasks": len(tasks)},
+    )
     return baseline
 
 

@@ -101,6 +101,10 @@ class Project(Model):
     # The risk matrix: probability × impact from these scores up is high, or medium.
     risk_high_score = fields.IntField(default=15)
     risk_medium_score = fields.IntField(default=6)
+    # A change request needs management's approval past these (None: the defaults in
+    # server.changes.service, 5 working days and 100,000 CNY).
+    change_finish_threshold_days = fields.IntField(null=True)
+    change_cost_threshold = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

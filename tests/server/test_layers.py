@@ -28,7 +28,7 @@ ORDER = [
     {"notices"},
     {"projects"},
     {"signoffs", "planning"},
-    {"progress", "meetings", "risks", "requirements", "closing"},
+    {"progress", "meetings", "risks", "requirements", "closing", "changes"},
     {"discussion"},
     {"domains", "demo", "cli", "app", "web"},
 ]

@@ -1,0 +1,303 @@
+"""Change requests: the impact is computed by the scheduler on a copy of the plan (hand-worked
+here across the 2026 National Day holidays, through FS and SS links with lags), approvals bind
+to the request and its impact, the last approval applies every edit in one transaction, and
+bad edits are refused on their field with nothing kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from server.changes import approvals, service
+from server.changes.models import ChangeApproval, ChangeRequest, ChangeStatus
+from server.errors import Conflict, Forbidden, Invalid, InvalidFields
+from server.notices.models import Notice
+from server.org.models import Department, User
+from server.planning import service as planning
+from server.planning.models import Baseline, Dependency, Task, TaskSchedule
+from server.progress import service as progress
+from server.projects.models import Project, Role
+from tests import factories as f
+from tests.server.test_closing_report import _company_calendar
+
+
+@dataclass
+class Plan:
+    project: Project
+    pm: User
+    heads: dict[str, User]
+    departments: dict[str, Department]
+    tasks: dict[str, Task]
+
+
+async def plan() -> Plan:
+    """A (研发, 09-21…09-25) → B (生产, 3 days) → C (市场, milestone); D (市场, 2 days) alone.
+    10-01…10-08 are holidays and Saturday 10-10 a working day, so B ends 09-30 and C shows
+    09-30; D's float is 6 working days (09-23 … 09-30)."""
+    departments = {n: await f.department(f"{n}部") for n in ("市场", "研发", "生产")}
+    pm = await f.user(name="王芳", dept=departments["市场"])
+    project = await f.project(pm, departments=[departments["研发"], departments["生产"]])
+    await Project.filter(id=project.id).update(
+        start_date=date(2026, 9, 21), status_date=date(2026, 9, 21)
+    )
+    project = await Project.get(id=project.id)
+    heads = {}
+    for name, dept in departments.items():
+        head = await f.user(name=f"{name}负责人", dept=dept)
+        await f.member(pm, project, head, Role.DEPARTMENT_HEAD, dept)
+        heads[name] = head
+    await _company_calendar()
+    tasks = {}
+    for key, name, dept, days, milestone in (
+        ("A", "设计", "研发", 5, False),
+        ("B", "试产", "生产", 3, False),
+        ("C", "发布会", "市场", 0, True),
+        ("D", "宣传物料", "市场", 2, False),
+    ):
+        tasks[key] = await planning.create_task(
+            f.actor(pm),
+            project_id=project.id,
+            data=planning.TaskInput(
+                name=name,
+                planned_start=date(2026, 9, 21),
+                duration_days=days,
+                department_id=departments[dept].id,
+                is_milestone=milestone,
+            ),
+        )
+    for before, after in (("A", "B"), ("B", "C")):
+        await planning.add_dependency(
+            f.actor(pm), predecessor_id=tasks[before].id, successor_id=tasks[after].id
+        )
+    return Plan(project, pm, heads, departments, tasks)
+
+
+def request_of(p: Plan, edits, **more) -> service.ChangeInput:
+    return service.ChangeInput(
+        title=more.pop("title", "试产延长两天"),
+        reason="新模具需要多两天调试",
+        kind=more.pop("kind", "SCHEDULE"),
+        requester_department_id=p.departments["生产"].id,
+        edits=edits,
+        **more,
+    )
+
+
+async def draft(p: Plan, edits, **more) -> ChangeRequest:
+    return await service.draft_change_request(
+        f.actor(p.pm), project_id=p.project.id, data=request_of(p, edits, **more)
+    )
+
+
+async def test_the_preview_moves_the_finish_over_the_national_day_holidays(db):
+    p = await plan()
+    longer = await draft(p, [{"op": "edit_task", "task_id": p.tasks["B"].id, "duration_days": 5}])
+    impact = longer.impact
+    # B: 09-28, 09-29, 09-30, then 10-09 and the make-up Saturday 10-10.
+    assert (impact["finishBefore"], impact["finishAfter"]) == ("2026-09-30", "2026-10-10")
+    assert impact["deltaWorkingDays"] == 2
+    assert impact["milestones"] == [
+        {
+            "id": p.tasks["C"].id,
+            "name": "发布会",
+            "before": "2026-09-30",
+            "after": "2026-10-10",
+            "deltaWorkingDays": 2,
+        }
+    ]
+    assert impact["criticalAdded"] == [] and impact["criticalRemoved"] == []
+    by_department = {d["name"]: d for d in impact["departments"]}
+    assert [t["name"] for t in by_department["生产部"]["tasksMoved"]] == ["试产"]
+    assert by_department["生产部"]["tasksMoved"][0]["delta"] == 2
+    assert [t["name"] for t in by_department["市场部"]["tasksMoved"]] == ["发布会"]
+    assert "研发部" not in by_department  # A does not move
+    # D gains float (6 → 8): nobody loses any.
+    assert all(d["floatLost"] == 0 for d in impact["departments"])
+    assert service.required_slots(p.project, longer) == [
+        "pm",
+        f"department:{p.departments['市场'].id}",
+        f"department:{p.departments['生产'].id}",
+    ]
+
+
+async def test_the_preview_follows_a_start_to_start_link_with_a_lag(db):
+    p = await plan()
+    test = await draft(
+        p,
+        [
+            {"op": "add_link", "predecessor": p.tasks["B"].id, "successor": "E", "type": "SS",
+             "lag": 2},
+            {"op": "add_task", "key": "E", "name": "样机测试", "department_id":
+             p.departments["研发"].id, "planned_start": "2026-09-21", "duration_days": 4},
+        ],
+        kind="SCOPE",
+    )  # fmt: skip
+    impact = test.impact
+    # B starts 09-28; E two working days later, 09-30, then 10-09, 10-10, 10-12.
+    assert impact["finishAfter"] == "2026-10-12" and impact["deltaWorkingDays"] == 3
+    # E drives the finish now; the milestone, still 09-30, has 3 days of float.
+    assert impact["criticalAdded"] == [{"id": -1, "name": "样机测试"}]
+    assert impact["criticalRemoved"] == [{"id": p.tasks["C"].id, "name": "发布会"}]
+    assert impact["milestones"] == []
+    research = next(d for d in impact["departments"] if d["name"] == "研发部")
+    assert research["tasksMoved"] == [
+        {"id": -1, "name": "样机测试", "before": None, "after": "2026-10-12", "delta": None}
+    ]
+
+
+async def test_bad_edits_are_refused_on_their_field_and_nothing_is_kept(db):
+    p = await plan()
+    other = await f.project(p.pm, code="OTHER")
+    stranger = await planning.create_task(
+        f.actor(p.pm),
+        project_id=other.id,
+        data=planning.TaskInput(name="别的", planned_start=date(2026, 11, 2), duration_days=1),
+    )
+    with pytest.raises(Invalid) as cycle:
+        await draft(p, [{"op": "add_link", "predecessor": p.tasks["C"].id,
+                         "successor": p.tasks["A"].id}])  # fmt: skip
+    assert cycle.value.field == "edits" and "设计 → 试产 → 发布会" in cycle.value.translated("zh")
+    with pytest.raises(InvalidFields) as several:
+        await draft(
+            p,
+            [
+                {"op": "edit_task", "task_id": stranger.id, "duration_days": 2},
+                {"op": "edit_task", "task_id": p.tasks["B"].id, "duration_days": -1},
+                {"op": "add_task", "name": "", "department_id": 999, "planned_start": "9月"},
+                {"op": "rename"},
+            ],
+        )
+    assert {e.field for e in several.value.errors} == {
+        "edit-0-taskId",
+        "edit-1-durationDays",
+        "edit-2-name",
+        "edit-2-departmentId",
+        "edit-2-plannedStart",
+        "edit-3-op",
+    }
+    await progress.report_progress(
+        f.actor(p.pm),
+        progress.ProgressInput(task_id=p.tasks["A"].id, version=1, percent_complete=40),
+    )
+    with pytest.raises(Invalid) as started:
+        await draft(p, [{"op": "remove_task", "task_id": p.tasks["A"].id}])
+    assert started.value.field == "edit-0-taskId"
+    with pytest.raises(Invalid) as cost:
+        await draft(p, [], cost_delta="一万")
+    assert cost.value.field == "costDelta"
+    assert await ChangeRequest.all().count() == 0
+    cancelled = await draft(p, [{"op": "remove_task", "task_id": p.tasks["A"].id, "cancel": True}])
+    assert cancelled.code == "CR-001"
+
+
+async def approve(who: User, request: ChangeRequest, decision="APPROVE", comment=None, **kw):
+    current = await ChangeRequest.get(id=request.id)
+    return await approvals.decide_change_request(
+        f.actor(who),
+        request_id=request.id,
+        data=approvals.DecisionInput(
+            decision=decision,
+            content_hash=kw.get("content_hash") or current.content_hash,
+            comment=comment,
+        ),
+    )
+
+
+async def test_the_last_approval_applies_the_edits_and_keeps_before_and_after(db):
+    p = await plan()
+    request = await draft(
+        p,
+        [
+            {"op": "edit_task", "task_id": p.tasks["B"].id, "duration_days": 5},
+            {"op": "add_task", "key": "E", "name": "模具验收", "department_id":
+             p.departments["生产"].id, "planned_start": "2026-09-21", "duration_days": 1},
+            {"op": "add_link", "predecessor": "E", "successor": p.tasks["C"].id},
+        ],
+        rebaseline=True,
+    )  # fmt: skip
+    with pytest.raises(Invalid):  # a draft is not decided
+        await approve(p.pm, request)
+    request = await approvals.submit_change_request(
+        f.actor(p.pm), request_id=request.id, version=request.version
+    )
+    assert request.status == ChangeStatus.SUBMITTED
+    mailed = await Notice.filter(dedup_key__startswith=f"change:{request.id}:")
+    assert sorted(n.recipient_id for n in mailed) == sorted(
+        [p.pm.id, p.heads["市场"].id, p.heads["生产"].id]
+    )
+
+    with pytest.raises(Forbidden):  # research is not affected: its head does not decide
+        await approve(p.heads["研发"], request)
+    with pytest.raises(Conflict):
+        await approve(p.pm, request, content_hash="0" * 64)
+    with pytest.raises(Invalid) as silent:
+        await approve(p.heads["市场"], request, "REJECT")
+    assert silent.value.field == "comment"
+    await approve(p.pm, request)
+    with pytest.raises(Invalid):  # once per content
+        await approve(p.pm, request)
+    await approve(p.heads["市场"], request)
+    assert (await Task.get(id=p.tasks["B"].id)).duration_days == 3  # not yet
+    applied = await approve(p.heads["生产"], request)
+
+    assert applied.status == ChangeStatus.APPLIED
+    assert (await Task.get(id=p.tasks["B"].id)).duration_days == 5
+    schedule = await TaskSchedule.get(task_id=p.tasks["B"].id)
+    assert schedule.early_finish == date(2026, 10, 10)
+    new = await Task.get(name="模具验收")
+    assert await Dependency.filter(predecessor_id=new.id, successor_id=p.tasks["C"].id).exists()
+    edited = next(a for a in applied.applied if a["op"] == "edit_task")
+    assert (edited["before"]["duration_days"], edited["after"]["duration_days"]) == (3, 5)
+    assert await Baseline.filter(name__startswith="CR-001").count() == 1
+    with pytest.raises(Invalid) as twice:
+        await approve(p.pm, request)
+    assert twice.value.field == "status"
+    assert await Task.filter(name="模具验收").count() == 1
+
+
+async def test_an_edit_between_the_preview_and_the_last_approval_applies_nothing(db):
+    p = await plan()
+    request = await draft(p, [{"op": "edit_task", "task_id": p.tasks["B"].id, "duration_days": 5}])
+    request = await approvals.submit_change_request(
+        f.actor(p.pm), request_id=request.id, version=request.version
+    )
+    await approve(p.pm, request)
+    await approve(p.heads["市场"], request)
+    read_by_the_last_head = (await ChangeRequest.get(id=request.id)).content_hash
+    await planning.update_task(
+        f.actor(p.pm),
+        task_id=p.tasks["B"].id,
+        version=1,
+        data=planning.TaskInput(duration_days=4),
+    )
+    with pytest.raises(Conflict):
+        await approve(p.heads["生产"], request, content_hash=read_by_the_last_head)
+    assert (await Task.get(id=p.tasks["B"].id)).duration_days == 4
+    fresh = await ChangeRequest.get(id=request.id)
+    assert fresh.status == ChangeStatus.SUBMITTED and fresh.content_hash != read_by_the_last_head
+    # 4 → 5 days now moves the finish by one working day; earlier approvals no longer count.
+    assert fresh.impact["deltaWorkingDays"] == 1
+    assert await service.counted_approvals(fresh) == {}
+    assert await ChangeApproval.all().count() == 2
+
+
+async def test_a_large_change_also_needs_management(db):
+    p = await plan()
+    boss = await f.user(name="总经理", dept=p.departments["市场"])
+    await f.member(p.pm, p.project, boss, Role.MANAGEMENT, p.departments["市场"])
+    request = await draft(
+        p,
+        [{"op": "edit_task", "task_id": p.tasks["A"].id, "duration_days": 6}],
+        cost_delta="150000.00",
+    )
+    assert service.required_slots(p.project, request)[-1] == "management"
+    request = await approvals.submit_change_request(
+        f.actor(p.pm), request_id=request.id, version=request.version
+    )
+    for who in (p.pm, p.heads["研发"], p.heads["生产"], p.heads["市场"]):
+        await approve(who, request)
+    assert (await ChangeRequest.get(id=request.id)).status == ChangeStatus.SUBMITTED
+    done = await approve(boss, request)
+    assert done.status == ChangeStatus.APPLIED
