@@ -60,6 +60,10 @@ EXPECTED: dict[Action, str] = {
     Action.COMMENT: "PPPPPP-",
     Action.ACCEPT_DELIVERABLES: "--DD---",
     Action.FILE_RETROSPECTIVE: "P-D----",
+    # Issue 21: the PM asks for a change, a liaison or head for their own department; the
+    # heads approve as they sign (SIGN_DOCUMENTS), management approves a large change.
+    Action.REQUEST_CHANGES: "P-DD---",
+    Action.APPROVE_MAJOR_CHANGES: "----P--",
 }
 PROJECT_ACTIONS = list(EXPECTED)
 PERSONAL = {Action.SIGN_DOCUMENTS, Action.NAME_SIGNING_DELEGATE}
