@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,6 +12,12 @@ from markupsafe import Markup
 
 from server import i18n, mentions
 from server.audit.service import ACTION_LABELS
+from server.changes.models import (
+    CHANGE_KIND_LABELS,
+    CHANGE_STATUS_LABELS,
+    ChangeKind,
+    ChangeStatus,
+)
 from server.closing.models import ACCEPTANCE_STATUS_LABELS, AcceptanceStatus
 from server.meetings.models import (
     ATTENDANCE_LABELS,
@@ -160,7 +167,10 @@ def environment() -> Environment:
     )
     env.filters["instant"] = lambda value, zone="Asia/Shanghai": i18n.format_instant(value, zone)
     env.filters["column_label"] = lambda key: i18n.gettext(COLUMN_LABELS.get(key) or key)
-    env.filters["day"] = lambda value: i18n.format_day(value)
+    # Days stored in JSON (a change request's impact) come as ISO text.
+    env.filters["day"] = lambda value: i18n.format_day(
+        date.fromisoformat(value) if isinstance(value, str) else value
+    )
     env.filters["number"] = lambda value: i18n.format_number(value)
     env.filters["markdown"] = markdown_html
     env.filters["money"] = lambda value, currency="CNY": i18n.format_money(value, currency)
@@ -173,6 +183,12 @@ def environment() -> Environment:
     )
     env.globals["notice_kind_label"] = lambda value: i18n.gettext(
         NOTICE_KIND_LABELS[NoticeKind(value)]
+    )
+    env.globals["change_kind_label"] = lambda value: i18n.gettext(
+        CHANGE_KIND_LABELS[ChangeKind(value)]
+    )
+    env.globals["change_status_label"] = lambda value: i18n.gettext(
+        CHANGE_STATUS_LABELS[ChangeStatus(value)]
     )
     env.filters["filesize"] = lambda value: i18n.format_file_size(value)
     env.globals["attachment_limit_mb"] = lambda: get_settings().attachment_max_bytes // 2**20

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route
 from server.settings import Settings
 from views import (
     auth,
+    changes,
     closing,
     discussion,
     health,
@@ -140,6 +141,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/problems/{problem_id:int}", risks.problem_page, methods=["GET"]),
         Route("/projects/{code}/tasks/{task_id:int}", planning.task_page, methods=["GET"]),
         Route("/projects/{code}/acceptance", closing.acceptance_page, methods=["GET"]),
+        *change_routes(),
         Route(
             "/projects/{code}/closing-report/generate",
             signoffs.generate_closing_report,
@@ -229,6 +231,21 @@ def page_routes() -> list[BaseRoute]:
         Route("/admin/robots", notices.robots, methods=["GET"]),
         Route("/admin/robots", notices.add_robot, methods=["POST"]),
         Route("/admin/robots/{robot_id:int}/remove", notices.remove_robot, methods=["POST"]),
+    ]
+
+
+def change_routes() -> list[BaseRoute]:
+    one = "/projects/{code}/changes/{number:int}"
+    return [
+        Route("/projects/{code}/changes", changes.change_log, methods=["GET"]),
+        Route("/projects/{code}/changes", changes.draft, methods=["POST"]),
+        Route(one, changes.change_page, methods=["GET"]),
+        Route(one + "/edits", changes.add_edit, methods=["POST"]),
+        Route(one + "/edits/{index:int}/remove", changes.remove_edit, methods=["POST"]),
+        Route(one + "/details", changes.update_details, methods=["POST"]),
+        Route(one + "/submit", changes.submit, methods=["POST"]),
+        Route(one + "/withdraw", changes.withdraw, methods=["POST"]),
+        Route(one + "/decide", changes.decide, methods=["POST"]),
     ]
 
 

@@ -1,0 +1,262 @@
+"""Step 7 as pages: the change log, one change request with its edits, computed impact and
+approvals, and the approver's one-tap decision."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from server.auth import Action, may
+from server.changes import approvals as change_approvals
+from server.changes import queries as change_queries
+from server.changes import service as changes
+from server.changes.models import CHANGE_KIND_LABELS, ChangeKind, ChangeRequest
+from server.errors import Forbidden
+from server.planning import queries as planning_queries
+from server.planning.models import Dependency
+from server.projects import service as projects
+from server.projects.models import Project
+from views.common import actor_of, form_data, optional_int, page, refusal, render
+
+EDIT_FIELDS = ("task_id", "name", "planned_start", "duration_days", "owner_id", "department_id",
+               "predecessor", "successor", "type", "lag", "key", "parent_id")  # fmt: skip
+
+
+async def _departments_i_ask_for(request: Request, project: Project) -> list[Any]:
+    actor = actor_of(request)
+    departments = (await projects.list_participating_departments([project.id]))[project.id]
+    return [
+        d
+        for d in departments
+        if await may(actor, Action.REQUEST_CHANGES, project, department_id=d.id)
+    ]
+
+
+async def _log_context(request: Request) -> dict[str, Any]:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    return {
+        "project": project,
+        "requests": await change_queries.list_change_requests(project.id),
+        "ask_for": await _departments_i_ask_for(request, project),
+        "kinds": [(k.value, CHANGE_KIND_LABELS[k]) for k in ChangeKind],
+        "errors": {},
+        "values": {},
+    }
+
+
+@page
+async def change_log(request: Request) -> Response:
+    return render(request, "changes/log.html", **await _log_context(request))
+
+
+def _input(form: dict[str, str], edits: list[dict[str, Any]] | None = None) -> changes.ChangeInput:
+    return changes.ChangeInput(
+        title=form.get("title"),
+        reason=form.get("reason"),
+        kind=form.get("kind"),
+        requester_department_id=optional_int(form.get("requester_department_id")),
+        edits=edits or [],
+        cost_delta=form.get("cost_delta"),
+        impact_notes=form.get("impact_notes"),
+        rebaseline=form.get("rebaseline") == "on",
+    )
+
+
+@page
+async def draft(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    async with refusal(request) as refused:
+        created = await changes.draft_change_request(
+            actor, project_id=project.id, data=_input(form)
+        )
+    if not refused:
+        return RedirectResponse(f"/projects/{project.code}/changes/{created.number}", 303)
+    context = await _log_context(request)
+    context.update(errors=refused.errors, values=form)
+    return render(request, "changes/log.html", status_code=400, **context)
+
+
+async def _request_context(request: Request) -> dict[str, Any]:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    change = await change_queries.by_number(project, int(request.path_params["number"]))
+    change = await changes.refresh_impact(change)
+    tasks = (await planning_queries.list_tasks([project.id]))[project.id]
+    parents = {t.parent_id for t in tasks if t.parent_id}
+    links = await Dependency.filter(project_id=project.id).select_related(
+        "predecessor", "successor"
+    )
+    may_edit = change.status in changes.OPEN and await _may_author(request, project, change)
+    return {
+        "project": project,
+        "change": change,
+        "approvals": await change_queries.approvals_of(actor, project, change),
+        "names": {t.id: f"{t.wbs_code} {t.name}" for t in tasks}
+        | {key: name for key, name in _new_names(change).items()},
+        "leaves": [t for t in tasks if t.id not in parents],
+        "phases": [t for t in tasks if t.id in parents],
+        "links": links,
+        "departments": (await projects.list_participating_departments([project.id]))[project.id],
+        "members": (await projects.list_members([project.id]))[project.id],
+        "kinds": [(k.value, CHANGE_KIND_LABELS[k]) for k in ChangeKind],
+        "ask_for": await _departments_i_ask_for(request, project),
+        "may_edit": may_edit,
+        "needs_management": changes.needs_management(project, change),
+        "new_index": len(change.edits),
+        "errors": {},
+        "values": {},
+        "failed": "",
+    }
+
+
+def _new_names(change: ChangeRequest) -> dict[str, str]:
+    return {e["key"]: e["name"] for e in change.edits if e["op"] == "add_task"}
+
+
+async def _may_author(request: Request, project: Project, change: ChangeRequest) -> bool:
+    try:
+        await changes.authorize_author(actor_of(request), project, change)
+    except Forbidden:
+        return False
+    return True
+
+
+@page
+async def change_page(request: Request) -> Response:
+    return render(request, "changes/request.html", **await _request_context(request))
+
+
+async def _answer(request: Request, refused: Any, form: dict[str, str], failed: str) -> Response:
+    code, number = request.path_params["code"], request.path_params["number"]
+    if not refused:
+        return RedirectResponse(f"/projects/{code}/changes/{number}", status_code=303)
+    context = await _request_context(request)
+    context.update(errors=refused.errors, values=form, failed=failed)
+    status = 409 if refused.is_conflict else 400
+    return render(request, "changes/request.html", status_code=status, **context)
+
+
+async def _current(request: Request) -> ChangeRequest:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    return await change_queries.by_number(project, int(request.path_params["number"]))
+
+
+def _as_input(change: ChangeRequest) -> changes.ChangeInput:
+    return changes.ChangeInput(
+        title=change.title,
+        reason=change.reason,
+        kind=str(change.kind),
+        requester_department_id=change.requester_department_id,
+        edits=list(change.edits),
+        cost_delta=change.cost_delta,
+        impact_notes=change.impact_notes,
+        named_department_ids=list(change.named_department_ids),
+        rebaseline=change.rebaseline,
+    )
+
+
+def _edit_of(form: dict[str, str]) -> dict[str, Any]:
+    edit: dict[str, Any] = {"op": form.get("op", "")}
+    for name in EDIT_FIELDS:
+        if form.get(name) not in (None, ""):
+            edit[name] = form[name]
+    if form.get("link") and ":" in form["link"]:
+        edit["predecessor"], edit["successor"] = form["link"].split(":", 1)
+    edit["cancel"] = form.get("cancel") == "on"
+    edit["is_milestone"] = form.get("is_milestone") == "on"
+    return edit
+
+
+@page
+async def add_edit(request: Request) -> Response:
+    change = await _current(request)
+    form = await form_data(request)
+    async with refusal(request) as refused:
+        data = _as_input(change)
+        await changes.update_change_request(
+            actor_of(request),
+            request_id=change.id,
+            version=optional_int(form.get("version")) or 0,
+            data=replace(data, edits=[*data.edits, _edit_of(form)]),
+        )
+    return await _answer(request, refused, form, form.get("op", ""))
+
+
+@page
+async def remove_edit(request: Request) -> Response:
+    change = await _current(request)
+    form = await form_data(request)
+    index = int(request.path_params["index"])
+    async with refusal(request) as refused:
+        data = _as_input(change)
+        kept = [e for n, e in enumerate(data.edits) if n != index]
+        await changes.update_change_request(
+            actor_of(request),
+            request_id=change.id,
+            version=optional_int(form.get("version")) or 0,
+            data=replace(data, edits=kept),
+        )
+    return await _answer(request, refused, form, "edits")
+
+
+@page
+async def update_details(request: Request) -> Response:
+    change = await _current(request)
+    form = await form_data(request)
+    async with refusal(request) as refused:
+        await changes.update_change_request(
+            actor_of(request),
+            request_id=change.id,
+            version=optional_int(form.get("version")) or 0,
+            data=replace(_input(form, list(change.edits)), named_department_ids=[
+                int(v) for v in (await request.form()).getlist("named_department_ids")
+                if str(v).isdigit()
+            ]),
+        )  # fmt: skip
+    return await _answer(request, refused, form, "details")
+
+
+@page
+async def submit(request: Request) -> Response:
+    change = await _current(request)
+    form = await form_data(request)
+    async with refusal(request) as refused:
+        await change_approvals.submit_change_request(
+            actor_of(request), request_id=change.id, version=optional_int(form.get("version")) or 0
+        )
+    return await _answer(request, refused, form, "submit")
+
+
+@page
+async def withdraw(request: Request) -> Response:
+    change = await _current(request)
+    form = await form_data(request)
+    async with refusal(request) as refused:
+        await changes.withdraw_change_request(
+            actor_of(request), request_id=change.id, version=optional_int(form.get("version")) or 0
+        )
+    return await _answer(request, refused, form, "submit")
+
+
+@page
+async def decide(request: Request) -> Response:
+    change = await _current(request)
+    form = await form_data(request)
+    async with refusal(request) as refused:
+        await change_approvals.decide_change_request(
+            actor_of(request),
+            request_id=change.id,
+            data=change_approvals.DecisionInput(
+                decision=form.get("decision", ""),
+                content_hash=form.get("content_hash", ""),
+                comment=form.get("comment"),
+            ),
+        )
+    return await _answer(request, refused, form, "decide")
