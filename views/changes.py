@@ -216,7 +216,7 @@ async def update_details(request: Request) -> Response:
             request_id=change.id,
             version=optional_int(form.get("version")) or 0,
             data=replace(_input(form, list(change.edits)), named_department_ids=[
-                int(v) for v in (await request.form()).getlist("named_department_ids")
+                int(str(v)) for v in (await request.form()).getlist("named_department_ids")
                 if str(v).isdigit()
             ]),
         )  # fmt: skip
