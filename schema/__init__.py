@@ -23,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import Info
 from strawberry.types.unset import UnsetType
 
+from schema.changes import ChangeMutation, ChangeRequest
 from schema.closing import ClosingMutation, ClosingQuery, RetrospectiveMutation
 from schema.closing_report import ClosingReportMutation
 from schema.common import PageSizeError, decode_any
@@ -47,6 +48,7 @@ from schema.risks import Problem, Risk, RiskMutation, RiskRegisterMutation
 from schema.signoffs import SignableDocument, SignoffMutation, load_document
 from server import i18n
 from server.auth import Actor
+from server.changes import service as changes
 from server.discussion import service as discussion
 from server.errors import NotFound
 from server.meetings import queries as meeting_queries
@@ -93,6 +95,9 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
             return Problem.of(await risk_problems.get_problem(actor, problem_id=pk))
         if type_name == "Comment":
             return Comment.of(await discussion.get_comment(actor, comment_id=pk))
+        if type_name == "ChangeRequest":
+            row = await changes.get_change_request(actor, request_id=pk)
+            return ChangeRequest.of(await changes.refresh_impact(row))
         if type_name == "SignableDocument":
             row = await signoff_queries.get_document_by_id(actor, document_id=pk)
             return await load_document(info, row)
@@ -127,6 +132,7 @@ class Mutation(
     ClosingMutation,
     RetrospectiveMutation,
     ClosingReportMutation,
+    ChangeMutation,
 ):
     pass
 

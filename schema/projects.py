@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from schema.changes import ChangeRequest, change_requests_of
 from schema.closing import Acceptance, Retrospective, acceptances_of, retrospectives_of
 from schema.closing_report import closing_report_of
 from schema.common import (
@@ -217,6 +218,15 @@ class Project(Node):
     async def acceptances(self, info: Info[Context, None]) -> list[Acceptance]:
         """Hand-overs of deliverables and their acceptance, newest first."""
         return await acceptances_of(self.pk)
+
+    @strawberry.field
+    async def change_requests(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[ChangeRequest]:
+        """The change log, newest first; each impact computed on the plan as it stands."""
+        offset, limit = page_window(first, after)
+        rows = await change_requests_of(self.pk)
+        return connection(rows[offset : offset + limit], offset=offset, total=len(rows))
 
     @strawberry.field
     async def retrospective(self, info: Info[Context, None]) -> list[Retrospective]:

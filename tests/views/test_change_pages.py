@@ -85,3 +85,109 @@ async def test_a_change_request_from_draft_to_applied_on_the_pages(http):
     await log_in(http, p.heads["研发"].email)
     log = await http.get(f"/projects/{code}/changes")
     assert "CR-001" in log.text and "+2" in log.text
+
+
+async def test_a_change_request_through_graphql(http):
+    from schema.common import to_global_id
+    from tests.schema.test_graphql import gql, token_for
+
+    p = await plan()
+    task = lambda key: to_global_id("Task", p.tasks[key].id)  # noqa: E731
+    fields = """changeRequest { id number status version contentHash edits
+        impact { finishBefore finishAfter deltaWorkingDays problem
+                 milestones { name before after deltaWorkingDays }
+                 criticalAdded { taskId name } criticalRemoved { name }
+                 departments { department { name } floatLost
+                               tasksMoved { taskId name before after deltaWorkingDays } } }
+        approvals { approver department { name } decision decidedBy { name } } }
+        errors { code field message }"""
+    draft = f"""mutation($input: DraftChangeRequestInput!) {{
+        draftChangeRequest(input: $input) {{ {fields} }} }}"""
+    request = {
+        "title": "加测试",
+        "reason": "样机需要测试",
+        "kind": "SCOPE",
+        "requesterDepartmentId": to_global_id("Department", p.departments["研发"].id),
+        "costDelta": "12000.50",
+        "edits": [
+            {"op": "add_link", "predecessor": task("B"), "successor": "E", "type": "SS", "lag": 2},
+            {"op": "add_task", "key": "E", "name": "样机测试", "plannedStart": "2026-09-21",
+             "durationDays": 4,
+             "departmentId": to_global_id("Department", p.departments["研发"].id)},
+        ],
+    }  # fmt: skip
+    pm = await token_for(p.pm)
+    cycle = await gql(
+        http,
+        pm,
+        draft,
+        {
+            "input": {
+                "projectId": to_global_id("Project", p.project.id),
+                "request": request
+                | {"edits": [{"op": "add_link", "predecessor": task("C"), "successor": task("A")}]},
+            }
+        },
+    )
+    assert cycle.json()["data"]["draftChangeRequest"]["errors"][0]["field"] == ["edits"]
+    made = await gql(
+        http, pm, draft, {"input": {"projectId": to_global_id("Project", p.project.id),
+                                    "request": request}}
+    )  # fmt: skip
+    change = made.json()["data"]["draftChangeRequest"]["changeRequest"]
+    assert change["number"] == "CR-001" and change["status"] == "DRAFT"
+    impact = change["impact"]
+    assert (impact["finishAfter"], impact["deltaWorkingDays"]) == ("2026-10-12", 3)
+    assert impact["criticalAdded"] == [{"taskId": None, "name": "样机测试"}]
+    assert impact["criticalRemoved"] == [{"name": "发布会"}]
+    assert impact["departments"] == [
+        {
+            "department": {"name": "研发部"},
+            "floatLost": 0,
+            "tasksMoved": [
+                {"taskId": None, "name": "样机测试", "before": None, "after": "2026-10-12",
+                 "deltaWorkingDays": None}
+            ],
+        }
+    ]  # fmt: skip
+    assert [a["approver"] for a in change["approvals"]] == [
+        "pm",
+        f"department:{p.departments['研发'].id}",
+    ]
+    act = """mutation($input: ChangeRequestVersionInput!) { submitChangeRequest(input: $input) {
+        changeRequest { status contentHash version } errors { code field } } }"""
+    submitted = await gql(http, pm, act, {"input": {"id": change["id"], "version": 1}})
+    sent = submitted.json()["data"]["submitChangeRequest"]["changeRequest"]
+    assert sent["status"] == "SUBMITTED"
+    decide = """mutation($input: DecideChangeRequestInput!) { decideChangeRequest(input: $input) {
+        changeRequest { status } errors { code field } } }"""
+    production = await gql(
+        http,
+        await token_for(p.heads["生产"]),
+        decide,
+        {"input": {"id": change["id"], "contentHash": sent["contentHash"], "decision": "APPROVE"}},
+    )
+    assert production.json()["data"]["decideChangeRequest"]["errors"][0]["code"] == "FORBIDDEN"
+    for who in (p.pm, p.heads["研发"]):
+        answer = await gql(
+            http,
+            await token_for(who),
+            decide,
+            {"input": {"id": change["id"], "contentHash": sent["contentHash"],
+                       "decision": "APPROVE"}},
+        )  # fmt: skip
+        assert answer.json()["data"]["decideChangeRequest"]["errors"] == []
+    assert answer.json()["data"]["decideChangeRequest"]["changeRequest"]["status"] == "APPLIED"
+    assert await Task.filter(name="样机测试").count() == 1
+    log = await gql(
+        http,
+        pm,
+        "query($id: ID!) { project(id: $id) { changeRequests(first: 10) { totalCount "
+        "edges { node { number status applied } } } } }",
+        {"id": to_global_id("Project", p.project.id)},
+    )
+    listed = log.json()["data"]["project"]["changeRequests"]
+    assert listed["totalCount"] == 1
+    node = listed["edges"][0]["node"]
+    assert node["status"] == "APPLIED"
+    assert [a["op"] for a in node["applied"]] == ["add_task", "add_link"]
