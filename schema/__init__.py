@@ -96,8 +96,8 @@ async def _resolve_node(info: Info[Context, None], type_name: str, pk: int) -> N
         if type_name == "Comment":
             return Comment.of(await discussion.get_comment(actor, comment_id=pk))
         if type_name == "ChangeRequest":
-            row = await changes.get_change_request(actor, request_id=pk)
-            return ChangeRequest.of(await changes.refresh_impact(row))
+            change = await changes.get_change_request(actor, request_id=pk)
+            return ChangeRequest.of(await changes.refresh_impact(change))
         if type_name == "SignableDocument":
             row = await signoff_queries.get_document_by_id(actor, document_id=pk)
             return await load_document(info, row)
