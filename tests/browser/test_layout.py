@@ -212,3 +212,47 @@ async def test_a_head_decides_a_hand_over_in_the_acceptance_meeting_on_a_phone(l
     assert row.status == AcceptanceStatus.ACCEPTED and row.meeting_id == meeting_id
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "acceptance-meeting-375.png"), full_page=True)
+
+
+async def test_a_head_opens_a_change_request_from_the_mail_and_approves_on_a_phone(live_server, phone):  # noqa: F811
+    import re
+
+    from server.changes import approvals as change_approvals
+    from server.changes.models import ChangeRequest, ChangeStatus
+    from server.notices.models import Notice
+    from tests.server.test_changes import draft, plan
+
+    p = await plan()
+    longer = await draft(p, [{"op": "edit_task", "task_id": p.tasks["B"].id, "duration_days": 5}])
+    await change_approvals.submit_change_request(
+        f.actor(p.pm), request_id=longer.id, version=longer.version
+    )
+    for who in (p.pm, p.heads["市场"]):
+        current = await ChangeRequest.get(id=longer.id)
+        await change_approvals.decide_change_request(
+            f.actor(who),
+            request_id=longer.id,
+            data=change_approvals.DecisionInput("APPROVE", current.content_hash),
+        )
+    mail = await Notice.get(recipient_id=p.heads["生产"].id, dedup_key__startswith="change:")
+    path = re.search(r"https?://[^/\s]+(/projects/\S+)", mail.body).group(1)
+
+    page = phone
+    url = f"{live_server}{path}"
+    await page.context.clear_cookies()
+    await page.goto(url)
+    await page.fill("#email", p.heads["生产"].email)
+    await page.fill("#password", f.PASSWORD)
+    await page.click("button.primary")
+    await page.wait_for_url(url)
+    impact = page.locator("#impact")
+    assert "+2 个工作日" in await impact.inner_text()
+    assert "试产" in await impact.inner_text()
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(ARTIFACTS / "change-request-375.png"), full_page=True)
+    approve = page.get_by_role("button", name="同意")
+    assert (await approve.bounding_box())["height"] >= 44
+    await approve.click()
+    await page.wait_for_url(url)
+    assert "已批准并执行" in await page.locator(".change-head").inner_text()
+    assert (await ChangeRequest.get(id=longer.id)).status == ChangeStatus.APPLIED
