@@ -8,7 +8,9 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from server.changes.models import ChangeRequest, ChangeStatus
 from server.i18n import translate
 from server.meetings.models import Meeting, MeetingStatus
 from server.planning import queries as planning_queries
@@ -144,6 +146,17 @@ async def meeting_rows(project_id: int) -> list[str]:
     return [row(len(meetings), len(published), len(on_time), percent)]
 
 
+async def change_rows(project_id: int) -> list[str]:
+    """Changes approved and applied: how many, how far they moved the finish (each as its
+    impact was computed when approved), and what they added to the cost."""
+    applied = await ChangeRequest.filter(
+        project_id=project_id, status=ChangeStatus.APPLIED
+    ).values_list("impact", "cost_delta")
+    moved = sum(int((impact or {}).get("deltaWorkingDays") or 0) for impact, _ in applied)
+    cost = sum((Decimal(cost) for _, cost in applied), Decimal("0"))
+    return [row(len(applied), signed(moved), f"{cost:.2f}")]
+
+
 async def closing_figures(project_id: int, language: str) -> dict[str, list[str]]:
     """The generated sections of the closing report, each a list of table rows."""
     calendar = await working_calendar(project_id)
@@ -162,8 +175,7 @@ async def closing_figures(project_id: int, language: str) -> dict[str, list[str]
         "scheduleFigures": schedule,
         "milestoneFigures": await milestone_rows(project_id, calendar),
         "spiSeries": await spi_rows(project_id),
-        # No change-request register yet: the section stays empty rather than claim zero.
-        "changeFigures": [],
+        "changeFigures": await change_rows(project_id),
         "problemFigures": await problem_rows(project_id, language),
         "escalationFigures": await escalation_rows(project_id),
         "meetingFigures": await meeting_rows(project_id),

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from server.changes import approvals, service
+from server.closing import figures as closing_figures
 from server.changes.models import ChangeApproval, ChangeRequest, ChangeStatus
 from server.errors import Conflict, Forbidden, Invalid, InvalidFields
 from server.notices.models import Notice
@@ -301,3 +302,9 @@ async def test_a_large_change_also_needs_management(db):
     assert (await ChangeRequest.get(id=request.id)).status == ChangeStatus.SUBMITTED
     done = await approve(boss, request)
     assert done.status == ChangeStatus.APPLIED
+    # The closing report counts applied changes only: a withdrawn one is not among them.
+    withdrawn = await draft(p, [], title="撤回的", cost_delta="999")
+    await service.withdraw_change_request(
+        f.actor(p.pm), request_id=withdrawn.id, version=withdrawn.version
+    )
+    assert await closing_figures.change_rows(p.project.id) == ["1 | +1 | 150000.00"]
