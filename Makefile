@@ -54,6 +54,7 @@ bench: setup
 	$(BIN)/python bench/updates.py
 	$(BIN)/python bench/meeting_fanout.py
 	$(BIN)/python bench/hardening.py
+	$(BIN)/python bench/change_impact.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from server.changes.edits import referenced_tasks
 from server.errors import Invalid
@@ -120,14 +120,40 @@ def working_day_delta(calendar: WorkingCalendar, before: date, after: date) -> i
     return -calendar.working_days_between(after, before)
 
 
+class Dated(NamedTuple):
+    """One task's computed dates as day ordinals, its total float and whether critical."""
+
+    early_start: int
+    early_finish: int
+    total_float: int
+    critical: bool
+
+
+def dated(schedule: cpm.Schedule) -> dict[int, Dated]:
+    """Every task's figures from the schedule's columns (no row object per task)."""
+    table = schedule.table
+    assert table is not None
+    columns = (table.ids, table.early_start, table.early_finish, table.total_float)
+    return {
+        tid: Dated(es, ef, tf, crit == 1)
+        for tid, es, ef, tf, crit in zip(
+            *(c.tolist() for c in columns), table.is_critical.tolist(), strict=True
+        )
+    }
+
+
+def _iso(ordinal: int | None) -> str | None:
+    return date.fromordinal(ordinal).isoformat() if ordinal else None
+
+
 async def preview(project: Project, edits: list[dict[str, Any]]) -> dict[str, Any]:
     """The request's effect on the plan as it stands now (JSON, stored with the request)."""
     calendar = await working_calendar(project.id)
     plan = await Plan.of(project.id)
     changed, keys = plan.edited(edits)
-    before = plan.schedule(project, calendar)
+    before_schedule = plan.schedule(project, calendar)
     try:
-        after = changed.schedule(project, calendar)
+        after_schedule = changed.schedule(project, calendar)
     except cpm.CycleError as cycle:
         names = {tid: row["name"] for tid, row in changed.tasks.items()}
         raise Invalid(
@@ -135,15 +161,19 @@ async def preview(project: Project, edits: list[dict[str, Any]]) -> dict[str, An
             field="edits",
             tasks=" → ".join(str(names.get(t, t)) for t in cycle.cycle),
         ) from cycle
-    departments = await _department_names(plan, changed)
+    before, after = dated(before_schedule), dated(after_schedule)
+    critical_before = {t for t, d in before.items() if d.critical}
+    critical_after = {t for t, d in after.items() if d.critical}
+    comparison = _Comparison(plan, changed, before, after, calendar)
+    finish_before, finish_after = before_schedule.finish, after_schedule.finish
     return {
-        "finishBefore": before.finish.isoformat(),
-        "finishAfter": after.finish.isoformat(),
-        "deltaWorkingDays": working_day_delta(calendar, before.finish, after.finish),
-        "milestones": _milestones(plan, changed, before, after, calendar),
-        "criticalAdded": _named(changed, _critical(after) - _critical(before)),
-        "criticalRemoved": _named(plan, _critical(before) - _critical(after)),
-        "departments": _by_department(plan, changed, before, after, calendar, departments),
+        "finishBefore": finish_before.isoformat(),
+        "finishAfter": finish_after.isoformat(),
+        "deltaWorkingDays": working_day_delta(calendar, finish_before, finish_after),
+        "milestones": comparison.milestones(),
+        "criticalAdded": _named(changed, critical_after - critical_before),
+        "criticalRemoved": _named(plan, critical_before - critical_after),
+        "departments": comparison.by_department(await _department_names(plan, changed)),
         "taskVersions": {
             str(tid): plan.versions[tid]
             for tid in sorted(referenced_tasks(edits))
@@ -168,92 +198,90 @@ def _edited_departments(plan: Plan, changed: Plan, edits: list[dict[str, Any]]) 
     return sorted(found)
 
 
-def _critical(schedule: cpm.Schedule) -> set[int]:
-    return {tid for tid, row in schedule.tasks.items() if row.is_critical}
-
-
 def _named(plan: Plan, ids: set[int]) -> list[dict[str, Any]]:
     return [{"id": tid, "name": plan.tasks[tid]["name"]} for tid in sorted(ids)]
 
 
-def _milestones(
-    plan: Plan,
-    changed: Plan,
-    before: cpm.Schedule,
-    after: cpm.Schedule,
-    calendar: WorkingCalendar,
-) -> list[dict[str, Any]]:
-    moved = []
-    ids = {t for t, r in plan.tasks.items() if r["is_milestone"]}
-    ids |= {t for t, r in changed.tasks.items() if r["is_milestone"]}
-    for tid in sorted(ids):
-        old = before.tasks[tid].early_finish if tid in before.tasks else None
-        new = after.tasks[tid].early_finish if tid in after.tasks else None
-        if old != new:
-            name = (changed.tasks.get(tid) or plan.tasks[tid])["name"]
-            delta = working_day_delta(calendar, old, new) if old and new else None
-            moved.append(
+@dataclass
+class _Comparison:
+    plan: Plan
+    changed: Plan
+    before: dict[int, Dated]
+    after: dict[int, Dated]
+    calendar: WorkingCalendar
+
+    def delta(self, old: int, new: int) -> int:
+        return working_day_delta(self.calendar, date.fromordinal(old), date.fromordinal(new))
+
+    def task(self, tid: int) -> dict[str, Any]:
+        return self.changed.tasks.get(tid) or self.plan.tasks[tid]
+
+    def milestones(self) -> list[dict[str, Any]]:
+        ids = {t for t, r in self.plan.tasks.items() if r["is_milestone"]}
+        ids |= {t for t, r in self.changed.tasks.items() if r["is_milestone"]}
+        moved = []
+        for tid in sorted(ids):
+            old, new = self.before.get(tid), self.after.get(tid)
+            old_day = old.early_finish if old else None
+            new_day = new.early_finish if new else None
+            if old_day != new_day:
+                moved.append(
+                    {
+                        "id": tid,
+                        "name": self.task(tid)["name"],
+                        "before": _iso(old_day),
+                        "after": _iso(new_day),
+                        "deltaWorkingDays": self.delta(old_day, new_day)
+                        if old_day and new_day
+                        else None,
+                    }
+                )
+        return moved
+
+    def by_department(self, names: dict[int, str]) -> list[dict[str, Any]]:
+        """Per department: its tasks added, removed or moving, and the float they lose."""
+        result: dict[int, dict[str, Any]] = {}
+
+        def entry(department_id: int) -> dict[str, Any]:
+            return result.setdefault(
+                department_id,
                 {
-                    "id": tid,
-                    "name": name,
-                    "before": old.isoformat() if old else None,
-                    "after": new.isoformat() if new else None,
-                    "deltaWorkingDays": delta,
-                }
+                    "departmentId": department_id,
+                    "name": names.get(department_id, ""),
+                    "tasksMoved": [],
+                    "floatLost": 0,
+                },
             )
-    return moved
 
-
-def _by_department(
-    plan: Plan,
-    changed: Plan,
-    before: cpm.Schedule,
-    after: cpm.Schedule,
-    calendar: WorkingCalendar,
-    names: dict[int, str],
-) -> list[dict[str, Any]]:
-    """Per department: its tasks added, removed or moving, and the float they lose."""
-    result: dict[int, dict[str, Any]] = {}
-
-    def entry(department_id: int | None) -> dict[str, Any] | None:
-        if department_id is None:
-            return None
-        return result.setdefault(
-            department_id,
-            {
-                "departmentId": department_id,
-                "name": names.get(department_id, ""),
-                "tasksMoved": [],
-                "floatLost": 0,
-            },
-        )
-
-    for tid in sorted(set(plan.tasks) | set(changed.tasks), key=lambda t: (t < 0, abs(t))):
-        old_row, new_row = before.tasks.get(tid), after.tasks.get(tid)
-        task = changed.tasks.get(tid) or plan.tasks[tid]
-        moved = {"id": tid, "name": task["name"], "before": None, "after": None, "delta": None}
-        if old_row:
-            moved["before"] = old_row.early_finish.isoformat()
-        if new_row:
-            moved["after"] = new_row.early_finish.isoformat()
-        if old_row and new_row:
-            if (old_row.early_start, old_row.early_finish) == (
-                new_row.early_start,
-                new_row.early_finish,
-            ) and plan.tasks[tid].get("department_id") == task.get("department_id"):
-                lost = old_row.total_float - new_row.total_float
-                department = entry(task.get("department_id")) if lost > 0 else None
-                if department is not None:
-                    department["floatLost"] += lost
+        every = set(self.plan.tasks) | set(self.changed.tasks)
+        for tid in sorted(every, key=lambda t: (t < 0, abs(t))):
+            old, new = self.before.get(tid), self.after.get(tid)
+            task = self.task(tid)
+            department = task.get("department_id")
+            if department is None:
                 continue
-            moved["delta"] = working_day_delta(calendar, old_row.early_finish, new_row.early_finish)
-        department = entry(task.get("department_id"))
-        if department is None:
-            continue
-        department["tasksMoved"].append(moved)
-        if old_row and new_row:
-            department["floatLost"] += max(0, old_row.total_float - new_row.total_float)
-    return [result[d] for d in sorted(result, key=lambda d: names.get(d, ""))]
+            lost = max(0, old.total_float - new.total_float) if old and new else 0
+            same_place = (
+                old is not None
+                and new is not None
+                and ((old.early_start, old.early_finish) == (new.early_start, new.early_finish))
+                and self.plan.tasks[tid].get("department_id") == department
+            )
+            if same_place:
+                if lost:
+                    entry(department)["floatLost"] += lost
+                continue
+            moved = {
+                "id": tid,
+                "name": task["name"],
+                "before": _iso(old.early_finish) if old else None,
+                "after": _iso(new.early_finish) if new else None,
+                "delta": self.delta(old.early_finish, new.early_finish) if old and new else None,
+            }
+            target = entry(department)
+            target["tasksMoved"].append(moved)
+            target["floatLost"] += lost
+        return [result[d] for d in sorted(result, key=lambda d: names.get(d, ""))]
 
 
 async def _department_names(plan: Plan, changed: Plan) -> dict[int, str]:
