@@ -214,7 +214,7 @@ async def test_a_head_decides_a_hand_over_in_the_acceptance_meeting_on_a_phone(l
     await page.screenshot(path=str(ARTIFACTS / "acceptance-meeting-375.png"), full_page=True)
 
 
-async def test_a_head_opens_a_change_request_from_the_mail_and_approves_on_a_phone(live_server, phone):  # noqa: F811
+async def test_a_head_opens_a_change_request_from_the_mail_and_approves(live_server, phone):  # noqa: F811
     import re
 
     from server.changes import approvals as change_approvals

@@ -5,14 +5,15 @@ bad edits are refused on their field with nothing kept."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from server.changes import approvals, service
-from server.closing import figures as closing_figures
 from server.changes.models import ChangeApproval, ChangeRequest, ChangeStatus
+from server.closing import figures as closing_figures
 from server.errors import Conflict, Forbidden, Invalid, InvalidFields
 from server.notices.models import Notice
 from server.org.models import Department, User
@@ -308,3 +309,148 @@ async def test_a_large_change_also_needs_management(db):
         f.actor(p.pm), request_id=withdrawn.id, version=withdrawn.version
     )
     assert await closing_figures.change_rows(p.project.id) == ["1 | +1 | 150000.00"]
+
+
+async def random_plan(rng, departments, pm, heads) -> tuple[Project, list[Task]]:
+    project = await f.project(pm, departments=[departments["研发"], departments["生产"]])
+    await Project.filter(id=project.id).update(
+        start_date=date(2026, 9, 21), status_date=date(2026, 9, 21),
+        change_finish_threshold_days=1000,
+    )  # fmt: skip
+    project = await Project.get(id=project.id)
+    for name, dept in departments.items():
+        await f.member(pm, project, heads[name], Role.DEPARTMENT_HEAD, dept)
+    tasks = []
+    for n in range(rng.randint(4, 9)):
+        milestone = rng.random() < 0.2
+        tasks.append(
+            await planning.create_task(
+                f.actor(pm),
+                project_id=project.id,
+                data=planning.TaskInput(
+                    name=f"任务{n}",
+                    planned_start=date(2026, 9, 21) + timedelta(days=rng.randint(0, 12)),
+                    duration_days=0 if milestone else rng.randint(1, 6),
+                    department_id=rng.choice(list(departments.values())).id,
+                    is_milestone=milestone,
+                ),
+            )
+        )
+    for j in range(1, len(tasks)):
+        for i in rng.sample(range(j), k=min(j, rng.randint(0, 2))):
+            await planning.add_dependency(
+                f.actor(pm),
+                predecessor_id=tasks[i].id,
+                successor_id=tasks[j].id,
+                type=rng.choice(["FS", "FS", "SS", "FF"]),
+                lag_days=rng.randint(-1, 3),
+            )
+    return project, tasks
+
+
+def random_edits(rng, tasks, links, departments) -> list[dict]:
+    edits: list[dict] = []
+    added: list[tuple[int, int]] = []
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["edit", "edit", "add", "unlink", "link"])
+        if kind == "edit":
+            task = rng.choice([t for t in tasks if not t.is_milestone] or tasks)
+            edits.append(
+                {
+                    "op": "edit_task",
+                    "task_id": task.id,
+                    "duration_days": rng.randint(1, 9),
+                    "planned_start": str(date(2026, 9, 21) + timedelta(rng.randint(0, 20))),
+                }
+            )
+        elif kind == "add":
+            key = f"K{len(edits)}"
+            edits.append(
+                {
+                    "op": "add_task",
+                    "key": key,
+                    "name": f"新{len(edits)}",
+                    "department_id": rng.choice(list(departments.values())).id,
+                    "planned_start": "2026-09-21",
+                    "duration_days": rng.randint(1, 8),
+                }
+            )
+            edits.append(
+                {
+                    "op": "add_link",
+                    "predecessor": rng.choice(tasks).id,
+                    "successor": key,
+                    "type": rng.choice(["FS", "SS", "FF"]),
+                    "lag": rng.randint(0, 2),
+                }
+            )
+        elif kind == "unlink" and links:
+            p, s = links.pop(rng.randrange(len(links)))
+            edits.append({"op": "remove_link", "predecessor": p, "successor": s})
+        elif kind == "link":
+            i, j = sorted(rng.sample(range(len(tasks)), 2))
+            if (tasks[i].id, tasks[j].id) not in links + added:
+                added.append((tasks[i].id, tasks[j].id))
+                edits.append(
+                    {
+                        "op": "add_link",
+                        "predecessor": tasks[i].id,
+                        "successor": tasks[j].id,
+                        "type": "FS",
+                        "lag": 0,
+                    }
+                )
+    return edits
+
+
+async def critical_names(project_id: int) -> set[str]:
+    rows = await TaskSchedule.filter(project_id=project_id, is_critical=True).select_related("task")
+    return {r.task.name for r in rows}
+
+
+async def test_the_preview_is_what_applying_the_edits_makes_on_random_plans(db):
+    """Twelve seeded random plans and edit sets: the finish, the milestones and the critical
+    set the preview promised are those the plan has once the request is applied."""
+    import random
+
+    departments = {n: await f.department(f"{n}部") for n in ("市场", "研发", "生产")}
+    pm = await f.user(name="王芳", dept=departments["市场"])
+    heads = {n: await f.user(name=f"{n}负责人", dept=d) for n, d in departments.items()}
+    for seed in range(12):
+        rng = random.Random(seed)
+        project, tasks = await random_plan(rng, departments, pm, heads)
+        links = list(
+            await Dependency.filter(project_id=project.id).values_list(
+                "predecessor_id", "successor_id"
+            )
+        )
+        edits = random_edits(rng, tasks, links, departments)
+        request = await service.draft_change_request(
+            f.actor(pm),
+            project_id=project.id,
+            data=service.ChangeInput(
+                title=f"随机 {seed}", reason="r", kind="SCHEDULE",
+                requester_department_id=departments["市场"].id, edits=edits,
+            ),
+        )  # fmt: skip
+        promised = request.impact
+        critical_before = await critical_names(project.id)
+        request = await approvals.submit_change_request(
+            f.actor(pm), request_id=request.id, version=request.version
+        )
+        for who in [pm, *heads.values()]:
+            current = await ChangeRequest.get(id=request.id)
+            if current.status == ChangeStatus.SUBMITTED:
+                # A head whose department the request does not touch is refused.
+                with contextlib.suppress(Forbidden):
+                    await approve(who, current)
+        assert (await ChangeRequest.get(id=request.id)).status == ChangeStatus.APPLIED, seed
+        leaves = await TaskSchedule.filter(project_id=project.id).select_related("task")
+        assert max(r.early_finish for r in leaves).isoformat() == promised["finishAfter"], seed
+        removed = {t["name"] for t in promised["criticalRemoved"]}
+        added = {t["name"] for t in promised["criticalAdded"]}
+        assert await critical_names(project.id) == (critical_before - removed) | added, seed
+        for moved in promised["milestones"]:
+            if moved["after"]:
+                row = next(r for r in leaves if r.task.name == moved["name"])
+                assert row.early_finish.isoformat() == moved["after"], seed
