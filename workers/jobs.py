@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 from typing import Protocol
 
 from server.settings import Settings
-from workers import meetings, notices, org, progress, risks, signoffs
+from workers import changes, meetings, notices, org, progress, risks, signoffs
 
 
 class Job(Protocol):
@@ -27,6 +27,7 @@ JOBS: dict[str, Job] = {
     "minutes-deadlines": meetings.minutes_deadlines,
     "report-reminders": meetings.report_reminders,
     "verify-signatures": signoffs.verify_signatures,
+    "change-reminders": changes.change_reminders,
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -42,4 +43,6 @@ DESCRIPTIONS: dict[str, str] = {
     "meeting starting within a day (hourly)",
     "verify-signatures": "re-check every signed document's hash and seals; alert the "
     "administrators of any alteration (daily, 04:23)",
+    "change-reminders": "remind approvers of change requests waiting past 2 working days, "
+    "then the PM, the requesting head and management (hourly)",
 }

@@ -71,6 +71,10 @@ async def verify_signatures(ctx: dict[str, Any], project_code: str | None = None
     return await JOBS["verify-signatures"](_settings(ctx), project_code)
 
 
+async def change_reminders(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["change-reminders"](_settings(ctx), project_code)
+
+
 async def escalations_on_schedule(ctx: dict[str, Any]) -> str:
     return await JOBS["escalations"](_settings(ctx), None, scheduled=True)
 
@@ -98,6 +102,8 @@ CRON_JOBS: list[CronJob] = [
     cron(minutes_deadlines, minute={0, 10, 20, 30, 40, 50}, second={15}, unique=True),
     cron(report_reminders, minute={20}, unique=True),
     cron(verify_signatures, hour={4}, minute={23}, unique=True),
+    # Working days waited decide the rung; dedup keys make reruns harmless.
+    cron(change_reminders, minute={40}, unique=True),
 ]
 
 
@@ -111,6 +117,7 @@ class WorkerSettings:
         minutes_deadlines,
         report_reminders,
         verify_signatures,
+        change_reminders,
     ]
     cron_jobs = CRON_JOBS
     on_startup = startup

@@ -23,6 +23,7 @@ TEMPLATE_KINDS: dict[str, NoticeKind] = {
     "signature_reminder": NoticeKind.SIGN_OFFS,
     "document_outcome": NoticeKind.SIGN_OFFS,
     "change_approval_requested": NoticeKind.SIGN_OFFS,
+    "change_waiting": NoticeKind.ESCALATIONS,
     "meeting_invitation": NoticeKind.MEETINGS,
     "report_reminder": NoticeKind.MEETINGS,
     "minutes_published": NoticeKind.MEETINGS,

@@ -454,3 +454,44 @@ async def test_the_preview_is_what_applying_the_edits_makes_on_random_plans(db):
             if moved["after"]:
                 row = next(r for r in leaves if r.task.name == moved["name"])
                 assert row.early_finish.isoformat() == moved["after"], seed
+
+
+async def test_a_waiting_request_reminds_its_approvers_then_climbs_once_each(db):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server import clock
+    from server.changes.reminders import run_change_reminders
+
+    p = await plan()
+    zone = ZoneInfo("Asia/Shanghai")
+    with clock.travel_to(datetime(2026, 9, 21, 10, tzinfo=zone)):  # a Monday
+        request = await draft(p, [{"op": "edit_task", "task_id": p.tasks["B"].id,
+                                   "duration_days": 5}])  # fmt: skip
+        request = await approvals.submit_change_request(
+            f.actor(p.pm), request_id=request.id, version=request.version
+        )
+        await approve(p.pm, request)
+
+    async def waiting_mails() -> list[tuple[int, int]]:
+        rows = await Notice.filter(dedup_key__startswith=f"change-wait:{request.id}:")
+        return sorted((int(n.dedup_key.split(":")[3]), n.recipient_id) for n in rows)
+
+    with clock.travel_to(datetime(2026, 9, 23, 11, tzinfo=zone)):  # 2 working days: not yet
+        await run_change_reminders()
+    assert await waiting_mails() == []
+    with clock.travel_to(datetime(2026, 9, 24, 11, tzinfo=zone)):  # 3: the approvers
+        await run_change_reminders()
+    assert await waiting_mails() == sorted([(1, p.heads["市场"].id), (1, p.heads["生产"].id)])
+    # 09-28 is 5 working days on (the weekend does not count): the PM hears who holds it up.
+    for _ in range(2):  # a rerun adds nothing
+        with clock.travel_to(datetime(2026, 9, 28, 11, tzinfo=zone)):
+            report = await run_change_reminders()
+    assert await waiting_mails() == sorted(
+        [(1, p.heads["市场"].id), (1, p.heads["生产"].id), (2, p.pm.id)]
+    )
+    assert report.waiting == 1
+    pm_mail = await Notice.get(
+        dedup_key__startswith=f"change-wait:{request.id}:", recipient_id=p.pm.id
+    )
+    assert "市场负责人" in pm_mail.body and "生产负责人" in pm_mail.body
