@@ -3,23 +3,34 @@ approvals, and the approver's one-tap decision."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from server import i18n
 from server.auth import Action, may
 from server.changes import approvals as change_approvals
+from server.changes import exports as change_exports
 from server.changes import queries as change_queries
 from server.changes import service as changes
-from server.changes.models import CHANGE_KIND_LABELS, ChangeKind, ChangeRequest
+from server.changes.models import (
+    CHANGE_KIND_LABELS,
+    ApprovalDecision,
+    ChangeApproval,
+    ChangeKind,
+    ChangeRequest,
+)
 from server.errors import Forbidden
 from server.planning import queries as planning_queries
 from server.planning.models import Dependency
 from server.projects import service as projects
 from server.projects.models import Project
-from views.common import actor_of, form_data, optional_int, page, refusal, render
+from server.sheets import XLSX_MEDIA_TYPE
+from server.templating import render as render_template
+from views.common import actor_of, form_data, language_of, optional_int, page, refusal, render
 
 EDIT_FIELDS = ("task_id", "name", "planned_start", "duration_days", "owner_id", "department_id",
                "predecessor", "successor", "type", "lag", "key", "parent_id")  # fmt: skip
@@ -260,3 +271,59 @@ async def decide(request: Request) -> Response:
             ),
         )
     return await _answer(request, refused, form, "decide")
+
+
+@page
+async def change_log_xlsx(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    rows = await change_queries.list_change_requests(project.id)
+    name = change_exports.log_file_name(project)
+    return Response(
+        change_exports.change_log_xlsx(project, rows, language_of(request), project.time_zone),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _words(fragment: str) -> str:
+    """An HTML fragment's text on one line (the Word file is not HTML)."""
+    return html.unescape(" ".join(fragment.split()))
+
+
+def _decision_words(approval: ChangeApproval) -> str:
+    decided = "Approved" if approval.decision == ApprovalDecision.APPROVE else "Rejected"
+    who = approval.user.name if approval.user else ""
+    return f"{i18n.gettext(decided)} · {who} {approval.comment}".strip()
+
+
+@page
+async def change_docx(request: Request) -> Response:
+    context = await _request_context(request)
+    language = language_of(request)
+    change: ChangeRequest = context["change"]
+    edits = [
+        html.unescape(
+            " ".join(render_template("changes/_edit_words.html", language, e=e, **context).split())
+        )
+        for e in change.edits
+    ]
+    with i18n.speaking(language):
+        approvers = [
+            (
+                i18n.gettext("Project manager")
+                if a.is_pm
+                else i18n.gettext("Management")
+                if a.is_management
+                else (a.department.name if a.department else a.slot),
+                _decision_words(a.approval) if a.approval else i18n.gettext("waiting"),
+            )
+            for a in context["approvals"].approvers
+        ]
+    project = context["project"]
+    name = change_exports.request_file_name(project, change)
+    return Response(
+        change_exports.request_docx(project, change, edits, approvers, language),
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

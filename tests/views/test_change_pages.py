@@ -86,6 +86,23 @@ async def test_a_change_request_from_draft_to_applied_on_the_pages(http):
     log = await http.get(f"/projects/{code}/changes")
     assert "CR-001" in log.text and "+2" in log.text
 
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO((await http.get(f"/projects/{code}/changes.xlsx")).content))
+    rows = [[c.value for c in row] for row in sheet.active.iter_rows()]
+    assert rows[1][:7] == ["编号", "标题", "变更类型", "申请部门", "状态", "完成日期移动（工作日）",
+                           "费用变化（元）"]  # fmt: skip
+    assert rows[2][:7] == ["CR-001", "试产延长", "进度", "生产部", "已批准并执行", "+2", 8000.0]
+    word = Document(io.BytesIO((await http.get(url + ".docx")).content))
+    text = "\n".join(paragraph.text for paragraph in word.paragraphs)
+    assert "CR-001 试产延长" in text and "2026-09-30 → 2026-10-10 (+2)" in text
+    assert "修改任务 2 试产: 工期 → 5 个工作日" in text
+    cells = [c.text for t in word.tables for r in t.rows for c in r.cells]
+    assert "项目经理" in cells and "已同意 · 生产负责人" in cells
+
 
 async def test_a_change_request_through_graphql(http):
     from schema.common import to_global_id
