@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from server import i18n
 from server.auth import Action, may
 from server.changes import approvals as change_approvals
+from server.changes import charter as change_charter
 from server.changes import exports as change_exports
 from server.changes import queries as change_queries
 from server.changes import service as changes
@@ -33,7 +34,8 @@ from server.templating import render as render_template
 from views.common import actor_of, form_data, language_of, optional_int, page, refusal, render
 
 EDIT_FIELDS = ("task_id", "name", "planned_start", "duration_days", "owner_id", "department_id",
-               "predecessor", "successor", "type", "lag", "key", "parent_id")  # fmt: skip
+               "predecessor", "successor", "type", "lag", "key", "parent_id", "section",
+               "value")  # fmt: skip
 
 
 async def _departments_i_ask_for(request: Request, project: Project) -> list[Any]:
@@ -120,6 +122,7 @@ async def _request_context(request: Request) -> dict[str, Any]:
         "may_edit": may_edit,
         "needs_management": changes.needs_management(project, change),
         "new_index": len(change.edits),
+        "charter_labels": change_charter.LABELS,
         "errors": {},
         "values": {},
         "failed": "",

@@ -8,6 +8,7 @@ from typing import Any
 
 from server.audit.service import snapshot
 from server.auth import Actor
+from server.changes import charter
 from server.changes.models import ChangeRequest
 from server.errors import Conflict
 from server.planning.baselines import freeze_baseline
@@ -83,6 +84,8 @@ async def apply_change(
     for edit in (e for e in request.edits if e["op"] == "remove_task"):
         applied.append(await _remove_task(project, edit))
     await reschedule(project, calendar=calendar, renumber=True)
+    if any(e["op"] == "edit_charter" for e in request.edits):
+        applied.append(await charter.apply(actor, project, request.edits))
     if request.rebaseline:
         tasks = await Task.filter(project_id=project.id)
         await freeze_baseline(actor, project, tasks, f"{request.code} {request.title}"[:100])

@@ -10,6 +10,8 @@ Operations (the "op" key):
 - add_link: predecessor, successor (a task id, or the key of a task the request adds), type,
   lag
 - remove_link: predecessor, successor
+- edit_charter: section (goals, scopeIn, scopeOut, milestones, successCriteria) and its new
+  value (text, or rows; rows may come as lines of "a | b")
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from server.changes import charter
 from server.errors import Invalid
 from server.planning.models import Dependency, DependencyType, Task
 from server.projects.models import ProjectDepartment, ProjectMember
 from server.validation import Checks
 
-OPERATIONS = ("add_task", "edit_task", "remove_task", "add_link", "remove_link")
+OPERATIONS = ("add_task", "edit_task", "remove_task", "add_link", "remove_link", "edit_charter")
 MAX_EDITS = 200
 MAX_DURATION = 2000
 TASK_FIELDS = ("name", "planned_start", "duration_days", "owner_id", "department_id")
@@ -191,6 +194,13 @@ class _Checker:
             "type": kind,
             "lag": lag,
         }
+
+    def edit_charter(self, n: int, edit: dict[str, Any]) -> dict[str, Any]:
+        section = str(edit.get("section") or "")
+        if section not in charter.CHANGEABLE:
+            self.checks.fail(self.field(n, "section"), "Choose the part of the charter.")
+        value = charter.section_value(section, edit.get("value", ""))
+        return {"op": "edit_charter", "section": section, "value": value}
 
     def remove_link(self, n: int, edit: dict[str, Any]) -> dict[str, Any]:
         predecessor = self.task(n, edit.get("predecessor"))

@@ -181,6 +181,7 @@ async def preview(project: Project, edits: list[dict[str, Any]]) -> dict[str, An
         },
         "newTasks": keys,
         "editedDepartments": _edited_departments(plan, changed, edits),
+        "charterSections": sorted({e["section"] for e in edits if e["op"] == "edit_charter"}),
     }
 
 

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, Relation, authorize, may
+from server.changes import charter
 from server.changes import impact as change_impact
 from server.changes.edits import PlanFacts, checked_edits
 from server.changes.models import (
@@ -92,7 +93,7 @@ def _cost(checks: Checks, value: str | Decimal | None) -> Decimal:
     return amount
 
 
-async def _checked(project: Project, data: ChangeInput) -> dict[str, Any]:
+async def _checked(project: Project, data: ChangeInput, language: str) -> dict[str, Any]:
     checks = Checks()
     values: dict[str, Any] = {
         "title": checks.text("title", data.title),
@@ -114,6 +115,7 @@ async def _checked(project: Project, data: ChangeInput) -> dict[str, Any]:
     values["named_department_ids"] = named
     checks.done()
     values["edits"] = checked_edits(facts, data.edits)
+    await charter.checked(project, values["edits"], language)
     values["impact"] = await change_impact.preview(project, values["edits"])
     return values
 
@@ -129,7 +131,7 @@ async def draft_change_request(
         department_id=data.requester_department_id,
         field="requesterDepartmentId",
     )
-    values = await _checked(project, data)
+    values = await _checked(project, data, actor.language)
     async with in_transaction():
         locked = await Project.filter(id=project.id).select_for_update().get()
         last = await ChangeRequest.filter(project_id=locked.id).annotate(n=Max("number")).first()
@@ -183,7 +185,7 @@ async def update_change_request(
             department_id=data.requester_department_id,
             field="requesterDepartmentId",
         )
-    values = await _checked(project, data)
+    values = await _checked(project, data, actor.language)
     async with in_transaction():
         request = await ChangeRequest.filter(id=request.id).select_for_update().get()
         if request.version != version:

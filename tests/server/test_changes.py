@@ -21,6 +21,7 @@ from server.planning import service as planning
 from server.planning.models import Baseline, Dependency, Task, TaskSchedule
 from server.progress import service as progress
 from server.projects.models import Project, Role
+from server.signoffs.models import DocumentVersion
 from tests import factories as f
 from tests.server.test_closing_report import _company_calendar
 
@@ -495,3 +496,42 @@ async def test_a_waiting_request_reminds_its_approvers_then_climbs_once_each(db)
         dedup_key__startswith=f"change-wait:{request.id}:", recipient_id=p.pm.id
     )
     assert "市场负责人" in pm_mail.body and "生产负责人" in pm_mail.body
+
+
+async def test_a_charter_edit_becomes_the_charters_next_version_to_sign_again(db):
+    from server.signoffs.models import DocumentStatus, SignableDocument
+    from tests.server.test_signoffs import charter_in_signing, sign
+
+    p = await plan()
+    charter = await charter_in_signing(p)
+    for head in p.heads.values():
+        await sign(head, charter)
+    assert (await SignableDocument.get(id=charter.id)).status == DocumentStatus.SIGNED
+    with pytest.raises(Invalid) as bad:
+        await draft(p, [{"op": "edit_charter", "section": "background", "value": "x"}])
+    assert bad.value.field == "edit-0-section"
+    request = await draft(
+        p,
+        [{"op": "edit_charter", "section": "goals",
+          "value": "上市首月销量 | ≥ 25,000 件\n退货率 | ≤ 2%"}],
+        kind="SCOPE",
+    )  # fmt: skip
+    assert request.edits[0]["value"] == [
+        {"goal": "上市首月销量", "target": "≥ 25,000 件"},
+        {"goal": "退货率", "target": "≤ 2%"},
+    ]
+    assert (
+        request.impact["charterSections"] == ["goals"] and request.impact["deltaWorkingDays"] == 0
+    )
+    request = await approvals.submit_change_request(
+        f.actor(p.pm), request_id=request.id, version=request.version
+    )
+    assert service.required_slots(p.project, request) == ["pm"]
+    applied = await approve(p.pm, request)
+    assert applied.status == ChangeStatus.APPLIED
+    charter = await SignableDocument.get(id=charter.id)
+    assert charter.current_number == 2 and charter.status == DocumentStatus.DRAFT
+    version = await DocumentVersion.get(document_id=charter.id, number=2)
+    assert version.body["goals"][0] == {"goal": "上市首月销量", "target": "≥ 25,000 件"}
+    assert applied.applied[-1]["op"] == "edit_charter"
+    assert applied.applied[-1]["after"]["goals"][1]["goal"] == "退货率"

@@ -53,7 +53,16 @@ async def test_a_change_request_from_draft_to_applied_on_the_pages(http):
     page = await http.get(url)
     assert "2026年9月30日 → 2026年10月10日" in page.text and "+2 个工作日" in page.text
     assert "修改任务 2 试产: 工期 → 5 个工作日" in page.text
-    submitted = await post(http, url + "/submit", {"version": "2"})
+    charter = await post(
+        http,
+        url + "/edits",
+        {"op": "edit_charter", "section": "milestones", "value": "上市发布 | 2026-10-12",
+         "version": "2"},
+    )  # fmt: skip
+    assert charter.status_code == 303
+    page = await http.get(url)
+    assert "修改章程「里程碑」: 上市发布 | 2026-10-12" in page.text
+    submitted = await post(http, url + "/submit", {"version": "3"})
     assert submitted.status_code == 303
     change = await ChangeRequest.get()
     assert change.status == ChangeStatus.SUBMITTED
