@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from tortoise.expressions import Q
+
 from server.changes.models import ChangeRequest
-from server.notices.service import queue_email
+from server.notices.models import ChatRobot
+from server.notices.service import queue_chat, queue_email
 from server.org.models import User
 from server.projects.models import Project, ProjectMember, Role
 from server.signoffs.models import SigningDelegate
@@ -38,10 +41,13 @@ def approval_link(project: Project, request: ChangeRequest) -> str:
 
 
 async def ask_approvers(project: Project, request: ChangeRequest, slots: list[str]) -> int:
-    """One mail per approver and content; a changed request asks everyone again."""
+    """One mail per approver and content, and one post in each of the project's group chats
+    @-mentioning them; a changed request asks everyone again."""
     queued = 0
+    everyone: dict[int, User] = {}
     for slot in slots:
         for person in await people_of(project, slot):
+            everyone[person.id] = person
             await queue_email(
                 recipient=person,
                 template="change_approval_requested",
@@ -52,4 +58,16 @@ async def ask_approvers(project: Project, request: ChangeRequest, slots: list[st
                 link=approval_link(project, request),
             )
             queued += 1
+    mobiles = [p.mobile for p in everyone.values() if p.mobile]
+    for robot in await ChatRobot.filter(Q(project_id=project.id), active=True):
+        await queue_chat(
+            robot=robot,
+            template="change_approval_requested",
+            dedup_key=f"change:{request.id}:{request.content_hash[:16]}:r{robot.id}",
+            mentions=mobiles,
+            project_id=project.id,
+            project=project,
+            request=request,
+            link=approval_link(project, request),
+        )
     return queued

@@ -15,7 +15,7 @@ from server.changes import approvals, service
 from server.changes.models import ChangeApproval, ChangeRequest, ChangeStatus
 from server.closing import figures as closing_figures
 from server.errors import Conflict, Forbidden, Invalid, InvalidFields
-from server.notices.models import Notice
+from server.notices.models import ChatRobot, Notice, RobotKind
 from server.org.models import Department, User
 from server.planning import service as planning
 from server.planning.models import Baseline, Dependency, Task, TaskSchedule
@@ -222,14 +222,20 @@ async def test_the_last_approval_applies_the_edits_and_keeps_before_and_after(db
     )  # fmt: skip
     with pytest.raises(Invalid):  # a draft is not decided
         await approve(p.pm, request)
+    await User.filter(id=p.heads["生产"].id).update(mobile="13800000002")
+    group = await ChatRobot.create(
+        project_id=p.project.id, kind=RobotKind.WECOM, name="项目群", url="http://127.0.0.1:9/x"
+    )
     request = await approvals.submit_change_request(
         f.actor(p.pm), request_id=request.id, version=request.version
     )
     assert request.status == ChangeStatus.SUBMITTED
     mailed = await Notice.filter(dedup_key__startswith=f"change:{request.id}:")
-    assert sorted(n.recipient_id for n in mailed) == sorted(
+    assert sorted(n.recipient_id for n in mailed if n.recipient_id) == sorted(
         [p.pm.id, p.heads["市场"].id, p.heads["生产"].id]
     )
+    posted = [n for n in mailed if n.robot_id == group.id]
+    assert len(posted) == 1 and posted[0].mentions == ["13800000002"]
 
     with pytest.raises(Forbidden):  # research is not affected: its head does not decide
         await approve(p.heads["研发"], request)
