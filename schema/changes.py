@@ -224,8 +224,9 @@ async def change_requests_of(project_pk: int) -> list[ChangeRequest]:
 
 @strawberry.input
 class ChangeEditInput:
-    """One edit: `op` is add_task, edit_task, remove_task, add_link or remove_link; task ids
-    are Task ids, a task the request adds is named by its `key`."""
+    """One edit: `op` is add_task, edit_task, remove_task, add_link, remove_link,
+    edit_resource or edit_charter; task ids are Task ids, a task the request adds is named by
+    its `key`."""
 
     op: str
     key: str | None = None
@@ -242,6 +243,16 @@ class ChangeEditInput:
     successor: str | None = strawberry.field(default=None, description="A Task id or a key.")
     type: str | None = None
     lag: int | None = None
+    resource_id: strawberry.ID | None = None
+    quantity: Decimal | None = None
+    amount: Decimal | None = strawberry.field(default=None, description="CNY.")
+    needed_by: datetime.date | None = None
+    section: str | None = strawberry.field(
+        default=None, description="goals, scopeIn, scopeOut, milestones or successCriteria."
+    )
+    value: JSON | None = strawberry.field(
+        default=None, description="The section's new text, or its rows as objects."
+    )
 
 
 def _end(value: str | None) -> str | int | None:
@@ -258,12 +269,14 @@ def _edit(edit: ChangeEditInput, n: int) -> dict[str, Any]:
         "owner_id": ("User", edit.owner_id),
         "department_id": ("Department", edit.department_id),
         "parent_id": ("Task", edit.parent_id),
+        "resource_id": ("ResourceRequest", edit.resource_id),
     }
     out: dict[str, Any] = {"op": edit.op, "is_milestone": edit.is_milestone, "cancel": edit.cancel}
     for name, (kind, value) in ids.items():
         if value is not None:
             out[name] = from_global_id(value, kind, field=f"edit-{n}-{name}")
-    for name in ("key", "name", "planned_start", "duration_days", "type", "lag"):
+    for name in ("key", "name", "planned_start", "duration_days", "type", "lag", "section",
+                 "value", "quantity", "amount", "needed_by"):  # fmt: skip
         value = getattr(edit, name)
         if value is not None:
             out[name] = value

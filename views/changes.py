@@ -26,7 +26,6 @@ from server.changes.models import (
 )
 from server.errors import Forbidden
 from server.planning import queries as planning_queries
-from server.planning.models import Dependency
 from server.projects import service as projects
 from server.projects.models import Project
 from server.sheets import XLSX_MEDIA_TYPE
@@ -35,7 +34,7 @@ from views.common import actor_of, form_data, language_of, optional_int, page, r
 
 EDIT_FIELDS = ("task_id", "name", "planned_start", "duration_days", "owner_id", "department_id",
                "predecessor", "successor", "type", "lag", "key", "parent_id", "section",
-               "value")  # fmt: skip
+               "value", "resource_id", "quantity", "amount", "needed_by")  # fmt: skip
 
 
 async def _departments_i_ask_for(request: Request, project: Project) -> list[Any]:
@@ -102,9 +101,7 @@ async def _request_context(request: Request) -> dict[str, Any]:
     change = await changes.refresh_impact(change)
     tasks = (await planning_queries.list_tasks([project.id]))[project.id]
     parents = {t.parent_id for t in tasks if t.parent_id}
-    links = await Dependency.filter(project_id=project.id).select_related(
-        "predecessor", "successor"
-    )
+    choices = await change_queries.edit_choices(project.id)
     may_edit = change.status in changes.OPEN and await _may_author(request, project, change)
     return {
         "project": project,
@@ -114,7 +111,7 @@ async def _request_context(request: Request) -> dict[str, Any]:
         | {key: name for key, name in _new_names(change).items()},
         "leaves": [t for t in tasks if t.id not in parents],
         "phases": [t for t in tasks if t.id in parents],
-        "links": links,
+        "links": choices.links,
         "departments": (await projects.list_participating_departments([project.id]))[project.id],
         "members": (await projects.list_members([project.id]))[project.id],
         "kinds": [(k.value, CHANGE_KIND_LABELS[k]) for k in ChangeKind],
@@ -123,6 +120,8 @@ async def _request_context(request: Request) -> dict[str, Any]:
         "needs_management": changes.needs_management(project, change),
         "new_index": len(change.edits),
         "charter_labels": change_charter.LABELS,
+        "resources": choices.resources,
+        "resource_names": {q.id: q.description for q in choices.resources},
         "errors": {},
         "values": {},
         "failed": "",

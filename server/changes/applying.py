@@ -4,6 +4,7 @@ against the tasks as they were when its impact was computed, keeping before and 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from server.audit.service import snapshot
@@ -15,6 +16,8 @@ from server.planning.baselines import freeze_baseline
 from server.planning.models import Dependency, DependencyType, Task, TaskStatus
 from server.planning.scheduling import reschedule, status_date_of, working_calendar
 from server.projects.models import Project
+from server.requirements import confirmation
+from server.requirements.models import ResourceRequest
 
 TASK_FIELDS = [
     "name",
@@ -84,6 +87,10 @@ async def apply_change(
     for edit in (e for e in request.edits if e["op"] == "remove_task"):
         applied.append(await _remove_task(project, edit))
     await reschedule(project, calendar=calendar, renumber=True)
+    for edit in (e for e in request.edits if e["op"] == "edit_resource"):
+        applied.append(await _edit_resource(edit))
+    if any(e["op"] == "edit_resource" for e in request.edits):
+        await confirmation.refresh(project)
     if any(e["op"] == "edit_charter" for e in request.edits):
         applied.append(await charter.apply(actor, project, request.edits))
     if request.rebaseline:
@@ -147,6 +154,24 @@ async def _remove_task(project: Project, edit: dict[str, Any]) -> dict[str, Any]
     return {"op": "remove_task", "taskId": task.id, "before": before, "after": after}
 
 
+async def _edit_resource(edit: dict[str, Any]) -> dict[str, Any]:
+    """New figures for a resource request; its supplier's head approved them with the change,
+    so a commitment stands for the new figures."""
+    row = await ResourceRequest.filter(id=edit["resource_id"]).select_for_update().get()
+    fields = ["quantity", "amount", "needed_by"]
+    before = _plain(snapshot(row, fields))
+    if "quantity" in edit:
+        row.quantity = Decimal(edit["quantity"])
+    if "amount" in edit:
+        row.amount = Decimal(edit["amount"])
+    if edit.get("needed_by"):
+        row.needed_by = date.fromisoformat(edit["needed_by"])
+    row.version += 1
+    await row.save()
+    after = _plain(snapshot(row, fields))
+    return {"op": "edit_resource", "resourceId": row.id, "before": before, "after": after}
+
+
 def _link(link: Dependency) -> dict[str, Any]:
     return {
         "predecessor": link.predecessor_id,
@@ -157,4 +182,9 @@ def _link(link: Dependency) -> dict[str, Any]:
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+    def plain(v: Any) -> Any:
+        if isinstance(v, date):
+            return v.isoformat()
+        return str(v) if isinstance(v, Decimal) else v
+
+    return {k: plain(v) for k, v in values.items()}

@@ -10,6 +10,7 @@ Operations (the "op" key):
 - add_link: predecessor, successor (a task id, or the key of a task the request adds), type,
   lag
 - remove_link: predecessor, successor
+- edit_resource: resource_id and any of quantity, amount (CNY), needed_by
 - edit_charter: section (goals, scopeIn, scopeOut, milestones, successCriteria) and its new
   value (text, or rows; rows may come as lines of "a | b")
 """
@@ -18,15 +19,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from server.changes import charter
 from server.errors import Invalid
 from server.planning.models import Dependency, DependencyType, Task
 from server.projects.models import ProjectDepartment, ProjectMember
+from server.requirements.models import ResourceRequest
 from server.validation import Checks
 
-OPERATIONS = ("add_task", "edit_task", "remove_task", "add_link", "remove_link", "edit_charter")
+RESOURCE_CHANGES = ("quantity", "amount", "needed_by")
+OPERATIONS = (
+    "add_task",
+    "edit_task",
+    "remove_task",
+    "add_link",
+    "remove_link",
+    "edit_charter",
+    "edit_resource",
+)
 MAX_EDITS = 200
 MAX_DURATION = 2000
 TASK_FIELDS = ("name", "planned_start", "duration_days", "owner_id", "department_id")
@@ -41,6 +53,8 @@ class PlanFacts:
     links: set[tuple[int, int]]
     departments: set[int]
     members: set[int]
+    # Resource requests: id → (requesting department, supplying department or None).
+    resources: dict[int, tuple[int, int | None]] = field(default_factory=dict)
 
     @classmethod
     async def of(cls, project_id: int) -> PlanFacts:
@@ -60,7 +74,11 @@ class PlanFacts:
         members = await ProjectMember.filter(
             project_id=project_id, left_at__isnull=True
         ).values_list("user_id", flat=True)
+        resources = await ResourceRequest.filter(project_id=project_id).values_list(
+            "id", "department_id", "supplier_id"
+        )
         return cls(
+            resources={int(i): (int(d), int(s) if s else None) for i, d, s in resources},
             tasks=tasks,
             summaries={int(t["parent_id"]) for t in tasks.values() if t["parent_id"]},
             links={(int(p), int(s)) for p, s in links},
@@ -195,6 +213,32 @@ class _Checker:
             "lag": lag,
         }
 
+    def edit_resource(self, n: int, edit: dict[str, Any]) -> dict[str, Any]:
+        resource = _int(edit.get("resource_id"))
+        if resource is None or resource not in self.facts.resources:
+            self.checks.fail(self.field(n, "resourceId"), "No such resource request here.")
+            resource = None
+        out: dict[str, Any] = {"op": "edit_resource", "resource_id": resource}
+        if edit.get("quantity") not in (None, ""):
+            quantity = _decimal(edit["quantity"])
+            if quantity is None or quantity <= 0:
+                self.checks.fail(self.field(n, "quantity"), "Enter a quantity above zero.")
+            out["quantity"] = str(quantity)
+        if edit.get("amount") not in (None, ""):
+            amount = _decimal(edit["amount"])
+            if amount is None or amount < 0:
+                self.checks.fail(self.field(n, "amount"), "Enter an amount in CNY, like 12000.")
+            out["amount"] = str(amount)
+        if edit.get("needed_by") not in (None, ""):
+            day = self.checks.day(self.field(n, "neededBy"), edit["needed_by"])
+            out["needed_by"] = day.isoformat() if day else None
+        if not set(out) & set(RESOURCE_CHANGES):
+            self.checks.fail(self.field(n, "resourceId"), "Say what changes in this request.")
+        if resource is not None:
+            requester, supplier = self.facts.resources[resource]
+            out["departments"] = sorted({requester, *([supplier] if supplier else [])})
+        return out
+
     def edit_charter(self, n: int, edit: dict[str, Any]) -> dict[str, Any]:
         section = str(edit.get("section") or "")
         if section not in charter.CHANGEABLE:
@@ -212,6 +256,16 @@ class _Checker:
         ):
             self.checks.fail(self.field(n, "successor"), "These tasks are not linked.")
         return {"op": "remove_link", "predecessor": predecessor, "successor": successor}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or abs(amount) >= Decimal("1e10"):
+        return None
+    return amount.quantize(Decimal("0.01"))
 
 
 def _int(value: Any) -> int | None:

@@ -191,6 +191,8 @@ def _edited_departments(plan: Plan, changed: Plan, edits: list[dict[str, Any]]) 
     for edit in edits:
         if edit["op"] == "add_task":
             found.add(int(edit["department_id"]))
+        elif edit["op"] == "edit_resource":
+            found.update(int(d) for d in edit.get("departments", []))
         elif edit["op"] in ("edit_task", "remove_task"):
             for p in (plan, changed):
                 row = p.tasks.get(edit["task_id"])

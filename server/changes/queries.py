@@ -11,7 +11,9 @@ from server.changes.notify import MANAGEMENT_SLOT, PM_SLOT
 from server.changes.service import counted_approvals, required_slots, slots_of
 from server.errors import NotFound
 from server.org.models import Department
+from server.planning.models import Dependency
 from server.projects.models import Project
+from server.requirements.models import ResourceRequest
 
 
 async def list_change_requests(project_id: int) -> list[ChangeRequest]:
@@ -31,6 +33,22 @@ async def by_number(project: Project, number: int) -> ChangeRequest:
     if request is None:
         raise NotFound("No such change request.", field="id")
     return request
+
+
+@dataclass
+class EditChoices:
+    """What the forms that add edits offer: the plan's links and the resource requests."""
+
+    links: list[Dependency]
+    resources: list[ResourceRequest]
+
+
+async def edit_choices(project_id: int) -> EditChoices:
+    links = await Dependency.filter(project_id=project_id).select_related(
+        "predecessor", "successor"
+    )
+    resources = await ResourceRequest.filter(project_id=project_id).select_related("department")
+    return EditChoices(links, resources)
 
 
 @dataclass

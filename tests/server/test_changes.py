@@ -541,3 +541,52 @@ async def test_a_charter_edit_becomes_the_charters_next_version_to_sign_again(db
     assert version.body["goals"][0] == {"goal": "上市首月销量", "target": "≥ 25,000 件"}
     assert applied.applied[-1]["op"] == "edit_charter"
     assert applied.applied[-1]["after"]["goals"][1]["goal"] == "退货率"
+
+
+async def test_a_resource_edit_asks_both_departments_and_changes_the_committed_figures(db):
+    from decimal import Decimal
+
+    from server.requirements import resources
+    from server.requirements.models import ResourceRequest, ResourceStatus
+
+    p = await plan()
+    liaison = await f.user(name="生产接口人", dept=p.departments["生产"])
+    await f.member(p.pm, p.project, liaison, Role.LIAISON, p.departments["生产"])
+    filed = await resources.file_request(
+        f.actor(liaison),
+        project_id=p.project.id,
+        data=resources.ResourceInput(
+            department_id=p.departments["生产"].id, kind="PEOPLE", description="模具工程师",
+            quantity="2", unit="人", supplier_id=p.departments["研发"].id,
+        ),
+    )  # fmt: skip
+    await resources.commit_resource(
+        f.actor(p.heads["研发"]), request_id=filed.id, version=filed.version, commit=True
+    )
+    with pytest.raises(InvalidFields) as bad:
+        await draft(p, [{"op": "edit_resource", "resource_id": filed.id, "quantity": "0",
+                         "needed_by": "明天"}])  # fmt: skip
+    assert {e.field for e in bad.value.errors} == {"edit-0-quantity", "edit-0-neededBy"}
+    request = await draft(
+        p,
+        [{"op": "edit_resource", "resource_id": filed.id, "quantity": "3",
+          "amount": "45,000", "needed_by": "2026-10-09"}],
+        kind="RESOURCES",
+    )  # fmt: skip
+    assert service.required_slots(p.project, request) == [
+        "pm",
+        f"department:{p.departments['研发'].id}",
+        f"department:{p.departments['生产'].id}",
+    ]
+    request = await approvals.submit_change_request(
+        f.actor(p.pm), request_id=request.id, version=request.version
+    )
+    for who in (p.pm, p.heads["研发"], p.heads["生产"]):
+        done = await approve(who, request)
+    assert done.status == ChangeStatus.APPLIED
+    row = await ResourceRequest.get(id=filed.id)
+    assert (row.quantity, row.amount, row.needed_by) == (
+        Decimal("3.00"), Decimal("45000.00"), date(2026, 10, 9)
+    )  # fmt: skip
+    assert row.status == ResourceStatus.COMMITTED
+    assert done.applied[0]["before"]["quantity"] == "2.00"
