@@ -120,6 +120,8 @@ async def _request_context(request: Request) -> dict[str, Any]:
         "needs_management": changes.needs_management(project, change),
         "new_index": len(change.edits),
         "charter_labels": change_charter.LABELS,
+        # Rows come back from PostgreSQL's JSON with their keys reordered.
+        "charter_columns": change_charter.COLUMNS,
         "resources": choices.resources,
         "resource_names": {q.id: q.description for q in choices.resources},
         "errors": {},

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from server import clock, events
@@ -134,8 +133,8 @@ async def draft_change_request(
     values = await _checked(project, data, actor.language)
     async with in_transaction():
         locked = await Project.filter(id=project.id).select_for_update().get()
-        last = await ChangeRequest.filter(project_id=locked.id).annotate(n=Max("number")).first()
-        number = int(getattr(last, "n", 0) or 0) + 1
+        numbers = await ChangeRequest.filter(project_id=locked.id).order_by("-number").limit(1)
+        number = (numbers[0].number if numbers else 0) + 1
         request = await ChangeRequest.create(
             project_id=locked.id,
             number=number,
