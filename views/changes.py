@@ -97,8 +97,10 @@ async def draft(request: Request) -> Response:
 async def _request_context(request: Request) -> dict[str, Any]:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    change = await change_queries.by_number(project, int(request.path_params["number"]))
-    change = await changes.refresh_impact(change)
+    number = int(request.path_params["number"])
+    change = await change_queries.by_number(project, number)
+    if (await changes.refresh_impact(change)).version != change.version:
+        change = await change_queries.by_number(project, number)  # with its relations
     tasks = (await planning_queries.list_tasks([project.id]))[project.id]
     parents = {t.parent_id for t in tasks if t.parent_id}
     choices = await change_queries.edit_choices(project.id)

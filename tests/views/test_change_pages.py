@@ -217,3 +217,28 @@ async def test_a_change_request_through_graphql(http):
     node = listed["edges"][0]["node"]
     assert node["status"] == "APPLIED"
     assert [a["op"] for a in node["applied"]] == ["add_task", "add_link"]
+
+
+async def test_the_page_shows_approvals_that_stopped_counting_when_the_plan_moved(http):
+    from server.changes import approvals
+    from server.planning import service as planning
+    from tests import factories as f
+    from tests.server.test_changes import approve, draft
+
+    p = await plan()
+    request = await draft(p, [{"op": "edit_task", "task_id": p.tasks["B"].id, "duration_days": 5}])
+    request = await approvals.submit_change_request(
+        f.actor(p.pm), request_id=request.id, version=request.version
+    )
+    await approve(p.pm, request)
+    await planning.update_task(
+        f.actor(p.pm),
+        task_id=p.tasks["B"].id,
+        version=1,
+        data=planning.TaskInput(duration_days=4),
+    )
+    await log_in(http, p.heads["生产"].email)
+    page = await http.get(f"/projects/{p.project.code}/changes/1")
+    assert "1 个针对早先内容的审批已不再计数" in page.text
+    assert "+1 个工作日" in page.text  # 4 → 5 days now
+    assert page.text.count("待审批") >= 3  # the PM, 市场 and 生产 all wait again
