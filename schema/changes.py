@@ -358,8 +358,50 @@ def _payload(row: ChangeRequestRow) -> ChangeRequestPayload:
     return ChangeRequestPayload(change_request=ChangeRequest.of(row), errors=[])
 
 
+@strawberry.input
+class SetChangeThresholdsInput:
+    project_id: strawberry.ID
+    version: int = strawberry.field(description="The project's version.")
+    finish_days: int = strawberry.field(description="Working days the finish may move.")
+    cost: Decimal = strawberry.field(description="CNY the cost may rise.")
+
+
+@strawberry.type
+class ChangeThresholds:
+    finish_days: int
+    cost: Decimal
+    project_version: int
+
+
+@strawberry.type
+class ChangeThresholdsPayload:
+    thresholds: ChangeThresholds | None
+    errors: list[UserError]
+
+
 @strawberry.type
 class ChangeMutation:
+    @strawberry.mutation
+    @refusals_in_payload
+    async def set_change_thresholds(
+        self, info: Info[Context, None], input: SetChangeThresholdsInput
+    ) -> ChangeThresholdsPayload:
+        """Past these a change request needs management's approval too."""
+        project = await changes.set_change_thresholds(
+            info.context.actor,
+            project_id=from_global_id(input.project_id, "Project", field="projectId"),
+            version=input.version,
+            finish_days=input.finish_days,
+            cost=input.cost,
+        )
+        days, cost = changes.thresholds_of(project)
+        return ChangeThresholdsPayload(
+            thresholds=ChangeThresholds(
+                finish_days=days, cost=cost, project_version=project.version
+            ),
+            errors=[],
+        )
+
     @strawberry.mutation
     @refusals_in_payload
     async def draft_change_request(

@@ -240,6 +240,7 @@ def change_routes() -> list[BaseRoute]:
         Route("/projects/{code}/changes", changes.change_log, methods=["GET"]),
         Route("/projects/{code}/changes", changes.draft, methods=["POST"]),
         Route("/projects/{code}/changes.xlsx", changes.change_log_xlsx, methods=["GET"]),
+        Route("/projects/{code}/changes/thresholds", changes.set_thresholds, methods=["POST"]),
         Route(one + ".docx", changes.change_docx, methods=["GET"]),
         Route(one, changes.change_page, methods=["GET"]),
         Route(one + "/edits", changes.add_edit, methods=["POST"]),

@@ -55,9 +55,33 @@ async def _log_context(request: Request) -> dict[str, Any]:
         "requests": await change_queries.list_change_requests(project.id),
         "ask_for": await _departments_i_ask_for(request, project),
         "kinds": [(k.value, CHANGE_KIND_LABELS[k]) for k in ChangeKind],
+        "thresholds": changes.thresholds_of(project),
+        "may_set_thresholds": await may(actor, Action.EDIT_PROJECT, project),
         "errors": {},
         "values": {},
+        "failed": "",
     }
+
+
+@page
+async def set_thresholds(request: Request) -> Response:
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    form = await form_data(request)
+    async with refusal(request) as refused:
+        await changes.set_change_thresholds(
+            actor,
+            project_id=project.id,
+            version=optional_int(form.get("version")) or 0,
+            finish_days=form.get("finish_days"),
+            cost=form.get("cost"),
+        )
+    if not refused:
+        return RedirectResponse(f"/projects/{project.code}/changes", 303)
+    context = await _log_context(request)
+    context.update(errors=refused.errors, values=form, failed="thresholds")
+    status = 409 if refused.is_conflict else 400
+    return render(request, "changes/log.html", status_code=status, **context)
 
 
 @page

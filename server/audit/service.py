@@ -74,6 +74,7 @@ ACTION_LABELS: dict[str, str] = {
     "change.reject": N_("rejected a change request"),
     "change.apply": N_("approved a change request; its edits were applied"),
     "change.withdraw": N_("withdrew a change request"),
+    "change.thresholds": N_("set when changes need management's approval"),
     "acceptance.accept": N_("accepted a deliverable"),
     "acceptance.reject": N_("rejected a deliverable"),
     "comment.add": N_("commented"),

@@ -74,22 +74,22 @@ def hash_of(request: ChangeRequest) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _cost(checks: Checks, value: str | Decimal | None) -> Decimal:
+def _cost(checks: Checks, value: str | Decimal | None, field: str = "costDelta") -> Decimal:
     if value in (None, ""):
         return Decimal("0")
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
-        checks.fail("costDelta", "Enter an amount in CNY, like 12000 or -3500.50.")
+        checks.fail(field, "Enter an amount in CNY, like 12000 or -3500.50.")
         return Decimal("0")
     if (
         not amount.is_finite()
         or abs(amount) >= Decimal("1e12")
         or amount != amount.quantize(Decimal("0.01"))
     ):
-        checks.fail("costDelta", "Enter an amount in CNY, like 12000 or -3500.50.")
+        checks.fail(field, "Enter an amount in CNY, like 12000 or -3500.50.")
         return Decimal("0")
-    return amount
+    return amount.quantize(Decimal("0.01"))
 
 
 async def _checked(project: Project, data: ChangeInput, language: str) -> dict[str, Any]:
@@ -249,12 +249,9 @@ async def withdraw_change_request(actor: Actor, *, request_id: int, version: int
 
 
 def needs_management(project: Project, request: ChangeRequest) -> bool:
-    days = project.change_finish_threshold_days
-    limit = project.change_cost_threshold
+    days, limit = thresholds_of(project)
     delta = abs(int(request.impact.get("deltaWorkingDays", 0) or 0))
-    over_days = delta > (FINISH_THRESHOLD_DAYS if days is None else days)
-    over_cost = Decimal(request.cost_delta) > (COST_THRESHOLD if limit is None else limit)
-    return over_days or over_cost
+    return delta > days or Decimal(request.cost_delta) > limit
 
 
 def required_slots(project: Project, request: ChangeRequest) -> list[str]:
@@ -329,3 +326,46 @@ async def authorize_slot(actor: Actor, project: Project, slot: str) -> None:
             department_id=department,
             relations=(Relation.SIGNING_DELEGATE,) if department in delegated else (),
         )
+
+
+async def set_change_thresholds(
+    actor: Actor, *, project_id: int, version: int, finish_days: Any, cost: Any
+) -> Project:
+    """Past these a change request needs management's approval too (the PM sets them)."""
+    project = await get_project(actor, project_id=project_id)
+    async with in_transaction():
+        project = await Project.filter(id=project.id).select_for_update().get()
+        await authorize(actor, Action.EDIT_PROJECT, project)
+        if project.version != version:
+            raise stale(project.version)
+        checks = Checks()
+        days = checks.whole_number("changeFinishThresholdDays", finish_days, low=0, high=500)
+        amount = _cost(checks, cost, "changeCostThreshold")
+        if amount < 0:
+            checks.fail("changeCostThreshold", "Enter an amount in CNY, like 100000.")
+        checks.done()
+        fields = ["change_finish_threshold_days", "change_cost_threshold"]
+        before = snapshot(project, fields)
+        project.change_finish_threshold_days, project.change_cost_threshold = days, amount
+        project.version += 1
+        await project.save(update_fields=[*fields, "version"])
+        await record(
+            actor,
+            action="change.thresholds",
+            object_type="project",
+            object_id=project.id,
+            project_id=project.id,
+            summary=f"{days} / {amount}",
+            before=before,
+            after=snapshot(project, fields),
+        )
+    return project
+
+
+def thresholds_of(project: Project) -> tuple[int, Decimal]:
+    days = project.change_finish_threshold_days
+    cost = project.change_cost_threshold
+    return (
+        FINISH_THRESHOLD_DAYS if days is None else days,
+        COST_THRESHOLD if cost is None else Decimal(cost),
+    )

@@ -242,3 +242,62 @@ async def test_the_page_shows_approvals_that_stopped_counting_when_the_plan_move
     assert "1 个针对早先内容的审批已不再计数" in page.text
     assert "+1 个工作日" in page.text  # 4 → 5 days now
     assert page.text.count("待审批") >= 3  # the PM, 市场 and 生产 all wait again
+
+
+async def test_the_pm_sets_when_management_approves_from_the_page_and_graphql(http):
+    from schema.common import to_global_id
+    from server.projects.models import Project
+    from tests.schema.test_graphql import gql, token_for
+
+    p = await plan()
+    code = p.project.code
+    await log_in(http, p.heads["生产"].email)
+    log = await http.get(f"/projects/{code}/changes")
+    assert "推迟超过 5 个工作日或费用增加超过 ¥100,000.00" in log.text
+    assert 'action="/projects/' + code + '/changes/thresholds"' not in log.text
+    refused = await post(
+        http, f"/projects/{code}/changes/thresholds", {"version": "1", "finish_days": "3",
+                                                        "cost": "1"}
+    )  # fmt: skip
+    assert refused.status_code == 403
+    http.cookies.clear()
+    await log_in(http, p.pm.email)
+    version = str((await Project.get(id=p.project.id)).version)
+    bad = await post(
+        http,
+        f"/projects/{code}/changes/thresholds",
+        {"version": version, "finish_days": "-1", "cost": "很多"},
+    )
+    assert bad.status_code == 400
+    assert 'id="changeFinishThresholdDays-error"' in bad.text
+    assert 'id="changeCostThreshold-error"' in bad.text
+    saved = await post(
+        http,
+        f"/projects/{code}/changes/thresholds",
+        {"version": version, "finish_days": "10", "cost": "50000"},
+    )
+    assert saved.status_code == 303
+    log = await http.get(f"/projects/{code}/changes")
+    assert "推迟超过 10 个工作日或费用增加超过 ¥50,000.00" in log.text
+    answer = await gql(
+        http,
+        await token_for(p.pm),
+        """mutation($input: SetChangeThresholdsInput!) { setChangeThresholds(input: $input) {
+            thresholds { finishDays cost } errors { code field } } }""",
+        {"input": {"projectId": to_global_id("Project", p.project.id), "version": 1,
+                   "finishDays": 2, "cost": "1000"}},
+    )  # fmt: skip
+    assert answer.json()["data"]["setChangeThresholds"]["errors"][0]["code"] == "CONFLICT"
+    project = await Project.get(id=p.project.id)
+    answer = await gql(
+        http,
+        await token_for(p.pm),
+        """mutation($input: SetChangeThresholdsInput!) { setChangeThresholds(input: $input) {
+            thresholds { finishDays cost } errors { code field } } }""",
+        {"input": {"projectId": to_global_id("Project", p.project.id),
+                   "version": project.version, "finishDays": 2, "cost": "1000"}},
+    )  # fmt: skip
+    assert answer.json()["data"]["setChangeThresholds"] == {
+        "thresholds": {"finishDays": 2, "cost": "1000.00"},
+        "errors": [],
+    }
