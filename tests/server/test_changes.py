@@ -590,3 +590,27 @@ async def test_a_resource_edit_asks_both_departments_and_changes_the_committed_f
     )  # fmt: skip
     assert row.status == ResourceStatus.COMMITTED
     assert done.applied[0]["before"]["quantity"] == "2.00"
+
+
+async def test_the_preview_follows_a_finish_to_finish_link_with_a_lag(db):
+    p = await plan()
+    packing = await draft(
+        p,
+        [
+            {"op": "add_task", "key": "F", "name": "包装", "department_id":
+             p.departments["生产"].id, "planned_start": "2026-09-21", "duration_days": 2},
+            {"op": "add_link", "predecessor": p.tasks["B"].id, "successor": "F", "type": "FF",
+             "lag": 1},
+        ],
+        kind="SCOPE",
+    )  # fmt: skip
+    impact = packing.impact
+    # F must finish one working day after B (09-30): the next working day is 10-09, after
+    # the holidays; two days of work end there, so F starts 09-30.
+    assert impact["finishAfter"] == "2026-10-09" and impact["deltaWorkingDays"] == 1
+    production = next(d for d in impact["departments"] if d["name"] == "生产部")
+    assert production["tasksMoved"] == [
+        {"id": -1, "name": "包装", "before": None, "after": "2026-10-09", "delta": None}
+    ]
+    assert impact["criticalAdded"] == [{"id": -1, "name": "包装"}]
+    assert impact["criticalRemoved"] == [{"id": p.tasks["C"].id, "name": "发布会"}]
