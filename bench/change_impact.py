@@ -151,9 +151,13 @@ async def main(task_count: int, edit_count: int) -> None:
         departments = await ProjectDepartment.filter(project_id=project_id).values_list(
             "department_id", flat=True
         )
-        critical = await TaskSchedule.filter(
-            project_id=project_id, is_critical=True, task__is_milestone=False
-        ).values_list("task_id", flat=True)
+        critical = (
+            await TaskSchedule.filter(
+                project_id=project_id, is_critical=True, task__is_milestone=False
+            )
+            .order_by("task_id")
+            .values_list("task_id", flat=True)
+        )
         raw = edits_for(list(task_ids), list(critical), list(departments), edit_count)
         edits = checked_edits(await PlanFacts.of(project_id), raw)
         impact = await preview(project, edits)
