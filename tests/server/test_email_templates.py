@@ -58,7 +58,32 @@ TASK_SUBJECT = P(kind="task", name="模具开发", days_late=3, due=date(2026, 1
 GAP = P(
     description="测试工程师 2 人\n3 个月", amount=Decimal("30000.00"), currency="CNY", gap_note="急"
 )
+CHANGE = P(
+    code="CR-003",
+    title="试产延长两天",
+    reason="新模具需要多两天调试",
+    cost_delta=Decimal("8000.00"),
+    impact={"finishBefore": "2026-09-30", "finishAfter": "2026-10-10", "deltaWorkingDays": 2},
+)
 CONTEXTS: dict[str, dict[str, object]] = {
+    "emails/change_approval_requested.txt": {
+        "project": PROJECT,
+        "request": CHANGE,
+        "link": "/projects/X1/changes/3",
+    },
+    "emails/change_waiting.txt": {
+        "project": PROJECT,
+        "request": CHANGE,
+        "days": 3,
+        "holders": "市场负责人、生产负责人",
+        "approver": False,
+        "link": "/projects/X1/changes/3",
+    },
+    "chat/change_approval_requested.txt": {
+        "project": PROJECT,
+        "request": CHANGE,
+        "link": "/projects/X1/changes/3",
+    },
     "emails/daily_digest.txt": {
         "today": date(2026, 12, 7),
         "digest": P(late=[LINE], due_this_week=[LINE], not_updated=[LINE]),
