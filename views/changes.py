@@ -264,26 +264,25 @@ async def update_details(request: Request) -> Response:
     return await _answer(request, refused, form, "details")
 
 
-@page
-async def submit(request: Request) -> Response:
+async def _move(request: Request, move: Any) -> Response:
+    """Submit or withdraw: one call with the request's version, errors above the buttons."""
     change = await _current(request)
     form = await form_data(request)
     async with refusal(request) as refused:
-        await change_approvals.submit_change_request(
+        await move(
             actor_of(request), request_id=change.id, version=optional_int(form.get("version")) or 0
         )
     return await _answer(request, refused, form, "submit")
+
+
+@page
+async def submit(request: Request) -> Response:
+    return await _move(request, change_approvals.submit_change_request)
 
 
 @page
 async def withdraw(request: Request) -> Response:
-    change = await _current(request)
-    form = await form_data(request)
-    async with refusal(request) as refused:
-        await changes.withdraw_change_request(
-            actor_of(request), request_id=change.id, version=optional_int(form.get("version")) or 0
-        )
-    return await _answer(request, refused, form, "submit")
+    return await _move(request, changes.withdraw_change_request)
 
 
 @page

@@ -301,3 +301,22 @@ async def test_the_pm_sets_when_management_approves_from_the_page_and_graphql(ht
         "thresholds": {"finishDays": 2, "cost": "1000.00"},
         "errors": [],
     }
+
+
+async def test_the_requester_withdraws_a_request_on_the_page(http):
+    from tests.server.test_changes import draft
+
+    p = await plan()
+    request = await draft(p, [{"op": "edit_task", "task_id": p.tasks["B"].id, "duration_days": 4}])
+    await log_in(http, p.heads["研发"].email)  # not the requesting department's
+    url = f"/projects/{p.project.code}/changes/1"
+    assert (await post(http, url + "/withdraw", {"version": "1"})).status_code == 403
+    http.cookies.clear()
+    await log_in(http, p.pm.email)
+    stale = await post(http, url + "/withdraw", {"version": "9"})
+    assert stale.status_code == 409 and "此内容已被他人修改" in stale.text
+    gone = await post(http, url + "/withdraw", {"version": str(request.version)})
+    assert gone.status_code == 303
+    assert (await ChangeRequest.get(id=request.id)).status == ChangeStatus.WITHDRAWN
+    page = await http.get(url)
+    assert "已撤回" in page.text and 'name="content_hash"' not in page.text
