@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 import strawberry
@@ -46,7 +47,7 @@ from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuer
 from schema.requirements import Requirement, RequirementMutation, ResourceRequest
 from schema.risks import Problem, Risk, RiskMutation, RiskRegisterMutation
 from schema.signoffs import SignableDocument, SignoffMutation, load_document
-from server import i18n
+from server import i18n, metrics
 from server.auth import Actor
 from server.changes import service as changes
 from server.discussion import service as discussion
@@ -142,6 +143,24 @@ class Subscription(EventSubscription, MeetingSubscription):
     pass
 
 
+OPERATION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+class CountOperations(strawberry.extensions.SchemaExtension):
+    """Operations by name for /metrics. Names come from the client, so only a well-formed
+    GraphQL name of bounded length becomes a label."""
+
+    def on_operation(self) -> Any:
+        yield
+        context = self.execution_context
+        name = context.operation_name or ""
+        if not OPERATION_NAME.fullmatch(name):
+            name = "anonymous"
+        result = context.result
+        outcome = "error" if result is None or getattr(result, "errors", None) else "ok"
+        metrics.GRAPHQL_OPERATIONS.labels(name, outcome).inc()
+
+
 class LimitErrors(strawberry.extensions.SchemaExtension):
     """Say which limit refused a query: page size errors come through as plain messages."""
 
@@ -176,6 +195,7 @@ schema = strawberry.Schema(
         ResourceRequest,
     ],
     extensions=[
+        CountOperations,
         lambda: AddValidationRules([DocumentLimitsRule]),
         IntrospectionSetting,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

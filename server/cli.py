@@ -1,4 +1,5 @@
-"""The `xietong` command (API.md): run, migrate, demo, user, token, worker, job."""
+"""The `xietong` command (API.md): run, migrate, demo, user, token, worker, job, verify,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from server.settings import Settings, get_settings, reset_settings
@@ -117,6 +119,9 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    from server import logs
+
+    logs.configure()
     settings, embedded = _ensure_redis(settings)
     from workers.settings import build_worker, run_worker
 
@@ -171,6 +176,39 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> None:
         raise CommandError("integrity check failed; the administrators were told by email")
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    """A consistent copy while the server runs: database, attachments, key, manifest."""
+    from server.operations.backup import BackupError, describe, make_backup
+
+    try:
+        manifest = asyncio.run(make_backup(settings, Path(args.file)))
+    except BackupError as error:
+        raise CommandError(str(error)) from error
+    figures = describe(manifest)
+    print(
+        f"backup: {args.file} ({figures['engine']}, {figures['tables']} tables, "
+        f"{figures['rows']} rows, {figures['files']} files checked)"
+    )
+    for note in manifest.notes:
+        print(f"note: {note}")
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
+    """Into an empty data folder and database (or over one, with --force), checked against
+    the manifest's rows; stop the servers first."""
+    from server.operations.backup import BackupError, describe, restore_backup
+
+    try:
+        manifest = asyncio.run(restore_backup(settings, Path(args.file), force=args.force))
+    except BackupError as error:
+        raise CommandError(str(error)) from error
+    figures = describe(manifest)
+    print(
+        f"restore: {figures['rows']} rows in {figures['tables']} tables, as the manifest "
+        f"of {manifest.made_at} says; run `xietong migrate`, then `xietong verify`"
+    )
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the demo on first start, then serve web + worker until Ctrl-C."""
     from server.db import migrate
@@ -181,6 +219,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     _run_with_db(settings, seed_company_calendar)
     demo = _run_with_db(settings, load_demo)
     settings, embedded = _ensure_redis(settings)
+    from server.metrics import prepare_shared_folder
+
+    # The web processes and the worker started here add up their counters for /metrics.
+    prepare_shared_folder(settings.data_dir)
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -286,6 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     create_token.set_defaults(handler=cmd_token_create)
 
     commands.add_parser("worker", help="run only the arq worker").set_defaults(handler=cmd_worker)
+    backup = commands.add_parser("backup", help="copy database, attachments and key to FILE")
+    backup.add_argument("file")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into an empty target")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace what the target holds")
+    restore.set_defaults(handler=cmd_restore)
     commands.add_parser(
         "verify", help="re-check every signed document; non-zero exit on any mismatch"
     ).set_defaults(handler=cmd_verify)

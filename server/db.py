@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from tortoise import Tortoise, connections
@@ -205,11 +206,34 @@ async def close_db() -> None:
     await Tortoise.close_connections()
 
 
-async def migrate(settings: Settings) -> None:
+async def migrate(settings: Settings, *, upto: str | None = None) -> None:
+    """Apply the migrations not applied yet; `upto` (a migration's name) stops after it, as
+    a database of an earlier release would be."""
     from tortoise.migrations.api import migrate as run_migrations
 
-    await run_migrations(config=tortoise_config(settings.database_url))
+    target = f"models.{upto}" if upto else None
+    await run_migrations(config=tortoise_config(settings.database_url), target=target)
     await Tortoise.close_connections()
+
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def migration_names() -> list[str]:
+    """The migrations this release brings, in order."""
+    return sorted(path.stem for path in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+async def pending_migrations() -> list[str]:
+    """The migrations of this release the database has not had (all, before the first)."""
+    try:
+        _, rows = await connections.get("default").execute_query(
+            "SELECT name FROM tortoise_migrations WHERE app = 'models'"
+        )
+    except Exception:  # noqa: BLE001 - no table yet: nothing applied
+        return migration_names()
+    applied = {row["name"] for row in rows}
+    return [name for name in migration_names() if name not in applied]
 
 
 def _cli_config() -> dict[str, Any]:

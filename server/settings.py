@@ -46,6 +46,12 @@ class Settings:
     request_timeout_seconds: float = 15.0
     # Introspection for members' tokens; production may turn it off.
     graphql_introspection: bool = True
+    # Bearer token a Prometheus scraper sends for /metrics; empty: no /metrics at all.
+    metrics_token: str = ""
+    # Nightly backups (02:30, the server's time) into this folder, keeping the newest N;
+    # empty: none (`xietong backup FILE` still works by hand).
+    backup_dir: Path | None = None
+    backup_keep: int = 7
 
     @property
     def redis_socket(self) -> Path:
@@ -75,6 +81,7 @@ def load_settings() -> Settings:
     data_dir = Path(os.environ.get("XIETONG_DATA_DIR", "data")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite://{data_dir / 'xietong.sqlite3'}"
+    backup_dir = os.environ.get("XIETONG_BACKUP_DIR", "").strip()
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -95,6 +102,9 @@ def load_settings() -> Settings:
         s3_endpoint_url=os.environ.get("XIETONG_S3_ENDPOINT") or None,
         request_timeout_seconds=float(os.environ.get("XIETONG_REQUEST_TIMEOUT", "15")),
         graphql_introspection=_flag(os.environ.get("XIETONG_GRAPHQL_INTROSPECTION", "on")),
+        metrics_token=os.environ.get("XIETONG_METRICS_TOKEN", "").strip(),
+        backup_dir=Path(backup_dir).resolve() if backup_dir else None,
+        backup_keep=int(os.environ.get("XIETONG_BACKUP_KEEP", "7")),
     )
 
 

@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -30,9 +31,14 @@ from tortoise.backends.sqlite.client import (
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
+from server.metrics import SQLITE_WRITER_WAIT
+
 # One statement of a write: its SQL, its bound values, and whether it must change exactly
 # one row (a version check) for the write to commit.
 PreparedWrite = tuple[str, list[Any], bool]
+
+WAITED_FOR_PROCESS = SQLITE_WRITER_WAIT.labels("process")
+WAITED_FOR_FILE = SQLITE_WRITER_WAIT.labels("file")
 
 
 class WriterQueue:
@@ -62,7 +68,9 @@ class WriterQueue:
 
     async def take_turn(self) -> None:
         """This process's writers one at a time (the file lock cannot tell them apart)."""
+        started = time.perf_counter()
         await self._turn.acquire()
+        WAITED_FOR_PROCESS.observe(time.perf_counter() - started)
 
     def end_turn(self) -> None:
         self._turn.release()
@@ -75,7 +83,9 @@ class WriterQueue:
             yield
             return
         fd = self._file()
+        started = time.perf_counter()
         fcntl.flock(fd, fcntl.LOCK_EX)
+        WAITED_FOR_FILE.observe(time.perf_counter() - started)
         try:
             yield
         finally:
@@ -85,6 +95,7 @@ class WriterQueue:
         if self.path is None:
             return
         fd = self._file()
+        started = time.perf_counter()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -97,6 +108,7 @@ class WriterQueue:
                 # The thread still gets the lock; give it back then, or every process waits.
                 waiting.add_done_callback(lambda done: self._unlock_after(done, fd))
                 raise
+        WAITED_FOR_FILE.observe(time.perf_counter() - started)
         self._locked = True
 
     @staticmethod

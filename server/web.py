@@ -23,9 +23,12 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from server import logs, metrics
 
 APP = "server.app:create_app"
 STARTUP_GRACE_SECONDS = 10.0
@@ -61,6 +64,7 @@ def _stop_when_orphaned(supervisor: int) -> None:
 
 def _serve_in_this_process(host: str, port: int, options: dict[str, Any]) -> None:
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    logs.configure(options["log_level"])
     sock = port_socket(host, port)
     config = uvicorn.Config(APP, factory=True, host=host, port=port, **options)
     uvicorn.Server(config).run(sockets=[sock])
@@ -141,13 +145,18 @@ def main(argv: list[str] | None = None) -> None:
     # Open live-meeting streams never end by themselves; do not wait long for them.
     parser.add_argument("--timeout-graceful-shutdown", type=int, default=5)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(message)s")
-    options = {
+    as_json = logs.configure(args.log_level)
+    options: dict[str, Any] = {
         "proxy_headers": args.proxy_headers,
         "log_level": args.log_level,
-        "access_log": not args.no_access_log,
+        # JSON lines: our own request line replaces uvicorn's, and its handlers stay off.
+        "access_log": not (args.no_access_log or as_json),
         "timeout_graceful_shutdown": args.timeout_graceful_shutdown,
     }
+    if as_json:
+        options["log_config"] = None
+    if args.workers > 1 and not os.environ.get(metrics.SHARED_FOLDER):
+        metrics.prepare_shared_folder(Path(os.environ.get("XIETONG_DATA_DIR", "data")).resolve())
     sys.exit(serve(args.host, args.port, args.workers, options))
 
 

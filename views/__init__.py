@@ -4,6 +4,7 @@ from starlette.convertors import register_url_convertor
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
+from server import logs
 from server.settings import Settings
 from views import (
     auth,
@@ -22,6 +23,7 @@ from views import (
     signoffs,
 )
 from views.middleware import BodyLimit, PageMiddleware
+from views.observe import Observe
 
 register_url_convertor("document", signoffs.DocumentSlug())
 
@@ -29,6 +31,8 @@ register_url_convertor("document", signoffs.DocumentSlug())
 def page_routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz),
+        Route("/readyz", health.readyz),
+        Route("/metrics", health.metrics_page),
         Route("/favicon.ico", health.favicon),
         Route("/login", auth.login_form, methods=["GET"]),
         Route("/login", auth.login, methods=["POST"]),
@@ -279,6 +283,7 @@ def meeting_routes() -> list[BaseRoute]:
 
 def page_middleware(settings: Settings) -> list[Middleware]:
     return [
+        Middleware(Observe, log_requests=logs.json_wanted()),
         Middleware(BodyLimit, settings=settings),
         Middleware(PageMiddleware, settings=settings),
     ]

@@ -24,7 +24,7 @@ LANGUAGE_COOKIE = "xt_lang"
 HSTS = "max-age=31536000; includeSubDomains"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # GraphQL authenticates with Bearer tokens, static files and health checks need nothing.
-EXEMPT_PREFIXES = ("/graphql", "/static/", "/healthz", "/favicon.ico")
+EXEMPT_PREFIXES = ("/graphql", "/static/", "/healthz", "/readyz", "/metrics", "/favicon.ico")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -120,8 +120,7 @@ class PageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:12]
-        scope["xietong.request_id"] = request_id
+        request_id = scope.setdefault("xietong.request_id", uuid.uuid4().hex[:12])
         if scope["path"].startswith(EXEMPT_PREFIXES):
             await self._call_app(scope, receive, send, request_id)
             return

@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 from typing import Protocol
 
 from server.settings import Settings
-from workers import changes, meetings, notices, org, progress, risks, signoffs
+from workers import changes, meetings, notices, operations, org, progress, risks, signoffs
 
 
 class Job(Protocol):
@@ -28,6 +28,7 @@ JOBS: dict[str, Job] = {
     "report-reminders": meetings.report_reminders,
     "verify-signatures": signoffs.verify_signatures,
     "change-reminders": changes.change_reminders,
+    "backup": operations.backup,
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -45,4 +46,6 @@ DESCRIPTIONS: dict[str, str] = {
     "administrators of any alteration (daily, 04:23)",
     "change-reminders": "remind approvers of change requests waiting past 2 working days, "
     "then the PM, the requesting head and management (hourly)",
+    "backup": "copy the database, attachments and key into XIETONG_BACKUP_DIR, keeping the "
+    "newest XIETONG_BACKUP_KEEP (daily, 02:30; off unless XIETONG_BACKUP_DIR is set)",
 }

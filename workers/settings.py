@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 from arq import cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 
 import server.domains  # noqa: F401  (every domain's event handlers)
+from server import metrics
 from server.db import close_db, init_db
 from server.planning.cpm import warm_up
 from server.runtime import settle_long_lived_objects
@@ -39,46 +43,92 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["owns_database"] = False
 
 
+JobFunction = TypeVar("JobFunction", bound=Callable[..., Awaitable[str]])
+
+
+def measured(job: JobFunction) -> JobFunction:
+    """Counted and timed for /metrics, and logged with its outcome; arq knows the job by
+    the same name (functools.wraps keeps __qualname__)."""
+    name = job.__name__.replace("_on_schedule", "").replace("_", "-")
+
+    @functools.wraps(job)
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> str:
+        started, outcome = time.perf_counter(), "failed"
+        try:
+            said = await job(ctx, *args, **kwargs)
+            outcome = "ok"
+            return said
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.JOB_RUNS.labels(name, outcome).inc()
+            metrics.JOB_SECONDS.labels(name).observe(seconds)
+            log.info(
+                "job %s %s in %.0f ms",
+                name,
+                outcome,
+                seconds * 1000,
+                extra={"job": name, "outcome": outcome, "duration_ms": round(seconds * 1000, 2)},
+            )
+
+    return cast(JobFunction, run)
+
+
+@measured
 async def deliver_notices(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["deliver-notices"](_settings(ctx), project_code)
 
 
+@measured
 async def purge_sessions(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["purge-sessions"](_settings(ctx), project_code)
 
 
+@measured
 async def escalations(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["escalations"](_settings(ctx), project_code)
 
 
+@measured
 async def snapshots(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["snapshots"](_settings(ctx), project_code)
 
 
+@measured
 async def digest(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["digest"](_settings(ctx), project_code)
 
 
+@measured
 async def minutes_deadlines(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["minutes-deadlines"](_settings(ctx), project_code)
 
 
+@measured
 async def report_reminders(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["report-reminders"](_settings(ctx), project_code)
 
 
+@measured
 async def verify_signatures(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["verify-signatures"](_settings(ctx), project_code)
 
 
+@measured
 async def change_reminders(ctx: dict[str, Any], project_code: str | None = None) -> str:
     return await JOBS["change-reminders"](_settings(ctx), project_code)
 
 
+@measured
+async def backup(ctx: dict[str, Any], project_code: str | None = None) -> str:
+    return await JOBS["backup"](_settings(ctx), project_code)
+
+
+@measured
 async def escalations_on_schedule(ctx: dict[str, Any]) -> str:
     return await JOBS["escalations"](_settings(ctx), None, scheduled=True)
 
 
+@measured
 async def digest_on_schedule(ctx: dict[str, Any]) -> str:
     return await JOBS["digest"](_settings(ctx), None, scheduled=True)
 
@@ -104,6 +154,8 @@ CRON_JOBS: list[CronJob] = [
     cron(verify_signatures, hour={4}, minute={23}, unique=True),
     # Working days waited decide the rung; dedup keys make reruns harmless.
     cron(change_reminders, minute={40}, unique=True),
+    # Says "off" and does nothing unless XIETONG_BACKUP_DIR is set.
+    cron(backup, hour={2}, minute={30}, unique=True),
 ]
 
 
@@ -118,6 +170,7 @@ class WorkerSettings:
         report_reminders,
         verify_signatures,
         change_reminders,
+        backup,
     ]
     cron_jobs = CRON_JOBS
     on_startup = startup

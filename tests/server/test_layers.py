@@ -18,6 +18,7 @@ import networkx as nx
 SERVER = Path(__file__).resolve().parents[2] / "server"
 BASE = {"settings", "errors", "i18n", "db", "sqlite", "validation", "runtime", "events"}
 BASE |= {"redis_embedded", "sheets", "domain_events", "clock", "mentions", "pdf"}
+BASE |= {"metrics", "logs"}
 ORDER = [
     BASE,
     {"models"},
@@ -30,7 +31,7 @@ ORDER = [
     {"signoffs", "planning"},
     {"progress", "meetings", "risks", "requirements", "closing", "changes"},
     {"discussion"},
-    {"domains", "demo", "cli", "app", "web"},
+    {"domains", "demo", "cli", "app", "web", "operations"},
 ]
 
 
