@@ -186,14 +186,19 @@ class WorkerSettings:
 
 
 def build_worker(
-    settings: Settings, *, burst: bool = False, database_ready: bool = False, **options: Any
+    settings: Settings,
+    *,
+    burst: bool = False,
+    database_ready: bool = False,
+    cron_jobs: list[CronJob] | None = None,
+    **options: Any,
 ) -> Any:
     """An arq Worker for these settings (tests pass burst=True and their own database)."""
     from arq.worker import Worker
 
     return Worker(
         functions=WorkerSettings.functions,
-        cron_jobs=WorkerSettings.cron_jobs,
+        cron_jobs=WorkerSettings.cron_jobs if cron_jobs is None else cron_jobs,
         redis_settings=redis_settings(settings),
         on_startup=startup,
         on_shutdown=shutdown,
