@@ -55,9 +55,20 @@ def _ensure_redis(settings: Settings) -> tuple[Settings, Any]:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
-    from server.db import migrate
+    from server.db import migrate, migration_names
     from server.planning.company_calendar import seed_company_calendar
 
+    if args.to:
+        if args.to not in migration_names():
+            raise CommandError(
+                f"no migration {args.to!r}; this release has {migration_names()[-1]}"
+            )
+        try:
+            asyncio.run(migrate(settings, upto=args.to))
+        except ValueError as error:
+            raise CommandError(f"cannot migrate to {args.to}: {error}") from error
+        print(f"database migrated up to {args.to} ({_safe_url(settings.database_url)})")
+        return
     asyncio.run(migrate(settings))
     seeded = _run_with_db(settings, seed_company_calendar)
     print(f"database is up to date ({_safe_url(settings.database_url)})")
@@ -295,7 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1)
     run.set_defaults(handler=cmd_run)
 
-    commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
+    migrate = commands.add_parser("migrate", help="apply migrations")
+    migrate.add_argument(
+        "--to", metavar="NAME", help="stop after this migration (never goes backwards)"
+    )
+    migrate.set_defaults(handler=cmd_migrate)
     commands.add_parser("demo", help="load the demo company").set_defaults(handler=cmd_demo)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(

@@ -212,8 +212,13 @@ async def migrate(settings: Settings, *, upto: str | None = None) -> None:
     from tortoise.migrations.api import migrate as run_migrations
 
     target = f"models.{upto}" if upto else None
-    await run_migrations(config=tortoise_config(settings.database_url), target=target)
-    await Tortoise.close_connections()
+    try:
+        # Never backwards: a name older than the database's state is refused, not undone.
+        await run_migrations(
+            config=tortoise_config(settings.database_url), target=target, direction="forward"
+        )
+    finally:
+        await Tortoise.close_connections()
 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
