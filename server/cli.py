@@ -220,6 +220,19 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_copy_data(settings: Settings, args: argparse.Namespace) -> None:
+    """A laptop trial (SQLite) into the migrated, empty database of DATABASE_URL."""
+    from server.operations.copy_data import CopyError, copy_data
+
+    try:
+        copied = asyncio.run(copy_data(args.source, settings.database_url))
+    except CopyError as error:
+        raise CommandError(str(error)) from error
+    rows = sum(copied.tables.values())
+    target = _safe_url(settings.database_url)
+    print(f"copy-data: {rows} rows in {len(copied.tables)} tables into {target}")
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the demo on first start, then serve web + worker until Ctrl-C."""
     from server.db import migrate
@@ -350,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file")
     restore.add_argument("--force", action="store_true", help="replace what the target holds")
     restore.set_defaults(handler=cmd_restore)
+    copy = commands.add_parser("copy-data", help="copy a SQLite database into DATABASE_URL")
+    copy.add_argument("--from", dest="source", required=True, metavar="SQLITE_URL")
+    copy.set_defaults(handler=cmd_copy_data)
     commands.add_parser(
         "verify", help="re-check every signed document; non-zero exit on any mismatch"
     ).set_defaults(handler=cmd_verify)

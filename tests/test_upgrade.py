@@ -250,3 +250,43 @@ def test_the_migrations_of_this_release_are_additive():
             if kind == "AddField":
                 field = operation.field
                 assert field.null or field.default is not None, f"{name}: {operation.name}"
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([XIETONG, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+async def test_a_laptop_trial_moves_into_an_empty_database_with_every_row(db, tmp_path):
+    """`xietong copy-data`: the demo's SQLite database into PostgreSQL (into SQLite when the
+    suite runs without PostgreSQL), where the next id continues after the copied ones."""
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    trial = f"sqlite://{laptop / 'trial.db'}"
+    env = dict(os.environ, XIETONG_DATA_DIR=str(laptop), DATABASE_URL=trial)
+    env.pop("XIETONG_SECRET_KEY", None)
+    for command in ("migrate", "demo"):
+        done = cli(env, command)
+        assert done.returncode == 0, done.stderr
+    source = {t: len(rows) for t, rows in sqlite_rows(laptop / "trial.db").items()}
+
+    async with empty_target(db, tmp_path / "server") as target:
+        server = dict(env, XIETONG_DATA_DIR=str(target.data_dir), DATABASE_URL=target.database_url)
+        refused = cli(server, "copy-data", "--from", trial)
+        assert refused.returncode == 2
+        assert refused.stderr == "xietong: run `xietong migrate` on the target database first\n"
+        migrate(target)
+        copied = cli(server, "copy-data", "--from", trial)
+        assert copied.returncode == 0, copied.stderr
+        assert f"copy-data: {sum(source.values())} rows in {len(source)} tables" in copied.stdout
+        moved = (
+            sqlite_rows(Path(target.database_url.removeprefix("sqlite://")))
+            if target.is_sqlite
+            else await postgres_rows(target.database_url)
+        )
+        assert {t: len(r) for t, r in moved.items()} == source
+        again = cli(server, "copy-data", "--from", trial)
+        assert again.returncode == 2 and "already holds data" in again.stderr
+        made = cli(
+            server, "user", "create", "new@example.com", "--name", "新人", "--department", "法务"
+        )
+        assert made.returncode == 0, made.stderr
