@@ -20,7 +20,7 @@ from server.runtime import settle_long_lived_objects
 from server.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"  # a link to ../static
 
 
 def create_app(settings: Settings | None = None, *, init_database: bool = True) -> Starlette:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from server.errors import Unavailable
 
-PRINT_STYLESHEET = Path(__file__).resolve().parents[1] / "static" / "css" / "print.css"
+PRINT_STYLESHEET = Path(__file__).resolve().parent / "static" / "css" / "print.css"
 
 
 @functools.cache

@@ -76,7 +76,8 @@ from server.signoffs.models import (
 )
 from server.validation import CONTROL_CHARACTERS
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+# server/templates links to the top-level folder, so the wheel carries it too.
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def _without_control_characters(value: object) -> object:
