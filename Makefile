@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python bench/meeting_fanout.py
 	$(BIN)/python bench/hardening.py
 	$(BIN)/python bench/change_impact.py
+	$(BIN)/python bench/operations.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
