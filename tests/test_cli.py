@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -114,3 +115,26 @@ def test_run_serves_healthz_from_a_fresh_folder_and_stops_everything(data_dir: P
     assert f"http://127.0.0.1:{port}" in output and "wangfang@example.com" in output
     time.sleep(0.5)
     assert [c.pid for c in children if c.is_running() and c.status() != "zombie"] == []
+
+
+def test_the_wheel_carries_the_templates_and_static_files(tmp_path: Path):
+    """A container is built from the wheel (docs/deploy/Containerfile): pages need these."""
+    import zipfile
+
+    root = Path(__file__).resolve().parents[1]
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("xietong-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for template in (root / "templates").rglob("*"):
+        if template.is_file():
+            assert f"server/templates/{template.relative_to(root / 'templates')}" in names
+    for static in (root / "static").rglob("*"):
+        if static.is_file():
+            assert f"server/static/{static.relative_to(root / 'static')}" in names
+    assert "server/locale/zh_CN/LC_MESSAGES/messages.po" in names

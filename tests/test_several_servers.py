@@ -91,12 +91,13 @@ class Servers:
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         return env
 
-    def web(self, name: str, **extra: str) -> str:
+    def web(self, name: str, *, workers: int = 1, **extra: str) -> str:
         port = free_port()
         log = (self.folder / f"{name}.log").open("wb")
+        command = [sys.executable, "-m", "server.web", "--port", str(port), "--log-level", "info"]
         self.processes.append(
             subprocess.Popen(  # noqa: S603 - fixed arguments
-                [sys.executable, "-m", "server.web", "--port", str(port), "--log-level", "info"],
+                [*command, "--workers", str(workers)],
                 cwd=ROOT,
                 env=self.environment(name, **extra),
                 stdout=log,
@@ -296,3 +297,32 @@ async def test_two_workers_run_each_scheduled_escalation_run_once(db, redis_url)
     client.close()
     assert runs >= 2
     assert runs == scheduled
+
+
+async def test_one_scrape_adds_up_every_web_process_of_the_machine(db, redis_url, tmp_path):
+    """`server.web --workers 2`: two processes, each counting the requests it answered, and
+    whichever answers the scrape reports the machine's total."""
+    servers = Servers(db, redis_url, tmp_path)
+    base = servers.web("multi", workers=2, XIETONG_METRICS_TOKEN="scrape-me")
+    try:
+        await until_up(base)
+        for _ in range(40):  # a new connection each: the kernel deals them over both sockets
+            async with httpx.AsyncClient(base_url=base) as client:
+                assert (await client.get("/login")).status_code == 200
+        async with httpx.AsyncClient(base_url=base) as client:
+            scraped = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+        assert scraped.status_code == 200
+    finally:
+        servers.stop()
+    from prometheus_client.parser import text_string_to_metric_families
+
+    served = sum(
+        sample.value
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+        if sample.name == "xietong_http_requests_total"
+        and sample.labels == {"method": "GET", "route": "/login", "status": "200"}
+    )
+    assert served == 40
+    counting = {path.name for path in (tmp_path / "multi" / "metrics").glob("counter_*.db")}
+    assert len(counting) == 2, counting  # both processes answered some
