@@ -16,6 +16,7 @@ import subprocess
 import tarfile
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -188,8 +189,6 @@ def test_the_password_goes_to_libpq_by_environment_not_the_command_line():
 
 
 def test_nightly_archives_keep_the_newest(tmp_path):
-    from datetime import UTC, datetime, timedelta
-
     start = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
     for day in range(10):
         (tmp_path / nightly_name(start + timedelta(days=day))).write_bytes(b"x")
@@ -207,3 +206,25 @@ def test_a_manifest_of_an_unknown_format_is_refused():
     raw = json.dumps({"format": 99}).encode()
     with pytest.raises(BackupError, match="unknown backup format 99"):
         Manifest.from_json(raw)
+
+
+async def test_the_nightly_backup_is_off_by_default_and_keeps_the_newest(db, tmp_path):
+    from server import clock, metrics
+    from workers.settings import backup
+
+    assert await backup({"settings": db}) == "backup: off (XIETONG_BACKUP_DIR is not set)"
+    nightly = dataclasses.replace(db, backup_dir=tmp_path / "nightly", backup_keep=2)
+    await Department.create(name="市场部")
+    said = []
+    for hour in (1, 2, 3):
+        with clock.travel_to(datetime(2026, 12, 7, hour, 30, tzinfo=UTC)):
+            said.append(await backup({"settings": nightly}))
+    kept = sorted(path.name for path in (tmp_path / "nightly").iterdir())
+    assert kept == ["xietong-20261207-023000.tar.gz", "xietong-20261207-033000.tar.gz"]
+    assert said[-1].startswith("backup: xietong-20261207-033000.tar.gz, ")
+    assert said[-1].endswith("removed 1 older")
+    last = metrics.LAST_BACKUP._value.get()
+    assert last == datetime(2026, 12, 7, 3, 30, tzinfo=UTC).timestamp()
+    async with empty_target(db, tmp_path / "restored") as target:
+        restored = await restore_backup(target, tmp_path / "nightly" / kept[-1])
+        assert restored.tables["department"] == 1
