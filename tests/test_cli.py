@@ -138,3 +138,29 @@ def test_the_wheel_carries_the_templates_and_static_files(tmp_path: Path):
         if static.is_file():
             assert f"server/static/{static.relative_to(root / 'static')}" in names
     assert "server/locale/zh_CN/LC_MESSAGES/messages.po" in names
+
+
+def test_backup_and_restore_from_the_command_line(tmp_path_factory: pytest.TempPathFactory):
+    laptop = tmp_path_factory.mktemp("laptop")
+    assert xietong(laptop, "migrate").returncode == 0
+    made = xietong(
+        laptop, "user", "create", "lilei@example.com", "--name", "李雷", "--department", "法务部"
+    )
+    assert made.returncode == 0, made.stderr
+    archive = tmp_path_factory.mktemp("archives") / "xietong.tar.gz"
+    backed = xietong(laptop, "backup", str(archive))
+    assert backed.returncode == 0, backed.stderr
+    assert backed.stdout.startswith(f"backup: {archive} (sqlite, ")
+
+    fresh = tmp_path_factory.mktemp("fresh")
+    restored = xietong(fresh, "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    # The key file comes back with the data: signatures and sessions stay valid.
+    assert (fresh / "secret_key").read_text() == (laptop / "secret_key").read_text()
+    assert xietong(fresh, "verify").returncode == 0
+    again = xietong(fresh, "restore", str(archive))
+    assert again.returncode == 2
+    assert again.stderr.startswith("xietong: the target already holds data;")
+    assert again.stderr.count("\n") == 1
+    missing = xietong(fresh, "restore", str(archive.with_name("nothing.tar.gz")))
+    assert missing.returncode == 2 and "no backup at" in missing.stderr
