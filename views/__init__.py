@@ -22,6 +22,7 @@ from views import (
     risks,
     signoffs,
 )
+from views.common import csv_twin
 from views.middleware import BodyLimit, PageMiddleware
 from views.observe import Observe
 
@@ -72,12 +73,18 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/plan/approve", planning.approve_plan, methods=["POST"]),
         Route("/projects/{code}/tracking", progress.tracking, methods=["GET"]),
         Route("/projects/{code}/tracking.xlsx", progress.tracking_xlsx, methods=["GET"]),
+        Route("/projects/{code}/tracking.csv", csv_twin(progress.tracking_xlsx), methods=["GET"]),
         Route("/projects/{code}/tracking.svg", progress.tracking_svg, methods=["GET"]),
         Route("/projects/{code}/tracking/tasks/{task_id:int}", progress.explain, methods=["POST"]),
         Route("/projects/{code}/requirements", requirements.requirements_page, methods=["GET"]),
         Route("/projects/{code}/requirements", requirements.file_requirement, methods=["POST"]),
         Route(
             "/projects/{code}/requirements.xlsx", requirements.requirements_xlsx, methods=["GET"]
+        ),
+        Route(
+            "/projects/{code}/requirements.csv",
+            csv_twin(requirements.requirements_xlsx),
+            methods=["GET"],
         ),
         Route(
             "/projects/{code}/requirements/{requirement_id:int}",
@@ -108,6 +115,11 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/resources", requirements.file_request, methods=["POST"]),
         Route("/projects/{code}/resources.xlsx", requirements.resources_xlsx, methods=["GET"]),
         Route(
+            "/projects/{code}/resources.csv",
+            csv_twin(requirements.resources_xlsx),
+            methods=["GET"],
+        ),
+        Route(
             "/projects/{code}/resources/{request_id:int}/decision",
             requirements.decide_request,
             methods=["POST"],
@@ -130,6 +142,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/projects/{code}/risks", risks.register, methods=["GET"]),
         Route("/projects/{code}/risks", risks.raise_risk, methods=["POST"]),
         Route("/projects/{code}/risks.xlsx", risks.register_xlsx, methods=["GET"]),
+        Route("/projects/{code}/risks.csv", csv_twin(risks.register_xlsx), methods=["GET"]),
         Route("/projects/{code}/risks.svg", risks.heat_map_svg, methods=["GET"]),
         Route("/projects/{code}/risks/matrix", risks.risk_matrix, methods=["POST"]),
         Route("/projects/{code}/risks/{risk_id:int}", risks.risk_page, methods=["GET"]),
@@ -156,6 +169,9 @@ def page_routes() -> list[BaseRoute]:
         Route("/lessons", closing.lessons_page, methods=["GET"]),
         Route("/projects/{code}/acceptance", closing.hand_over, methods=["POST"]),
         Route("/projects/{code}/acceptance.xlsx", closing.acceptance_xlsx, methods=["GET"]),
+        Route(
+            "/projects/{code}/acceptance.csv", csv_twin(closing.acceptance_xlsx), methods=["GET"]
+        ),
         Route("/projects/{code}/acceptance.docx", closing.acceptance_docx, methods=["GET"]),
         Route("/projects/{code}/acceptance/{acceptance_id:int}", closing.decide, methods=["POST"]),
         Route("/projects/{code}/comments", discussion.add_comment, methods=["POST"]),
@@ -174,6 +190,7 @@ def page_routes() -> list[BaseRoute]:
             methods=["GET"],
         ),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
+        Route("/projects/{code}/plan.csv", csv_twin(planning.plan_xlsx), methods=["GET"]),
         Route("/projects/{code}/calendar.ics", meetings.calendar_feed, methods=["GET"]),
         Route("/projects/{code}/robots", notices.project_robots, methods=["GET"]),
         Route("/projects/{code}/robots", notices.add_project_robot, methods=["POST"]),
@@ -244,6 +261,7 @@ def change_routes() -> list[BaseRoute]:
         Route("/projects/{code}/changes", changes.change_log, methods=["GET"]),
         Route("/projects/{code}/changes", changes.draft, methods=["POST"]),
         Route("/projects/{code}/changes.xlsx", changes.change_log_xlsx, methods=["GET"]),
+        Route("/projects/{code}/changes.csv", csv_twin(changes.change_log_xlsx), methods=["GET"]),
         Route("/projects/{code}/changes/thresholds", changes.set_thresholds, methods=["POST"]),
         Route(one + ".docx", changes.change_docx, methods=["GET"]),
         Route(one, changes.change_page, methods=["GET"]),

@@ -200,3 +200,25 @@ def page(view: Any) -> Any:
         return response
 
     return wrapper
+
+
+def csv_twin(xlsx_view: Any) -> Any:
+    """The .csv beside an .xlsx export: the same view, its workbook turned into CSV, so the
+    two files hold the same rows and answer the same refusals."""
+    import functools
+
+    from server.sheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_from_xlsx
+
+    @functools.wraps(xlsx_view)
+    async def twin(request: Request) -> Response:
+        workbook: Response = await xlsx_view(request)
+        if workbook.status_code != 200 or workbook.media_type != XLSX_MEDIA_TYPE:
+            return workbook
+        disposition = workbook.headers.get("content-disposition", "")
+        return Response(
+            csv_from_xlsx(bytes(workbook.body)),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": disposition.replace(".xlsx", ".csv")},
+        )
+
+    return twin
