@@ -30,6 +30,7 @@ lint: setup
 suite: setup
 	@[ -x /usr/bin/chromium ] || echo "note: browser tests skip: Chromium not found at /usr/bin/chromium"
 	@fc-list :lang=zh family 2>/dev/null | grep -q . || echo "note: PDF tests skip: no Chinese font (Debian: fonts-noto-cjk)"
+	@$(BIN)/python -c "import cairosvg" 2>/dev/null || echo "note: chart PNG/PDF tests skip: no cairo library (Debian: libcairo2)"
 	@command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || echo "note: the several-servers test skips: redis-server not found (Debian: redis-server)"
 	@[ -n "$$TEST_DATABASE_URL" ] || echo "note: PostgreSQL not tested: TEST_DATABASE_URL is not set (SQLite only)"
 	$(BIN)/pytest

@@ -22,7 +22,7 @@ from views import (
     risks,
     signoffs,
 )
-from views.common import csv_twin
+from views.common import chart_twin, csv_twin
 from views.middleware import BodyLimit, PageMiddleware
 from views.observe import Observe
 
@@ -69,12 +69,24 @@ def page_routes() -> list[BaseRoute]:
             "/projects/{code}/plan/calendar", planning.set_project_calendar_day, methods=["POST"]
         ),
         Route("/projects/{code}/plan.svg", planning.gantt_svg, methods=["GET"]),
+        Route("/projects/{code}/plan.png", chart_twin(planning.gantt_svg, "png"), methods=["GET"]),
+        Route("/projects/{code}/plan.pdf", chart_twin(planning.gantt_svg, "pdf"), methods=["GET"]),
         Route("/projects/{code}/plan/settings", planning.save_schedule_settings, methods=["POST"]),
         Route("/projects/{code}/plan/approve", planning.approve_plan, methods=["POST"]),
         Route("/projects/{code}/tracking", progress.tracking, methods=["GET"]),
         Route("/projects/{code}/tracking.xlsx", progress.tracking_xlsx, methods=["GET"]),
         Route("/projects/{code}/tracking.csv", csv_twin(progress.tracking_xlsx), methods=["GET"]),
         Route("/projects/{code}/tracking.svg", progress.tracking_svg, methods=["GET"]),
+        Route(
+            "/projects/{code}/tracking.png",
+            chart_twin(progress.tracking_svg, "png"),
+            methods=["GET"],
+        ),
+        Route(
+            "/projects/{code}/tracking.pdf",
+            chart_twin(progress.tracking_svg, "pdf"),
+            methods=["GET"],
+        ),
         Route("/projects/{code}/tracking/tasks/{task_id:int}", progress.explain, methods=["POST"]),
         Route("/projects/{code}/requirements", requirements.requirements_page, methods=["GET"]),
         Route("/projects/{code}/requirements", requirements.file_requirement, methods=["POST"]),

@@ -1,5 +1,6 @@
 """What every page view shares: who is asking, rendering, form errors."""
 
+import asyncio
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -219,6 +220,34 @@ def csv_twin(xlsx_view: Any) -> Any:
             csv_from_xlsx(bytes(workbook.body)),
             media_type=CSV_MEDIA_TYPE,
             headers={"Content-Disposition": disposition.replace(".xlsx", ".csv")},
+        )
+
+    return twin
+
+
+def chart_twin(svg_view: Any, kind: str) -> Any:
+    """A chart's PNG or PDF beside its SVG: the same view and refusals, the picture drawn
+    from the SVG it answers."""
+    import functools
+
+    from server.charts import svg_to_pdf, svg_to_png
+
+    convert, media_type = {
+        "png": (svg_to_png, "image/png"),
+        "pdf": (svg_to_pdf, "application/pdf"),
+    }[kind]
+
+    @functools.wraps(svg_view)
+    @page
+    async def twin(request: Request) -> Response:
+        drawing: Response = await svg_view(request)
+        if drawing.status_code != 200 or drawing.media_type != "image/svg+xml":
+            return drawing
+        name = f"{request.path_params['code']}-{request.url.path.rsplit('/', 1)[-1]}"
+        return Response(
+            await asyncio.to_thread(convert, bytes(drawing.body)),
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     return twin

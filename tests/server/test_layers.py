@@ -18,7 +18,7 @@ import networkx as nx
 SERVER = Path(__file__).resolve().parents[2] / "server"
 BASE = {"settings", "errors", "i18n", "db", "sqlite", "validation", "runtime", "events"}
 BASE |= {"redis_embedded", "sheets", "domain_events", "clock", "mentions", "pdf"}
-BASE |= {"metrics", "logs"}
+BASE |= {"metrics", "logs", "charts"}
 ORDER = [
     BASE,
     {"models"},
