@@ -93,14 +93,23 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     return text % params
 
 
+@lru_cache(maxsize=8)
 def _locale(language: str) -> Locale:
+    # Parsed once per process: Locale.parse on every call was most of a date's formatting,
+    # and a 500-task plan page formats some 2,000 dates (issue 24).
     return Locale.parse(_babel_name(language))
 
 
 def format_day(value: date | None, language: str | None = None) -> str:
     if value is None:
         return ""
-    return format_date(value, format="medium", locale=_locale(language or current_language.get()))
+    return _formatted_day(value, language or current_language.get())
+
+
+@lru_cache(maxsize=8192)
+def _formatted_day(value: date, language: str) -> str:
+    """A plan repeats the same few hundred days; each is formatted once per language."""
+    return format_date(value, format="medium", locale=_locale(language))
 
 
 def format_instant(value: datetime | None, time_zone: str, language: str | None = None) -> str:
