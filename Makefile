@@ -58,6 +58,7 @@ bench: setup
 	$(BIN)/python bench/hardening.py
 	$(BIN)/python bench/change_impact.py
 	$(BIN)/python bench/operations.py
+	$(BIN)/python bench/dates.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
