@@ -233,6 +233,26 @@ def cmd_copy_data(settings: Settings, args: argparse.Namespace) -> None:
     print(f"copy-data: {rows} rows in {len(copied.tables)} tables into {target}")
 
 
+def cmd_plan_export(settings: Settings, args: argparse.Namespace) -> None:
+    """The plan as MS Project XML (MSPDI) on standard output."""
+    from server.auth import Actor
+    from server.errors import NotFound
+    from server.planning import mspdi
+    from server.planning.queries import plan_view
+    from server.projects.service import get_project
+
+    async def work() -> bytes:
+        try:
+            project = await get_project(Actor.system(), code=args.code)
+        except NotFound as error:
+            raise CommandError(f"no project {args.code!r}") from error
+        view = await plan_view(project)
+        return mspdi.plan_xml(project, view.rows, view.calendar)
+
+    sys.stdout.buffer.write(_run_with_db(settings, work))
+    sys.stdout.flush()
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the demo on first start, then serve web + worker until Ctrl-C."""
     from server.db import migrate
@@ -363,6 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("file")
     restore.add_argument("--force", action="store_true", help="replace what the target holds")
     restore.set_defaults(handler=cmd_restore)
+    plan = commands.add_parser("plan", help="a project's plan").add_subparsers(
+        dest="plan_command", required=True
+    )
+    export = plan.add_parser("export", help="the plan as MS Project XML on standard output")
+    export.add_argument("code")
+    export.set_defaults(handler=cmd_plan_export)
     copy = commands.add_parser("copy-data", help="copy a SQLite database into DATABASE_URL")
     copy.add_argument("--from", dest="source", required=True, metavar="SQLITE_URL")
     copy.set_defaults(handler=cmd_copy_data)

@@ -203,6 +203,7 @@ def page_routes() -> list[BaseRoute]:
         ),
         Route("/projects/{code}/plan.xlsx", planning.plan_xlsx, methods=["GET"]),
         Route("/projects/{code}/plan.csv", csv_twin(planning.plan_xlsx), methods=["GET"]),
+        Route("/projects/{code}/plan.xml", planning.plan_xml, methods=["GET"]),
         Route("/projects/{code}/calendar.ics", meetings.calendar_feed, methods=["GET"]),
         Route("/projects/{code}/robots", notices.project_robots, methods=["GET"]),
         Route("/projects/{code}/robots", notices.add_project_robot, methods=["POST"]),

@@ -11,6 +11,7 @@ from server.discussion import service as discussion
 from server.discussion.models import SubjectKind
 from server.planning import company_calendar as planning_company_calendar
 from server.planning import exports as planning_exports
+from server.planning import mspdi
 from server.planning import project_calendar as planning_project_calendar
 from server.planning import queries as planning_queries
 from server.planning import scheduling as planning_scheduling
@@ -185,6 +186,19 @@ async def gantt_svg(request: Request) -> Response:
         planning_exports.gantt_svg(project, view, clock.local_today(project), language_of(request)),
         media_type="image/svg+xml",
         headers={"Content-Disposition": f'attachment; filename="{project.code}-gantt.svg"'},
+    )
+
+
+@page
+async def plan_xml(request: Request) -> Response:
+    """The plan for MS Project and ProjectLibre (MSPDI)."""
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    view = await planning_queries.plan_view(project)
+    return Response(
+        mspdi.plan_xml(project, view.rows, view.calendar),
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{project.code}-plan.xml"'},
     )
 
 

@@ -46,6 +46,15 @@ class WorkingCalendar:
     def name_of(self, day: date) -> str:
         return self._names.get(day, "")
 
+    def exceptions_between(self, first: date, last: date) -> list[tuple[date, bool]]:
+        """The days from first to last whose working or not differs from a Monday-to-Friday
+        week (holidays on weekdays, weekends worked instead), in order."""
+        return sorted(
+            (day, working)
+            for day, working in self._overrides.items()
+            if first <= day <= last and working != (day.weekday() < 5)
+        )
+
     def on_or_after(self, day: date) -> date:
         while not self.is_working_day(day):
             day += ONE_DAY
