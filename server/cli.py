@@ -253,6 +253,45 @@ def cmd_plan_export(settings: Settings, args: argparse.Namespace) -> None:
     sys.stdout.flush()
 
 
+def cmd_plan_import(settings: Settings, args: argparse.Namespace) -> None:
+    """Preview an MS Project XML file for a project; with --confirm, import it."""
+    from server.auth import Actor
+    from server.errors import NotFound
+    from server.planning import imports
+    from server.projects.service import get_project
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as error:
+        raise CommandError(f"cannot read {args.file}: {error.strerror}") from error
+
+    async def work() -> list[str]:
+        try:
+            project = await get_project(Actor.system(), code=args.code)
+        except NotFound as error:
+            raise CommandError(f"no project {args.code!r}") from error
+        preview = await imports.preview_plan_import(
+            Actor.system(), project_id=project.id, data=data
+        )
+        lines = imports.describe_preview(preview)
+        if preview.errors or not args.confirm:
+            return lines
+        result = await imports.import_plan(
+            Actor.system(), project_id=project.id, data=data, content_hash=preview.content_hash
+        )
+        lines.append(f"imported {preview.counts.tasks} tasks into {project.code}")
+        lines += [
+            f"differs: {d.task}: {d.field} file {d.theirs}, ours {d.ours}"
+            for d in result.differences
+        ]
+        return lines
+
+    lines = _run_with_db(settings, work)
+    print("\n".join(lines))
+    if any(line.startswith("error:") for line in lines):
+        raise CommandError("the file has errors; nothing was imported")
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, load the demo on first start, then serve web + worker until Ctrl-C."""
     from server.db import migrate
@@ -389,6 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = plan.add_parser("export", help="the plan as MS Project XML on standard output")
     export.add_argument("code")
     export.set_defaults(handler=cmd_plan_export)
+    importing = plan.add_parser("import", help="preview an MS Project XML file; --confirm imports")
+    importing.add_argument("code")
+    importing.add_argument("file")
+    importing.add_argument("--confirm", action="store_true", help="import it after the preview")
+    importing.set_defaults(handler=cmd_plan_import)
     copy = commands.add_parser("copy-data", help="copy a SQLite database into DATABASE_URL")
     copy.add_argument("--from", dest="source", required=True, metavar="SQLITE_URL")
     copy.set_defaults(handler=cmd_copy_data)

@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "member.add": N_("added to the team"),
     "member.remove": N_("removed from the team"),
     "task.create": N_("added a milestone or task"),
+    "plan.import": N_("imported the plan from MS Project"),
     "task.update": N_("changed a task"),
     "dependency.add": N_("linked tasks"),
     "dependency.remove": N_("unlinked tasks"),

@@ -111,7 +111,8 @@ def _task(parent: ET.Element, number: int, row: PlanRow, plan: _Plan) -> None:
     _add(element, "OutlineLevel", row.depth + 1)
     _dates(element, row, plan.calendar)
     _progress(element, row)
-    constrained = not row.is_summary and row.task.planned_start != plan.project.start_date
+    # A summary's own start only orders it among its siblings; it is kept the same way.
+    constrained = row.task.planned_start != plan.project.start_date
     _add(element, "ConstraintType", START_NO_EARLIER_THAN if constrained else ASAP)
     if constrained:
         _add(element, "ConstraintDate", _start(row.task.planned_start))

@@ -63,6 +63,7 @@ class FileTask:
     percent_complete: int = 0
     actual_start: date | None = None
     actual_finish: date | None = None
+    remaining_days: int | None = None
     deliverable: str = ""
     links: list[FileLink] = field(default_factory=list)
     baseline: tuple[date, date] | None = None
@@ -178,6 +179,9 @@ def _task(element: Element, problems: list[Problem]) -> FileTask | None:
     _duration(element, task, problems)
     _constraint(element, task, problems)
     _unsupported_settings(element, task, problems)
+    remaining = _hours(_text(element, "RemainingDuration"))
+    if remaining is not None:
+        task.remaining_days = round(remaining * 60 / MINUTES_PER_DAY)
     slack = _text(element, "TotalSlack")
     task.total_float_days = (
         int(slack) / TENTHS_PER_DAY if slack and slack.lstrip("-").isdigit() else None

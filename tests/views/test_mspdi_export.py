@@ -16,6 +16,7 @@ from server.planning import baselines, project_calendar
 from server.planning import service as planning
 from server.planning.models import Task
 from server.progress import service as progress
+from server.projects.models import Project
 from tests import factories as f
 from tests.server.test_changes import plan
 from tests.test_cli import XIETONG
@@ -146,3 +147,28 @@ async def test_someone_outside_the_project_gets_no_xml(http, db):
     p = await plan()
     await log_in(http, (await f.user(name="路人")).email)
     assert (await http.get(f"/projects/{p.project.code}/plan.xml")).status_code == 404
+
+
+async def test_the_command_line_previews_and_imports_a_plan(db, tmp_path):
+    p = await plan()
+    file = tmp_path / "plan.xml"
+    file.write_bytes(export(p.project.code).stdout)
+    target = await f.project(p.pm, code="NEWPLAN")
+    await Project.filter(id=target.id).update(start_date=date(2026, 9, 21))
+    previewed = cli("plan", "import", "NEWPLAN", str(file))
+    assert previewed.returncode == 0, previewed.stderr
+    assert previewed.stdout.startswith(b"4 tasks (0 summaries, 1 milestones), 2 links")
+    assert not await Task.filter(project_id=target.id).exists()
+    imported = cli("plan", "import", "NEWPLAN", str(file), "--confirm")
+    assert imported.returncode == 0, imported.stderr
+    assert b"imported 4 tasks into NEWPLAN" in imported.stdout
+    assert b"differs" not in imported.stdout
+    assert await Task.filter(project_id=target.id).count() == 4
+    file.write_bytes(file.read_bytes().replace(b"<PredecessorUID>1<", b"<PredecessorUID>77<"))
+    broken = cli("plan", "import", p.project.code, str(file))
+    assert broken.returncode == 2
+    assert b"error: " in broken.stdout and b"not in the file" in broken.stdout
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([XIETONG, *args], capture_output=True, timeout=120)
