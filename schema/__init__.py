@@ -41,6 +41,7 @@ from schema.limits import (
 from schema.meetings import Meeting, MeetingMutation, MeetingQuery, MeetingSubscription
 from schema.notices import NoticeMutation, NoticeQuery
 from schema.org import Department, Node, OrgMutation, OrgQuery, User
+from schema.plan_import import PlanImportMutation
 from schema.planning import PlanningMutation, Task
 from schema.progress import ProgressMutation, ProgressQuery
 from schema.projects import Project, ProjectMember, ProjectMutation, ProjectQuery
@@ -122,6 +123,7 @@ class Mutation(
     OrgMutation,
     ProjectMutation,
     PlanningMutation,
+    PlanImportMutation,
     SignoffMutation,
     ProgressMutation,
     RiskMutation,

@@ -55,7 +55,7 @@ class BodyLimit:
     def _limit_for(self, scope: Scope) -> int:
         content_type = Headers(scope=scope).get("content-type", "")
         path: str = scope["path"]
-        uploads = path.endswith("/attachments") or path.startswith("/graphql")
+        uploads = path.endswith(("/attachments", "/plan/import")) or path.startswith("/graphql")
         if uploads and content_type.startswith("multipart/form-data"):
             return max(self.limit, self.upload_limit)
         return self.limit

@@ -66,7 +66,7 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     }
 
 
-async def _plan_refused(
+async def plan_page_refused(
     request: Request, project: Project, errors_name: str, error: Any, form: dict[str, str]
 ) -> Response:
     """The plan page again, the refusal shown on the form (under `errors_name`) that sent it."""
@@ -354,7 +354,7 @@ async def set_project_calendar_day(request: Request) -> Response:
                 name=form.get("name", ""),
             )
     if refused:
-        return await _plan_refused(request, project, "calendar_errors", refused.error, form)
+        return await plan_page_refused(request, project, "calendar_errors", refused.error, form)
     return RedirectResponse(f"/projects/{project.code}/plan#calendar", status_code=303)
 
 
@@ -381,7 +381,7 @@ async def save_schedule_settings(request: Request) -> Response:
             ),
         )
     if refused:
-        return await _plan_refused(request, project, "settings_errors", refused.error, form)
+        return await plan_page_refused(request, project, "settings_errors", refused.error, form)
     return RedirectResponse(f"/projects/{project.code}/plan", status_code=303)
 
 
@@ -400,7 +400,7 @@ async def approve_plan(request: Request) -> Response:
             actor, project_id=project.id, name=form.get("name") or None
         )
     if refused:
-        return await _plan_refused(request, project, "approve_errors", refused.error, form)
+        return await plan_page_refused(request, project, "approve_errors", refused.error, form)
     return RedirectResponse(
         f"/projects/{project.code}/plan?baseline={baseline.id}#approve", status_code=303
     )

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from graphlib import CycleError, TopologicalSorter
 
+from redis.asyncio import Redis
 from tortoise.transactions import in_transaction
 
 from server.audit.service import record
 from server.auth import Action, Actor, authorize
-from server.errors import Conflict, Invalid
+from server.errors import Conflict, Invalid, Unavailable
 from server.i18n import N_, translate
 from server.planning.calendar import WorkingCalendar
 from server.planning.models import (
@@ -39,6 +40,7 @@ from server.planning.scheduling import company_calendar_days, reschedule, workin
 from server.planning.service import lock_project
 from server.projects.models import Project
 from server.projects.service import get_project
+from server.settings import get_settings
 
 # Findings that stop an import; the others are imported without what they describe.
 BLOCKING = {
@@ -89,6 +91,47 @@ class ImportResult:
 
 def hash_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# Between the preview and the PM's confirmation the file waits in Redis (every web server
+# sees it), for an hour.
+KEPT_SECONDS = 3600
+
+
+def _kept_key(project_id: int, content_hash: str) -> str:
+    return f"xietong:plan-import:{project_id}:{content_hash}"
+
+
+async def keep_file(project_id: int, data: bytes) -> str:
+    content_hash = hash_of(data)
+    client = _redis()
+    try:
+        await client.set(_kept_key(project_id, content_hash), data, ex=KEPT_SECONDS)
+    finally:
+        await client.aclose()
+    return content_hash
+
+
+async def kept_file(project_id: int, content_hash: str) -> bytes:
+    client = _redis()
+    try:
+        data = await client.get(_kept_key(project_id, content_hash))
+    finally:
+        await client.aclose()
+    if data is None:
+        raise Conflict(
+            N_("The previewed file is no longer kept (an hour has passed); upload it again."),
+            field="file",
+        )
+    return bytes(data)
+
+
+def _redis() -> Redis:
+    url = get_settings().redis_url
+    if not url:
+        raise Unavailable(N_("Importing a plan needs Redis, which this server lacks."))
+    client: Redis = Redis.from_url(url)
+    return client
 
 
 async def preview_plan_import(actor: Actor, *, project_id: int, data: bytes) -> ImportPreview:
