@@ -1,4 +1,5 @@
-"""importPlan: an MS Project XML file (GraphQL multipart upload), previewed, or imported
+"""importPlan: an MS Project XML file or a WBS workbook (.xlsx) as a GraphQL multipart
+upload, previewed, or imported
 when `confirm` is true and `contentHash` names the previewed file."""
 
 from __future__ import annotations

@@ -254,7 +254,8 @@ def cmd_plan_export(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_plan_import(settings: Settings, args: argparse.Namespace) -> None:
-    """Preview an MS Project XML file for a project; with --confirm, import it."""
+    """Preview an MS Project XML file or a WBS workbook for a project; with --confirm,
+    import it."""
     from server.auth import Actor
     from server.errors import NotFound
     from server.planning import imports
@@ -428,7 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = plan.add_parser("export", help="the plan as MS Project XML on standard output")
     export.add_argument("code")
     export.set_defaults(handler=cmd_plan_export)
-    importing = plan.add_parser("import", help="preview an MS Project XML file; --confirm imports")
+    importing = plan.add_parser(
+        "import", help="preview an MS Project XML file or a WBS .xlsx; --confirm imports"
+    )
     importing.add_argument("code")
     importing.add_argument("file")
     importing.add_argument("--confirm", action="store_true", help="import it after the preview")

@@ -23,7 +23,7 @@ async def preview(request: Request) -> Response:
     await form.close()
     async with refusal(request) as refused:
         if not data:
-            raise Invalid("Choose an MS Project XML file.", field="file")
+            raise Invalid("Choose an MS Project XML file or a WBS workbook.", field="file")
         found = await imports.preview_plan_import(actor, project_id=project.id, data=data)
         await imports.keep_file(project.id, data)
     if refused:

@@ -110,6 +110,20 @@ def gantt_svg(project: Project, view: PlanView, today: date, language: str) -> b
     return svg.encode()
 
 
+def predecessors_text(row: PlanRow, codes: dict[int, str]) -> str:
+    """The task's predecessors in MS Project's notation with WBS codes: "1.2" for
+    finish-to-start, "1.2SS+2" otherwise or with a lag (working days)."""
+    parts = []
+    for link in row.links:
+        if link.successor_id != row.task.id or link.predecessor_id not in codes:
+            continue
+        kind = str(link.type)
+        shown = "" if kind == "FS" and not link.lag_days else kind
+        lag = f"{link.lag_days:+d}" if link.lag_days else ""
+        parts.append(f"{codes[link.predecessor_id]}{shown}{lag}")
+    return ", ".join(parts)
+
+
 def plan_xlsx(
     view: PlanView, language: str, attachments: dict[int, list[str]] | None = None
 ) -> bytes:
@@ -130,6 +144,7 @@ def plan_xlsx(
                 _("Scheduled start"),
                 _("Scheduled finish"),
                 _("Working days"),
+                _("Predecessors"),
                 _("Total float"),
                 _("Critical"),
                 _("Deliverable"),
@@ -140,6 +155,7 @@ def plan_xlsx(
         )
         for cell in sheet[1]:
             cell.font = Font(bold=True)
+        codes = {r.task.id: r.task.wbs_code for r in view.rows}
         for r in view.rows:
             s = r.schedule
             append_text_safe(
@@ -152,6 +168,7 @@ def plan_xlsx(
                     s.early_start if s else r.task.planned_start,
                     s.early_finish if s else r.task.planned_finish,
                     r.task.duration_days,
+                    predecessors_text(r, codes),
                     s.total_float if s else None,
                     _("Yes") if s and s.is_critical else "",
                     r.task.deliverable,
@@ -160,8 +177,8 @@ def plan_xlsx(
                     "\n".join(attachments.get(r.task.id, [])),
                 ],
             )
-        widths = (8, 32, 10, 10, 12, 12, 10, 10, 8, 30, 12, 12, 40)
-        for column, width in zip("ABCDEFGHIJKLM", widths, strict=True):
+        widths = (8, 32, 10, 10, 12, 12, 10, 14, 10, 8, 30, 12, 12, 40)
+        for column, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
             sheet.column_dimensions[column].width = width
     buffer = BytesIO()
     book.save(buffer)

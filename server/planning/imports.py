@@ -38,8 +38,9 @@ from server.planning.models import (
 from server.planning.mspdi_read import FileTask, PlanFile, Problem, read_plan_file
 from server.planning.scheduling import company_calendar_days, reschedule, working_calendar
 from server.planning.service import lock_project
+from server.planning.wbs_read import is_workbook, read_wbs_workbook
 from server.projects.models import Project
-from server.projects.service import get_project
+from server.projects.service import get_project, list_members, list_participating_departments
 from server.settings import get_settings
 
 # Findings that stop an import; the others are imported without what they describe.
@@ -49,6 +50,9 @@ BLOCKING = {
     N_("The duration is not a valid duration."),
     N_("The task has no name."),
     N_("A task without a numeric UID was left out."),
+    N_("The row has no WBS code like 1.2.3."),
+    N_("Two rows have the same WBS code."),
+    N_("The WBS code does not fit under the row above it."),
 }
 # A task's wbs_code while it is written, until the plan is renumbered in the same transaction.
 MARK = "import:"
@@ -87,6 +91,54 @@ class Difference:
 class ImportResult:
     preview: ImportPreview
     differences: list[Difference] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Team:
+    """Whom an imported task's owner and department can be: the project's active members by
+    name or e-mail, its participating departments by name. A name two members share matches
+    neither."""
+
+    people: dict[str, int | None]
+    departments: dict[str, int]
+
+    def owner(self, task: FileTask) -> int | None:
+        for key in (task.owner_email, task.owner):
+            if key and (found := self.people.get(key.strip().casefold())) is not None:
+                return found
+        return None
+
+    def department(self, task: FileTask) -> int | None:
+        return self.departments.get(task.department.strip().casefold())
+
+
+async def _team(project: Project) -> Team:
+    people: dict[str, int | None] = {}
+    for member in (await list_members([project.id]))[project.id]:
+        keys = {member.user.name.strip().casefold()}
+        if member.user.email:
+            keys.add(member.user.email.strip().casefold())
+        for key in keys:
+            people[key] = (
+                None if people.get(key, member.user_id) != member.user_id else member.user_id
+            )
+    departments = (await list_participating_departments([project.id]))[project.id]
+    return Team(people, {d.name.strip().casefold(): d.id for d in departments})
+
+
+def read_plan(data: bytes) -> PlanFile:
+    """An MS Project XML file or this product's WBS workbook, told apart by their first bytes."""
+    if is_workbook(data):
+        return read_wbs_workbook(data)
+    if data[:4] == b"\xd0\xcf\x11\xe0":
+        raise Invalid(
+            N_(
+                "This is a binary MS Project file (.mpp). In MS Project choose File → Save As → "
+                "XML format (*.xml), then bring that file."
+            ),
+            field="file",
+        )
+    return read_plan_file(data)
 
 
 def hash_of(data: bytes) -> str:
@@ -138,8 +190,8 @@ async def preview_plan_import(actor: Actor, *, project_id: int, data: bytes) -> 
     project = await get_project(actor, project_id=project_id)
     # The PM, who approves the plan, brings it.
     await authorize(actor, Action.APPROVE_PLAN, project, field="file")
-    plan = read_plan_file(data)
-    return _preview(project, plan, await _company_calendar(), hash_of(data))
+    plan = read_plan(data)
+    return _preview(project, plan, await _company_calendar(), await _team(project), hash_of(data))
 
 
 async def _company_calendar() -> WorkingCalendar:
@@ -147,10 +199,11 @@ async def _company_calendar() -> WorkingCalendar:
 
 
 def _preview(
-    project: Project, plan: PlanFile, company: WorkingCalendar, content_hash: str
+    project: Project, plan: PlanFile, company: WorkingCalendar, team: Team, content_hash: str
 ) -> ImportPreview:
     errors = [p for p in plan.problems if p.what in BLOCKING]
     problems = [p for p in plan.problems if p.what not in BLOCKING]
+    problems += _unmatched(plan, team)
     errors += _plan_errors(project, plan)
     if plan.start is not None and plan.start != project.start_date:
         problems.append(
@@ -177,6 +230,30 @@ def _preview(
         file_start=plan.start,
         status_date=plan.status_date,
     )
+
+
+def _unmatched(plan: PlanFile, team: Team) -> list[Problem]:
+    """Owners and departments the project does not have: the PM assigns those tasks after
+    the import."""
+    found = []
+    for task in plan.tasks:
+        if (task.owner or task.owner_email) and team.owner(task) is None:
+            found.append(
+                Problem(
+                    task.name,
+                    N_("Nobody on the project team has this name or e-mail: no owner is set."),
+                    task.owner_email or task.owner,
+                )
+            )
+        if task.department and team.department(task) is None:
+            found.append(
+                Problem(
+                    task.name,
+                    N_("The project has no participating department of this name: none is set."),
+                    task.department,
+                )
+            )
+    return found
 
 
 def describe_preview(preview: ImportPreview, language: str = "en") -> list[str]:
@@ -265,7 +342,7 @@ def _project_days(plan: PlanFile, company: WorkingCalendar) -> dict[date, tuple[
 async def import_plan(
     actor: Actor, *, project_id: int, data: bytes, content_hash: str
 ) -> ImportResult:
-    plan = read_plan_file(data)
+    plan = read_plan(data)
     if hash_of(data) != content_hash:
         raise Conflict(
             N_("This is not the file that was previewed; preview it again."), field="contentHash"
@@ -274,7 +351,8 @@ async def import_plan(
         project = await lock_project(actor, project_id)
         await authorize(actor, Action.APPROVE_PLAN, project, field="file")
         company = await _company_calendar()
-        preview = _preview(project, plan, company, content_hash)
+        team = await _team(project)
+        preview = _preview(project, plan, company, team, content_hash)
         if preview.errors:
             raise Invalid(N_("The file has errors; the preview lists them."), field="file")
         if await Task.filter(project_id=project.id).exists():
@@ -282,7 +360,7 @@ async def import_plan(
                 N_("This project's plan already has tasks: import into an empty plan."),
                 field="file",
             )
-        ids = await _write_tasks(project, plan)
+        ids = await _write_tasks(project, plan, team)
         await _write_links(project, plan, ids)
         await _write_calendar(project, _project_days(plan, company))
         await _write_baseline(actor, project, plan, ids)
@@ -303,10 +381,10 @@ async def import_plan(
     return ImportResult(preview, await _differences(plan, ids))
 
 
-async def _write_tasks(project: Project, plan: PlanFile) -> dict[int, int]:
+async def _write_tasks(project: Project, plan: PlanFile, team: Team) -> dict[int, int]:
     """Every task in file order (the WBS keeps it), then each one's parent; UID → task id."""
     parent_of, summaries = _parents(plan.tasks)
-    await Task.bulk_create([_task_row(project, t, t.uid in summaries) for t in plan.tasks])
+    await Task.bulk_create([_task_row(project, t, t.uid in summaries, team) for t in plan.tasks])
     marked = await Task.filter(project_id=project.id).values_list("id", "wbs_code")
     ids = {int(code.removeprefix(MARK)): int(task_id) for task_id, code in marked}
     for uid, parent in parent_of.items():
@@ -315,7 +393,7 @@ async def _write_tasks(project: Project, plan: PlanFile) -> dict[int, int]:
     return ids
 
 
-def _task_row(project: Project, task: FileTask, is_summary: bool) -> Task:
+def _task_row(project: Project, task: FileTask, is_summary: bool, team: Team) -> Task:
     done = task.actual_finish is not None or task.percent_complete >= 100
     started = done or task.actual_start is not None or task.percent_complete > 0
     status = TaskStatus.IN_PROGRESS if started else TaskStatus.NOT_STARTED
@@ -329,6 +407,8 @@ def _task_row(project: Project, task: FileTask, is_summary: bool) -> Task:
         duration_days=duration,
         is_milestone=task.is_milestone and not is_summary,
         deliverable=task.deliverable,
+        owner_id=team.owner(task),
+        department_id=team.department(task),
         actual_start=task.actual_start if started else None,
         actual_finish=task.actual_finish if done else None,
         percent_complete=100 if done else max(0, min(task.percent_complete, 99)),

@@ -174,6 +174,25 @@ def _links(element: ET.Element, row: PlanRow, uid: dict[int, int]) -> None:
         _add(predecessor, "LagFormat", DAYS_FORMAT)
 
 
+def _owners(root: ET.Element, rows: Sequence[PlanRow], uid: dict[int, int]) -> None:
+    """Each owner as a work resource, assigned to the tasks they own."""
+    people = {name: n for n, name in enumerate(dict.fromkeys(r.owner for r in rows if r.owner), 1)}
+    resources = ET.SubElement(root, "Resources")
+    for name, number in people.items():
+        resource = ET.SubElement(resources, "Resource")
+        _add(resource, "UID", number)
+        _add(resource, "ID", number)
+        _add(resource, "Name", name)
+        _add(resource, "Type", 1)  # work
+    assignments = ET.SubElement(root, "Assignments")
+    for number, row in enumerate((r for r in rows if r.owner), start=1):
+        assignment = ET.SubElement(assignments, "Assignment")
+        _add(assignment, "UID", number)
+        _add(assignment, "TaskUID", uid[row.task.id])
+        _add(assignment, "ResourceUID", people[row.owner])
+        _add(assignment, "Units", 1)
+
+
 def _outline_key(row: PlanRow) -> list[int]:
     return [int(part) for part in row.task.wbs_code.split(".") if part.isdigit()]
 
@@ -207,6 +226,7 @@ def plan_xml(project: Project, rows: Sequence[PlanRow], calendar: WorkingCalenda
     tasks = ET.SubElement(root, "Tasks")
     for number, row in enumerate(ordered, start=1):
         _task(tasks, number, row, plan)
+    _owners(root, ordered, plan.uid)
     ET.indent(root, space=" ")
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + body

@@ -65,6 +65,11 @@ class FileTask:
     actual_finish: date | None = None
     remaining_days: int | None = None
     deliverable: str = ""
+    # Who does it and for which department, by name or e-mail, matched to the team on import.
+    owner: str = ""
+    owner_email: str = ""
+    department: str = ""
+    wbs_code: str = ""
     links: list[FileLink] = field(default_factory=list)
     baseline: tuple[date, date] | None = None
     # The file's own computed dates and float, compared with ours after the import.
@@ -141,6 +146,7 @@ def read_plan_file(data: bytes) -> PlanFile:
         if (task := _task(element, problems)) is not None
     ]
     _check_links(tasks, problems)
+    _assign_owners(root, tasks, problems)
     return PlanFile(
         start=_day(_text(root, "StartDate")),
         status_date=_day(_text(root, "StatusDate")),
@@ -291,6 +297,33 @@ def _check_links(tasks: list[FileTask], problems: list[Problem]) -> None:
                         predecessor.name,
                     )
                 )
+
+
+def _assign_owners(root: Element, tasks: list[FileTask], problems: list[Problem]) -> None:
+    """A task's owner is the resource assigned to it; a task has one owner, so of several
+    the first is kept and the others are listed."""
+    people = {
+        _text(r, "UID"): (_text(r, "Name") or "", _text(r, "EmailAddress") or "")
+        for r in root.iterfind(f"{NAMESPACE}Resources/{NAMESPACE}Resource")
+    }
+    assigned: dict[str, list[tuple[str, str]]] = {}
+    for assignment in root.iterfind(f"{NAMESPACE}Assignments/{NAMESPACE}Assignment"):
+        person = people.get(_text(assignment, "ResourceUID"))
+        if person is not None and any(person):
+            assigned.setdefault(_text(assignment, "TaskUID") or "", []).append(person)
+    for task in tasks:
+        found = assigned.get(str(task.uid), [])
+        if not found:
+            continue
+        task.owner, task.owner_email = found[0]
+        if len(found) > 1:
+            problems.append(
+                Problem(
+                    task.name,
+                    N_("A task has one owner here: the first resource is kept."),
+                    ", ".join(name or email for name, email in found[1:]),
+                )
+            )
 
 
 def _exceptions(root: Element, problems: list[Problem]) -> list[tuple[date, bool, str]]:

@@ -167,10 +167,10 @@ async def test_a_forecast_past_the_agreed_finish_is_warned_before_the_task_is_la
     sheet = load_workbook(BytesIO((await http.get("/projects/APV/plan.xlsx")).content)).active
     rows = {row[1].strip(): row for row in sheet.iter_rows(values_only=True)}
     assert (
-        rows["任务"][4:6] == ("排程开始", "排程完成") and rows["任务"][11] == "预计延期（工作日）"
+        rows["任务"][4:6] == ("排程开始", "排程完成") and rows["任务"][12] == "预计延期（工作日）"
     )
-    assert rows["试产"][5].date() == date(2027, 1, 13) and rows["试产"][11] == 5
-    assert rows["任务"][12] == "附件"  # then each task's file links
+    assert rows["试产"][5].date() == date(2027, 1, 13) and rows["试产"][12] == 5
+    assert rows["任务"][13] == "附件"  # then each task's file links
     assert rows["样机"][-1] is None
     # The owner sees the same warning on their phone, with the date it is due.
     mine = (await http.get("/my/tasks")).text.split(f'id="my-task-{second.id}"')[1]

@@ -151,3 +151,27 @@ def test_a_hostile_or_broken_file_is_refused_unread(data, message):
         read_plan_file(data)
     assert refused.value.field == "file"
     assert message in refused.value.translated("en")
+
+
+def test_the_resource_assigned_is_the_owner_and_a_second_one_is_listed():
+    resources = (
+        "<Resources><Resource><UID>1</UID><Name>赵工</Name>"
+        "<EmailAddress>zhao@example.com</EmailAddress></Resource>"
+        "<Resource><UID>2</UID><Name>钱经理</Name></Resource></Resources>"
+    )
+    assignments = "".join(
+        f"<Assignment><UID>{n}</UID><TaskUID>{t}</TaskUID><ResourceUID>{r}</ResourceUID>"
+        "</Assignment>"
+        for n, (t, r) in enumerate([(1, 1), (2, 2), (2, 1)], start=1)
+    )
+    data = project_file(task(1, "设计") + task(2, "评审") + task(3, "发布")).replace(
+        b"</Tasks>", f"</Tasks>{resources}<Assignments>{assignments}</Assignments>".encode()
+    )
+    read = read_plan_file(data)
+    owners = {t.name: (t.owner, t.owner_email) for t in read.tasks}
+    assert owners == {
+        "设计": ("赵工", "zhao@example.com"),
+        "评审": ("钱经理", ""),
+        "发布": ("", ""),
+    }
+    assert [(p.task, p.detail) for p in read.problems] == [("评审", "赵工")]

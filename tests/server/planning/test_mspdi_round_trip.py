@@ -39,7 +39,9 @@ async def empty_project(pm) -> Project:
     return await Project.get(id=project.id)
 
 
-async def random_plan(rng: random.Random, pm) -> Project:
+async def random_plan(rng: random.Random, pm, *, sheet: bool = False) -> Project:
+    """A random plan; with `sheet`, only what the WBS workbook holds (no calendar days,
+    progress or baseline, and linked tasks start with the project)."""
     project = await empty_project(pm)
     actor = f.actor(pm)
     phases = [
@@ -51,24 +53,32 @@ async def random_plan(rng: random.Random, pm) -> Project:
         for n in range(rng.randint(0, 2))
     ]
     leaves: list[Task] = []
-    for n in range(rng.randint(4, 10)):
+    count = rng.randint(4, 10)
+    for n in range(count):
         milestone = rng.random() < 0.2
+        # In a sheet only the first tasks (linked to nothing) keep a later start.
+        late = (
+            rng.choice([0, 0, 0, 3, 8] if sheet else [0, 0, 0, 3, 8, 15])
+            if n < 2 or not sheet
+            else 0
+        )
         leaves.append(
             await planning.create_task(
                 actor,
                 project_id=project.id,
                 data=planning.TaskInput(
                     name=f"任务{n}",
-                    planned_start=START + timedelta(days=rng.choice([0, 0, 0, 3, 8, 15])),
+                    planned_start=START + timedelta(days=late),
                     duration_days=0 if milestone else rng.randint(1, 6),
                     is_milestone=milestone,
                     parent_id=rng.choice([None, *[p.id for p in phases]]),
                     deliverable=rng.choice(["", "评审记录"]),
+                    owner_id=rng.choice([None, pm.id]),
                 ),
             )
         )
-    for j in range(1, len(leaves)):
-        for i in rng.sample(range(j), k=min(j, rng.randint(0, 2))):
+    for j in range(2 if sheet else 1, len(leaves)):
+        for i in rng.sample(range(j), k=min(j, rng.randint(1 if sheet else 0, 2))):
             await planning.add_dependency(
                 actor,
                 predecessor_id=leaves[i].id,
@@ -76,6 +86,8 @@ async def random_plan(rng: random.Random, pm) -> Project:
                 type=rng.choice(["FS", "FS", "SS", "FF", "SF"]),
                 lag_days=rng.randint(-1, 3),
             )
+    if sheet:
+        return project
     # Days the company's calendar leaves as the week has them (not National Day's).
     for day in rng.sample([*range(0, 9), *range(20, 40)], k=rng.randint(0, 3)):
         when = START + timedelta(days=day)
@@ -123,6 +135,7 @@ async def the_plan(project: Project) -> dict[str, object]:
                 t.duration_days if is_planned_leaf(t, tasks) else None,
                 t.is_milestone,
                 t.deliverable,
+                t.owner_id,
                 t.percent_complete,
                 t.actual_start,
                 t.actual_finish,
