@@ -59,6 +59,7 @@ bench: setup
 	$(BIN)/python bench/change_impact.py
 	$(BIN)/python bench/operations.py
 	$(BIN)/python bench/dates.py
+	$(BIN)/python bench/plan_import.py 5000 300
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

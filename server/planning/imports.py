@@ -387,9 +387,15 @@ async def _write_tasks(project: Project, plan: PlanFile, team: Team) -> dict[int
     await Task.bulk_create([_task_row(project, t, t.uid in summaries, team) for t in plan.tasks])
     marked = await Task.filter(project_id=project.id).values_list("id", "wbs_code")
     ids = {int(code.removeprefix(MARK)): int(task_id) for task_id, code in marked}
+    # Parents in batched CASE updates: one UPDATE a task was most of a large import's time.
+    children = []
     for uid, parent in parent_of.items():
         if parent is not None:
-            await Task.filter(id=ids[uid]).update(parent_id=ids[parent])
+            child = Task(id=ids[uid], parent_id=ids[parent])
+            child._saved_in_db = True
+            children.append(child)
+    if children:
+        await Task.bulk_update(children, fields=["parent_id"], batch_size=500)
     return ids
 
 
