@@ -7,6 +7,7 @@ import json
 
 from schema.common import to_global_id
 from server.planning.models import Task
+from server.projects.models import Project
 from tests.schema.test_graphql import token_for
 from tests.views.test_plan_import_pages import empty_project, source_file
 
@@ -73,3 +74,28 @@ async def test_errors_are_listed_and_a_hostile_file_is_refused(http):
     assert refused["preview"] is None
     assert refused["errors"][0]["field"] == ["file"]
     assert "entities or a DTD" in refused["errors"][0]["message"]
+
+
+async def test_a_partner_imports_an_edited_wbs_workbook(http):
+    from server.planning import exports
+    from server.planning.queries import plan_view
+
+    _, p = await source_file()
+    workbook = exports.plan_xlsx(await plan_view(p.project), "en")
+    target = await empty_project(p.pm, "GQLSHEET")
+    # A sheet carries no status date: the target's is the source's, or work moves after it.
+    await Project.filter(id=target.id).update(status_date=p.project.status_date)
+    token = await token_for(p.pm)
+    previewed = await import_plan(http, token, target.id, workbook)
+    assert previewed["errors"] == [] and previewed["preview"]["errors"] == []
+    assert previewed["preview"]["counts"]["links"] == 2
+    done = await import_plan(
+        http,
+        token,
+        target.id,
+        workbook,
+        confirm=True,
+        contentHash=previewed["preview"]["contentHash"],
+    )
+    assert done["imported"] is True and done["differences"] == []
+    assert await Task.filter(project_id=target.id).count() == 4
