@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -212,6 +213,14 @@ schema = strawberry.Schema(
 
 
 class XietongGraphQL(GraphQL[Context, None]):
+    # orjson: several times faster than json on a page of 100 tasks, and Chinese text goes
+    # out as UTF-8, not six-byte \u escapes (bench/reads.py).
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
     async def get_context(self, request: Any, response: Any) -> Context:
         actor: Actor | None = request.scope.get("xietong.actor")
         if actor is None:

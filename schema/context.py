@@ -109,6 +109,12 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Loaders keyed by name for lists that come in kinds (the comments of tasks, of risks, …).
     keyed_loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    # Rows a list resolver read ahead for the whole page (owners, links), so each item's
+    # field answers at once instead of through an awaitable per item (bench/reads.py).
+    known_users: dict[int, User] = field(default_factory=dict)
+    known_links: dict[int, list[Dependency]] = field(default_factory=dict)
+    # Answers worked out once per field of the query document (see schema.common.memo).
+    memo: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     def loader(self, key: str, make: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
         if key not in self.keyed_loaders:

@@ -12,8 +12,11 @@ from schema.common import (
     UserError,
     connection,
     from_global_id,
+    later,
+    node_fields,
     page_window,
     refusals_in_payload,
+    selects_only_id,
     to_global_id,
 )
 from schema.context import Context
@@ -61,8 +64,17 @@ class Dependency:
     lag_days: int
     predecessor_pk: strawberry.Private[int]
 
+    @classmethod
+    def of(cls, row: Any) -> "Dependency":
+        return cls(type=row.type, lag_days=row.lag_days, predecessor_pk=row.predecessor_id)
+
     @strawberry.field
-    async def predecessor(self, info: Info[Context, None]) -> "Task":
+    def predecessor(self, info: Info[Context, None]) -> "Task":
+        if selects_only_id(info):
+            return Task.reference(self.predecessor_pk)  # the link row holds the id
+        return later(self._predecessor(info))  # type: ignore[no-any-return]
+
+    async def _predecessor(self, info: Info[Context, None]) -> "Task":
         row = await info.context.tasks.load(self.predecessor_pk)
         assert row is not None
         return Task.of(row)
@@ -121,6 +133,14 @@ class Task(Node, Discussed):
             project_pk=row.project_id,
         )
 
+    @classmethod
+    def reference(cls, pk: int) -> "Task":
+        """A task known only by its id, for a selection that asks for nothing else."""
+        task = cls.__new__(cls)
+        task.id = to_global_id("Task", pk)
+        task.pk = pk
+        return task
+
     @strawberry.field
     async def project(
         self, info: Info[Context, None]
@@ -140,8 +160,16 @@ class Task(Node, Discussed):
         return Task.of(row) if row else None
 
     @strawberry.field
-    async def owner(self, info: Info[Context, None]) -> User | None:
-        row = await info.context.users.load(self.owner_pk) if self.owner_pk else None
+    def owner(self, info: Info[Context, None]) -> User | None:
+        if self.owner_pk is None:
+            return None
+        known = info.context.known_users.get(self.owner_pk)
+        if known is not None:
+            return User.of(known)
+        return later(self._owner(info, self.owner_pk))  # type: ignore[no-any-return]
+
+    async def _owner(self, info: Info[Context, None], pk: int) -> User | None:
+        row = await info.context.users.load(pk)
         return User.of(row) if row else None
 
     @strawberry.field
@@ -152,15 +180,14 @@ class Task(Node, Discussed):
         return Department.of(row) if row else None
 
     @strawberry.field
-    async def dependencies(self, info: Info[Context, None]) -> list[Dependency]:
-        return [
-            Dependency(
-                type=d.type,
-                lag_days=d.lag_days,
-                predecessor_pk=d.predecessor_id,
-            )
-            for d in await info.context.dependencies.load(self.pk)
-        ]
+    def dependencies(self, info: Info[Context, None]) -> list[Dependency]:
+        known = info.context.known_links.get(self.pk)
+        if known is not None:
+            return [Dependency.of(d) for d in known]
+        return later(self._dependencies(info))  # type: ignore[no-any-return]
+
+    async def _dependencies(self, info: Info[Context, None]) -> list[Dependency]:
+        return [Dependency.of(d) for d in await info.context.dependencies.load(self.pk)]
 
     async def _schedule(self, info: Info[Context, None]) -> Any:
         return await info.context.schedules.load(self.pk)
@@ -268,6 +295,20 @@ class Task(Node, Discussed):
     async def baseline_finish(self, info: Info[Context, None]) -> datetime.date | None:
         row = await info.context.baselines.load(self.pk)
         return row.finish if row else None
+
+
+async def read_ahead(info: Info[Context, None], rows: list[TaskRow]) -> None:
+    """The owners and links of a page of tasks, read once for the page when the query asks
+    for them: each task's field then answers without an awaitable of its own."""
+    wanted = node_fields(info)
+    if "owner" in wanted:
+        owner_ids = sorted({t.owner_id for t in rows if t.owner_id is not None})
+        owners = await info.context.users.load_many(owner_ids)
+        info.context.known_users.update((u.id, u) for u in owners if u is not None)
+    if "dependencies" in wanted:
+        ids = [t.id for t in rows]
+        links = await info.context.dependencies.load_many(ids)
+        info.context.known_links.update(zip(ids, links, strict=True))
 
 
 @strawberry.type

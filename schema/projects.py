@@ -14,6 +14,8 @@ from schema.common import (
     UserError,
     connection,
     from_global_id,
+    keyset_connection,
+    keyset_window,
     page_window,
     refusals_in_payload,
     to_global_id,
@@ -21,7 +23,7 @@ from schema.common import (
 from schema.context import Context
 from schema.meetings import Meeting
 from schema.org import Department, Node, User
-from schema.planning import CriticalPath, ProjectSchedule, Task
+from schema.planning import CriticalPath, ProjectSchedule, Task, read_ahead
 from schema.progress import ProjectProgress, progress_of
 from schema.requirements import (
     Requirement,
@@ -36,6 +38,7 @@ from schema.signoffs import SignableDocument, load_document
 from server.audit.service import list_project_activity
 from server.errors import NotFound
 from server.meetings.queries import list_meetings
+from server.planning import queries as planning_queries
 from server.planning.scheduling import status_date_of
 from server.projects import lifecycle
 from server.projects import service as projects
@@ -179,10 +182,20 @@ class Project(Node):
     async def tasks(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[Task]:
-        offset, limit = page_window(first, after)
-        rows = await info.context.project_tasks.load(self.pk)
-        return connection(
-            [Task.of(t) for t in rows[offset : offset + limit]], offset=offset, total=len(rows)
+        start, limit = keyset_window("tasks", first, after)
+        rows = await planning_queries.task_page(
+            self.pk, after=(start.key, start.pk) if start else None, limit=limit
+        )
+        await read_ahead(info, rows[:limit])
+        project_id = self.pk
+        return keyset_connection(
+            "tasks",
+            rows,
+            limit=limit,
+            after=start,
+            key=lambda t: t.wbs_key,
+            node=Task.of,
+            counter=lambda: planning_queries.count_tasks(project_id),
         )
 
     @strawberry.field

@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from server.settings import Settings
@@ -284,3 +285,31 @@ class Statement(Generic[M]):
 async def ids_in(query: Any, column: str) -> list[int]:
     """One column of ids, as ints (Tortoise types flat value lists loosely)."""
     return [int(value) for value in await query.values_list(column, flat=True)]
+
+
+# Columns never read with a row unless asked for by name: a user's password hash is read
+# where a password is checked or set, nowhere else (server/org/service.authenticate).
+SECRET_COLUMNS = {"app_user": frozenset({"password_hash"})}
+
+
+def _columns(model: type[Model], prefix: str = "") -> list[str]:
+    hidden = SECRET_COLUMNS.get(model._meta.db_table, frozenset())
+    return [f"{prefix}{name}" for name in model._meta.db_fields if name not in hidden]
+
+
+def with_related(query: QuerySet[M], *relations: str) -> QuerySet[M]:
+    """`query.select_related(*relations)`, each row whole but for secret columns.
+
+    Relations are paths as select_related takes them ("member__user"): every model met on
+    the way is read with all its columns but those in SECRET_COLUMNS.
+    """
+    model: type[Model] = query.model
+    wanted = _columns(model)
+    for path in relations:
+        related: type[Model] = model
+        walked = ""
+        for step in path.split("__"):
+            related = related._meta.fields_map[step].related_model  # type: ignore[attr-defined]
+            walked = f"{walked}{step}__"
+            wanted += _columns(related, walked)
+    return query.select_related(*relations).only(*dict.fromkeys(wanted))

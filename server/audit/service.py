@@ -11,6 +11,7 @@ from tortoise.models import Model
 
 from server.audit.models import AuditEntry
 from server.auth import Actor
+from server.db import with_related
 from server.i18n import N_
 
 # How each audited action reads in the activity list.
@@ -146,8 +147,7 @@ def entry(actor: Actor, **details: Unpack[EntryDetails]) -> AuditEntry:
 async def list_project_activity(project_id: int, *, limit: int = 20) -> list[AuditEntry]:
     """Recent activity of a project; callers have checked the actor may view it."""
     return (
-        await AuditEntry.filter(project_id=project_id)
-        .select_related("actor")
+        await with_related(AuditEntry.filter(project_id=project_id), "actor")
         .order_by("-id")
         .limit(limit)
     )

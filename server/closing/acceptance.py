@@ -13,6 +13,7 @@ from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, Relation, authorize, may
 from server.closing.models import Acceptance, AcceptanceStatus
+from server.db import with_related
 from server.errors import Invalid, NotFound, stale
 from server.meetings.models import MeetingKind
 from server.meetings.queries import live_meeting_ids, live_meeting_of
@@ -206,8 +207,12 @@ async def get_acceptance(actor: Actor, *, acceptance_id: int) -> Acceptance:
 
 async def list_acceptances(project_id: int) -> list[Acceptance]:
     """Every hand-over of the project, newest first, with its task and people (one query)."""
-    return await Acceptance.filter(project_id=project_id).select_related(
-        "task", "receiving_department", "submitted_by", "decided_by"
+    return await with_related(
+        Acceptance.filter(project_id=project_id),
+        "task",
+        "receiving_department",
+        "submitted_by",
+        "decided_by",
     )
 
 

@@ -14,6 +14,7 @@ from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
 from server.closing.models import Retrospective
+from server.db import with_related
 from server.errors import Forbidden, Invalid, NotFound, stale
 from server.meetings.models import MeetingKind
 from server.meetings.queries import live_meeting_ids, live_meeting_of
@@ -150,7 +151,7 @@ async def _tell_retrospective_meetings(project_id: int, retrospective_id: int) -
 
 
 async def list_retrospectives(project_id: int) -> list[Retrospective]:
-    return await Retrospective.filter(project_id=project_id).select_related("department", "author")
+    return await with_related(Retrospective.filter(project_id=project_id), "department", "author")
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ async def list_lessons(
             | Q(went_well__icontains=words)
             | Q(to_improve__icontains=words)
         )
-    rows = await query.select_related("project", "department", "author")
+    rows = await with_related(query, "project", "department", "author")
     if wanted.tag:
         rows = [r for r in rows if wanted.tag in (r.tags or [])]
     return rows[offset : offset + limit], len(rows)

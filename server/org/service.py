@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from collections.abc import Sequence
@@ -23,10 +24,17 @@ from server.auth import (
     token_digest,
     verify_password,
 )
-from server.db import Statement
+from server.db import Statement, with_related
 from server.errors import Invalid, NotFound, Throttled, stale
 from server.i18n import normalize_language
-from server.org.models import ApiToken, Department, LoginThrottle, Session, User
+from server.org.models import (
+    ApiToken,
+    Department,
+    LoginThrottle,
+    Session,
+    User,
+    user_columns,
+)
 from server.projects.models import Project
 from server.settings import Settings
 from server.validation import CONTROL_CHARACTERS, Checks
@@ -91,7 +99,7 @@ async def list_users(actor: Actor, *, include_inactive: bool = False) -> list[Us
 
 
 async def get_user(actor: Actor, user_id: int) -> User:
-    user = await User.get_or_none(id=user_id).select_related("department")
+    user = await with_related(User.filter(id=user_id), "department").first()
     if user is None:
         raise NotFound("No such user.", field="userId")
     return user
@@ -326,12 +334,14 @@ async def start_session(settings: Settings, *, user: User) -> str:
 async def user_for_session(token: str | None) -> User | None:
     if not token:
         return None
-    session = await Session.get_or_none(
-        token_hash=token_digest(token), revoked_at__isnull=True, expires_at__gt=clock.now()
-    ).select_related("user")
-    if session is None or not session.user.is_active:
+    found = await _user_by_live_session().fetch(token_digest(token))
+    if not found:
         return None
-    return session.user
+    user = found[0]
+    expires_at = Session._meta.fields_map["expires_at"].to_python_value(
+        user.session_expires_at  # type: ignore[attr-defined]
+    )
+    return user if expires_at > clock.now() else None
 
 
 async def end_session(token: str | None) -> None:
@@ -482,7 +492,7 @@ async def user_for_api_token(secret: str | None) -> User | None:
         return None
     # Every API call starts here: one fixed statement instead of a QuerySet
     # (server.db.Statement).
-    found = await USER_BY_LIVE_TOKEN.fetch(token_digest(secret))
+    found = await _user_by_live_token().fetch(token_digest(secret))
     if not found:
         return None
     user = found[0]
@@ -499,23 +509,45 @@ async def user_for_api_token(secret: str | None) -> User | None:
     return user
 
 
-USER_BY_LIVE_TOKEN = Statement(
-    User,
-    """
-    SELECT u.*, t.id AS token_id, t.expires_at AS token_expires_at,
-           t.last_used_at AS token_last_used_at, t.project_ids AS token_project_ids,
-           t.read_only AS token_read_only
-    FROM api_token t JOIN app_user u ON u.id = t.user_id
-    WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.is_active
-    """,
-    extra=[
-        "token_id",
-        "token_expires_at",
-        "token_last_used_at",
-        "token_project_ids",
-        "token_read_only",
-    ],
-)
+@functools.cache
+def _user_by_live_token() -> Statement[User]:
+    # Every API call starts here: one fixed statement (the columns are known once the
+    # models are), never the password hash.
+    return Statement(
+        User,
+        f"""
+        SELECT {_user_select("u")}, t.id AS token_id, t.expires_at AS token_expires_at,
+               t.last_used_at AS token_last_used_at, t.project_ids AS token_project_ids,
+               t.read_only AS token_read_only
+        FROM api_token t JOIN app_user u ON u.id = t.user_id
+        WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.is_active
+        """,  # noqa: S608 - column names from the model, values bound
+        extra=[
+            "token_id",
+            "token_expires_at",
+            "token_last_used_at",
+            "token_project_ids",
+            "token_read_only",
+        ],
+    )
+
+
+@functools.cache
+def _user_by_live_session() -> Statement[User]:
+    # Every page starts here.
+    return Statement(
+        User,
+        f"""
+        SELECT {_user_select("u")}, s.expires_at AS session_expires_at
+        FROM session s JOIN app_user u ON u.id = s.user_id
+        WHERE s.token_hash = ? AND s.revoked_at IS NULL AND u.is_active
+        """,  # noqa: S608 - column names from the model, values bound
+        extra=["session_expires_at"],
+    )
+
+
+def _user_select(alias: str) -> str:
+    return ", ".join(f'{alias}."{name}"' for name in user_columns())
 
 
 async def purge_sessions(*, keep_days: int = 30) -> int:
@@ -532,7 +564,7 @@ async def purge_sessions(*, keep_days: int = 30) -> int:
 
 async def users_by_ids(ids: list[int]) -> dict[int, User]:
     """Users by id in one query, for DataLoaders (callers reached them through a visible row)."""
-    return {u.id: u for u in await User.filter(id__in=ids)}
+    return {u.id: u for u in await User.filter(id__in=ids).only(*user_columns())}
 
 
 async def departments_by_ids(ids: list[int]) -> dict[int, Department]:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from tortoise.expressions import Q
+
 from server.auth import Actor
 from server.errors import NotFound
 from server.planning.calendar import WorkingCalendar, forecast_days_late
@@ -98,6 +100,21 @@ async def list_tasks(project_ids: Sequence[int]) -> dict[int, list[Task]]:
     for row in sorted(rows, key=lambda t: (wbs_key(t.wbs_code), t.id)):
         result[row.project_id].append(row)
     return result
+
+
+async def task_page(project_id: int, *, after: tuple[str, int] | None, limit: int) -> list[Task]:
+    """Up to `limit` + 1 of the project's tasks in WBS order, after the task with that sort
+    key and id: read through the (project, wbs_key, id) index, never the whole plan. The
+    extra row tells the caller that another page follows."""
+    query = Task.filter(project_id=project_id)
+    if after is not None:
+        key, task_id = after
+        query = query.filter(Q(wbs_key__gt=key) | Q(wbs_key=key, id__gt=task_id))
+    return await query.order_by("wbs_key", "id").limit(limit + 1)
+
+
+async def count_tasks(project_id: int) -> int:
+    return await Task.filter(project_id=project_id).count()
 
 
 async def tasks_by_ids(ids: list[int]) -> dict[int, Task]:

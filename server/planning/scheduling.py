@@ -27,6 +27,7 @@ from server.planning.models import (
     ScheduleStamp,
     Task,
     TaskSchedule,
+    wbs_sort_key,
 )
 from server.projects.models import Project
 
@@ -81,7 +82,7 @@ SELECT t.id, t.parent_id, t.wbs_code, t.planned_start, t.duration_days, t.actual
        t.actual_finish, t.percent_complete, t.remaining_duration_days, t.buffer_days, t.version,
        s.id, s.early_start, s.early_finish, s.late_start, s.late_finish, s.total_float,
        s.free_float, s.is_critical, s.remaining_days, s.is_done, s.driving_position,
-       s.driving_predecessors
+       s.driving_predecessors, t.wbs_key
 FROM task t LEFT JOIN task_schedule s ON s.task_id = t.id
 WHERE t.project_id = ?
 ORDER BY t.planned_start, t.id
@@ -145,11 +146,13 @@ async def reschedule(
     edit of a 2,000-task plan makes objects only for the rows it writes.
     """
     calendar = calendar or await working_calendar(project.id)
-    read = _Columns(await _select(PLAN_SQL, project.id), 23)
+    read = _Columns(await _select(PLAN_SQL, project.id), 24)
     links = _Columns(await _select(LINKS_SQL, project.id), 5)
     ids, parents = read.ints(0), read.ints(1)
     if renumber:
-        await _renumber(ids.tolist(), parents.tolist(), list(read.columns[2]))
+        await _renumber(
+            ids.tolist(), parents.tolist(), list(read.columns[2]), list(read.columns[23])
+        )
     leaves = ~np.isin(ids, parents[parents > 0])
     actual_finish = read.days(6)[leaves]
     result = cpm.schedule_columns(
@@ -322,13 +325,14 @@ def wbs_codes(
     return codes
 
 
-# The changed WBS codes travel as one JSON object {task id: code}: one statement and one bound
-# value however many codes move (a CASE per row would cost O(n²) in SQLite).
+# The changed WBS codes travel as one JSON object {task id: [code, sort key]}: one statement
+# and one bound value however many codes move (a CASE per row would cost O(n²) in SQLite).
 RENUMBER_SQL = {
-    "sqlite": "UPDATE task SET wbs_code = j.value FROM json_each(?) AS j "
+    "sqlite": "UPDATE task SET wbs_code = json_extract(j.value, '$[0]'), "
+    "wbs_key = json_extract(j.value, '$[1]') FROM json_each(?) AS j "
     "WHERE task.id = CAST(j.key AS INTEGER)",
-    "postgres": "UPDATE task SET wbs_code = j.value FROM jsonb_each_text($1::jsonb) AS j "
-    "WHERE task.id = CAST(j.key AS INTEGER)",
+    "postgres": "UPDATE task SET wbs_code = j.value->>0, wbs_key = j.value->>1 "
+    "FROM jsonb_each($1::jsonb) AS j WHERE task.id = CAST(j.key AS INTEGER)",
 }
 
 
@@ -337,12 +341,17 @@ def _last_number(code: str) -> float:
     return int(last) if last.isdigit() else float("inf")
 
 
-async def _renumber(ids: Sequence[int], parents: Sequence[int], codes_now: Sequence[str]) -> None:
-    """Write the WBS codes that changed, in one statement."""
+async def _renumber(
+    ids: Sequence[int], parents: Sequence[int], codes_now: Sequence[str], keys_now: Sequence[str]
+) -> None:
+    """Write the WBS codes (and their sort keys) that changed, in one statement. A key that
+    disagrees with its code (a row written by an earlier release) is written too."""
     codes = wbs_codes(ids, parents, codes_now)
-    changed = {
-        str(tid): codes[tid] for tid, code in zip(ids, codes_now, strict=True) if code != codes[tid]
-    }
+    changed = {}
+    for tid, code, key in zip(ids, codes_now, keys_now, strict=True):
+        new_key = wbs_sort_key(codes[tid])
+        if code != codes[tid] or key != new_key:
+            changed[str(tid)] = [codes[tid], new_key]
     if changed:
         db = connections.get("default")
         await db.execute_query(RENUMBER_SQL[db.capabilities.dialect], [json.dumps(changed)])
