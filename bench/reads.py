@@ -350,9 +350,17 @@ def busy_loops(processes: int, seconds: float = 1.0) -> int:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def poster(url: str, token: str, project_id: int, first: int, after: str | None = None) -> Any:
+def poster(
+    url: str,
+    token: str,
+    project_id: int,
+    first: int,
+    after: str | None = None,
+    client: httpx.Client | None = None,
+) -> Any:
     """A keep-alive client that sends the page request to `url` (ours or raw) again and again."""
-    client = httpx.Client(headers={"Authorization": f"Bearer {token}"})
+    client = client or httpx.Client()
+    client.headers["Authorization"] = f"Bearer {token}"
     variables = {"id": global_id("Project", project_id), "first": first, "after": after}
     body = orjson.dumps({"query": QUERY, "variables": variables})
     headers = {"Content-Type": "application/json"}
@@ -365,11 +373,11 @@ def poster(url: str, token: str, project_id: int, first: int, after: str | None 
     return call
 
 
-def every_page(url: str, token: str, project_id: int) -> None:
+def every_page(url: str, token: str, project_id: int, client: httpx.Client) -> None:
     """All the tasks of a project, 100 a page, each page asked for with the last cursor."""
     after = None
     while True:
-        body = orjson.loads(poster(url, token, project_id, 100, after)())
+        body = orjson.loads(poster(url, token, project_id, 100, after, client)())
         info = body["data"]["project"]["tasks"]["pageInfo"]
         if not info["hasNextPage"]:
             return
@@ -396,7 +404,10 @@ def api_section(ours: str, raw: str, seeded: dict[str, Any], rounds: int) -> Non
             print(f"    ours: {calls['ours']()[:300]!r}\n    raw:  {calls['raw']()[:300]!r}")
     pid = projects[500][1]
     times = alternating(
-        {name: (lambda u=url: every_page(u, token, pid)) for name, url in endpoints.items()},
+        {
+            name: (lambda u=url, c=httpx.Client(): every_page(u, token, pid, c))
+            for name, url in endpoints.items()
+        },
         max(5, rounds // 3),
     )
     print(

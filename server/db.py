@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -263,12 +264,21 @@ class Statement(Generic[M]):
     columns beyond the model's are set as attributes (`extra`).
     """
 
-    def __init__(self, model: type[M], sql: str, *, extra: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        model: type[M],
+        sql: str,
+        *,
+        extra: Sequence[str] = (),
+        postgres: str | None = None,
+    ) -> None:
         self.model = model
         self.sql = " ".join(sql.split())
         self.extra = list(extra)
-        numbered = iter(range(1, self.sql.count("?") + 1))
-        self.numbered_sql = re.sub(r"\?", lambda _: f"${next(numbered)}", self.sql)
+        # `postgres`: the statement as PostgreSQL needs it where the dialects differ.
+        numbered = " ".join((postgres or sql).split())
+        counter = iter(range(1, numbered.count("?") + 1))
+        self.numbered_sql = re.sub(r"\?", lambda _: f"${next(counter)}", numbered)
 
     def text(self, db: BaseDBAsyncClient) -> str:
         return self.sql if db.capabilities.dialect == "sqlite" else self.numbered_sql
@@ -280,6 +290,14 @@ class Statement(Generic[M]):
             self.text(db), list(values), custom_fields=self.extra
         )
         return rows
+
+
+# A list of ids bound as one value, so one statement serves any number of them:
+# `column IN (SELECT value FROM json_each(?))` on SQLite, `column = ANY(?::bigint[])` on
+# PostgreSQL. `id_list` makes the value for the database in use.
+def id_list(ids: Sequence[int]) -> Any:
+    db = connections.get("default")
+    return list(ids) if db.capabilities.dialect == "postgres" else json.dumps(list(ids))
 
 
 async def ids_in(query: Any, column: str) -> list[int]:

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from tortoise.expressions import Q
-
 from server.auth import Actor
+from server.db import Statement, id_list
 from server.errors import NotFound
 from server.planning.calendar import WorkingCalendar, forecast_days_late
 from server.planning.models import (
@@ -106,11 +105,24 @@ async def task_page(project_id: int, *, after: tuple[str, int] | None, limit: in
     """Up to `limit` + 1 of the project's tasks in WBS order, after the task with that sort
     key and id: read through the (project, wbs_key, id) index, never the whole plan. The
     extra row tells the caller that another page follows."""
-    query = Task.filter(project_id=project_id)
-    if after is not None:
-        key, task_id = after
-        query = query.filter(Q(wbs_key__gt=key) | Q(wbs_key=key, id__gt=task_id))
-    return await query.order_by("wbs_key", "id").limit(limit + 1)
+    key, task_id = after or ("", 0)
+    return await TASK_PAGE.fetch(project_id, key, task_id, limit + 1)
+
+
+# Every API page of tasks: a fixed statement (server.db.Statement), the row-value comparison
+# served by the (project_id, wbs_key, id) index.
+TASK_PAGE = Statement(
+    Task,
+    """
+    SELECT * FROM task WHERE project_id = ? AND (wbs_key, id) > (?, ?)
+    ORDER BY wbs_key, id LIMIT ?
+    """,
+)
+LINKS_INTO = Statement(
+    Dependency,
+    "SELECT * FROM dependency WHERE successor_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    postgres="SELECT * FROM dependency WHERE successor_id = ANY(?::bigint[]) ORDER BY id",
+)
 
 
 async def count_tasks(project_id: int) -> int:
@@ -133,7 +145,7 @@ async def schedules_for(task_ids: Sequence[int]) -> dict[int, TaskSchedule]:
 
 async def dependencies_of(task_ids: Sequence[int]) -> dict[int, list[Dependency]]:
     """Each task's incoming links (its predecessors), in one query."""
-    rows = await Dependency.filter(successor_id__in=list(task_ids))
+    rows = await LINKS_INTO.fetch(id_list(task_ids))
     result: dict[int, list[Dependency]] = {tid: [] for tid in task_ids}
     for row in rows:
         result[row.successor_id].append(row)

@@ -141,8 +141,8 @@ async def test_a_page_of_a_large_plan_costs_what_a_page_of_a_small_one_costs(htt
     on_small = await page_statements(http, token, small, total=False)
     on_large = await page_statements(http, token, large, total=False)
     assert len(on_small) == len(on_large) == 3, on_large  # token, project, the page
-    page = next(q for q in on_large if 'FROM "task"' in q)
-    assert re.search(r"LIMIT \?|LIMIT \$\d|LIMIT 4\b", page), page
+    page = next(q for q in on_large if "FROM task WHERE project_id" in q)
+    assert re.search(r"LIMIT (\?|\$\d)", page), page
     assert "wbs_key" in page and not any("COUNT(" in q.upper() for q in on_large)
 
     counted = await page_statements(http, token, large, total=True)
