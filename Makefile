@@ -60,6 +60,7 @@ bench: setup
 	$(BIN)/python bench/operations.py
 	$(BIN)/python bench/dates.py
 	$(BIN)/python bench/plan_import.py 5000 300
+	$(BIN)/python bench/reads.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
