@@ -193,7 +193,7 @@ class Project(Node):
             rows,
             limit=limit,
             after=start,
-            key=lambda t: t.wbs_key,
+            key=lambda t: t.wbs_key or "",
             node=Task.of,
             counter=lambda: planning_queries.count_tasks(project_id),
         )

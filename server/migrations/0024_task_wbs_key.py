@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Task',
             name='wbs_key',
-            field=fields.CharField(default='', max_length=200),
+            field=fields.CharField(default='', max_length=200, null=True),
         ),
         ops.AddIndex(
             model_name='Task',

@@ -32,8 +32,10 @@ class Task(Model):
     parent_id: int | None
     wbs_code = fields.CharField(max_length=64, default="")
     # The WBS code as text that sorts like the outline (1.2 before 1.10): what task pages are
-    # ordered and cut by in SQL. Written with the code (scheduling._renumber, save).
-    wbs_key = fields.CharField(max_length=200, default="")
+    # ordered and cut by in SQL. Written with the code (scheduling._renumber, save). Nullable
+    # only so the column can be added to a filled table; a NULL is rewritten at the next
+    # renumbering.
+    wbs_key = fields.CharField(max_length=200, default="", null=True)
     name = fields.CharField(max_length=200)
     owner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="owned_tasks", null=True, on_delete=fields.SET_NULL
