@@ -310,7 +310,8 @@ async def ids_in(query: Any, column: str) -> list[int]:
 SECRET_COLUMNS = {"app_user": frozenset({"password_hash"})}
 
 
-def _columns(model: type[Model], prefix: str = "") -> list[str]:
+def readable_columns(model: type[Model], prefix: str = "") -> list[str]:
+    """The model's columns but its SECRET_COLUMNS (with `prefix`, as `.only()` takes them)."""
     hidden = SECRET_COLUMNS.get(model._meta.db_table, frozenset())
     return [f"{prefix}{name}" for name in model._meta.db_fields if name not in hidden]
 
@@ -322,12 +323,12 @@ def with_related(query: QuerySet[M], *relations: str) -> QuerySet[M]:
     the way is read with all its columns but those in SECRET_COLUMNS.
     """
     model: type[Model] = query.model
-    wanted = _columns(model)
+    wanted = readable_columns(model)
     for path in relations:
         related: type[Model] = model
         walked = ""
         for step in path.split("__"):
             related = related._meta.fields_map[step].related_model  # type: ignore[attr-defined]
             walked = f"{walked}{step}__"
-            wanted += _columns(related, walked)
+            wanted += readable_columns(related, walked)
     return query.select_related(*relations).only(*dict.fromkeys(wanted))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import functools
-
 from tortoise import fields
 from tortoise.models import Model
 
@@ -58,18 +56,6 @@ class User(Model):
     class Meta:
         table = "app_user"
         ordering = ["name"]
-
-
-@functools.cache
-def user_columns() -> tuple[str, ...]:
-    """Every column of a user but the password hash: what a user is read with anywhere but
-    where a password is checked or set (server/org/service.authenticate, credentials)."""
-    return tuple(name for name in User._meta.db_fields if name != "password_hash")
-
-
-def user_columns_via(relation: str) -> list[str]:
-    """The same columns reached through a relation, for `.select_related(...).only(...)`."""
-    return [f"{relation}__{name}" for name in user_columns()]
 
 
 class Session(Model):

@@ -24,7 +24,7 @@ from server.auth import (
     token_digest,
     verify_password,
 )
-from server.db import Statement, id_list, with_related
+from server.db import Statement, id_list, readable_columns, with_related
 from server.errors import Invalid, NotFound, Throttled, stale
 from server.i18n import normalize_language
 from server.org.models import (
@@ -33,7 +33,6 @@ from server.org.models import (
     LoginThrottle,
     Session,
     User,
-    user_columns,
 )
 from server.projects.models import Project
 from server.settings import Settings
@@ -559,7 +558,7 @@ def _users_by_ids() -> Statement[User]:
 
 
 def _user_select(alias: str) -> str:
-    return ", ".join(f'{alias}."{name}"' for name in user_columns())
+    return ", ".join(f'{alias}."{name}"' for name in readable_columns(User))
 
 
 async def purge_sessions(*, keep_days: int = 30) -> int:

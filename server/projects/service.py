@@ -15,10 +15,10 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
-from server.db import Statement
+from server.db import Statement, with_related
 from server.domain_events import ProjectDepartmentsChanged, announce
 from server.errors import Invalid, NotFound, stale
-from server.org.models import Department, User, user_columns_via
+from server.org.models import Department, User
 from server.projects.models import (
     Project,
     ProjectDepartment,
@@ -177,16 +177,7 @@ async def list_members(
     query = ProjectMember.filter(project_id__in=list(project_ids), left_at__isnull=True)
     if role is not None:
         query = query.filter(role=role)
-    rows = (
-        await query.select_related("user", "department")
-        # Whole rows, but the users' without their password hash.
-        .only(
-            *ProjectMember._meta.db_fields,
-            *user_columns_via("user"),
-            *(f"department__{name}" for name in Department._meta.db_fields),
-        )
-        .order_by("department__name", "id")
-    )
+    rows = await with_related(query, "user", "department").order_by("department__name", "id")
     result: dict[int, list[ProjectMember]] = {pid: [] for pid in project_ids}
     for row in rows:
         result[row.project_id].append(row)
@@ -194,11 +185,8 @@ async def list_members(
 
 
 async def list_former_members(project: Project) -> list[ProjectMember]:
-    return (
-        await ProjectMember.filter(project_id=project.id, left_at__isnull=False)
-        .select_related("user", "department")
-        .order_by("-left_at")
-    )
+    query = ProjectMember.filter(project_id=project.id, left_at__isnull=False)
+    return await with_related(query, "user", "department").order_by("-left_at")
 
 
 # --- writing projects ----------------------------------------------------------------------
