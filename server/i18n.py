@@ -82,6 +82,17 @@ def translate(language: str, message: str, **params: Any) -> str:
     return text % params if params else text
 
 
+def working_days(days: int) -> str:
+    """ "5 working days" in the current language. A plan shows one on every row, from a few
+    dozen distinct values."""
+    return _working_days(current_language.get(), days)
+
+
+@lru_cache(maxsize=4096)
+def _working_days(language: str, days: int) -> str:
+    return translate(language, "%(days)s working days", days=days)
+
+
 def gettext(message: str, **params: Any) -> str:
     """Translate into the language of the current request or job."""
     return translate(current_language.get(), message, **params)

@@ -83,18 +83,24 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 def _without_control_characters(value: object) -> object:
     """Text stored before control characters were refused still renders as well-formed
     HTML, SVG and XML (which forbid them)."""
-    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+    # Every printed value passes here: numbers and printable text leave at once.
+    if isinstance(value, str) and not value.isprintable() and CONTROL_CHARACTERS.search(value):
         return type(value)(CONTROL_CHARACTERS.sub("", value))
     return value
 
 
-def _gantt_chart(project: object, gantt: dict[str, object], can_edit: bool) -> Markup:
-    # Imported here: the planning exports read plans, whose services send mail through
-    # these templates.
-    from server.planning.exports import gantt_markup
+def _gantt(part: str) -> object:
+    """A part of the plan's chart (drawn as strings by the planning exports, which escape
+    every text they take in), as markup for the page."""
 
-    chart = gantt_markup(project, gantt, edit_links=can_edit)  # type: ignore[arg-type]
-    return Markup(chart)  # noqa: S704 - gantt_markup escapes every text it takes in
+    def draw(*args: object, **kwargs: object) -> Markup:
+        # Imported here: the planning exports read plans, whose services send mail through
+        # these templates.
+        from server.planning import exports
+
+        return Markup(getattr(exports, part)(*args, **kwargs))  # noqa: S704 - escaped there
+
+    return draw
 
 
 @lru_cache(maxsize=1)
@@ -201,7 +207,10 @@ def environment() -> Environment:
         CHANGE_STATUS_LABELS[ChangeStatus(value)]
     )
     env.filters["filesize"] = lambda value: i18n.format_file_size(value)
-    env.globals["gantt_chart"] = _gantt_chart
+    env.globals["gantt_chart"] = _gantt("gantt_markup")
+    env.globals["gantt_names"] = _gantt("gantt_names_markup")
+    env.globals["gantt_phone"] = _gantt("gantt_phone_markup")
+    env.globals["working_days"] = i18n.working_days
     env.globals["attachment_limit_mb"] = lambda: get_settings().attachment_max_bytes // 2**20
     return env
 

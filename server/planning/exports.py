@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 
 from server import i18n
 from server.i18n import gettext as _
+from server.i18n import working_days
 from server.planning.calendar import WorkingCalendar
 from server.planning.queries import PlanRow, PlanView
 from server.projects.models import Project
@@ -164,6 +165,24 @@ def gantt_markup(
     return "\n".join(parts)
 
 
+def gantt_names_markup(rows: list[PlanRow]) -> str:
+    """The names column the page shows beside the chart, a line for each row of it."""
+    return "".join(
+        f'<div class="gantt-name depth-{row.depth}{" summary" if row.is_summary else ""}">'
+        f"{_text(row.task.wbs_code)} {_text(row.task.name)}</div>"
+        for row in rows
+    )
+
+
+def gantt_phone_markup(project: Project, gantt: dict[str, Any]) -> str:
+    """Phones (< 700 px): the plan as a list, each task a full-width row to tap, with its bar
+    drawn to the same time scale as the chart (SVG attributes, no inline styles)."""
+    bars = _Bars(project.code, gantt["day_width"], edit_links=False)
+    scale = 1000 / (gantt["width"] or 1)
+    items = "".join(bars.phone_row(bar, scale) for bar in gantt["bars"])
+    return f'<ol class="gantt-phone" aria-label="{_text(_("Gantt chart"))}">{items}</ol>'
+
+
 def _task_labels(gantt: dict[str, Any], labels: int) -> list[str]:
     """A file shared on its own (PNG in a chat, PDF on paper) names its tasks; the page shows
     them in its table."""
@@ -195,6 +214,7 @@ class _Bars:
         self.day_width = day_width
         self.edit_links = edit_links
         self.float_word = _text(_("Float"))
+        self.critical_word = _text(_("Critical"))
         self.days: dict[date, str] = {}
 
     def day(self, value: date) -> str:
@@ -237,6 +257,41 @@ class _Bars:
             )
             parts.append("</a>")
         return "".join(parts)
+
+    def phone_row(self, bar: dict[str, Any], scale: float) -> str:
+        row, task, schedule = bar["row"], bar["row"].task, bar["row"].schedule
+        critical = schedule.is_critical
+        words = f"{self.day(schedule.early_start)} – {self.day(schedule.early_finish)}"
+        if not row.is_summary:
+            slack = self.critical_word if critical else _text(working_days(schedule.total_float))
+            words += f" · {slack}"
+        if task.percent_complete:
+            words += f" · {task.percent_complete}%"
+        left = round(bar["x"] * scale, 1)
+        width = round(max(bar["width"] * scale, 6), 1)
+        shapes = '<rect x="0" y="5" width="1000" height="2" fill="#e4e7eb"/>'
+        if not row.is_summary and bar["float_to"] > bar["x"] + bar["width"]:
+            slack_width = round((bar["float_to"] - bar["x"] - bar["width"]) * scale, 1)
+            shapes += (
+                f'<rect x="{left + width:g}" y="5" width="{slack_width:g}" height="2" '
+                'fill="#7b8794"/>'
+            )
+        colour = "#1f2933" if row.is_summary else ("#f8b4b4" if critical else "#a7d7c5")
+        shapes += f'<rect x="{left:g}" y="1" width="{width:g}" height="10" rx="2" fill="{colour}"/>'
+        if bar["progress"] and not row.is_summary:
+            shapes += (
+                f'<rect x="{left:g}" y="1" width="{round(width * bar["progress"] / 100, 1):g}" '
+                f'height="10" rx="2" fill="{"#c81e1e" if critical else "#0b6e4f"}"/>'
+            )
+        kind = (" summary" if row.is_summary else "") + (" critical" if critical else "")
+        return (
+            f'<li class="depth-{row.depth}{kind}">'
+            f'<a href="/projects/{self.project_code}/tasks/{task.id}" class="gantt-phone-row">'
+            f'<span class="gantt-phone-name">{_text(task.wbs_code)} {_text(task.name)}</span>'
+            f'<span class="gantt-phone-dates muted">{words}</span>'
+            '<svg class="gantt-phone-bar" viewBox="0 0 1000 12" preserveAspectRatio="none" '
+            f'aria-hidden="true">{shapes}</svg></a></li>'
+        )
 
     def _summary(self, bar: dict[str, Any], task: Any) -> str:
         x, y, buffer = bar["x"], bar["y"], bar["buffer"]
