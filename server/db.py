@@ -283,6 +283,13 @@ class Statement(Generic[M]):
     def text(self, db: BaseDBAsyncClient) -> str:
         return self.sql if db.capabilities.dialect == "sqlite" else self.numbered_sql
 
+    async def rows(self, *values: Any) -> list[tuple[Any, ...]]:
+        """The rows as plain values, column by column, no model made: for reads whose
+        columns are few and whose rows are many."""
+        db = connections.get("default")
+        _, rows = await db.execute_query(self.text(db), list(values))
+        return [tuple(row) for row in rows]
+
     async def fetch(self, *values: Any) -> list[M]:
         db = connections.get("default")
         executor = db.executor_class(model=self.model, db=db)

@@ -121,18 +121,47 @@ async def _edit(context: dict[str, Any], task_id: int) -> None:
     context["task_problems"] = (await problems_of_tasks([task_id]))[task_id]
 
 
+async def _task_form_row(
+    request: Request,
+    project: Project,
+    task: Any,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The one task's form swapped in for its row: the task, the others as its pickers list
+    them, people and departments; not the plan's schedules or chart."""
+    from server.progress.service import list_updates
+    from server.risks.problems import problems_of_tasks
+
+    context: dict[str, Any] = {
+        "project": project,
+        "rows": await planning_queries.plan_outline(project.id),
+        "editing": await planning_queries.task_being_edited(task),
+        "people": (await projects.list_members([project.id]))[project.id],
+        "plan_departments": (await projects.list_participating_departments([project.id]))[
+            project.id
+        ],
+        "history": (await list_updates([task.id], limit=20))[task.id],
+        "task_problems": (await problems_of_tasks([task.id]))[task.id],
+        "values": values,
+        "errors": errors or {},
+    }
+    return render(request, "planning/_task_form_row.html", **context)
+
+
 @page
 async def edit_task_form(request: Request) -> Response:
     from views.common import is_htmx
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    task = await planning_queries.get_task(actor, task_id=request.path_params["task_id"])
+    task = await planning_queries.project_task(project, request.path_params["task_id"])
+    if is_htmx(request):
+        return await _task_form_row(request, project, task, _task_values(task))
     context = await _plan_context(request, project)
     await _edit(context, task.id)
     context.update(values=_task_values(task))
-    template = "planning/_task_form_row.html" if is_htmx(request) else "planning/plan.html"
-    return render(request, template, **context)
+    return render(request, "planning/plan.html", **context)
 
 
 @page
@@ -155,6 +184,12 @@ async def save_task(request: Request) -> Response:
                 version=optional_int(form.get("version")) or 0,
                 data=_task_input(form),
             )
+    if refused and task_id is not None and is_htmx(request):
+        task = await planning_queries.project_task(project, task_id)
+        response = await _task_form_row(request, project, task, form, refused.errors)
+        response.headers["HX-Retarget"] = f"#task-{task_id}"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
     if refused:
         context = await _plan_context(request, project)
         context.update(errors=refused.errors, values=form)
@@ -164,14 +199,8 @@ async def save_task(request: Request) -> Response:
             return render(
                 request, template, status_code=200 if is_htmx(request) else 400, **context
             )
-        task = await planning_queries.get_task(actor, task_id=task_id)
-        await _edit(context, task.id)
-        if not is_htmx(request):
-            return render(request, "planning/plan.html", status_code=400, **context)
-        response = render(request, "planning/_task_form_row.html", **context)
-        response.headers["HX-Retarget"] = f"#task-{task_id}"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return response
+        await _edit(context, (await planning_queries.project_task(project, task_id)).id)
+        return render(request, "planning/plan.html", status_code=400, **context)
     if is_htmx(request):
         return render(request, "planning/_plan.html", **await _plan_context(request, project))
     return RedirectResponse(f"/projects/{project.code}/plan", status_code=303)

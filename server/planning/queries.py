@@ -188,6 +188,64 @@ def wbs_key(code: str) -> tuple[int, ...]:
     return tuple(int(part) for part in code.split(".") if part.isdigit())
 
 
+@dataclass(frozen=True)
+class OutlineTask:
+    id: int
+    parent_id: int | None
+    wbs_code: str
+    name: str
+    is_milestone: bool
+
+
+@dataclass(frozen=True)
+class OutlineRow:
+    """A task as the pickers of another task's form list it (phase, predecessor)."""
+
+    task: OutlineTask
+    is_summary: bool
+
+
+TASK_OUTLINE = Statement(
+    Task, "SELECT id, parent_id, wbs_code, name, is_milestone FROM task WHERE project_id = ?"
+)
+
+
+async def plan_outline(project_id: int) -> list[OutlineRow]:
+    """The plan's tasks in WBS order, codes and names only: what the form of one task needs
+    of all the others, read without their schedules, owners or links."""
+    tasks = [
+        OutlineTask(int(tid), parent, code, name, bool(milestone))
+        for tid, parent, code, name, milestone in await TASK_OUTLINE.rows(project_id)
+    ]
+    parents = {t.parent_id for t in tasks}
+    tasks.sort(key=lambda t: (wbs_key(t.wbs_code), t.id))
+    return [OutlineRow(t, t.id in parents) for t in tasks]
+
+
+@dataclass(frozen=True)
+class TaskBeingEdited:
+    task: Task
+    is_summary: bool
+    links: list[Dependency]
+
+
+async def task_being_edited(task: Task) -> TaskBeingEdited:
+    """The task whose form is open, with its predecessors' links."""
+    return TaskBeingEdited(
+        task,
+        await Task.exists(parent_id=task.id),
+        (await dependencies_of([task.id]))[task.id],
+    )
+
+
+async def project_task(project: Project, task_id: int) -> Task:
+    """A task of a project the caller has already found visible; anything else is not found."""
+    task = await Task.get_or_none(id=task_id, project_id=project.id)
+    if task is None:
+        raise NotFound("No such task.", field="taskId")
+    return task
+
+
 @dataclass
 class PlanRow:
     task: Task

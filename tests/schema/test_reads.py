@@ -229,3 +229,35 @@ async def test_no_read_outside_login_touches_a_password_hash(http):
     assert {e["node"]["owner"]["name"] for e in data["project"]["tasks"]["edges"]} == {"李工"}
     leaking = [q[:300] for q in reads.queries if "password_hash" in q]
     assert reads.queries and not leaking, "\n".join(leaking)
+
+
+async def fragment_statements(http, project) -> tuple[list[str], str]:
+    task = await Task.get(project_id=project.id, wbs_code="1.2")
+    url = f"/projects/{project.code}/plan/tasks/{task.id}/edit"
+    await http.get(url, headers={"HX-Request": "true"})  # the session's stamp written now
+    with count_queries() as counter:
+        response = await http.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    return counter.queries, response.text
+
+
+async def test_the_edit_form_of_one_task_reads_the_others_codes_and_names_only(http):
+    pm = await f.user()
+    small = await outline_project(pm, "S2", leaves=8)
+    large = await outline_project(pm, "L2", leaves=150)
+    await log_in(http, pm.email)
+
+    on_small, _ = await fragment_statements(http, small)
+    on_large, form = await fragment_statements(http, large)
+    assert len(on_small) == len(on_large), on_large
+    assert not any(re.search(r"task_schedule|baseline|calendar", q) for q in on_large), on_large
+    # It is still the whole form: the row's own fields, and every other leaf task (not the
+    # phases) offered as a predecessor, in outline order.
+    assert form.startswith('<tr id="task-') and 'name="version"' in form
+    picker = form[
+        form.index('name="predecessor_id"') : form.index(
+            "</select>", form.index('name="predecessor_id"')
+        )
+    ]
+    offered = re.findall(r">(\d+(?:\.\d+)*) ", picker)
+    assert offered == [f"1.{i}" for i in range(1, 151) if i != 2] + ["2.1"]
