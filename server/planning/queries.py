@@ -266,14 +266,47 @@ class PlanView:
     calendar: WorkingCalendar
 
 
+# The whole plan's rows, read by project (one bound value), not by a list of 500 task ids
+# that the query builder would spell out one parameter at a time.
+PLAN_TASKS = Statement(Task, "SELECT * FROM task WHERE project_id = ?")
+PLAN_SCHEDULES = Statement(TaskSchedule, "SELECT * FROM task_schedule WHERE project_id = ?")
+PLAN_LINKS = Statement(Dependency, "SELECT * FROM dependency WHERE project_id = ? ORDER BY id")
+# The latest baseline holding each task: later rows win when they are made a dict.
+PLAN_BASELINES = Statement(
+    BaselineTask,
+    """
+    SELECT bt.* FROM baseline_task bt JOIN baseline b ON b.id = bt.baseline_id
+    WHERE b.project_id = ? ORDER BY bt.baseline_id, bt.id
+    """,
+)
+PLAN_BASELINE = Statement(
+    BaselineTask,
+    """
+    SELECT bt.* FROM baseline_task bt JOIN baseline b ON b.id = bt.baseline_id
+    WHERE b.project_id = ? AND b.id = ? ORDER BY bt.id
+    """,
+)
+
+
+async def _plan_baselines(project_id: int, baseline_id: int | None) -> dict[int, BaselineTask]:
+    if baseline_id is None:
+        rows = await PLAN_BASELINES.fetch(project_id)
+    else:
+        rows = await PLAN_BASELINE.fetch(project_id, baseline_id)
+    return {row.task_id: row for row in rows}
+
+
 async def plan_view(project: Project, baseline_id: int | None = None) -> PlanView:
     """Every task with its schedule, compared baseline (the latest unless chosen), owner,
     department, links and forecast lateness against the agreed plan: the plan page's rows."""
-    tasks = (await list_tasks([project.id]))[project.id]
+    await refresh_schedules([project.id])
+    tasks = sorted(await PLAN_TASKS.fetch(project.id), key=lambda t: (wbs_key(t.wbs_code), t.id))
     ids = [t.id for t in tasks]
-    schedules = await schedules_for(ids)
-    baselines = await baseline_dates(ids, baseline_id=baseline_id)
-    links = await dependencies_of(ids)
+    schedules = {row.task_id: row for row in await PLAN_SCHEDULES.fetch(project.id)}
+    baselines = await _plan_baselines(project.id, baseline_id)
+    links: dict[int, list[Dependency]] = {tid: [] for tid in ids}
+    for link in await PLAN_LINKS.fetch(project.id):
+        links.setdefault(link.successor_id, []).append(link)
     members = (await projects.list_members([project.id]))[project.id]
     names = {m.user_id: m.user.name for m in members}
     departments = {
@@ -296,7 +329,7 @@ async def plan_view(project: Project, baseline_id: int | None = None) -> PlanVie
         for t in tasks
     ]
     calendar = await working_calendar(project.id)
-    agreed = baselines if baseline_id is None else await baseline_dates(ids)
+    agreed = baselines if baseline_id is None else await _plan_baselines(project.id, None)
     for row in rows:
         if row.schedule is not None and not row.is_summary:
             row.forecast_late = forecast_days_late(
