@@ -43,7 +43,11 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     baselines = await planning_queries.list_baselines(project.id)
     wanted = optional_int(request.query_params.get("baseline"))
     chosen = next((b for b in baselines if b.id == wanted), baselines[-1] if baselines else None)
-    view = await planning_queries.plan_view(project, chosen.id if chosen else None)
+    people = (await projects.list_members([project.id]))[project.id]
+    departments = (await projects.list_participating_departments([project.id]))[project.id]
+    view = await planning_queries.plan_view(
+        project, chosen.id if chosen else None, people=people, plan_departments=departments
+    )
     return {
         "chosen_baseline": chosen,
         "calendar_days": await planning_project_calendar.list_project_calendar_days(project.id),
@@ -57,10 +61,8 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
         "missing_years": _years_without_holidays(view.calendar, view.rows, project.start_date),
         "baselines": baselines,
         "can_edit": await may(actor, Action.EDIT_PLAN, project),
-        "people": (await projects.list_members([project.id]))[project.id],
-        "plan_departments": (await projects.list_participating_departments([project.id]))[
-            project.id
-        ],
+        "people": people,
+        "plan_departments": departments,
         "errors": {},
         "values": {},
     }

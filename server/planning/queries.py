@@ -10,6 +10,7 @@ from datetime import date
 from server.auth import Actor
 from server.db import Statement, id_list
 from server.errors import NotFound
+from server.org.models import Department
 from server.planning.calendar import WorkingCalendar, forecast_days_late
 from server.planning.models import (
     Baseline,
@@ -22,7 +23,7 @@ from server.planning.scheduling import company_calendar_days as company_calendar
 from server.planning.scheduling import refresh_schedules, working_calendar
 from server.planning.scheduling import reschedule as reschedule
 from server.projects import service as projects
-from server.projects.models import Project
+from server.projects.models import Project, ProjectMember
 from server.projects.service import get_project
 
 # --- reading -------------------------------------------------------------------------------
@@ -296,9 +297,16 @@ async def _plan_baselines(project_id: int, baseline_id: int | None) -> dict[int,
     return {row.task_id: row for row in rows}
 
 
-async def plan_view(project: Project, baseline_id: int | None = None) -> PlanView:
+async def plan_view(
+    project: Project,
+    baseline_id: int | None = None,
+    *,
+    people: list[ProjectMember] | None = None,
+    plan_departments: list[Department] | None = None,
+) -> PlanView:
     """Every task with its schedule, compared baseline (the latest unless chosen), owner,
-    department, links and forecast lateness against the agreed plan: the plan page's rows."""
+    department, links and forecast lateness against the agreed plan: the plan page's rows.
+    A page that lists the members and departments anyway hands them in."""
     await refresh_schedules([project.id])
     tasks = sorted(await PLAN_TASKS.fetch(project.id), key=lambda t: (wbs_key(t.wbs_code), t.id))
     ids = [t.id for t in tasks]
@@ -307,12 +315,12 @@ async def plan_view(project: Project, baseline_id: int | None = None) -> PlanVie
     links: dict[int, list[Dependency]] = {tid: [] for tid in ids}
     for link in await PLAN_LINKS.fetch(project.id):
         links.setdefault(link.successor_id, []).append(link)
-    members = (await projects.list_members([project.id]))[project.id]
-    names = {m.user_id: m.user.name for m in members}
-    departments = {
-        d.id: d.name
-        for d in (await projects.list_participating_departments([project.id]))[project.id]
-    }
+    if people is None:
+        people = (await projects.list_members([project.id]))[project.id]
+    if plan_departments is None:
+        plan_departments = (await projects.list_participating_departments([project.id]))[project.id]
+    names = {m.user_id: m.user.name for m in people}
+    departments = {d.id: d.name for d in plan_departments}
     parents = {t.parent_id for t in tasks}
     rows = [
         PlanRow(
