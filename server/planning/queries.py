@@ -20,7 +20,7 @@ from server.planning.models import (
     TaskSchedule,
 )
 from server.planning.scheduling import company_calendar_days as company_calendar_days
-from server.planning.scheduling import refresh_schedules, working_calendar
+from server.planning.scheduling import day_of, refresh_schedules, working_calendar
 from server.planning.scheduling import reschedule as reschedule
 from server.projects import service as projects
 from server.projects.models import Project, ProjectMember
@@ -250,7 +250,7 @@ async def project_task(project: Project, task_id: int) -> Task:
 @dataclass
 class PlanRow:
     task: Task
-    schedule: TaskSchedule | None
+    schedule: ScheduleRow | None
     baseline: BaselineTask | None
     owner: str
     department: str
@@ -270,7 +270,52 @@ class PlanView:
 # The whole plan's rows, read by project (one bound value), not by a list of 500 task ids
 # that the query builder would spell out one parameter at a time.
 PLAN_TASKS = Statement(Task, "SELECT * FROM task WHERE project_id = ?")
-PLAN_SCHEDULES = Statement(TaskSchedule, "SELECT * FROM task_schedule WHERE project_id = ?")
+PLAN_SCHEDULES = Statement(
+    TaskSchedule,
+    """
+    SELECT task_id, early_start, early_finish, late_start, late_finish, total_float, free_float,
+           is_critical, remaining_days, is_done
+    FROM task_schedule WHERE project_id = ?
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+    """A task's stored schedule as the plan shows it: read as plain values, since a plan
+    page reads hundreds and a model instance costs several times the row."""
+
+    task_id: int
+    early_start: date
+    early_finish: date
+    late_start: date
+    late_finish: date
+    total_float: int
+    free_float: int
+    is_critical: bool
+    remaining_days: int
+    is_done: bool
+
+
+async def _plan_schedules(project_id: int) -> dict[int, ScheduleRow]:
+    rows = await PLAN_SCHEDULES.rows(project_id)
+    return {
+        int(row[0]): ScheduleRow(
+            int(row[0]),
+            day_of(row[1]),
+            day_of(row[2]),
+            day_of(row[3]),
+            day_of(row[4]),
+            int(row[5]),
+            int(row[6]),
+            bool(row[7]),
+            int(row[8]),
+            bool(row[9]),
+        )
+        for row in rows
+    }
+
+
 PLAN_LINKS = Statement(Dependency, "SELECT * FROM dependency WHERE project_id = ? ORDER BY id")
 # The latest baseline holding each task: later rows win when they are made a dict.
 PLAN_BASELINES = Statement(
@@ -310,7 +355,7 @@ async def plan_view(
     await refresh_schedules([project.id])
     tasks = sorted(await PLAN_TASKS.fetch(project.id), key=lambda t: (wbs_key(t.wbs_code), t.id))
     ids = [t.id for t in tasks]
-    schedules = {row.task_id: row for row in await PLAN_SCHEDULES.fetch(project.id)}
+    schedules = await _plan_schedules(project.id)
     baselines = await _plan_baselines(project.id, baseline_id)
     links: dict[int, list[Dependency]] = {tid: [] for tid in ids}
     for link in await PLAN_LINKS.fetch(project.id):

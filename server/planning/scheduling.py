@@ -56,7 +56,7 @@ def _calendar_of(rows: tuple[tuple[Any, ...], ...]) -> WorkingCalendar:
     a few thousand rows, read on every edit but changed a few times a year."""
     days: tuple[list[Day], list[Day]] = ([], [])
     for kind, day, working, name in rows:
-        days[int(kind)].append(Day(_day(day), bool(working), str(name)))
+        days[int(kind)].append(Day(day_of(day), bool(working), str(name)))
     return WorkingCalendar(*days)
 
 
@@ -121,7 +121,7 @@ def _coded(values: Sequence[Any], code: Any) -> Ints:
 
 
 def _day_ordinal(value: Any) -> int:
-    return 0 if value is None else _day(value).toordinal()
+    return 0 if value is None else day_of(value).toordinal()
 
 
 def _compact_ids(value: Any) -> str:
@@ -281,7 +281,7 @@ def _schedule_row(table: cpm.ScheduleTable, on_path: Ints, j: int) -> dict[str, 
     }
 
 
-def _day(value: Any) -> date:
+def day_of(value: Any) -> date:
     """A date column as read: a date (PostgreSQL) or its ISO text (SQLite)."""
     if isinstance(value, datetime):
         return value.date()
@@ -481,14 +481,14 @@ def _stamp(
 ) -> str:
     """The stamp of a plan: task count, sum of task versions, link count, last link id,
     project version, then the project's scheduling settings and status date."""
-    status = _day(status_date) if status_date else clock.today_in(zone)
+    status = day_of(status_date) if status_date else clock.today_in(zone)
     return ":".join(
         [
             *(str(int(c)) for c in counts),
-            str(_day(start)),
+            str(day_of(start)),
             str(status),
             str(bool(retained)),
-            str(_day(deadline)) if deadline else "",
+            str(day_of(deadline)) if deadline else "",
             str(int(threshold)),
         ]
     )
