@@ -89,20 +89,6 @@ def _without_control_characters(value: object) -> object:
     return value
 
 
-def _gantt(part: str) -> object:
-    """A part of the plan's chart (drawn as strings by the planning exports, which escape
-    every text they take in), as markup for the page."""
-
-    def draw(*args: object, **kwargs: object) -> Markup:
-        # Imported here: the planning exports read plans, whose services send mail through
-        # these templates.
-        from server.planning import exports
-
-        return Markup(getattr(exports, part)(*args, **kwargs))  # noqa: S704 - escaped there
-
-    return draw
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -207,9 +193,6 @@ def environment() -> Environment:
         CHANGE_STATUS_LABELS[ChangeStatus(value)]
     )
     env.filters["filesize"] = lambda value: i18n.format_file_size(value)
-    env.globals["gantt_chart"] = _gantt("gantt_markup")
-    env.globals["gantt_names"] = _gantt("gantt_names_markup")
-    env.globals["gantt_phone"] = _gantt("gantt_phone_markup")
     env.globals["working_days"] = i18n.working_days
     env.globals["attachment_limit_mb"] = lambda: get_settings().attachment_max_bytes // 2**20
     return env

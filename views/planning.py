@@ -3,10 +3,11 @@
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import clock
+from server import clock, i18n
 from server.discussion import service as discussion
 from server.discussion.models import SubjectKind
 from server.planning import company_calendar as planning_company_calendar
@@ -35,6 +36,23 @@ def _years_without_holidays(
     ]
 
 
+def _chart(
+    request: Request,
+    project: Project,
+    rows: list[planning_queries.PlanRow],
+    geometry: dict[str, Any],
+    can_edit: bool,
+) -> dict[str, Markup]:
+    """The chart's parts as markup: drawn as strings by the planning exports, which escape
+    every text they take in."""
+    with i18n.speaking(language_of(request)):
+        return {
+            "svg": Markup(planning_exports.gantt_markup(project, geometry, edit_links=can_edit)),  # noqa: S704
+            "phone": Markup(planning_exports.gantt_phone_markup(project, geometry)),  # noqa: S704
+            "names": Markup(planning_exports.gantt_names_markup(rows)),  # noqa: S704
+        }
+
+
 async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     from server.auth import Action, may
     from views.common import optional_int
@@ -48,19 +66,21 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     view = await planning_queries.plan_view(
         project, chosen.id if chosen else None, people=people, plan_departments=departments
     )
+    geometry = planning_exports.gantt_geometry(
+        view.rows, view.calendar, project.start_date, status_date_of(project)
+    )
+    can_edit = await may(actor, Action.EDIT_PLAN, project)
     return {
+        "chart": _chart(request, project, view.rows, geometry, can_edit),
         "chosen_baseline": chosen,
         "calendar_days": await planning_project_calendar.list_project_calendar_days(project.id),
         "can_approve": await may(actor, Action.APPROVE_PLAN, project),
         "project": project,
         "rows": view.rows,
-        "gantt": planning_exports.gantt_geometry(
-            view.rows, view.calendar, project.start_date, status_date_of(project)
-        ),
         "status_date": status_date_of(project),
         "missing_years": _years_without_holidays(view.calendar, view.rows, project.start_date),
         "baselines": baselines,
-        "can_edit": await may(actor, Action.EDIT_PLAN, project),
+        "can_edit": can_edit,
         "people": people,
         "plan_departments": departments,
         "errors": {},
