@@ -12,6 +12,7 @@ from server.db import Statement, id_list
 from server.errors import NotFound
 from server.org.models import Department
 from server.planning.calendar import WorkingCalendar, forecast_days_late
+from server.planning.cpm import TaskSchedule as PlannedDates
 from server.planning.models import (
     Baseline,
     BaselineTask,
@@ -250,7 +251,7 @@ async def project_task(project: Project, task_id: int) -> Task:
 @dataclass
 class PlanRow:
     task: Task
-    schedule: ScheduleRow | None
+    schedule: PlannedDates | None
     baseline: BaselineTask | None
     owner: str
     department: str
@@ -280,39 +281,22 @@ PLAN_SCHEDULES = Statement(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleRow:
-    """A task's stored schedule as the plan shows it: read as plain values, since a plan
-    page reads hundreds and a model instance costs several times the row."""
-
-    task_id: int
-    early_start: date
-    early_finish: date
-    late_start: date
-    late_finish: date
-    total_float: int
-    free_float: int
-    is_critical: bool
-    remaining_days: int
-    is_done: bool
-
-
-async def _plan_schedules(project_id: int) -> dict[int, ScheduleRow]:
-    rows = await PLAN_SCHEDULES.rows(project_id)
+async def _plan_schedules(project_id: int) -> dict[int, PlannedDates]:
+    """Each task's stored schedule as plain values: a plan page reads hundreds, and a model
+    instance costs several times the row."""
     return {
-        int(row[0]): ScheduleRow(
-            int(row[0]),
-            day_of(row[1]),
-            day_of(row[2]),
-            day_of(row[3]),
-            day_of(row[4]),
-            int(row[5]),
-            int(row[6]),
-            bool(row[7]),
-            int(row[8]),
-            bool(row[9]),
+        int(row[0]): PlannedDates(
+            early_start=day_of(row[1]),
+            early_finish=day_of(row[2]),
+            late_start=day_of(row[3]),
+            late_finish=day_of(row[4]),
+            total_float=int(row[5]),
+            free_float=int(row[6]),
+            is_critical=bool(row[7]),
+            remaining_days=int(row[8]),
+            is_done=bool(row[9]),
         )
-        for row in rows
+        for row in await PLAN_SCHEDULES.rows(project_id)
     }
 
 
