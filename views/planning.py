@@ -42,14 +42,20 @@ def _chart(
     rows: list[planning_queries.PlanRow],
     geometry: dict[str, Any],
     can_edit: bool,
-) -> dict[str, Markup]:
-    """The chart's parts as markup: drawn as strings by the planning exports, which escape
-    every text they take in."""
+) -> dict[str, Any]:
+    """The chart's parts and the task list's rows as markup: drawn as strings by the planning
+    exports, which escape every text they take in."""
     with i18n.speaking(language_of(request)):
         return {
             "svg": Markup(planning_exports.gantt_markup(project, geometry, edit_links=can_edit)),  # noqa: S704
             "phone": Markup(planning_exports.gantt_phone_markup(project, geometry)),  # noqa: S704
             "names": Markup(planning_exports.gantt_names_markup(rows)),  # noqa: S704
+            "task_rows": [
+                (task_id, Markup(row))  # noqa: S704
+                for task_id, row in planning_exports.task_list_rows(
+                    rows, f"/projects/{project.code}", can_edit
+                )
+            ],
         }
 
 
