@@ -5,6 +5,7 @@ rows. Pure: a plan view in, text or bytes out."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from html import escape
 from io import BytesIO
 from typing import Any
@@ -113,9 +114,11 @@ def gantt_svg(project: Project, view: PlanView, today: date, language: str) -> b
         return gantt_markup(project, geometry, standalone=True).encode()
 
 
+@lru_cache(maxsize=1 << 15)
 def _text(value: object) -> str:
-    """Text entering the SVG: escaped, and without the control characters XML forbids (rows
-    stored before they were refused)."""
+    """Text entering the markup: escaped, and without the control characters XML forbids
+    (rows stored before they were refused). A page writes each task's name and code four
+    times (chart, names column, phone list, task list): escaped once."""
     return escape(CONTROL_CHARACTERS.sub("", str(value)))
 
 

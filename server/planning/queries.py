@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, NamedTuple
 
 from server.auth import Actor
 from server.db import Statement, id_list
@@ -17,8 +18,10 @@ from server.planning.models import (
     Baseline,
     BaselineTask,
     Dependency,
+    DependencyType,
     Task,
     TaskSchedule,
+    TaskStatus,
 )
 from server.planning.scheduling import company_calendar_days as company_calendar_days
 from server.planning.scheduling import day_of, refresh_schedules, working_calendar
@@ -248,9 +251,106 @@ async def project_task(project: Project, task_id: int) -> Task:
     return task
 
 
+@dataclass(frozen=True, slots=True)
+class PlanTask:
+    """A task as the plan page and its exports read it: its columns as plain values (a
+    model instance costs several times its row, and a plan has hundreds)."""
+
+    id: int
+    parent_id: int | None
+    wbs_code: str
+    name: str
+    owner_id: int | None
+    department_id: int | None
+    planned_start: date
+    duration_days: int
+    planned_finish: date | None
+    is_milestone: bool
+    deliverable: str
+    buffer_days: int
+    actual_start: date | None
+    actual_finish: date | None
+    status: TaskStatus
+    percent_complete: int
+    remaining_duration_days: int | None
+    version: int
+
+
+def _optional_day(value: Any) -> date | None:
+    return None if value is None else day_of(value)
+
+
+PLAN_TASKS = Statement(
+    Task,
+    """
+    SELECT id, parent_id, wbs_code, name, owner_id, department_id, planned_start,
+           duration_days, planned_finish, is_milestone, deliverable, buffer_days, actual_start,
+           actual_finish, status, percent_complete, remaining_duration_days, version
+    FROM task WHERE project_id = ?
+    """,
+)
+
+
+async def _plan_tasks(project_id: int) -> list[PlanTask]:
+    """The plan's tasks in outline order (1.2 before 1.10)."""
+    tasks = [
+        PlanTask(
+            int(row[0]),
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            day_of(row[6]),
+            int(row[7]),
+            _optional_day(row[8]),
+            bool(row[9]),
+            row[10],
+            int(row[11]),
+            _optional_day(row[12]),
+            _optional_day(row[13]),
+            TaskStatus(row[14]),
+            int(row[15]),
+            row[16],
+            int(row[17]),
+        )
+        for row in await PLAN_TASKS.rows(project_id)
+    ]
+    tasks.sort(key=lambda t: (wbs_key(t.wbs_code), t.id))
+    return tasks
+
+
+class PlanLink(NamedTuple):
+    """A link as the plan draws and exports it."""
+
+    predecessor_id: int
+    successor_id: int
+    type: DependencyType
+    lag_days: int
+
+
+PLAN_LINKS = Statement(
+    Dependency,
+    """
+    SELECT predecessor_id, successor_id, type, lag_days FROM dependency
+    WHERE project_id = ? ORDER BY id
+    """,
+)
+
+
+async def _plan_links(project_id: int) -> dict[int, list[PlanLink]]:
+    """Each successor's links, in the order they were made."""
+    links: dict[int, list[PlanLink]] = {}
+    for predecessor, successor, kind, lag in await PLAN_LINKS.rows(project_id):
+        links.setdefault(int(successor), []).append(
+            PlanLink(int(predecessor), int(successor), DependencyType(kind), int(lag))
+        )
+    return links
+
+
 @dataclass
 class PlanRow:
-    task: Task
+    task: PlanTask
     schedule: PlannedDates | None
     baseline: BaselineTask | None
     owner: str
@@ -258,7 +358,7 @@ class PlanRow:
     depth: int
     is_summary: bool
     predecessors: list[int]
-    links: list[Dependency]
+    links: list[PlanLink]
     forecast_late: int = 0
 
 
@@ -270,7 +370,6 @@ class PlanView:
 
 # The whole plan's rows, read by project (one bound value), not by a list of 500 task ids
 # that the query builder would spell out one parameter at a time.
-PLAN_TASKS = Statement(Task, "SELECT * FROM task WHERE project_id = ?")
 PLAN_SCHEDULES = Statement(
     TaskSchedule,
     """
@@ -300,7 +399,6 @@ async def _plan_schedules(project_id: int) -> dict[int, PlannedDates]:
     }
 
 
-PLAN_LINKS = Statement(Dependency, "SELECT * FROM dependency WHERE project_id = ? ORDER BY id")
 # The latest baseline holding each task: later rows win when they are made a dict.
 PLAN_BASELINES = Statement(
     BaselineTask,
@@ -337,13 +435,10 @@ async def plan_view(
     department, links and forecast lateness against the agreed plan: the plan page's rows.
     A page that lists the members and departments anyway hands them in."""
     await refresh_schedules([project.id])
-    tasks = sorted(await PLAN_TASKS.fetch(project.id), key=lambda t: (wbs_key(t.wbs_code), t.id))
-    ids = [t.id for t in tasks]
+    tasks = await _plan_tasks(project.id)
     schedules = await _plan_schedules(project.id)
     baselines = await _plan_baselines(project.id, baseline_id)
-    links: dict[int, list[Dependency]] = {tid: [] for tid in ids}
-    for link in await PLAN_LINKS.fetch(project.id):
-        links.setdefault(link.successor_id, []).append(link)
+    links = await _plan_links(project.id)
     if people is None:
         people = (await projects.list_members([project.id]))[project.id]
     if plan_departments is None:
@@ -360,8 +455,8 @@ async def plan_view(
             department=departments.get(t.department_id, "") if t.department_id else "",
             depth=t.wbs_code.count("."),
             is_summary=t.id in parents,
-            predecessors=[link.predecessor_id for link in links[t.id]],
-            links=links[t.id],
+            predecessors=[link.predecessor_id for link in links.get(t.id, ())],
+            links=links.get(t.id, []),
         )
         for t in tasks
     ]
