@@ -131,12 +131,15 @@ async def seed(folder: str) -> dict[str, Any]:
     from server.auth import Actor
     from server.db import init_db, migrate
     from server.org import service as org
+    from server.planning.company_calendar import seed_company_calendar
     from server.settings import load_settings, reset_settings
 
     reset_settings()
     settings = load_settings()
     await migrate(settings)
     await init_db(settings)
+    # As `make run` and an install do: plans are scheduled around the holidays.
+    await seed_company_calendar()
     department = await org.create_department(Actor.system(), name="研发部")
     manager = await org.create_user(
         Actor.system(), name="王芳", email=EMAIL, department_id=department.id, password=PASSWORD

@@ -48,6 +48,7 @@ TABLES_IN_DELETE_ORDER = [
     "dependency",
     "project_calendar_day",
     "calendar_day",
+    "calendar_edition",
     "task",
     "project_member",
     "project_department",

@@ -17,6 +17,7 @@ from server.planning.models import (
     WorkingDayCount,
 )
 from server.planning.scheduling import company_calendar_days as company_calendar_days
+from server.planning.scheduling import new_calendar_edition
 from server.planning.scheduling import reschedule as reschedule
 from server.planning.scheduling import working_calendar as working_calendar
 from server.projects.models import Project
@@ -76,7 +77,8 @@ async def working_day_counts_are_current() -> bool:
 
 
 async def refresh_working_day_counts() -> None:
-    """Rewrite the running counts from the company calendar.
+    """Rewrite the running counts from the company calendar, and give it a new edition (every
+    change to it ends here, in its transaction).
 
     An upsert of the whole range: two workers refreshing at once write the same rows.
     """
@@ -105,6 +107,7 @@ async def refresh_working_day_counts() -> None:
         on_conflict=["ordinal"],
         update_fields=["day", "count_before", "count_through", "listed"],
     )
+    await new_calendar_edition()
 
 
 # --- editing the company calendar ----------------------------------------------------------

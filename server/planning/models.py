@@ -172,6 +172,18 @@ class CalendarDay(Model):
         ordering = ["day"]
 
 
+class CalendarEdition(Model):
+    # Which edition of the company calendar the database holds: a new random token with
+    # every change, written in the change's transaction. Each process keeps the calendar it
+    # last read under its token and reads the rows again only when the token has moved. A
+    # token, not a counter: a database restored or recreated never repeats one.
+    id = fields.IntField(primary_key=True, generated=False)  # always 1
+    token = fields.CharField(max_length=32)
+
+    class Meta:
+        table = "calendar_edition"
+
+
 class WorkingDayCount(Model):
     # The company calendar as running counts, so working days between two dates is one
     # subtraction inside SQL (the snapshot job measures 50,000 tasks in one statement).

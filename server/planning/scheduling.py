@@ -7,8 +7,10 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from uuid import uuid4
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +26,7 @@ from server.planning.calendar import WorkingCalendar
 from server.planning.cpm_kernels import Ints
 from server.planning.models import (
     CalendarDay,
+    CalendarEdition,
     ScheduleStamp,
     Task,
     TaskSchedule,
@@ -37,27 +40,56 @@ async def company_calendar_days() -> list[Day]:
     return [Day(d, bool(w), n) for d, w, n in rows]
 
 
-# The company's calendar and the project's exceptions in one trip (0: company, 1: project).
+# The company calendar's edition and the project's exceptions in one trip (0: the token,
+# 1: a project day).
 CALENDAR_SQL = """
-SELECT 0, day, is_working, name FROM calendar_day
+SELECT 0, NULL, NULL, token FROM calendar_edition WHERE id = 1
 UNION ALL
 SELECT 1, day, is_working, name FROM project_calendar_day WHERE project_id = ?
 """
 
+ProjectDays = tuple[tuple[Any, ...], ...]
+
+
+@dataclass
+class _Edition:
+    """The company calendar as this process last read it, and the working calendars built on
+    it, one per distinct set of project exceptions."""
+
+    token: str
+    days: list[Day]
+    calendars: dict[ProjectDays, WorkingCalendar] = field(default_factory=dict)
+
+
+class _LastRead:
+    edition: _Edition | None = None
+
 
 async def working_calendar(project_id: int) -> WorkingCalendar:
+    """The project's working calendar. The company's rows (a few thousand, changed a few
+    times a year) are read again only when their edition's token has moved; a database
+    without a token yet (never changed since the token came) is read every time."""
     rows = await _select(CALENDAR_SQL, project_id)
-    return _calendar_of(tuple(tuple(row) for row in rows))
+    token = next((str(row[3]) for row in rows if int(row[0]) == 0), None)
+    exceptions: ProjectDays = tuple(tuple(row[1:]) for row in rows if int(row[0]) == 1)
+    edition = _LastRead.edition
+    if edition is None or token is None or edition.token != token:
+        edition = _Edition(token or "", await company_calendar_days())
+        if token is not None:
+            _LastRead.edition = edition
+    calendar = edition.calendars.get(exceptions)
+    if calendar is None:
+        if len(edition.calendars) >= 256:  # bounded: one per project with exceptions
+            edition.calendars.clear()
+        project = [Day(day_of(day), bool(working), str(name)) for day, working, name in exceptions]
+        calendar = edition.calendars[exceptions] = WorkingCalendar(edition.days, project)
+    return calendar
 
 
-@functools.lru_cache(maxsize=64)
-def _calendar_of(rows: tuple[tuple[Any, ...], ...]) -> WorkingCalendar:
-    """Built once per distinct set of calendar rows: a company calendar of twenty years is
-    a few thousand rows, read on every edit but changed a few times a year."""
-    days: tuple[list[Day], list[Day]] = ([], [])
-    for kind, day, working, name in rows:
-        days[int(kind)].append(Day(day_of(day), bool(working), str(name)))
-    return WorkingCalendar(*days)
+async def new_calendar_edition() -> None:
+    """Called in the transaction of every change to the company calendar: each process
+    reads the calendar again on its next use."""
+    await upsert(CalendarEdition, [{"id": 1, "token": uuid4().hex}], on="id", update=["token"])
 
 
 def status_date_of(project: Project) -> date:
