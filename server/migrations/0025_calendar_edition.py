@@ -9,6 +9,9 @@ async def first_edition(apps, schema_editor):
     from uuid import uuid4
 
     client = schema_editor.client
+    _, rows = await client.execute_query("SELECT COUNT(*) FROM calendar_day")
+    if not int(rows[0][0]):
+        return
     sql = (
         "INSERT INTO calendar_edition (id, token) VALUES ($1, $2)"
         if client.capabilities.dialect == "postgres"

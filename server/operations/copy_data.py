@@ -21,8 +21,10 @@ from tortoise.transactions import in_transaction
 
 from server.db import migration_names, tortoise_config
 
-# Seeded by `xietong migrate` in every database; the source's rows replace them.
-SEEDED = {"calendar_day", "working_day_count"}
+# Seeded by `xietong migrate` in every database; the source's rows replace them (the
+# calendar's edition token with its rows, so a process that read the target's calendar
+# reads it again).
+SEEDED = {"calendar_day", "working_day_count", "calendar_edition"}
 BATCH = 1000
 
 

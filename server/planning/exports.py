@@ -114,12 +114,22 @@ def gantt_svg(project: Project, view: PlanView, today: date, language: str) -> b
         return gantt_markup(project, geometry, standalone=True).encode()
 
 
-@lru_cache(maxsize=1 << 15)
 def _text(value: object) -> str:
     """Text entering the markup: escaped, and without the control characters XML forbids
     (rows stored before they were refused). A page writes each task's name and code four
-    times (chart, names column, phone list, task list): escaped once."""
-    return escape(CONTROL_CHARACTERS.sub("", str(value)))
+    times (chart, names column, phone list, task list): short texts are escaped once per
+    process; long ones (a deliverable may be pages) are not kept."""
+    text = str(value)
+    return _short_text(text) if len(text) <= 200 else _escaped(text)
+
+
+@lru_cache(maxsize=1 << 14)
+def _short_text(text: str) -> str:
+    return _escaped(text)
+
+
+def _escaped(text: str) -> str:
+    return escape(CONTROL_CHARACTERS.sub("", text))
 
 
 def gantt_markup(
