@@ -193,7 +193,6 @@ def environment() -> Environment:
         CHANGE_STATUS_LABELS[ChangeStatus(value)]
     )
     env.filters["filesize"] = lambda value: i18n.format_file_size(value)
-    env.globals["working_days"] = i18n.working_days
     env.globals["attachment_limit_mb"] = lambda: get_settings().attachment_max_bytes // 2**20
     return env
 

@@ -72,8 +72,9 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     view = await planning_queries.plan_view(
         project, chosen.id if chosen else None, people=people, plan_departments=departments
     )
+    status_date = status_date_of(project)
     geometry = planning_exports.gantt_geometry(
-        view.rows, view.calendar, project.start_date, status_date_of(project)
+        view.rows, view.calendar, project.start_date, status_date
     )
     can_edit = await may(actor, Action.EDIT_PLAN, project)
     return {
@@ -83,7 +84,7 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
         "can_approve": await may(actor, Action.APPROVE_PLAN, project),
         "project": project,
         "rows": view.rows,
-        "status_date": status_date_of(project),
+        "status_date": status_date,
         "missing_years": _years_without_holidays(view.calendar, view.rows, project.start_date),
         "baselines": baselines,
         "can_edit": can_edit,

@@ -123,6 +123,11 @@ def _text(value: object) -> str:
     return _short_text(text) if len(text) <= 200 else _escaped(text)
 
 
+def _day(value: date) -> str:
+    """A day as the reader's language writes it, escaped (both kept per process)."""
+    return _text(i18n.format_day(value))
+
+
 @lru_cache(maxsize=1 << 14)
 def _short_text(text: str) -> str:
     return _escaped(text)
@@ -211,13 +216,6 @@ class _TaskList:
         self.milestone = f' <span class="badge">{_text(_("Milestone"))}</span>'
         self.critical = f' <span class="badge critical">{_text(_("Critical"))}</span>'
         self.details = _text(_("Details"))
-        self.texts: dict[object, str] = {}
-
-    def text(self, value: object) -> str:
-        """Owners, departments and days repeat down the list: each escaped once."""
-        if value not in self.texts:
-            self.texts[value] = _text(i18n.format_day(value) if isinstance(value, date) else value)
-        return self.texts[value]
 
     def row(self, row: PlanRow) -> str:
         task, schedule, label = row.task, row.schedule, self.labels
@@ -239,9 +237,9 @@ class _TaskList:
         )
         start = finish = slack = ""
         if schedule is not None:
-            start, finish = self.text(schedule.early_start), self.text(schedule.early_finish)
+            start, finish = _day(schedule.early_start), _day(schedule.early_finish)
             if not row.is_summary:
-                slack = self.text(working_days(schedule.total_float))
+                slack = _text(working_days(schedule.total_float))
         if row.forecast_late:
             words = _("Forecast late by %(days)s working days", days=row.forecast_late)
             finish += f' <span class="badge late">{_text(words)}</span>'
@@ -249,8 +247,8 @@ class _TaskList:
             f'<tr id="task-{task.id}" class="{kind}">'
             f'<td data-label="{label[0]}">{_text(task.wbs_code)}</td>'
             f'<td data-label="{label[1]}">{name}</td>'
-            f'<td data-label="{label[2]}">{self.text(row.owner or "—")}</td>'
-            f'<td data-label="{label[3]}">{self.text(row.department or "—")}</td>'
+            f'<td data-label="{label[2]}">{_text(row.owner or "—")}</td>'
+            f'<td data-label="{label[3]}">{_text(row.department or "—")}</td>'
             f'<td data-label="{label[4]}">{start}</td>'
             f'<td data-label="{label[5]}">{finish}</td>'
             f'<td data-label="{label[6]}">{slack}</td>'
@@ -307,12 +305,6 @@ class _Bars:
         self.edit_links = edit_links
         self.float_word = _text(_("Float"))
         self.critical_word = _text(_("Critical"))
-        self.days: dict[date, str] = {}
-
-    def day(self, value: date) -> str:
-        if value not in self.days:
-            self.days[value] = _text(i18n.format_day(value))
-        return self.days[value]
 
     def bar(self, bar: dict[str, Any]) -> str:
         row, x, y = bar["row"], bar["x"], bar["y"]
@@ -322,7 +314,7 @@ class _Bars:
         parts = [
             f'<g class="bar{" critical" if critical else ""}" id="bar-{task.id}">'
             f"<title>{_text(task.wbs_code)} {_text(task.name)}: "
-            f"{self.day(schedule.early_start)} – {self.day(schedule.early_finish)}{floats}"
+            f"{_day(schedule.early_start)} – {_day(schedule.early_finish)}{floats}"
             "</title>"
         ]
         if bar["baseline"]:
@@ -353,7 +345,7 @@ class _Bars:
     def phone_row(self, bar: dict[str, Any], scale: float) -> str:
         row, task, schedule = bar["row"], bar["row"].task, bar["row"].schedule
         critical = schedule.is_critical
-        words = f"{self.day(schedule.early_start)} – {self.day(schedule.early_finish)}"
+        words = f"{_day(schedule.early_start)} – {_day(schedule.early_finish)}"
         if not row.is_summary:
             slack = self.critical_word if critical else _text(working_days(schedule.total_float))
             words += f" · {slack}"

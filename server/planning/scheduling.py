@@ -66,7 +66,7 @@ class _LastRead:
 
 
 async def working_calendar(project_id: int) -> WorkingCalendar:
-    """The project's working calendar. The company's rows (a few thousand, changed a few
+    """The project's working calendar. The company's rows (several hundred, changed a few
     times a year) are read again only when their edition's token has moved; a database
     without a token yet (never changed since the token came) is read every time."""
     rows = await _select(CALENDAR_SQL, project_id)
