@@ -28,6 +28,7 @@ from strawberry.types.unset import UnsetType
 from schema.changes import ChangeMutation, ChangeRequest
 from schema.closing import ClosingMutation, ClosingQuery, RetrospectiveMutation
 from schema.closing_report import ClosingReportMutation
+from schema.execution import LeanExecutionContext
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
 from schema.discussion import Comment, DiscussionMutation
@@ -197,6 +198,7 @@ schema = strawberry.Schema(
         Requirement,
         ResourceRequest,
     ],
+    execution_context_class=LeanExecutionContext,
     extensions=[
         CountOperations,
         lambda: AddValidationRules([DocumentLimitsRule]),

@@ -1,0 +1,395 @@
+"""How a document runs: graphql-core's executor, with plain fields read directly.
+
+A page of 100 tasks selects about 1,200 fields, and most of them are an attribute printed as
+it is (`name`, `plannedStart`, `lagDays`) or an object or list held by its parent (`edges`,
+`node`, `pageInfo`). For each, graphql-core builds a resolve info and completes the value
+through five generic steps, and strawberry calls its default resolver through two wrappers:
+most of the time a page took. A field that strawberry marks as basic (no resolver, no
+permission, no field extension, no arguments) is read here with the same default resolver;
+a scalar or enum is printed with the same serializer, an object or list of objects is
+checked with the same `is_type_of` and its selection executed as graphql-core would.
+
+Whatever would be an error (a null where the type forbids it, a value the scalar refuses, an
+object of the wrong type, an exception) goes the ordinary way, and an error raised below a
+field read here is handled at that field as graphql-core handles it, so errors, their paths
+and the nulls they leave are graphql-core's own (tests/schema/test_execution.py).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
+
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
+from strawberry.types.field import StrawberryField
+
+LEAF, OBJECT, OBJECT_LIST = "leaf", "object", "object list"
+
+
+@dataclass(frozen=True, slots=True)
+class _Plain:
+    kind: str
+    python_name: str
+    field_def: GraphQLField
+    named: Any  # the leaf type, or the object type of the object or of the list's items
+    required: bool
+    item_type: GraphQLOutputType | None = None
+    item_required: bool = False
+    read: Callable[[Any, str], Any] | None = None  # a basic field: the default resolver
+    call: Callable[[Any, Any], Any] | None = None  # a field with a resolver
+
+
+# (parent type, field name) -> how to run the field directly, or None for the ordinary way.
+# Keyed by the type objects of the one schema this process builds, so it stays small.
+_plain_fields: dict[tuple[GraphQLObjectType, str], _Plain | None] = {}
+
+
+def _without_non_null(graphql_type: Any) -> tuple[Any, bool]:
+    if isinstance(graphql_type, GraphQLNonNull):
+        return graphql_type.of_type, True
+    return graphql_type, False
+
+
+def _resolver_call(
+    definition: StrawberryField, info_class: type[Info[Any, Any]]
+) -> Callable[[Any, Any], Any] | None:
+    """A resolver taking only `self` and `info`, called as strawberry would call it, without
+    the argument conversion and extension chain it has nothing for."""
+    resolver = definition.base_resolver
+    if (
+        resolver is None
+        or definition.extensions
+        or definition.arguments
+        or resolver.parent_parameter
+        or resolver.root_parameter
+    ):
+        return None
+    function: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
+    with_self = resolver.self_parameter is not None
+    info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def call(source: Any, raw_info: Any) -> Any:
+        args = (source,) if with_self else ()
+        if info_name is None:
+            return function(*args)
+        return function(*args, **{info_name: info_class(_raw_info=raw_info, _field=definition)})
+
+    return call
+
+
+def _classify(parent_type: GraphQLObjectType, field_name: str, info_class: Any) -> _Plain | None:
+    field_def = parent_type.fields.get(field_name)
+    if field_def is None or field_def.args:
+        return None
+    definition = (field_def.extensions or {}).get("strawberry-definition")
+    if not isinstance(definition, StrawberryField) or not definition.python_name:
+        return None
+    how: dict[str, Any] = {}
+    if definition.is_basic_field and getattr(field_def.resolve, "_is_default", False):
+        how["read"] = definition.default_resolver
+    elif (call := _resolver_call(definition, info_class)) is not None:
+        how["call"] = call
+    else:
+        return None
+    inner, required = _without_non_null(field_def.type)
+    common = (definition.python_name, field_def)
+    if is_leaf_type(inner):
+        return _Plain(LEAF, *common, inner, required, **how)
+    if isinstance(inner, GraphQLObjectType):
+        return _Plain(OBJECT, *common, inner, required, **how)
+    if isinstance(inner, GraphQLList):
+        item, item_required = _without_non_null(inner.of_type)
+        if isinstance(item, GraphQLObjectType):
+            return _Plain(OBJECT_LIST, *common, item, required, inner.of_type, item_required, **how)
+    return None
+
+
+def _plain_field(parent_type: GraphQLObjectType, field_name: str, info_class: Any) -> _Plain | None:
+    key = (parent_type, field_name)
+    try:
+        return _plain_fields[key]
+    except KeyError:
+        plain = _plain_fields[key] = _classify(parent_type, field_name, info_class)
+        return plain
+
+
+class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[tuple[GraphQLObjectType, int], Any] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        if position_context is not None or (
+            self.middleware_manager is not None and self.middleware_manager.middlewares
+        ):
+            # Deferred parts and middleware (which wraps every resolver) go the ordinary way.
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        direct: dict[str, Any] = {}
+        others: GroupedFieldSet = {}
+        waiting = False
+        is_awaitable = self.is_awaitable
+        for response_name, details, plain in self._planned(parent_type, grouped_field_set):
+            value = Undefined
+            if plain is not None:
+                value = self._execute_plain(
+                    plain, parent_type, source_value, path, response_name, details
+                )
+            if value is Undefined:
+                others[response_name] = details
+            else:
+                direct[response_name] = value
+                waiting = waiting or is_awaitable(value)
+        if not others:
+            if waiting:
+                return self._merged_later(grouped_field_set, direct, {})
+            return direct
+        rest = super().execute_fields(parent_type, source_value, path, others, None)
+        if waiting or is_awaitable(rest):
+            return self._merged_later(grouped_field_set, direct, rest)
+        return _in_order(grouped_field_set, direct, cast(dict[str, Any], rest))
+
+    def _planned(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[tuple[str, FieldDetailsList, _Plain | None]]:
+        """The selection with each field's way, worked out once per execution for a selection
+        that every item of a list shares (graphql-core hands the same one to each)."""
+        plans = self._plans
+        key = (parent_type, id(grouped_field_set))
+        found = plans.get(key)
+        if found is not None and found[0] is grouped_field_set:
+            return found[1]  # type: ignore[no-any-return]
+        info_class = self.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
+        planned = [
+            (name, details, _plain_field(parent_type, details[0].node.name.value, info_class))
+            for name, details in grouped_field_set.items()
+        ]
+        # The selection is kept with its plan, so its id is not reused while this runs.
+        plans[key] = (grouped_field_set, planned)
+        return planned
+
+    def _execute_plain(
+        self,
+        plain: _Plain,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Path | None,
+        response_name: str,
+        details: FieldDetailsList,
+    ) -> Any:
+        """The field's completed value, or Undefined where the ordinary way must decide."""
+        if plain.call is not None:
+            return self._execute_resolved(plain, parent_type, source, path, response_name, details)
+        assert plain.read is not None
+        try:
+            value = plain.read(source, plain.python_name)
+        except Exception:  # noqa: BLE001 - the ordinary way reports it, with its path
+            return Undefined
+        if plain.kind == LEAF:
+            return _printed(plain, value)
+        return self._complete(plain, Path(path, response_name, parent_type.name), details, value)
+
+    def _execute_resolved(
+        self,
+        plain: _Plain,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Path | None,
+        response_name: str,
+        details: FieldDetailsList,
+    ) -> Any:
+        """A field with a resolver of its own: called once, here; its value completed here
+        where that is plain, else by graphql-core, errors handled as graphql-core's
+        execute_field handles them."""
+        assert plain.call is not None
+        field_type = plain.field_def.type
+        field_path = Path(path, response_name, parent_type.name)
+        info = self.build_resolve_info(plain.field_def, to_nodes(details), parent_type, field_path)
+        try:
+            result = plain.call(source, info)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    field_type, details, info, field_path, result, None
+                )
+            if plain.kind == LEAF:
+                completed = _printed(plain, result)
+            else:
+                completed = self._complete(plain, field_path, details, result)
+            if completed is not Undefined:
+                return completed
+        except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
+            self.handle_field_error(raw_error, field_type, details, field_path)
+            return None
+        return self._guarded(
+            field_type,
+            details,
+            field_path,
+            lambda: self.complete_value(field_type, details, info, field_path, result, None),
+        )
+
+    def _complete(
+        self, plain: _Plain, field_path: Path, details: FieldDetailsList, value: Any
+    ) -> Any:
+        """An object or a list of objects completed, or Undefined (before anything ran) where
+        graphql-core must decide: a null where none is allowed, a value of the wrong type."""
+        if value is None:
+            return Undefined if plain.required else None
+        if plain.kind == OBJECT:
+            if not self._is_type_of(plain.named, value):
+                return Undefined
+            return self._guarded(
+                plain.field_def.type,
+                details,
+                field_path,
+                lambda: self._complete_object(plain.named, details, field_path, value),
+            )
+        try:
+            items = list(value)
+        except TypeError:
+            return Undefined
+        if any(
+            (item is None and plain.item_required)
+            or (item is not None and not self._is_type_of(plain.named, item))
+            for item in items
+        ):
+            return Undefined
+        return self._guarded(
+            plain.field_def.type,
+            details,
+            field_path,
+            lambda: self._complete_items(plain, details, field_path, items),
+        )
+
+    def _is_type_of(self, object_type: GraphQLObjectType, value: Any) -> bool:
+        # Strawberry's own predicates look at the value only; anything else is refused here
+        # and decided the ordinary way.
+        check = object_type.is_type_of
+        if check is None:
+            return True
+        try:
+            verdict = check(value, None)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001
+            return False
+        return verdict is True
+
+    def _complete_object(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        grouped, new_defer_usages, _ = self.collect_subfields(object_type, details)
+        if new_defer_usages:
+            # A deferred fragment here: graphql-core's incremental delivery.
+            return self.execute_collected_subfields(
+                object_type, value, path, grouped, new_defer_usages, None
+            )
+        return self.execute_fields(object_type, value, path, grouped, None)
+
+    def _complete_items(
+        self, plain: _Plain, details: FieldDetailsList, path: Path, items: list[Any]
+    ) -> Any:
+        completed: list[Any] = []
+        waiting = False
+        for index, item in enumerate(items):
+            if item is None:
+                completed.append(None)
+                continue
+            item_path = path.add_key(index, None)
+            done = self._guarded(
+                plain.item_type,
+                details,
+                item_path,
+                partial(self._complete_object, plain.named, details, item_path, item),
+            )
+            waiting = waiting or self.is_awaitable(done)
+            completed.append(done)
+        if waiting:
+            return self._items_later(completed)
+        return completed
+
+    def _guarded(
+        self,
+        return_type: Any,
+        details: FieldDetailsList,
+        path: Path,
+        complete: Callable[[], Any],
+    ) -> Any:
+        """`complete()`, with an error below handled here as graphql-core handles it at a
+        field or a list item: a null where the type allows one, else raised to the parent."""
+        try:
+            completed = complete()
+        except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def later() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:  # noqa: BLE001 - as above
+                self.handle_field_error(raw_error, return_type, details, path)
+                return None
+
+        return later()
+
+    async def _items_later(self, completed: list[Any]) -> list[Any]:
+        # Together, as graphql-core does: the items' loads are batched by one DataLoader call.
+        waiting = [i for i, item in enumerate(completed) if self.is_awaitable(item)]
+        for i, value in zip(
+            waiting, await gather_with_cancel(*(completed[i] for i in waiting)), strict=True
+        ):
+            completed[i] = value
+        return completed
+
+    async def _merged_later(
+        self, grouped_field_set: GroupedFieldSet, direct: dict[str, Any], rest: Any
+    ) -> dict[str, Any]:
+        waiting = [name for name, value in direct.items() if self.is_awaitable(value)]
+        awaited = await gather_with_cancel(
+            *(direct[name] for name in waiting), *([rest] if self.is_awaitable(rest) else [])
+        )
+        direct.update(zip(waiting, awaited[: len(waiting)], strict=True))
+        if self.is_awaitable(rest):
+            rest = awaited[-1]
+        return _in_order(grouped_field_set, direct, rest)
+
+
+def _printed(plain: _Plain, value: Any) -> Any:
+    """A scalar or enum as graphql-core prints it, or Undefined where it would refuse."""
+    if value is None:
+        return Undefined if plain.required else None
+    try:
+        printed = plain.named.coerce_output_value(value)
+    except Exception:  # noqa: BLE001 - the ordinary way reports it, with its path
+        return Undefined
+    return Undefined if printed is None or printed is Undefined else printed
+
+
+def _in_order(
+    grouped_field_set: GroupedFieldSet, direct: dict[str, Any], rest: dict[str, Any]
+) -> dict[str, Any]:
+    """The response keeps the order of the selection, as the specification requires."""
+    return {
+        name: direct[name] if name in direct else rest[name]
+        for name in grouped_field_set
+        if name in direct or name in rest
+    }

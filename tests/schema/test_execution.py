@@ -1,0 +1,213 @@
+"""The lean executor (schema/execution.py) answers exactly as graphql-core's own: the same
+data, the same errors at the same paths, the same nulls left by them, loads still batched.
+Each case runs one document through two schemas built from the same types, one with each
+executor, and compares what a client would receive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+import schema as xietong_schema
+from schema.common import to_global_id
+from schema.execution import LeanExecutionContext
+from server.planning import service as planning
+from server.planning.models import Task
+from tests import factories as f
+from tests.schema.test_graphql import gql, token_for
+from tests.schema.test_reads import outline_project
+
+
+class Broken(Exception):
+    pass
+
+
+@strawberry.type
+class Leaf:
+    label: str
+    count: int | None
+    must: str  # None in some rows: graphql-core's non-null error
+
+    @strawberry.field
+    def fails(self) -> str:
+        raise Broken("no value")
+
+    @strawberry.field
+    def fails_quietly(self) -> str | None:
+        raise Broken("no value either")
+
+    @strawberry.field
+    async def loaded(self, info: strawberry.Info) -> str:
+        return str(await info.context["loader"].load(self.label))
+
+
+@strawberry.type
+class Wrapper:
+    leaf: Leaf | None
+    strict_leaf: Leaf
+    leaves: list[Leaf]
+    maybe_leaves: list[Leaf | None] | None
+    exploding: str | None
+    exploding_leaves: list[Leaf | None]
+    wrong: Leaf | None  # holds something that is not a Leaf
+
+    @strawberry.field
+    def picked(self, info: strawberry.Info) -> list[Leaf]:
+        return [Leaf(label=info.field_name, count=None, must="m"), self.leaf]  # type: ignore[list-item]
+
+    @strawberry.field
+    def holes(self) -> list[Leaf]:
+        return [Leaf(label="h", count=None, must="m"), None]  # type: ignore[list-item]
+
+    @strawberry.field
+    def missing(self) -> Leaf:
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    async def later(self) -> Leaf | None:
+        return self.leaf
+
+
+class Exploding:
+    """What a resolver may hand back: an object whose attributes raise when read."""
+
+    @property
+    def exploding(self) -> str:
+        raise Broken("a property that raises")
+
+    label = exploding
+
+
+class WrapperSource(Exploding):
+    leaf = Leaf(label="a", count=1, must="m")
+    strict_leaf = Leaf(label="b", count=None, must=None)  # type: ignore[arg-type]
+    leaves = [Leaf(label=str(i), count=i, must="m") for i in range(3)]
+    maybe_leaves = [Leaf(label="x", count=None, must="m"), None]
+    exploding_leaves = [Leaf(label="y", count=2, must="m"), Exploding()]
+    wrong = "not a leaf"
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def wrapper(self) -> Wrapper | None:
+        return WrapperSource()  # type: ignore[return-value]
+
+
+def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    return (
+        strawberry.Schema(Query, execution_context_class=StrawberryGraphQLCoreExecutionContext),
+        strawberry.Schema(Query, execution_context_class=LeanExecutionContext),
+    )
+
+
+async def both(document: str) -> tuple[dict[str, Any], dict[str, Any], list[list[str]]]:
+    answers, batches = [], []
+    for each in schemas():
+        calls: list[list[str]] = []
+
+        async def load(keys: list[str], calls: list[list[str]] = calls) -> list[str]:
+            calls.append(list(keys))
+            return [f"loaded {k}" for k in keys]
+
+        result = await each.execute(document, context_value={"loader": DataLoader(load)})
+        answers.append(
+            {
+                "data": result.data,
+                "errors": sorted(
+                    (e.formatted for e in result.errors or []), key=lambda e: str(e["path"])
+                ),
+            }
+        )
+        batches.append([sorted(keys) for keys in calls])
+    assert batches[0] == batches[1]  # the same keys in the same number of batches
+    return answers[0], answers[1], batches[1]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ wrapper { leaf { label count } leaves { label count } maybeLeaves { label } } }",
+        "{ wrapper { ... on Wrapper { l: leaf { __typename x: label } } leaves { label } } }",
+        # a null where the type forbids one: the error at the field, the null one level up
+        "{ wrapper { leaf { label } strictLeaf { label must } } }",
+        # an error below a field read directly, in a nullable and in a non-null position
+        "{ wrapper { leaf { label fails } leaves { label } } }",
+        "{ wrapper { leaf { label failsQuietly } leaves { label failsQuietly } } }",
+        "{ wrapper { leaves { label fails } leaf { label } } }",
+        "{ wrapper { maybeLeaves { label fails } leaf { label } } }",
+        # an attribute that raises, and an object field holding the wrong thing
+        "{ wrapper { exploding explodingLeaves { label count } leaf { label } } }",
+        "{ wrapper { wrong { label } leaf { label } } }",
+        # resolvers of their own: values, lists with a null where none may be, a null
+        # object where none may be, an awaited object
+        "{ wrapper { picked { label } leaf { label } } }",
+        "{ wrapper { holes { label } leaf { label } } }",
+        "{ wrapper { missing { label } } }",
+        "{ wrapper { later { label fails } leaf { label } } }",
+        "{ wrapper { later { label failsQuietly loaded } leaf { label } } }",
+        # loads from every item of a list, in one batch
+        "{ wrapper { leaves { label loaded } maybeLeaves { loaded } leaf { loaded } } }",
+    ],
+)
+async def test_the_lean_executor_answers_as_graphql_core_does(document):
+    ordinary, lean, batches = await both(document)
+    assert lean == ordinary
+    if "loaded" in document:
+        assert len(batches) == 1  # one DataLoader call for every item, as before
+
+
+async def test_errors_and_nulls_are_where_a_client_expects_them():
+    _, lean, _ = await both("{ wrapper { leaf { label } strictLeaf { label must } } }")
+    # strictLeaf is non-null, so its error nulls the whole wrapper
+    assert lean["data"] == {"wrapper": None}
+    assert [e["path"] for e in lean["errors"]] == [["wrapper", "strictLeaf", "must"]]
+
+    _, lean, _ = await both("{ wrapper { maybeLeaves { label fails } leaf { label } } }")
+    assert lean["data"] == {"wrapper": {"maybeLeaves": [None, None], "leaf": {"label": "a"}}}
+    assert [e["path"] for e in lean["errors"]] == [["wrapper", "maybeLeaves", 0, "fails"]]
+
+
+QUERY = """query Tasks($id: ID!, $first: Int!, $after: String) {
+  project(id: $id) {
+    tasks(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { id wbsCode name plannedStart durationDays percentComplete status
+        owner { name } dependencies { type lagDays predecessor { id name } } } }
+    }
+  }
+}"""
+
+
+async def test_a_page_of_tasks_is_the_same_through_either_executor(http, monkeypatch):
+    pm = await f.user(name="王芳")
+    project = await outline_project(pm, "EX1", leaves=12)
+    by_code = {t.wbs_code: t for t in await Task.filter(project_id=project.id)}
+    for before, after in (("1.1", "1.2"), ("1.2", "1.3"), ("1.1", "1.3")):
+        await planning.add_dependency(
+            f.actor(pm),
+            predecessor_id=by_code[before].id,
+            successor_id=by_code[after].id,
+            type="FS",
+            lag_days=1,
+        )
+    token = await token_for(pm)
+    variables = {"id": to_global_id("Project", project.id), "first": 10}
+
+    lean = (await gql(http, token, QUERY, variables)).json()
+    monkeypatch.setattr(
+        xietong_schema.schema, "execution_context_class", StrawberryGraphQLCoreExecutionContext
+    )
+    ordinary = (await gql(http, token, QUERY, variables)).json()
+
+    assert lean == ordinary
+    edges = lean["data"]["project"]["tasks"]["edges"]
+    assert [e["node"]["wbsCode"] for e in edges][:4] == ["1", "1.1", "1.2", "1.3"]
+    assert sorted(d["predecessor"]["name"] for d in edges[3]["node"]["dependencies"]) == sorted(
+        [by_code["1.1"].name, by_code["1.2"].name]
+    )
+    assert edges[1]["node"]["owner"] is None and edges[3]["node"]["dependencies"][0]["lagDays"] == 1
