@@ -28,11 +28,11 @@ from strawberry.types.unset import UnsetType
 from schema.changes import ChangeMutation, ChangeRequest
 from schema.closing import ClosingMutation, ClosingQuery, RetrospectiveMutation
 from schema.closing_report import ClosingReportMutation
-from schema.execution import LeanExecutionContext
 from schema.common import PageSizeError, decode_any
 from schema.context import Context
 from schema.discussion import Comment, DiscussionMutation
 from schema.events import EventSubscription
+from schema.execution import LeanExecutionContext
 from schema.limits import (
     MAX_VARIABLE_NESTING,
     DocumentLimitsRule,

@@ -59,6 +59,20 @@ def _chart(
         }
 
 
+def _pickers() -> dict[str, Any]:
+    """The task form's pickers, drawn as strings by the planning exports (a 500-task plan
+    lists hundreds of choices in each)."""
+    return {
+        "phase_options": lambda rows, form_id, selected: Markup(  # noqa: S704
+            planning_exports.phase_options(rows, form_id, selected)
+        ),
+        "predecessor_options": lambda rows, task_id: Markup(  # noqa: S704
+            planning_exports.predecessor_options(rows, task_id)
+        ),
+        "task_in": lambda rows, task_id: next(r for r in rows if r.task.id == task_id),
+    }
+
+
 async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     from server.auth import Action, may
     from views.common import optional_int
@@ -92,6 +106,7 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
         "plan_departments": departments,
         "errors": {},
         "values": {},
+        **_pickers(),
     }
 
 
@@ -174,6 +189,7 @@ async def _task_form_row(
         "task_problems": (await problems_of_tasks([task.id]))[task.id],
         "values": values,
         "errors": errors or {},
+        **_pickers(),
     }
     return render(request, "planning/_task_form_row.html", **context)
 

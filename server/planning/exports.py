@@ -264,6 +264,35 @@ def task_list_rows(rows: list[PlanRow], plan_url: str, can_edit: bool) -> list[t
     return [(row.task.id, words.row(row)) for row in rows]
 
 
+def phase_options(rows: list[Any], form_id: str, selected: str | None) -> str:
+    """The phase picker's choices in a task's form: phases and top-level tasks, in outline
+    order, never a milestone or the task itself. Built as strings: a 500-task plan lists
+    hundreds, and the form is opened by a tap that waits for them."""
+    options = []
+    for row in rows:
+        task = row.task
+        if not (row.is_summary or not task.parent_id) or task.is_milestone:
+            continue
+        value = str(task.id)
+        if value == form_id:
+            continue
+        chosen = " selected" if value == selected else ""
+        options.append(
+            f'<option value="{value}"{chosen}>{_text(task.wbs_code)} {_text(task.name)}</option>'
+        )
+    return "".join(options)
+
+
+def predecessor_options(rows: list[Any], task_id: int) -> str:
+    """The predecessor picker's choices in a task's form: every other task that is not a
+    phase, in outline order."""
+    return "".join(
+        f'<option value="{row.task.id}">{_text(row.task.wbs_code)} {_text(row.task.name)}</option>'
+        for row in rows
+        if not row.is_summary and row.task.id != task_id
+    )
+
+
 def gantt_phone_markup(project: Project, gantt: dict[str, Any]) -> str:
     """Phones (< 700 px): the plan as a list, each task a full-width row to tap, with its bar
     drawn to the same time scale as the chart (SVG attributes, no inline styles)."""

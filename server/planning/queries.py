@@ -211,19 +211,20 @@ class OutlineRow:
 
 
 TASK_OUTLINE = Statement(
-    Task, "SELECT id, parent_id, wbs_code, name, is_milestone FROM task WHERE project_id = ?"
+    Task,
+    "SELECT id, parent_id, wbs_code, name, is_milestone FROM task WHERE project_id = ?"
+    " ORDER BY wbs_key, id",
 )
 
 
 async def plan_outline(project_id: int) -> list[OutlineRow]:
-    """The plan's tasks in WBS order, codes and names only: what the form of one task needs
-    of all the others, read without their schedules, owners or links."""
+    """The plan's tasks in WBS order (the stored sort key), codes and names only: what the
+    form of one task needs of all the others, read without their schedules, owners or links."""
     tasks = [
         OutlineTask(int(tid), parent, code, name, bool(milestone))
         for tid, parent, code, name, milestone in await TASK_OUTLINE.rows(project_id)
     ]
     parents = {t.parent_id for t in tasks}
-    tasks.sort(key=lambda t: (wbs_key(t.wbs_code), t.id))
     return [OutlineRow(t, t.id in parents) for t in tasks]
 
 
@@ -286,14 +287,15 @@ PLAN_TASKS = Statement(
     SELECT id, parent_id, wbs_code, name, owner_id, department_id, planned_start,
            duration_days, planned_finish, is_milestone, deliverable, buffer_days, actual_start,
            actual_finish, status, percent_complete, remaining_duration_days, version
-    FROM task WHERE project_id = ?
+    FROM task WHERE project_id = ? ORDER BY wbs_key, id
     """,
 )
 
 
 async def _plan_tasks(project_id: int) -> list[PlanTask]:
-    """The plan's tasks in outline order (1.2 before 1.10)."""
-    tasks = [
+    """The plan's tasks in outline order (1.2 before 1.10), as the stored sort key gives it
+    (models.wbs_sort_key, kept with every code)."""
+    return [
         PlanTask(
             int(row[0]),
             row[1],
@@ -316,8 +318,6 @@ async def _plan_tasks(project_id: int) -> list[PlanTask]:
         )
         for row in await PLAN_TASKS.rows(project_id)
     ]
-    tasks.sort(key=lambda t: (wbs_key(t.wbs_code), t.id))
-    return tasks
 
 
 class PlanLink(NamedTuple):
