@@ -166,3 +166,61 @@ async def test_a_start_before_the_project_start_is_said_on_the_field(http):
     assert f'min="{project.start_date.isoformat()}"' in form.text
     plain = await http.get(f"/projects/EARLY/plan/tasks/{on_time.id}/edit")
     assert "早于项目开始日期" not in plain.text and "任何任务都不会排在此之前" in plain.text
+
+
+def _options(html: str, select_id: str) -> list[tuple[str, bool, str]]:
+    block = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', html, re.S)
+    assert block is not None, select_id
+    return [
+        (value, bool(selected), label)
+        for value, selected, label in re.findall(
+            r'<option value="(\d*)"( selected)?\s*>([^<]*)</option>', block.group(1)
+        )
+    ]
+
+
+async def test_the_task_form_lists_the_phases_and_predecessors_a_task_can_take(http):
+    await load_demo()
+    await log_in(http, "wangfang@example.com", DEMO_PASSWORD)
+    hardware = await Task.get(name="硬件开发")
+    pm = await User.get(email="wangfang@example.com")
+    await Task.filter(id=hardware.id).update(name="硬件开发 <b>&</b>")
+    milestone = await planning.add_milestone(
+        Actor.for_user(pm),
+        project_id=hardware.project_id,
+        name="样机冻结",
+        due=date(2027, 3, 1),
+    )
+    form = await http.get(
+        f"/projects/X1-LAUNCH/plan/tasks/{hardware.id}/edit", headers={"HX-Request": "true"}
+    )
+    tasks = await Task.filter(project_id=hardware.project_id)
+    parents = {t.parent_id for t in tasks}
+
+    phases = _options(form.text, f"t-parent-{hardware.id}")
+    expected_phases = {
+        str(t.id)
+        for t in tasks
+        if (t.id in parents or t.parent_id is None) and not t.is_milestone and t.id != hardware.id
+    }
+    assert phases[0] == ("", False, "—")
+    assert {value for value, _, _ in phases[1:]} == expected_phases
+    assert [value for value, chosen, _ in phases if chosen] == [str(hardware.parent_id)]
+    assert str(milestone.id) not in {value for value, _, _ in phases}
+
+    predecessors = _options(form.text, f"link-pred-{hardware.id}")
+    expected_predecessors = {
+        str(t.id) for t in tasks if t.id not in parents and t.id != hardware.id
+    }
+    assert {value for value, _, _ in predecessors} == expected_predecessors
+    # Outline order, as the plan lists them: each code after the one before it.
+    codes = [label.split(" ")[0] for _, _, label in predecessors]
+    assert codes == sorted(codes, key=lambda c: tuple(int(p) for p in c.split(".")))
+
+    # Another task's form shows the name with markup as text, in both pickers.
+    other = next(t for t in tasks if t.id not in parents and t.id != hardware.id)
+    other_form = await http.get(
+        f"/projects/X1-LAUNCH/plan/tasks/{other.id}/edit", headers={"HX-Request": "true"}
+    )
+    assert "硬件开发 &lt;b&gt;&amp;&lt;/b&gt;" in other_form.text
+    assert "<b>&</b>" not in other_form.text
