@@ -16,7 +16,8 @@ from server.org.models import Department, User
 from server.planning import queries as planning_queries
 from server.planning import scheduling as planning_scheduling
 from server.planning.calendar import WorkingCalendar
-from server.planning.models import BaselineTask, Dependency, Task, TaskSchedule
+from server.planning.models import BaselineTask, Task, TaskSchedule
+from server.planning.queries import PlanLink
 from server.projects import service as projects
 from server.projects.models import Project, ProjectMember
 from server.risks import queries as risk_queries
@@ -68,7 +69,7 @@ async def _risk_histories(ids: Sequence[int]) -> list[list[RiskAssessment]]:
     return [by_risk[i] for i in ids]
 
 
-async def _dependencies(ids: Sequence[int]) -> list[list[Dependency]]:
+async def _dependencies(ids: Sequence[int]) -> list[list[PlanLink]]:
     by_task = await planning_queries.dependencies_of(ids)
     return [by_task[i] for i in ids]
 
@@ -112,7 +113,7 @@ class Context:
     # Rows a list resolver read ahead for the whole page (owners, links), so each item's
     # field answers at once instead of through an awaitable per item (bench/reads.py).
     known_users: dict[int, User] = field(default_factory=dict)
-    known_links: dict[int, list[Dependency]] = field(default_factory=dict)
+    known_links: dict[int, list[PlanLink]] = field(default_factory=dict)
     # Answers worked out once per field of the query document (see schema.common.memo).
     memo: dict[tuple[str, int], Any] = field(default_factory=dict)
 
@@ -162,7 +163,7 @@ class Context:
         return DataLoader(_project_tasks)
 
     @cached_property
-    def dependencies(self) -> DataLoader[int, list[Dependency]]:
+    def dependencies(self) -> DataLoader[int, list[PlanLink]]:
         return DataLoader(_dependencies)
 
     @cached_property

@@ -1,6 +1,7 @@
 """Tasks, dependencies and the schedule."""
 
 import datetime
+from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -30,6 +31,7 @@ from server.planning.calendar import days_late as working_days_late
 from server.planning.calendar import forecast_days_late as forecast_late
 from server.planning.models import DependencyType as DependencyTypeValue
 from server.planning.models import Task as TaskRow
+from server.planning.queries import PagedTask
 
 if TYPE_CHECKING:
     from schema.projects import Project
@@ -110,7 +112,7 @@ class Task(Node, Discussed):
     project_pk: strawberry.Private[int]
 
     @classmethod
-    def of(cls, row: TaskRow) -> "Task":
+    def of(cls, row: "TaskRow | PagedTask") -> "Task":
         return cls(
             id=to_global_id("Task", row.id),
             name=row.name,
@@ -297,7 +299,7 @@ class Task(Node, Discussed):
         return row.finish if row else None
 
 
-async def read_ahead(info: Info[Context, None], rows: list[TaskRow]) -> None:
+async def read_ahead(info: Info[Context, None], rows: Sequence[TaskRow | PagedTask]) -> None:
     """The owners and links of a page of tasks, read once for the page when the query asks
     for them: each task's field then answers without an awaitable of its own."""
     wanted = node_fields(info)
@@ -306,9 +308,10 @@ async def read_ahead(info: Info[Context, None], rows: list[TaskRow]) -> None:
         owners = await info.context.users.load_many(owner_ids)
         info.context.known_users.update((u.id, u) for u in owners if u is not None)
     if "dependencies" in wanted:
-        ids = [t.id for t in rows]
-        links = await info.context.dependencies.load_many(ids)
-        info.context.known_links.update(zip(ids, links, strict=True))
+        # One statement for the page, not a DataLoader future for each of its tasks.
+        info.context.known_links.update(
+            await planning_queries.dependencies_of([t.id for t in rows])
+        )
 
 
 @strawberry.type

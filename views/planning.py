@@ -177,10 +177,11 @@ async def _task_form_row(
     from server.progress.service import list_updates
     from server.risks.problems import problems_of_tasks
 
+    outline = await planning_queries.plan_outline(project.id)
     context: dict[str, Any] = {
         "project": project,
-        "rows": await planning_queries.plan_outline(project.id),
-        "editing": await planning_queries.task_being_edited(task),
+        "rows": outline,
+        "editing": await planning_queries.task_being_edited(task, outline),
         "people": (await projects.list_members([project.id]))[project.id],
         "plan_departments": (await projects.list_participating_departments([project.id]))[
             project.id

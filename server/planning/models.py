@@ -118,6 +118,10 @@ class Dependency(Model):
     class Meta:
         table = "dependency"
         ordering = ["id"]
+        # The plan, the scheduler and the change impact read a project's links; a task's
+        # form and a page of the API read the links into some tasks; removing a task finds
+        # the links out of it. Without these each of them read every project's links.
+        indexes = (("project_id",), ("successor_id",), ("predecessor_id",))
 
 
 class TaskSchedule(Model):

@@ -106,28 +106,18 @@ async def list_tasks(project_ids: Sequence[int]) -> dict[int, list[Task]]:
     return result
 
 
-async def task_page(project_id: int, *, after: tuple[str, int] | None, limit: int) -> list[Task]:
+async def task_page(
+    project_id: int, *, after: tuple[str, int] | None, limit: int
+) -> list[PagedTask]:
     """Up to `limit` + 1 of the project's tasks in WBS order, after the task with that sort
     key and id: read through the (project, wbs_key, id) index, never the whole plan. The
-    extra row tells the caller that another page follows."""
+    extra row tells the caller that another page follows. Plain values, as the plan page
+    reads them: a page of model instances cost more than its statement."""
     key, task_id = after or ("", 0)
-    return await TASK_PAGE.fetch(project_id, key, task_id, limit + 1)
-
-
-# Every API page of tasks: a fixed statement (server.db.Statement), the row-value comparison
-# served by the (project_id, wbs_key, id) index.
-TASK_PAGE = Statement(
-    Task,
-    """
-    SELECT * FROM task WHERE project_id = ? AND (wbs_key, id) > (?, ?)
-    ORDER BY wbs_key, id LIMIT ?
-    """,
-)
-LINKS_INTO = Statement(
-    Dependency,
-    "SELECT * FROM dependency WHERE successor_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-    postgres="SELECT * FROM dependency WHERE successor_id = ANY(?::bigint[]) ORDER BY id",
-)
+    return [
+        PagedTask(*(*_plan_task_values(row), project_id, row[18] or ""))
+        for row in await TASK_PAGE.rows(project_id, key, task_id, limit + 1)
+    ]
 
 
 async def count_tasks(project_id: int) -> int:
@@ -148,12 +138,13 @@ async def schedules_for(task_ids: Sequence[int]) -> dict[int, TaskSchedule]:
     return {row.task_id: row for row in rows}
 
 
-async def dependencies_of(task_ids: Sequence[int]) -> dict[int, list[Dependency]]:
-    """Each task's incoming links (its predecessors), in one query."""
-    rows = await LINKS_INTO.fetch(id_list(task_ids))
-    result: dict[int, list[Dependency]] = {tid: [] for tid in task_ids}
-    for row in rows:
-        result[row.successor_id].append(row)
+async def dependencies_of(task_ids: Sequence[int]) -> dict[int, list[PlanLink]]:
+    """Each task's incoming links (its predecessors), in one query, as plain values."""
+    result: dict[int, list[PlanLink]] = {tid: [] for tid in task_ids}
+    for predecessor, successor, link_type, lag in await LINKS_INTO.rows(id_list(task_ids)):
+        result[int(successor)].append(
+            PlanLink(int(predecessor), int(successor), DependencyType(link_type), int(lag))
+        )
     return result
 
 
@@ -232,16 +223,14 @@ async def plan_outline(project_id: int) -> list[OutlineRow]:
 class TaskBeingEdited:
     task: Task
     is_summary: bool
-    links: list[Dependency]
+    links: list[PlanLink]
 
 
-async def task_being_edited(task: Task) -> TaskBeingEdited:
-    """The task whose form is open, with its predecessors' links."""
-    return TaskBeingEdited(
-        task,
-        await Task.exists(parent_id=task.id),
-        (await dependencies_of([task.id]))[task.id],
-    )
+async def task_being_edited(task: Task, outline: list[OutlineRow]) -> TaskBeingEdited:
+    """The task whose form is open, with its predecessors' links; whether it is a phase is
+    read off the plan's outline, which the form lists anyway."""
+    is_summary = any(row.task.id == task.id and row.is_summary for row in outline)
+    return TaskBeingEdited(task, is_summary, (await dependencies_of([task.id]))[task.id])
 
 
 async def project_task(project: Project, task_id: int) -> Task:
@@ -281,43 +270,55 @@ def _optional_day(value: Any) -> date | None:
     return None if value is None else day_of(value)
 
 
+@dataclass(frozen=True, slots=True)
+class PagedTask(PlanTask):
+    """A task as a page of the API reads it: the plan's columns, its project and the sort
+    key its cursor carries."""
+
+    project_id: int
+    wbs_key: str
+
+
+# PlanTask's fields, in order.
+PLAN_TASK_COLUMNS = (
+    "id, parent_id, wbs_code, name, owner_id, department_id, planned_start, duration_days,"
+    " planned_finish, is_milestone, deliverable, buffer_days, actual_start, actual_finish,"
+    " status, percent_complete, remaining_duration_days, version"
+)
 PLAN_TASKS = Statement(
     Task,
-    """
-    SELECT id, parent_id, wbs_code, name, owner_id, department_id, planned_start,
-           duration_days, planned_finish, is_milestone, deliverable, buffer_days, actual_start,
-           actual_finish, status, percent_complete, remaining_duration_days, version
-    FROM task WHERE project_id = ? ORDER BY wbs_key, id
-    """,
+    f"SELECT {PLAN_TASK_COLUMNS} FROM task WHERE project_id = ? ORDER BY wbs_key, id",  # noqa: S608 - constant columns
 )
+
+
+def _plan_task_values(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A row of PLAN_TASK_COLUMNS as PlanTask's values: the same on SQLite and PostgreSQL."""
+    return (
+        int(row[0]),
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        day_of(row[6]),
+        int(row[7]),
+        _optional_day(row[8]),
+        bool(row[9]),
+        row[10],
+        int(row[11]),
+        _optional_day(row[12]),
+        _optional_day(row[13]),
+        TaskStatus(row[14]),
+        int(row[15]),
+        row[16],
+        int(row[17]),
+    )
 
 
 async def _plan_tasks(project_id: int) -> list[PlanTask]:
     """The plan's tasks in outline order (1.2 before 1.10), as the stored sort key gives it
     (models.wbs_sort_key, kept with every code)."""
-    return [
-        PlanTask(
-            int(row[0]),
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            day_of(row[6]),
-            int(row[7]),
-            _optional_day(row[8]),
-            bool(row[9]),
-            row[10],
-            int(row[11]),
-            _optional_day(row[12]),
-            _optional_day(row[13]),
-            TaskStatus(row[14]),
-            int(row[15]),
-            row[16],
-            int(row[17]),
-        )
-        for row in await PLAN_TASKS.rows(project_id)
-    ]
+    return [PlanTask(*_plan_task_values(row)) for row in await PLAN_TASKS.rows(project_id)]
 
 
 class PlanLink(NamedTuple):
@@ -335,6 +336,22 @@ PLAN_LINKS = Statement(
     SELECT predecessor_id, successor_id, type, lag_days FROM dependency
     WHERE project_id = ? ORDER BY id
     """,
+)
+
+
+# Every API page of tasks: a fixed statement (server.db.Statement), the row-value comparison
+# served by the (project_id, wbs_key, id) index.
+TASK_PAGE = Statement(
+    Task,
+    f"SELECT {PLAN_TASK_COLUMNS}, wbs_key FROM task WHERE project_id = ?"  # noqa: S608 - constant columns
+    " AND (wbs_key, id) > (?, ?) ORDER BY wbs_key, id LIMIT ?",
+)
+LINKS_INTO = Statement(
+    Dependency,
+    "SELECT predecessor_id, successor_id, type, lag_days FROM dependency"
+    " WHERE successor_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+    postgres="SELECT predecessor_id, successor_id, type, lag_days FROM dependency"
+    " WHERE successor_id = ANY(?::bigint[]) ORDER BY id",
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 from server.auth import Actor
 from server.demo import DEMO_PASSWORD, load_demo
 from server.org.models import User
@@ -12,6 +14,9 @@ from server.planning import baselines as planning_baselines
 from server.planning import service as planning
 from server.planning.models import Dependency, ProjectCalendarDay, Task, TaskSchedule
 from server.projects.models import Project
+from tests import factories as f
+from tests.conftest import count_queries
+from tests.schema.test_reads import outline_project
 from tests.views.helpers import log_in, post
 
 
@@ -224,3 +229,27 @@ async def test_the_task_form_lists_the_phases_and_predecessors_a_task_can_take(h
     )
     assert "硬件开发 &lt;b&gt;&amp;&lt;/b&gt;" in other_form.text
     assert "<b>&</b>" not in other_form.text
+
+
+@pytest.mark.parametrize("leaves", [3, 30])
+async def test_the_plan_and_a_task_form_cost_the_same_statements_whatever_the_plan_size(
+    http, leaves
+):
+    pm = await f.user(email="pm@example.com")
+    project = await outline_project(pm, "ST1", leaves=leaves)
+    task = await Task.get(project_id=project.id, wbs_code="1.2")
+    await log_in(http, "pm@example.com")
+    form_url = f"/projects/ST1/plan/tasks/{task.id}/edit"
+    await http.get("/projects/ST1/plan")  # the company calendar, read once per process
+
+    with count_queries() as counter:
+        form = await http.get(form_url, headers={"HX-Request": "true"})
+    assert form.status_code == 200 and f'id="task-{task.id}" class="editing"' in form.text
+    # Who is asking, the project, the task, the outline the pickers list, its links, the
+    # members and departments, its progress history and its problems.
+    assert counter.count == 9, counter.queries
+
+    with count_queries() as counter:
+        page = await http.get("/projects/ST1/plan")
+    assert page.status_code == 200 and page.text.count('class="gantt-name depth-') == leaves + 3
+    assert counter.count == 14, counter.queries
