@@ -94,7 +94,8 @@ async def _plan_context(request: Request, project: Project) -> dict[str, Any]:
     return {
         "chart": _chart(request, project, view.rows, geometry, can_edit),
         "chosen_baseline": chosen,
-        "calendar_days": await planning_project_calendar.list_project_calendar_days(project.id),
+        # The project's own days, as the calendar the plan was just read with holds them.
+        "calendar_days": view.calendar.project_days,
         "can_approve": await may(actor, Action.APPROVE_PLAN, project),
         "project": project,
         "rows": view.rows,
@@ -256,7 +257,8 @@ async def save_task(request: Request) -> Response:
 async def gantt_svg(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    view = await planning_queries.plan_view(project)
+    # The chart names tasks, not their owners or departments: those two reads are spared.
+    view = await planning_queries.plan_view(project, people=[], plan_departments=[])
     return Response(
         planning_exports.gantt_svg(project, view, clock.local_today(project), language_of(request)),
         media_type="image/svg+xml",

@@ -28,9 +28,11 @@ class WorkingCalendar:
         self, company_days: Iterable[CalendarDay] = (), project_days: Iterable[CalendarDay] = ()
     ) -> None:
         company = list(company_days)
+        # The project's exceptions in date order, as its plan page lists them.
+        self.project_days = sorted(project_days, key=lambda row: row.day)
         self._known_years = frozenset(row.day.year for row in company if not row.is_working)
         self._overrides: dict[date, bool] = {row.day: row.is_working for row in company}
-        self._overrides.update({row.day: row.is_working for row in project_days})
+        self._overrides.update({row.day: row.is_working for row in self.project_days})
         self._names = {row.day: row.name for row in company if row.name}
         # Days whose working or not differs from Monday to Friday, with how each changes a
         # count (+1 a worked weekend, -1 a weekday holiday), summed in date order: counting

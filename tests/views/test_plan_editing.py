@@ -132,8 +132,11 @@ async def test_project_calendar_exceptions_move_the_plan_and_refusals_change_not
     assert after.early_finish > before.early_finish
     page = await http.get("/projects/X1-LAUNCH/plan")
     assert "工厂停电检修" in page.text
+    assert f'name="day" value="{shutdown}"' in page.text  # listed, with its remove button
     await post(http, "/projects/X1-LAUNCH/plan/calendar", {"day": shutdown, "remove": "1"})
     assert (await TaskSchedule.get(task_id=interviews.id)).early_finish == before.early_finish
+    page = await http.get("/projects/X1-LAUNCH/plan")
+    assert "工厂停电检修" not in page.text and f'name="day" value="{shutdown}"' not in page.text
 
     await http.post("/logout", data={"csrf_token": http.cookies.get("xt_csrf")})
     http.cookies.clear()
@@ -252,4 +255,4 @@ async def test_the_plan_and_a_task_form_cost_the_same_statements_whatever_the_pl
     with count_queries() as counter:
         page = await http.get("/projects/ST1/plan")
     assert page.status_code == 200 and page.text.count('class="gantt-name depth-') == leaves + 3
-    assert counter.count == 14, counter.queries
+    assert counter.count == 13, counter.queries
