@@ -80,10 +80,20 @@ from server.validation import CONTROL_CHARACTERS
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
+class CleanMarkup(Markup):
+    """Markup drawn by code that escaped every text it took in and removed the control
+    characters from it (the planning exports): printed as it is. The plan page prints
+    some 1 MB of it, which the check below would read through again."""
+
+    __slots__ = ()
+
+
 def _without_control_characters(value: object) -> object:
     """Text stored before control characters were refused still renders as well-formed
     HTML, SVG and XML (which forbid them)."""
     # Every printed value passes here: numbers and printable text leave at once.
+    if type(value) is CleanMarkup:
+        return value
     if isinstance(value, str) and not value.isprintable() and CONTROL_CHARACTERS.search(value):
         return type(value)(CONTROL_CHARACTERS.sub("", value))
     return value

@@ -3,7 +3,6 @@
 from datetime import date
 from typing import Any
 
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,6 +22,7 @@ from server.progress import service as progress
 from server.progress import snapshots
 from server.projects import service as projects
 from server.projects.models import Project
+from server.templating import CleanMarkup
 from views.common import actor_of, language_of, page, refusal, render
 from views.discussion import thread_context
 
@@ -47,11 +47,13 @@ def _chart(
     exports, which escape every text they take in."""
     with i18n.speaking(language_of(request)):
         return {
-            "svg": Markup(planning_exports.gantt_markup(project, geometry, edit_links=can_edit)),  # noqa: S704
-            "phone": Markup(planning_exports.gantt_phone_markup(project, geometry)),  # noqa: S704
-            "names": Markup(planning_exports.gantt_names_markup(rows)),  # noqa: S704
+            "svg": CleanMarkup(
+                planning_exports.gantt_markup(project, geometry, edit_links=can_edit)
+            ),
+            "phone": CleanMarkup(planning_exports.gantt_phone_markup(project, geometry)),
+            "names": CleanMarkup(planning_exports.gantt_names_markup(rows)),
             "task_rows": [
-                (task_id, Markup(row))  # noqa: S704
+                (task_id, CleanMarkup(row))
                 for task_id, row in planning_exports.task_list_rows(
                     rows, f"/projects/{project.code}", can_edit
                 )
@@ -63,10 +65,10 @@ def _pickers() -> dict[str, Any]:
     """The task form's pickers, drawn as strings by the planning exports (a 500-task plan
     lists hundreds of choices in each)."""
     return {
-        "phase_options": lambda rows, form_id, selected: Markup(  # noqa: S704
+        "phase_options": lambda rows, form_id, selected: CleanMarkup(
             planning_exports.phase_options(rows, form_id, selected)
         ),
-        "predecessor_options": lambda rows, task_id: Markup(  # noqa: S704
+        "predecessor_options": lambda rows, task_id: CleanMarkup(
             planning_exports.predecessor_options(rows, task_id)
         ),
         "task_in": lambda rows, task_id: next(r for r in rows if r.task.id == task_id),
