@@ -30,10 +30,15 @@ def language_of(request: Request) -> str:
 
 
 def actor_of(request: Request) -> Actor:
-    user = current_user(request)
-    if user is None:
-        raise LoginRequired
-    return Actor.for_user(user, language_of(request))
+    """The signed-in person, one Actor per request: the roles a project lookup read along
+    with the project then serve every permission check of the same page."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None:
+        user = current_user(request)
+        if user is None:
+            raise LoginRequired
+        actor = request.state.actor = Actor.for_user(user, language_of(request))
+    return actor
 
 
 def is_htmx(request: Request) -> bool:

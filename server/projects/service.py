@@ -80,15 +80,7 @@ async def visible_project_of_task(actor: Actor, *, task_id: int) -> Project:
     member, or an admin) in one fixed statement, for the phones' busiest path. The actor's
     roles there come with it, so authorizing afterwards costs no query."""
     rows = await PROJECT_OF_TASK_WITH_ROLES.fetch(actor.user_id or 0, task_id)
-    roles = [
-        (Role(row.member_role), int(row.member_department_id))  # type: ignore[attr-defined]
-        for row in rows
-        if row.member_role is not None  # type: ignore[attr-defined]
-    ]
-    if not rows or not (roles or actor.is_admin) or not actor.reaches(rows[0].id):
-        raise NotFound("No such task.", field="taskId")
-    actor.know_roles(rows[0].id, roles)
-    return rows[0]
+    return _visible_with_roles(actor, rows, NotFound("No such task.", field="taskId"))
 
 
 PROJECT_OF_TASK_WITH_ROLES = Statement(
@@ -123,17 +115,45 @@ async def list_projects(
 async def get_project(
     actor: Actor, *, project_id: int | None = None, code: str | None = None
 ) -> Project:
-    """A project the actor may see; an unknown one and someone else's look the same."""
-    query = visible_projects(actor)
+    """A project the actor may see; an unknown one and someone else's look the same.
+    `visible_projects`' rule (a live member, or an admin, within a token's projects) in one
+    fixed statement: every project page and API call starts here. The actor's roles there
+    come with it, so authorizing afterwards costs no query."""
+    rows: list[Project] = []
     if project_id is not None:
-        project = await query.get_or_none(id=project_id)
+        if str(project_id).isdigit():
+            rows = await PROJECT_WITH_ROLES.fetch(actor.user_id or 0, int(project_id))
     elif code is not None:
-        project = await query.get_or_none(code=code.strip().upper())
-    else:
-        project = None
-    if project is None:
-        raise NotFound("No such project.", field="projectId")
-    return project
+        rows = await PROJECT_BY_CODE_WITH_ROLES.fetch(actor.user_id or 0, code.strip().upper())
+    return _visible_with_roles(actor, rows, NotFound("No such project.", field="projectId"))
+
+
+def _visible_with_roles(actor: Actor, rows: list[Project], refusal: NotFound) -> Project:
+    roles = [
+        (Role(row.member_role), int(row.member_department_id))  # type: ignore[attr-defined]
+        for row in rows
+        if row.member_role is not None  # type: ignore[attr-defined]
+    ]
+    if not rows or not (roles or actor.is_admin) or not actor.reaches(rows[0].id):
+        raise refusal
+    actor.know_roles(rows[0].id, roles)
+    return rows[0]
+
+
+_PROJECT_WITH_ROLES = """
+    SELECT p.*, m.role AS member_role, m.department_id AS member_department_id
+    FROM project p
+    LEFT JOIN project_member m
+      ON m.project_id = p.id AND m.user_id = ? AND m.left_at IS NULL
+    """
+PROJECT_WITH_ROLES = Statement(
+    Project, _PROJECT_WITH_ROLES + " WHERE p.id = ?", extra=["member_role", "member_department_id"]
+)
+PROJECT_BY_CODE_WITH_ROLES = Statement(
+    Project,
+    _PROJECT_WITH_ROLES + " WHERE p.code = ?",
+    extra=["member_role", "member_department_id"],
+)
 
 
 async def _lock_project(actor: Actor, project_id: int) -> Project:

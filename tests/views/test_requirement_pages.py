@@ -289,9 +289,9 @@ async def test_the_lists_cost_the_same_queries_for_10_and_200_rows(http, size):
     assert counts == EXPECTED_LIST_QUERIES, counts
 
 
-# Session, project, roles, departments, then the list (count and page) and, for requirements,
-# the open ones (count and page), the open conflicts and the merge targets.
-EXPECTED_LIST_QUERIES = {"/projects/RQ/requirements": 10, "/projects/RQ/resources": 6}
+# Session, project with the actor's roles, departments, then the list (count and page) and,
+# for requirements, the open ones (count and page), the open conflicts and the merge targets.
+EXPECTED_LIST_QUERIES = {"/projects/RQ/requirements": 9, "/projects/RQ/resources": 5}
 
 
 async def test_the_confirmation_shows_and_exports_the_generated_tables(http):

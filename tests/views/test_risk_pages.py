@@ -23,9 +23,9 @@ from tests.conftest import count_queries
 from tests.views.helpers import log_in, post
 
 MONDAY = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-# Session, project and roles, the page of risks and its count, the live risks, members,
-# departments, tasks, threatened tasks and their schedules, the trend.
-EXPECTED_REGISTER_QUERIES = 12
+# Session, project with the actor's roles, the page of risks and its count, the live risks,
+# members, departments, tasks, threatened tasks and their schedules, the trend.
+EXPECTED_REGISTER_QUERIES = 11
 
 
 @pytest.fixture(autouse=True)
