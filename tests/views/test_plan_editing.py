@@ -11,8 +11,8 @@ from server.auth import Actor
 from server.demo import DEMO_PASSWORD, load_demo
 from server.org.models import User
 from server.planning import baselines as planning_baselines
-from server.planning.company_calendar import seed_company_calendar
 from server.planning import service as planning
+from server.planning.company_calendar import seed_company_calendar
 from server.planning.models import Dependency, ProjectCalendarDay, Task, TaskSchedule
 from server.projects.models import Project
 from tests import factories as f
