@@ -151,7 +151,17 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         for response_name, details, plain in self._planned(parent_type, grouped_field_set):
             value = Undefined
-            if plain is not None:
+            if plain is not None and plain.kind is LEAF and plain.read is not None:
+                # The commonest field, a column printed as it is: read inline, and a printed
+                # scalar is never awaitable.
+                try:
+                    value = _printed(plain, plain.read(source_value, plain.python_name))
+                except Exception:  # noqa: BLE001 - the ordinary way reports it, with its path
+                    value = Undefined
+                if value is not Undefined:
+                    direct[response_name] = value
+                    continue
+            elif plain is not None:
                 value = self._execute_plain(
                     plain, parent_type, source_value, path, response_name, details
                 )
@@ -352,20 +362,27 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return later()
 
     async def _items_later(self, completed: list[Any]) -> list[Any]:
-        # Together, as graphql-core does: the items' loads are batched by one DataLoader call.
         waiting = [i for i, item in enumerate(completed) if self.is_awaitable(item)]
         for i, value in zip(
-            waiting, await gather_with_cancel(*(completed[i] for i in waiting)), strict=True
+            waiting, await self._together(completed[i] for i in waiting), strict=True
         ):
             completed[i] = value
         return completed
+
+    async def _together(self, awaitables: Any) -> list[Any]:
+        """Awaited at once, as graphql-core does: one is awaited in this task (so a cancel
+        reaches it), several are gathered (their loads batched by one DataLoader call)."""
+        pending = list(awaitables)
+        if len(pending) == 1:
+            return [await pending[0]]
+        return await gather_with_cancel(*pending)
 
     async def _merged_later(
         self, grouped_field_set: GroupedFieldSet, direct: dict[str, Any], rest: Any
     ) -> dict[str, Any]:
         waiting = [name for name, value in direct.items() if self.is_awaitable(value)]
-        awaited = await gather_with_cancel(
-            *(direct[name] for name in waiting), *([rest] if self.is_awaitable(rest) else [])
+        awaited = await self._together(
+            [*(direct[name] for name in waiting), *([rest] if self.is_awaitable(rest) else [])]
         )
         direct.update(zip(waiting, awaited[: len(waiting)], strict=True))
         if self.is_awaitable(rest):

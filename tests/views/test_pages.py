@@ -275,8 +275,9 @@ async def test_overview_costs_the_same_queries_for_3_and_30_members(http, size):
         response = await http.get("/projects/X1")
     assert response.status_code == 200
     assert response.text.count("<li>") >= 1
-    # 9: the PM's edit form also lists the departments that could take part.
-    assert counter.count == 9, counter.queries
+    # 8: the PM's edit form also lists the departments that could take part; the PM's roles
+    # come with the project.
+    assert counter.count == 8, counter.queries
 
 
 async def test_the_pm_archives_a_project_and_it_becomes_read_only(http):
