@@ -7,7 +7,10 @@ through five generic steps, and strawberry calls its default resolver through tw
 most of the time a page took. A field that strawberry marks as basic (no resolver, no
 permission, no field extension, no arguments) is read here with the same default resolver;
 a scalar or enum is printed with the same serializer, an object or list of objects is
-checked with the same `is_type_of` and its selection executed as graphql-core would.
+checked with the same `is_type_of` and its selection executed as graphql-core would. A field
+whose resolver takes only `self` and `info` (a task's owner, its links) is called once, as
+strawberry calls it, without the argument conversion and extension chain it has nothing for;
+an awaitable it returns is completed by graphql-core.
 
 Whatever would be an error (a null where the type forbids it, a value the scalar refuses, an
 object of the wrong type, an exception) goes the ordinary way, and an error raised below a
