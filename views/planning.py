@@ -52,19 +52,33 @@ def _chart(
             ),
             "phone": CleanMarkup(planning_exports.gantt_phone_markup(project, geometry)),
             "names": CleanMarkup(planning_exports.gantt_names_markup(rows)),
-            "task_rows": [
-                (task_id, CleanMarkup(row))
-                for task_id, row in planning_exports.task_list_rows(
-                    rows, f"/projects/{project.code}", can_edit
-                )
-            ],
+            # Joined around the open form, if any, by rows_around.
+            "task_rows": planning_exports.task_list_rows(
+                rows, f"/projects/{project.code}", can_edit
+            ),
         }
+
+
+def _rows_around(
+    task_rows: list[tuple[int, str]], editing_id: int | None
+) -> tuple[CleanMarkup, CleanMarkup, bool]:
+    """The task list's rows before and after the one whose form is open, each part joined
+    once (the template would otherwise walk hundreds of rows), and whether it is open."""
+    at = next((i for i, (task_id, _) in enumerate(task_rows) if task_id == editing_id), None)
+    if at is None:
+        return CleanMarkup("".join(row for _, row in task_rows)), CleanMarkup(""), False
+    return (
+        CleanMarkup("".join(row for _, row in task_rows[:at])),
+        CleanMarkup("".join(row for _, row in task_rows[at + 1 :])),
+        True,
+    )
 
 
 def _pickers() -> dict[str, Any]:
     """The task form's pickers, drawn as strings by the planning exports (a 500-task plan
-    lists hundreds of choices in each)."""
+    lists hundreds of choices in each), and the task list around the open form."""
     return {
+        "rows_around": _rows_around,
         "phase_options": lambda rows, form_id, selected: CleanMarkup(
             planning_exports.phase_options(rows, form_id, selected)
         ),
