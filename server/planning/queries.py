@@ -177,7 +177,11 @@ async def get_task(actor: Actor, *, task_id: int) -> Task:
 
 
 async def list_baselines(project_id: int) -> list[Baseline]:
-    return await Baseline.filter(project_id=project_id).order_by("id")
+    return await BASELINES.fetch(project_id)
+
+
+# The plan page lists its baselines on every view: a fixed statement, no query build.
+BASELINES = Statement(Baseline, "SELECT * FROM baseline WHERE project_id = ? ORDER BY id")
 
 
 def wbs_key(code: str) -> tuple[int, ...]:

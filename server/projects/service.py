@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
-from server.db import Statement, with_related
+from server.db import Statement, id_list, with_related
 from server.domain_events import ProjectDepartmentsChanged, announce
 from server.errors import Invalid, NotFound, stale
 from server.org.models import Department, User
@@ -178,16 +178,26 @@ async def time_zones(project_ids: Sequence[int]) -> dict[int, str]:
 
 
 async def list_participating_departments(project_ids: Sequence[int]) -> dict[int, list[Department]]:
-    """Departments per project, in one query, for pages and DataLoaders."""
-    rows = await ProjectDepartment.filter(project_id__in=list(project_ids)).select_related(
-        "department"
-    )
+    """Departments per project, in one fixed statement, for pages and DataLoaders."""
+    rows = await PARTICIPATING_DEPARTMENTS.fetch(id_list(project_ids))
     result: dict[int, list[Department]] = {pid: [] for pid in project_ids}
     for row in rows:
-        result[row.project_id].append(row.department)
+        result[row.participating_project_id].append(row)  # type: ignore[attr-defined]
     for departments in result.values():
         departments.sort(key=lambda d: d.name)
     return result
+
+
+PARTICIPATING_DEPARTMENTS = Statement(
+    Department,
+    "SELECT d.*, pd.project_id AS participating_project_id FROM project_department pd"
+    " JOIN department d ON d.id = pd.department_id"
+    " WHERE pd.project_id IN (SELECT value FROM json_each(?)) ORDER BY pd.id",
+    postgres="SELECT d.*, pd.project_id AS participating_project_id FROM project_department pd"
+    " JOIN department d ON d.id = pd.department_id"
+    " WHERE pd.project_id = ANY(?::bigint[]) ORDER BY pd.id",
+    extra=["participating_project_id"],
+)
 
 
 async def list_members(
