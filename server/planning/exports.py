@@ -118,9 +118,20 @@ def _text(value: object) -> str:
     """Text entering the markup: escaped, and without the control characters XML forbids
     (rows stored before they were refused). A page writes each task's name and code four
     times (chart, names column, phone list, task list): short texts are escaped once per
-    process; long ones (a deliverable may be pages) are not kept."""
-    text = str(value)
-    return _short_text(text) if len(text) <= 200 else _escaped(text)
+    process, in a plain dict (some 7,000 look-ups a page, where lru_cache's own cost showed);
+    long ones (a deliverable may be pages) are not kept."""
+    text = value if type(value) is str else str(value)
+    escaped = _ESCAPED_TEXTS.get(text)
+    if escaped is None:
+        escaped = _escaped(text)
+        if len(text) <= 200:
+            if len(_ESCAPED_TEXTS) >= 1 << 14:
+                _ESCAPED_TEXTS.clear()  # bounded: a fresh start costs one page's escaping
+            _ESCAPED_TEXTS[text] = escaped
+    return escaped
+
+
+_ESCAPED_TEXTS: dict[str, str] = {}
 
 
 def _day(value: date) -> str:
@@ -132,11 +143,6 @@ def _day(value: date) -> str:
 @lru_cache(maxsize=1 << 14)
 def _escaped_day(value: date, language: str) -> str:
     return _escaped(i18n.format_day(value, language))
-
-
-@lru_cache(maxsize=1 << 14)
-def _short_text(text: str) -> str:
-    return _escaped(text)
 
 
 def _escaped(text: str) -> str:
