@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +16,7 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
-from server.db import Statement, id_list, with_related
+from server.db import Statement, id_list, readable_columns, with_related
 from server.domain_events import ProjectDepartmentsChanged, announce
 from server.errors import Invalid, NotFound, stale
 from server.org.models import Department, User
@@ -200,18 +201,58 @@ PARTICIPATING_DEPARTMENTS = Statement(
 )
 
 
-async def list_members(
-    project_ids: Sequence[int], *, role: Role | None = None
-) -> dict[int, list[ProjectMember]]:
-    """Active members per project with user and department, in one query."""
-    query = ProjectMember.filter(project_id__in=list(project_ids), left_at__isnull=True)
-    if role is not None:
-        query = query.filter(role=role)
-    rows = await with_related(query, "user", "department").order_by("department__name", "id")
+async def list_members(project_ids: Sequence[int]) -> dict[int, list[ProjectMember]]:
+    """Active members per project with user and department, in one fixed statement: every
+    project page, task form and members loader lists them."""
+    statement = _active_members()
+    rows = await statement.rows(id_list(project_ids))
     result: dict[int, list[ProjectMember]] = {pid: [] for pid in project_ids}
     for row in rows:
-        result[row.project_id].append(row)
+        member = statement.member(row)
+        result[member.project_id].append(member)
     return result
+
+
+class _MembersStatement(Statement[ProjectMember]):
+    """Members with their user (never a secret column) and department, made into models as
+    Tortoise's select_related makes them, from one row each."""
+
+    def __init__(self) -> None:
+        self.columns = [
+            readable_columns(ProjectMember),
+            readable_columns(User),
+            readable_columns(Department),
+        ]
+        member, user, department = (
+            ", ".join(f"{alias}.{column}" for column in columns)
+            for alias, columns in zip(("pm", "u", "d"), self.columns, strict=True)
+        )
+        select = (
+            f"SELECT {member}, {user}, {department} FROM project_member pm"  # noqa: S608 - model columns
+            " JOIN app_user u ON u.id = pm.user_id JOIN department d ON d.id = pm.department_id"
+        )
+        where = " AND pm.left_at IS NULL ORDER BY d.name, pm.id"
+        super().__init__(
+            ProjectMember,
+            select + " WHERE pm.project_id IN (SELECT value FROM json_each(?))" + where,  # noqa: S608
+            postgres=select + " WHERE pm.project_id = ANY(?::bigint[])" + where,
+        )
+
+    def member(self, row: tuple[Any, ...]) -> ProjectMember:
+        member_columns, user_columns, department_columns = self.columns
+        a, b = len(member_columns), len(member_columns) + len(user_columns)
+        member = ProjectMember._init_from_db(**dict(zip(member_columns, row[:a], strict=True)))
+        user = User._init_from_db(**dict(zip(user_columns, row[a:b], strict=True)))
+        department = Department._init_from_db(**dict(zip(department_columns, row[b:], strict=True)))
+        object.__setattr__(member, "_user", user)
+        object.__setattr__(member, "_department", department)
+        return member
+
+
+@functools.cache
+def _active_members() -> _MembersStatement:
+    # Made on first use: the columns are known once the models are.
+    return _MembersStatement()
 
 
 async def list_former_members(project: Project) -> list[ProjectMember]:
