@@ -405,16 +405,16 @@ async def _plan_schedules(project_id: int) -> dict[int, PlannedDates]:
     """Each task's stored schedule as plain values: a plan page reads hundreds, and a model
     instance costs several times the row."""
     return {
-        int(row[0]): PlannedDates(
-            early_start=day_of(row[1]),
-            early_finish=day_of(row[2]),
-            late_start=day_of(row[3]),
-            late_finish=day_of(row[4]),
-            total_float=int(row[5]),
-            free_float=int(row[6]),
-            is_critical=bool(row[7]),
-            remaining_days=int(row[8]),
-            is_done=bool(row[9]),
+        int(row[0]): PlannedDates(  # by position, in the tuple's order
+            day_of(row[1]),
+            day_of(row[2]),
+            day_of(row[3]),
+            day_of(row[4]),
+            int(row[5]),
+            int(row[6]),
+            int(row[8]),
+            bool(row[9]),
+            bool(row[7]),
         )
         for row in await PLAN_SCHEDULES.rows(project_id)
     }

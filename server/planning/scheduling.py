@@ -315,6 +315,8 @@ def _schedule_row(table: cpm.ScheduleTable, on_path: Ints, j: int) -> dict[str, 
 
 def day_of(value: Any) -> date:
     """A date column as read: a date (PostgreSQL) or its ISO text (SQLite)."""
+    if type(value) is str:  # SQLite's, the commonest: a plan page reads some 2,500
+        return _parsed_day(value[:10])
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
