@@ -12,7 +12,7 @@ from server import clock, events
 from server.audit.service import entry as audit_entry
 from server.audit.service import snapshot
 from server.auth import Action, Actor, Relation, authorize
-from server.db import Statement, Write, write_together
+from server.db import Statement, Write, with_related, write_together
 from server.errors import Conflict, NotFound, stale
 from server.planning import queries as planning_queries
 from server.planning import scheduling as planning_scheduling
@@ -214,9 +214,9 @@ async def _stale(task: Task) -> Conflict:
 
 
 async def list_updates(task_ids: Sequence[int], *, limit: int = 50) -> dict[int, list[TaskUpdate]]:
-    rows = (
-        await TaskUpdate.filter(task_id__in=list(task_ids)).select_related("author").order_by("-id")
-    )
+    # The authors' names, never their password hashes (with_related leaves secrets out).
+    query = TaskUpdate.filter(task_id__in=list(task_ids))
+    rows = await with_related(query, "author").order_by("-id")
     result: dict[int, list[TaskUpdate]] = {tid: [] for tid in task_ids}
     for row in rows:
         bucket = result[row.task_id]

@@ -14,6 +14,7 @@ from schema.common import to_global_id
 from server.planning import service as planning
 from server.planning.models import Dependency, Task
 from server.planning.scheduling import reschedule
+from server.progress import service as progress
 from server.projects.models import Project, Role
 from tests import factories as f
 from tests.conftest import count_queries
@@ -195,6 +196,13 @@ async def test_no_read_outside_login_touches_a_password_hash(http):
     project = await outline_project(pm, "H1", leaves=3)
     await f.member(pm, project, engineer, Role.MEMBER)
     await Task.filter(project_id=project.id).update(owner_id=engineer.id)
+    first = await Task.get(project_id=project.id, wbs_code="1.1")
+    await progress.report_progress(
+        f.actor(engineer),
+        progress.ProgressInput(
+            task_id=first.id, version=first.version, percent_complete=40, note="样机到货"
+        ),
+    )
     token = await token_for(pm)
     pid = to_global_id("Project", project.id)
 
@@ -202,11 +210,13 @@ async def test_no_read_outside_login_touches_a_password_hash(http):
         await log_in(http, "wangfang@example.com")
     assert any("password_hash" in q for q in login.queries)  # where it belongs
 
+    task = await Task.get(project_id=project.id, wbs_code="1.1")
     with count_queries() as reads:
         for path in (
             "/",
             f"/projects/{project.code}",
             f"/projects/{project.code}/plan",
+            f"/projects/{project.code}/plan/tasks/{task.id}/edit",  # with its progress history
             "/my/tasks",
         ):
             assert (await http.get(path)).status_code == 200, path
