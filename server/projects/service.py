@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +15,7 @@ from tortoise.transactions import in_transaction
 from server import clock
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
-from server.db import Statement, id_list, readable_columns, with_related
+from server.db import id_list, with_related
 from server.domain_events import ProjectDepartmentsChanged, announce
 from server.errors import Invalid, NotFound, stale
 from server.org.models import Department, User
@@ -33,6 +32,13 @@ from server.projects.participation import (
     liaison_slot,
     role_slot,
     welcome_member,
+)
+from server.projects.statements import (
+    PARTICIPATING_DEPARTMENTS,
+    PROJECT_BY_CODE_WITH_ROLES,
+    PROJECT_OF_TASK_WITH_ROLES,
+    PROJECT_WITH_ROLES,
+    active_members,
 )
 from server.validation import Checks
 
@@ -84,20 +90,6 @@ async def visible_project_of_task(actor: Actor, *, task_id: int) -> Project:
     return _visible_with_roles(actor, rows, NotFound("No such task.", field="taskId"))
 
 
-PROJECT_OF_TASK_WITH_ROLES = Statement(
-    Project,
-    """
-    SELECT p.*, m.role AS member_role, m.department_id AS member_department_id
-    FROM task t
-    JOIN project p ON p.id = t.project_id
-    LEFT JOIN project_member m
-      ON m.project_id = p.id AND m.user_id = ? AND m.left_at IS NULL
-    WHERE t.id = ?
-    """,
-    extra=["member_role", "member_department_id"],
-)
-
-
 async def list_projects(
     actor: Actor,
     *,
@@ -141,22 +133,6 @@ def _visible_with_roles(actor: Actor, rows: list[Project], refusal: NotFound) ->
     return rows[0]
 
 
-_PROJECT_WITH_ROLES = """
-    SELECT p.*, m.role AS member_role, m.department_id AS member_department_id
-    FROM project p
-    LEFT JOIN project_member m
-      ON m.project_id = p.id AND m.user_id = ? AND m.left_at IS NULL
-    """
-PROJECT_WITH_ROLES = Statement(
-    Project, _PROJECT_WITH_ROLES + " WHERE p.id = ?", extra=["member_role", "member_department_id"]
-)
-PROJECT_BY_CODE_WITH_ROLES = Statement(
-    Project,
-    _PROJECT_WITH_ROLES + " WHERE p.code = ?",
-    extra=["member_role", "member_department_id"],
-)
-
-
 async def _lock_project(actor: Actor, project_id: int) -> Project:
     """The project, visible to the actor, locked for this transaction on PostgreSQL.
 
@@ -189,70 +165,16 @@ async def list_participating_departments(project_ids: Sequence[int]) -> dict[int
     return result
 
 
-PARTICIPATING_DEPARTMENTS = Statement(
-    Department,
-    "SELECT d.*, pd.project_id AS participating_project_id FROM project_department pd"
-    " JOIN department d ON d.id = pd.department_id"
-    " WHERE pd.project_id IN (SELECT value FROM json_each(?)) ORDER BY pd.id",
-    postgres="SELECT d.*, pd.project_id AS participating_project_id FROM project_department pd"
-    " JOIN department d ON d.id = pd.department_id"
-    " WHERE pd.project_id = ANY(?::bigint[]) ORDER BY pd.id",
-    extra=["participating_project_id"],
-)
-
-
 async def list_members(project_ids: Sequence[int]) -> dict[int, list[ProjectMember]]:
     """Active members per project with user and department, in one fixed statement: every
     project page, task form and members loader lists them."""
-    statement = _active_members()
+    statement = active_members()
     rows = await statement.rows(id_list(project_ids))
     result: dict[int, list[ProjectMember]] = {pid: [] for pid in project_ids}
     for row in rows:
         member = statement.member(row)
         result[member.project_id].append(member)
     return result
-
-
-class _MembersStatement(Statement[ProjectMember]):
-    """Members with their user (never a secret column) and department, made into models as
-    Tortoise's select_related makes them, from one row each."""
-
-    def __init__(self) -> None:
-        self.columns = [
-            readable_columns(ProjectMember),
-            readable_columns(User),
-            readable_columns(Department),
-        ]
-        member, user, department = (
-            ", ".join(f"{alias}.{column}" for column in columns)
-            for alias, columns in zip(("pm", "u", "d"), self.columns, strict=True)
-        )
-        select = (
-            f"SELECT {member}, {user}, {department} FROM project_member pm"  # noqa: S608 - model columns
-            " JOIN app_user u ON u.id = pm.user_id JOIN department d ON d.id = pm.department_id"
-        )
-        where = " AND pm.left_at IS NULL ORDER BY d.name, pm.id"
-        super().__init__(
-            ProjectMember,
-            select + " WHERE pm.project_id IN (SELECT value FROM json_each(?))" + where,  # noqa: S608
-            postgres=select + " WHERE pm.project_id = ANY(?::bigint[])" + where,
-        )
-
-    def member(self, row: tuple[Any, ...]) -> ProjectMember:
-        member_columns, user_columns, department_columns = self.columns
-        a, b = len(member_columns), len(member_columns) + len(user_columns)
-        member = ProjectMember._init_from_db(**dict(zip(member_columns, row[:a], strict=True)))
-        user = User._init_from_db(**dict(zip(user_columns, row[a:b], strict=True)))
-        department = Department._init_from_db(**dict(zip(department_columns, row[b:], strict=True)))
-        object.__setattr__(member, "_user", user)
-        object.__setattr__(member, "_department", department)
-        return member
-
-
-@functools.cache
-def _active_members() -> _MembersStatement:
-    # Made on first use: the columns are known once the models are.
-    return _MembersStatement()
 
 
 async def list_former_members(project: Project) -> list[ProjectMember]:
