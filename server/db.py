@@ -6,7 +6,9 @@ import asyncio
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -313,8 +315,30 @@ async def ids_in(query: Any, column: str) -> list[int]:
 
 
 # Columns never read with a row unless asked for by name: a user's password hash is read
-# where a password is checked or set, nowhere else (server/org/service.authenticate).
+# where a password is checked or set, nowhere else (server/org/service.password_hash_of).
+# A model's own queries leave them out through its manager (org.models.WithoutSecrets); a
+# join reaching it goes through `with_related`; the test suite fails on any other read.
 SECRET_COLUMNS = {"app_user": frozenset({"password_hash"})}
+_handling_secrets: ContextVar[bool] = ContextVar("handling_secrets", default=False)
+
+
+@contextmanager
+def handling_secrets() -> Iterator[None]:
+    """Marks the few places that may read a secret column: login and the password changes.
+    A read of one anywhere else is a leak, and the test suite fails on it
+    (tests/conftest.py, `no_secret_is_read`)."""
+    token = _handling_secrets.set(True)
+    try:
+        yield
+    finally:
+        _handling_secrets.reset(token)
+
+
+def reads_a_secret(statement: str) -> bool:
+    """Whether a SELECT outside `handling_secrets` names a secret column."""
+    if _handling_secrets.get() or not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+        return False
+    return any(column in statement for columns in SECRET_COLUMNS.values() for column in columns)
 
 
 def readable_columns(model: type[Model], prefix: str = "") -> list[str]:

@@ -131,6 +131,57 @@ async def reset_database() -> None:
             await connection.execute_script(f'DELETE FROM "{table}"')  # noqa: S608 - fixed names
 
 
+def _our_caller() -> str:
+    """Where the statement came from, innermost first: the product's code, or a test's own
+    look at the rows (which the rule does not bind)."""
+    import traceback
+
+    ours = [
+        f"{frame.filename.removeprefix(str(ROOT) + '/')}:{frame.lineno} {frame.name}"
+        for frame in traceback.extract_stack()
+        if frame.filename.startswith(str(ROOT))
+        and "/.venv/" not in frame.filename
+        and not frame.filename.endswith("conftest.py")
+    ]
+    return " < ".join(reversed(ours[-3:]))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class SecretReadGuard(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from server.db import reads_a_secret
+
+        message = record.getMessage()
+        if reads_a_secret(message) and not (caller := _our_caller()).startswith("tests/"):
+            self.leaks.append(f"{message[:300]}\n  from {caller}")
+
+
+@pytest.fixture(autouse=True)
+def no_secret_is_read(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In every test that touches the database, no statement outside login and the password
+    changes (`server.db.handling_secrets`) reads a secret column such as a password hash."""
+    if "database" not in request.fixturenames:
+        yield
+        return
+    logger = logging.getLogger("tortoise.db_client")
+    guard = SecretReadGuard()
+    previous_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(guard)
+    try:
+        yield
+    finally:
+        logger.removeHandler(guard)
+        logger.setLevel(previous_level)
+    assert not guard.leaks, "a secret column was read:\n" + "\n".join(guard.leaks)
+
+
 @pytest.fixture(autouse=True)
 async def clean_database(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Every test that touches the database starts from empty tables."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from server.changes.models import ChangeRequest
+from server.db import with_related
 from server.notices.models import ChatRobot
 from server.notices.service import queue_chat, queue_email
 from server.org.models import User
@@ -17,17 +18,17 @@ PM_SLOT, MANAGEMENT_SLOT = "pm", "management"
 async def people_of(project: Project, slot: str) -> list[User]:
     members = ProjectMember.filter(project_id=project.id, left_at__isnull=True)
     if slot == PM_SLOT:
-        rows = await members.filter(role=Role.MANAGER).select_related("user")
+        rows = await with_related(members.filter(role=Role.MANAGER), "user")
     elif slot == MANAGEMENT_SLOT:
-        rows = await members.filter(role=Role.MANAGEMENT).select_related("user")
+        rows = await with_related(members.filter(role=Role.MANAGEMENT), "user")
     else:
         department = int(slot.split(":")[1])
-        rows = await members.filter(
-            role=Role.DEPARTMENT_HEAD, department_id=department
-        ).select_related("user")
-        delegate = await SigningDelegate.filter(
-            project_id=project.id, department_id=department
-        ).select_related("delegate")
+        rows = await with_related(
+            members.filter(role=Role.DEPARTMENT_HEAD, department_id=department), "user"
+        )
+        delegate = await with_related(
+            SigningDelegate.filter(project_id=project.id, department_id=department), "delegate"
+        )
         return _unique([r.user for r in rows] + [d.delegate for d in delegate])
     return _unique([r.user for r in rows])
 

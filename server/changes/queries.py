@@ -9,6 +9,7 @@ from server.auth import Actor
 from server.changes.models import ChangeApproval, ChangeRequest, ChangeStatus
 from server.changes.notify import MANAGEMENT_SLOT, PM_SLOT
 from server.changes.service import counted_approvals, required_slots, slots_of
+from server.db import with_related
 from server.errors import NotFound
 from server.org.models import Department
 from server.planning.models import Dependency
@@ -18,18 +19,18 @@ from server.requirements.models import ResourceRequest
 
 async def list_change_requests(project_id: int) -> list[ChangeRequest]:
     """The change log, newest first."""
-    return await ChangeRequest.filter(project_id=project_id).select_related(
-        "requester_department", "created_by"
+    return await with_related(
+        ChangeRequest.filter(project_id=project_id), "requester_department", "created_by"
     )
 
 
 async def by_number(project: Project, number: int) -> ChangeRequest:
     """A request of a project the caller has already found visible."""
-    request = (
-        await ChangeRequest.filter(project_id=project.id, number=number)
-        .select_related("requester_department", "created_by")
-        .first()
-    )
+    request = await with_related(
+        ChangeRequest.filter(project_id=project.id, number=number),
+        "requester_department",
+        "created_by",
+    ).first()
     if request is None:
         raise NotFound("No such change request.", field="id")
     return request
@@ -98,5 +99,5 @@ async def approvals_of(actor: Actor, project: Project, request: ChangeRequest) -
     mine = (
         await slots_of(actor, project, required) if request.status == ChangeStatus.SUBMITTED else []
     )
-    history = await ChangeApproval.filter(change_request_id=request.id).select_related("user")
+    history = await with_related(ChangeApproval.filter(change_request_id=request.id), "user")
     return Approvals(approvers, [s for s in mine if s not in counted], history)

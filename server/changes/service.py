@@ -26,6 +26,7 @@ from server.changes.models import (
     ChangeStatus,
 )
 from server.changes.notify import MANAGEMENT_SLOT, PM_SLOT
+from server.db import with_related
 from server.errors import Invalid, NotFound, stale
 from server.projects.models import Project
 from server.projects.service import get_project
@@ -266,9 +267,10 @@ def required_slots(project: Project, request: ChangeRequest) -> list[str]:
 
 async def counted_approvals(request: ChangeRequest) -> dict[str, ChangeApproval]:
     """Decisions given on the current content, by approver slot."""
-    rows = await ChangeApproval.filter(
-        change_request_id=request.id, content_hash=request.content_hash
-    ).select_related("user")
+    rows = await with_related(
+        ChangeApproval.filter(change_request_id=request.id, content_hash=request.content_hash),
+        "user",
+    )
     return {row.approver_slot: row for row in rows}
 
 

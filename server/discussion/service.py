@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from server import clock, events, mentions
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize, may
+from server.db import with_related
 from server.discussion import files, stores
 from server.discussion.models import Attachment, Comment, SubjectKind
 from server.errors import Forbidden, Invalid, NotFound, stale
@@ -112,11 +113,11 @@ async def get_thread(actor: Actor, *, subject: Subject) -> Thread:
         "subject_id": subject.id,
     }
     comments, attachments, members = await asyncio.gather(
-        Comment.filter(**where).select_related("author"),
-        Attachment.filter(**where).select_related("uploaded_by"),
-        ProjectMember.filter(project_id=subject.project.id, left_at__isnull=True)
-        .select_related("user")
-        .order_by("user__name"),
+        with_related(Comment.filter(**where), "author"),
+        with_related(Attachment.filter(**where), "uploaded_by"),
+        with_related(
+            ProjectMember.filter(project_id=subject.project.id, left_at__isnull=True), "user"
+        ).order_by("user__name"),
     )
     may_write = await may(actor, Action.COMMENT, subject.project)
     people = {m.user_id: {"id": m.user_id, "name": m.user.name} for m in members}
@@ -409,8 +410,8 @@ def local_file(attachment: Attachment, *, preview: bool = False) -> Path | None:
 
 async def comments_for(kind: SubjectKind, subject_ids: list[int]) -> dict[int, list[Comment]]:
     """Comments of many subjects of one kind in one query (callers have scoped the subjects)."""
-    rows = await Comment.filter(subject_kind=kind, subject_id__in=subject_ids).select_related(
-        "author"
+    rows = await with_related(
+        Comment.filter(subject_kind=kind, subject_id__in=subject_ids), "author"
     )
     found: dict[int, list[Comment]] = {i: [] for i in subject_ids}
     for row in rows:
@@ -445,7 +446,7 @@ async def attachment_links(kind: SubjectKind, subject_ids: list[int]) -> dict[in
 
 
 async def get_comment(actor: Actor, *, comment_id: int) -> Comment:
-    comment = await Comment.filter(id=comment_id).select_related("author").first()
+    comment = await with_related(Comment.filter(id=comment_id), "author").first()
     if comment is None:
         raise NotFound("No such comment.", field="commentId")
     await get_project(actor, project_id=comment.project_id)

@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from server import clock
-from server.db import ids_in
+from server.db import ids_in, with_related
 from server.meetings.models import (
     DepartmentReport,
     Meeting,
@@ -89,7 +89,7 @@ async def _escalate_minutes(meeting_id: int, now: datetime) -> dict[int, int]:
                     role=Role.DEPARTMENT_HEAD,
                     department_id=project.initiating_department_id,
                 )
-            people = {m.user.id: m.user for m in await query.select_related("user")}
+            people = {m.user.id: m.user for m in await with_related(query, "user")}
             for user in people.values():
                 if user.deactivated_at is not None:
                     continue
@@ -134,9 +134,13 @@ async def run_report_reminders(*, now: datetime | None = None) -> ReminderReport
         reported = set(
             await ids_in(DepartmentReport.filter(meeting_id=meeting.id), "department_id")
         )
-        liaisons = await ProjectMember.filter(
-            project_id=meeting.project.id, role=Role.LIAISON, left_at__isnull=True
-        ).select_related("user", "department")
+        liaisons = await with_related(
+            ProjectMember.filter(
+                project_id=meeting.project.id, role=Role.LIAISON, left_at__isnull=True
+            ),
+            "user",
+            "department",
+        )
         # A rerun queues nothing new; say so instead of counting the reminders again.
         sent: set[Any] = set(
             await Notice.filter(dedup_key__startswith=f"report-reminder:{meeting.id}:").values_list(

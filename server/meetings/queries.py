@@ -10,6 +10,7 @@ from typing import Any
 from server import clock
 from server.auth import Actor
 from server.closing.models import Acceptance, AcceptanceStatus, Retrospective
+from server.db import with_related
 from server.errors import Invalid, NotFound
 from server.meetings.models import (
     ActionItem,
@@ -166,13 +167,13 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
     project_ids = list({m.project_id for m in rows})
     projects = {p.id: p for p in await Project.filter(id__in=project_ids)}
     attendees = _grouped(
-        await Attendee.filter(meeting_id__in=ids).select_related("user"), "meeting_id"
+        await with_related(Attendee.filter(meeting_id__in=ids), "user"), "meeting_id"
     )
     agenda = _grouped(
-        await AgendaItem.filter(meeting_id__in=ids).select_related("owner"), "meeting_id"
+        await with_related(AgendaItem.filter(meeting_id__in=ids), "owner"), "meeting_id"
     )
-    reports = await DepartmentReport.filter(meeting_id__in=ids).select_related(
-        "department", "submitted_by"
+    reports = await with_related(
+        DepartmentReport.filter(meeting_id__in=ids), "department", "submitted_by"
     )
     needs = _grouped(
         await ReportNeed.filter(report__meeting_id__in=ids).select_related("department"),
@@ -187,10 +188,10 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
     for row in sorted(participations, key=lambda r: r.department.name):
         departments.setdefault(row.project_id, []).append(row.department)
     decisions = _grouped(
-        await Decision.filter(meeting_id__in=ids).select_related("recorded_by"), "meeting_id"
+        await with_related(Decision.filter(meeting_id__in=ids), "recorded_by"), "meeting_id"
     )
     items = _grouped(
-        await ActionItem.filter(meeting_id__in=ids).select_related("owner", "department", "task"),
+        await with_related(ActionItem.filter(meeting_id__in=ids), "owner", "department", "task"),
         "meeting_id",
     )
     revisions = _grouped(
@@ -201,7 +202,7 @@ async def meeting_views(rows: Sequence[Meeting]) -> list[MeetingView]:
     to_review = await _risks_to_review(projects, weekly_projects)
     reviews = _grouped(await risk_queries.reviews_in_meetings(ids), "meeting_id")
     questions = _grouped(
-        await MeetingQuestion.filter(meeting_id__in=ids).select_related("asked_by", "answered_by"),
+        await with_related(MeetingQuestion.filter(meeting_id__in=ids), "asked_by", "answered_by"),
         "meeting_id",
     )
     closing = await _closing_entries(rows)
@@ -248,24 +249,25 @@ async def _closing_entries(rows: Sequence[Meeting]) -> _ClosingEntries:
     retrospective_projects = {m.project_id for m in rows if m.kind == MeetingKind.RETROSPECTIVE}
     related = ("task", "receiving_department", "submitted_by", "decided_by")
     awaiting = (
-        await Acceptance.filter(
-            project_id__in=list(acceptance_projects), status=AcceptanceStatus.SUBMITTED
-        )
-        .order_by("id")
-        .select_related(*related)
+        await with_related(
+            Acceptance.filter(
+                project_id__in=list(acceptance_projects), status=AcceptanceStatus.SUBMITTED
+            ),
+            *related,
+        ).order_by("id")
         if acceptance_projects
         else []
     )
-    decided = await (
-        Acceptance.filter(meeting_id__in=ids)
-        .exclude(status=AcceptanceStatus.SUBMITTED)
-        .order_by("decided_at", "id")
-        .select_related(*related)
-    )
+    decided = await with_related(
+        Acceptance.filter(meeting_id__in=ids).exclude(status=AcceptanceStatus.SUBMITTED),
+        *related,
+    ).order_by("decided_at", "id")
     retrospectives = (
-        await Retrospective.filter(project_id__in=list(retrospective_projects))
-        .order_by("department__name", "id")
-        .select_related("department", "author")
+        await with_related(
+            Retrospective.filter(project_id__in=list(retrospective_projects)),
+            "department",
+            "author",
+        ).order_by("department__name", "id")
         if retrospective_projects
         else []
     )
@@ -297,25 +299,34 @@ async def view_with_additions(
     have = {d.id for d in decisions}
     new_decisions = [i for i in decision_ids if i not in have]
     if new_decisions:
-        decisions += await Decision.filter(
-            id__in=new_decisions, meeting_id=view.meeting.id
-        ).select_related("recorded_by")
+        decisions += await with_related(
+            Decision.filter(id__in=new_decisions, meeting_id=view.meeting.id), "recorded_by"
+        )
     items = list(view.action_items)
     have = {i.id for i in items}
     new_items = [i for i in action_item_ids if i not in have]
     if new_items:
-        items += await ActionItem.filter(
-            id__in=new_items, meeting_id=view.meeting.id
-        ).select_related("owner", "department", "task")
+        items += await with_related(
+            ActionItem.filter(id__in=new_items, meeting_id=view.meeting.id),
+            "owner",
+            "department",
+            "task",
+        )
     decisions.sort(key=lambda d: d.id)
     items.sort(key=lambda i: i.id)
     return replace(view, decisions=decisions, action_items=items)
 
 
 async def _open_weekly_items(project_ids: Sequence[int]) -> list[ActionItem]:
-    rows = await ActionItem.filter(
-        meeting__project_id__in=list(project_ids), meeting__kind=MeetingKind.WEEKLY
-    ).select_related("owner", "department", "task", "meeting")
+    rows = await with_related(
+        ActionItem.filter(
+            meeting__project_id__in=list(project_ids), meeting__kind=MeetingKind.WEEKLY
+        ),
+        "owner",
+        "department",
+        "task",
+        "meeting",
+    )
     return [
         item
         for item in rows

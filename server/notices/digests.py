@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from server import clock
+from server.db import with_related
 from server.notices import service as notices
 from server.notices.models import Notice, NoticeStatus
 from server.settings import get_settings
@@ -22,7 +23,7 @@ async def queue_notice_digests(
     """Bundle each person's held notices into one mail; the held ones are then done (sent by
     way of the digest). The cron passes only_at_hour (local); `job run digest` sends now."""
     now = now or clock.now()
-    held = await Notice.filter(status=NoticeStatus.HELD).select_related("recipient").order_by("id")
+    held = await with_related(Notice.filter(status=NoticeStatus.HELD), "recipient").order_by("id")
     by_person: dict[int, list[Notice]] = defaultdict(list)
     for notice in held:
         person = notice.recipient

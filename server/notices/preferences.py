@@ -113,7 +113,16 @@ async def set_preferences(actor: Actor, *, version: int, data: PreferencesInput)
         user.digest_mode = data.digest_mode
         user.quiet_from, user.quiet_until = quiet
         user.version += 1
-        await user.save()
+        await user.save(
+            update_fields=[
+                "email_off",
+                "chat_off",
+                "digest_mode",
+                "quiet_from",
+                "quiet_until",
+                "version",
+            ]
+        )
         await record(
             actor,
             action="user.notice_preferences",

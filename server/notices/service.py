@@ -32,6 +32,7 @@ from tortoise.exceptions import OperationalError
 
 from server import clock
 from server.auth import Action, Actor, authorize
+from server.db import with_related
 from server.errors import Invalid, NotFound
 from server.notices import chat, preferences
 from server.notices.models import Channel, ChatRobot, Notice, NoticeStatus, RobotKind
@@ -417,8 +418,7 @@ async def list_mailbox(actor: Actor, *, limit: int = 100) -> list[Notice]:
     """Mail kept in the app when no SMTP server is configured (admins only)."""
     await authorize(actor, Action.ADMINISTER)
     return (
-        await Notice.filter(delivered_via="mailbox")
-        .select_related("recipient")
+        await with_related(Notice.filter(delivered_via="mailbox"), "recipient")
         .order_by("-id")
         .limit(limit)
     )
@@ -430,7 +430,7 @@ async def list_outbox(actor: Actor, *, status: str | None = None, limit: int = 2
     query = Notice.all()
     if status is not None and status in NoticeStatus.__members__:
         query = query.filter(status=NoticeStatus(status))
-    return await query.select_related("recipient", "robot").order_by("-id").limit(limit)
+    return await with_related(query, "recipient", "robot").order_by("-id").limit(limit)
 
 
 async def count_by_status(actor: Actor) -> dict[str, int]:

@@ -17,9 +17,10 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from server.db import migration_names, tortoise_config
+from server.db import handling_secrets, migration_names, tortoise_config
 
 # Seeded by `xietong migrate` in every database; the source's rows replace them (the
 # calendar's edition token with its rows, so a process that read the target's calendar
@@ -111,7 +112,9 @@ async def _copy_model(
     meta = model._meta
     later = {column for column, _, nullable in _references(model) if nullable}
     columns = list(meta.db_fields)
-    rows = await model.all().using_db(source).order_by(meta.pk_attr)
+    # Every column, secrets too: past a manager that leaves them out (org.models.WithoutSecrets).
+    with handling_secrets():
+        rows = await QuerySet(model).using_db(source).order_by(meta.pk_attr)
     if not rows:
         return 0
     by_column = {meta.fields_db_projection[name]: name for name in meta.fields_db_projection}

@@ -14,7 +14,7 @@ from server.audit.service import record
 from server.auth import Action, Actor, authorize, hash_password, token_digest, verify_password
 from server.errors import Invalid, NotFound, stale
 from server.org.models import LoginThrottle, Session, User
-from server.org.service import ThrottleRule, reserve_attempt
+from server.org.service import ThrottleRule, password_hash_of, reserve_attempt
 from server.settings import get_settings
 from server.validation import Checks
 
@@ -38,12 +38,11 @@ async def change_password(
     await reserve_attempt(get_settings(), [throttle])
     async with in_transaction():
         user = await User.filter(id=actor.user.id).select_for_update().get()
-        if not verify_password(user.password_hash, current):
+        if not verify_password(await password_hash_of(user.id), current):
             raise Invalid("The current password is not right.", field="currentPassword")
         await LoginThrottle.filter(key=throttle.key).delete()
-        user.password_hash = hash_password(new)
         user.version += 1
-        await user.save(update_fields=["password_hash", "version"])
+        await User.filter(id=user.id).update(password_hash=hash_password(new), version=user.version)
         sessions = Session.filter(user_id=user.id, revoked_at__isnull=True)
         if keep_session:
             sessions = sessions.exclude(token_hash=token_digest(keep_session))
@@ -69,9 +68,8 @@ async def reset_password(actor: Actor, *, user_id: int, new: str, version: int) 
             raise NotFound("No such user.", field="userId")
         if user.version != version:
             raise stale(user.version)
-        user.password_hash = hash_password(new)
         user.version += 1
-        await user.save(update_fields=["password_hash", "version"])
+        await User.filter(id=user.id).update(password_hash=hash_password(new), version=user.version)
         await Session.filter(user_id=user.id, revoked_at__isnull=True).update(
             revoked_at=clock.now()
         )

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
+from tortoise.manager import Manager
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 
 class Department(Model):
@@ -17,6 +21,16 @@ class Department(Model):
     class Meta:
         table = "department"
         ordering = ["name"]
+
+
+class WithoutSecrets(Manager):
+    """Every query of a model through its manager (`User.get`, `await task.owner`) leaves its
+    secret columns out; the few reads that need one name it (server/org/service.py)."""
+
+    def get_queryset(self) -> QuerySet[Any]:
+        from server.db import readable_columns
+
+        return super().get_queryset().only(*readable_columns(self._model))
 
 
 class User(Model):
@@ -56,6 +70,7 @@ class User(Model):
     class Meta:
         table = "app_user"
         ordering = ["name"]
+        manager = WithoutSecrets()
 
 
 class Session(Model):

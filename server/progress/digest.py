@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from server import clock
+from server.db import with_related
 from server.notices import service as notices
 from server.org.models import User
 from server.planning import queries as planning_queries
@@ -49,11 +50,15 @@ async def queue_digests(*, now: datetime | None = None, only_at_hour: int | None
     time zone, working days only); `job run digest` sends to everyone now. Once per local day."""
     now = now or clock.now()
     calendar = WorkingCalendar(await planning_scheduling.company_calendar_days())
-    liaisons = await ProjectMember.filter(
-        role=Role.LIAISON,
-        left_at__isnull=True,
-        project__status__in=list(LIVE_STATUSES),
-    ).select_related("user", "project")
+    liaisons = await with_related(
+        ProjectMember.filter(
+            role=Role.LIAISON,
+            left_at__isnull=True,
+            project__status__in=list(LIVE_STATUSES),
+        ),
+        "user",
+        "project",
+    )
     due_users: dict[int, tuple[User, date, list[ProjectMember]]] = {}
     for member in liaisons:
         local = now.astimezone(ZoneInfo(member.user.time_zone))

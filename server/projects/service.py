@@ -464,9 +464,11 @@ async def _refuse_duplicates(project: Project, user: User, role: Role, departmen
             "%(name)s already has this role in the project.", field="role", name=user.name
         )
     if role == Role.LIAISON:
-        existing = await ProjectMember.get_or_none(
-            liaison_slot=liaison_slot(project.id, department_id)
-        ).select_related("user", "department")
+        existing = await with_related(
+            ProjectMember.filter(liaison_slot=liaison_slot(project.id, department_id)),
+            "user",
+            "department",
+        ).first()
         if existing is not None:
             raise Invalid(
                 "%(department)s already has a liaison (%(name)s). "
@@ -480,9 +482,9 @@ async def _refuse_duplicates(project: Project, user: User, role: Role, departmen
 async def remove_project_member(actor: Actor, *, member_id: int) -> ProjectMember:
     """End a membership; the row stays in the team's history."""
     async with in_transaction():
-        member = await ProjectMember.get_or_none(id=member_id, left_at__isnull=True).select_related(
-            "user"
-        )
+        member = await with_related(
+            ProjectMember.filter(id=member_id, left_at__isnull=True), "user"
+        ).first()
         if member is None:
             raise NotFound("No such team member.", field="memberId")
         project = await get_project(actor, project_id=member.project_id)
@@ -543,7 +545,7 @@ async def replace_liaison(
 
 
 async def get_member(actor: Actor, *, member_id: int) -> ProjectMember:
-    member = await ProjectMember.get_or_none(id=member_id).select_related("user", "department")
+    member = await with_related(ProjectMember.filter(id=member_id), "user", "department").first()
     if member is None:
         raise NotFound("No such team member.", field="memberId")
     await get_project(actor, project_id=member.project_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tortoise.queryset import QuerySet
 
+from server.db import with_related
 from server.requirements.models import (
     ConflictStatus,
     GapState,
@@ -42,7 +43,7 @@ async def list_requirements(
     """One page, in the order filed, and how many match in all."""
     query = _requirements(project_id, wanted)
     total = await query.count()
-    page = query.select_related(*REQUIREMENT_RELATED).order_by("id").offset(offset)
+    page = with_related(query, *REQUIREMENT_RELATED).order_by("id").offset(offset)
     if limit is not None:
         page = page.limit(limit)
     return list(await page), total
@@ -64,7 +65,7 @@ async def list_requests(
 ) -> tuple[list[ResourceRequest], int]:
     query = _requests(project_id, wanted)
     total = await query.count()
-    page = query.select_related(*REQUEST_RELATED).order_by("id").offset(offset)
+    page = with_related(query, *REQUEST_RELATED).order_by("id").offset(offset)
     if limit is not None:
         page = page.limit(limit)
     return list(await page), total
@@ -80,9 +81,10 @@ async def open_conflicts(project_id: int) -> list[RequirementConflict]:
 
 async def awaiting_management(project_id: int) -> list[ResourceRequest]:
     return list(
-        await ResourceRequest.filter(
-            project_id=project_id, gap_state=GapState.AWAITING_MANAGEMENT
-        ).select_related(*REQUEST_RELATED)
+        await with_related(
+            ResourceRequest.filter(project_id=project_id, gap_state=GapState.AWAITING_MANAGEMENT),
+            *REQUEST_RELATED,
+        )
     )
 
 

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
+from server.db import with_related
 from server.errors import Invalid, NotFound, stale
 from server.notices import service as notices
 from server.notices.models import ChatRobot
@@ -316,9 +317,10 @@ def is_gap(request: ResourceRequest, today: date) -> bool:
 
 async def _ask_management(project: Project, request: ResourceRequest) -> None:
     """Every management member by email, and the project's chat robots (with @mobiles)."""
-    managers = await ProjectMember.filter(
-        project_id=project.id, role=Role.MANAGEMENT, left_at__isnull=True
-    ).select_related("user")
+    managers = await with_related(
+        ProjectMember.filter(project_id=project.id, role=Role.MANAGEMENT, left_at__isnull=True),
+        "user",
+    )
     link = f"{get_settings().base_url}/projects/{project.code}/resources/{request.id}/decide"
     episode = f"gap:{request.id}:v{request.version}"
     for member in managers:

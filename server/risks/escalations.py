@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from server import clock
+from server.db import with_related
 from server.notices import service as notices
 from server.notices.models import ChatRobot
 from server.org.models import User
@@ -302,8 +303,8 @@ async def escalate_project(project_id: int, *, today: date | None = None) -> Esc
         subjects += await _unresolved_gaps(project, calendar, today)
         steps = {s.subject: s for s in await LadderStep.filter(project_id=project.id)}
         people = _ProjectPeople(
-            await ProjectMember.filter(project_id=project.id, left_at__isnull=True).select_related(
-                "user"
+            await with_related(
+                ProjectMember.filter(project_id=project.id, left_at__isnull=True), "user"
             )
         )
         owner_ids = {s.owner_id for s in subjects if s.owner_id}

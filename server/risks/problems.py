@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
+from server.db import with_related
 from server.errors import Invalid, NotFound, stale
 from server.i18n import N_
 from server.planning.models import Task
@@ -158,9 +159,9 @@ async def record_report(actor: Actor, problem: Problem, project: Project) -> Non
 
 
 async def get_problem(actor: Actor, *, problem_id: int) -> Problem:
-    problem = (
-        await Problem.filter(id=problem_id).select_related("owner", "department", "task").first()
-    )
+    problem = await with_related(
+        Problem.filter(id=problem_id), "owner", "department", "task"
+    ).first()
     if problem is None:
         raise NotFound("No such problem.", field="problemId")
     await get_project(actor, project_id=problem.project_id)
@@ -224,8 +225,8 @@ async def update_problem(
 async def list_problems(
     project_ids: Sequence[int], *, open_only: bool = False
 ) -> dict[int, list[Problem]]:
-    query = Problem.filter(project_id__in=list(project_ids)).select_related(
-        "owner", "department", "task"
+    query = with_related(
+        Problem.filter(project_id__in=list(project_ids)), "owner", "department", "task"
     )
     if open_only:
         query = query.filter(status__in=list(OPEN_STATUSES))

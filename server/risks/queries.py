@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 
 from server import clock
 from server.auth import Actor
+from server.db import with_related
 from server.errors import NotFound
 from server.planning.models import Task, TaskSchedule
 from server.progress.models import ProgressSnapshot
@@ -32,7 +33,7 @@ RELATED = ("owner", "department", "problem")
 
 async def get_risk(actor: Actor, *, risk_id: int) -> Risk:
     """The risk, if the actor may see its project (NotFound otherwise, as for a missing one)."""
-    risk = await Risk.filter(id=risk_id).select_related(*RELATED).first()
+    risk = await with_related(Risk.filter(id=risk_id), *RELATED).first()
     if risk is None:
         raise NotFound("No such risk.", field="riskId")
     await get_project(actor, project_id=risk.project_id)
@@ -74,7 +75,7 @@ async def list_risks(
     """One page of the register, highest level and score first, and how many match in all."""
     query = _filtered(project_id, wanted)
     total = await query.count()
-    rows = await _ordered(query.select_related(*RELATED), offset, limit)
+    rows = await _ordered(with_related(query, *RELATED), offset, limit)
     return rows, total
 
 
@@ -118,11 +119,10 @@ async def live_risks(project_id: int) -> list[Risk]:
 async def risks_to_review(today_of: dict[int, date]) -> dict[int, list[Risk]]:
     """For the weekly meeting: every high risk, and the others whose review date has come
     (by each project's own today)."""
-    rows = await (
-        Risk.filter(project_id__in=list(today_of), status__in=list(LIVE_RISK_STATUSES))
-        .select_related(*RELATED)
-        .order_by("review_date", "id")
-    )
+    rows = await with_related(
+        Risk.filter(project_id__in=list(today_of), status__in=list(LIVE_RISK_STATUSES)),
+        *RELATED,
+    ).order_by("review_date", "id")
     result: dict[int, list[Risk]] = {pid: [] for pid in today_of}
     for risk in rows:
         due = risk.review_date is not None and risk.review_date <= today_of[risk.project_id]
@@ -202,7 +202,7 @@ async def threatened_tasks(risk_ids: Sequence[int]) -> dict[int, list[Threatened
 
 async def histories(risk_ids: Sequence[int]) -> dict[int, list[RiskAssessment]]:
     """Each risk's history, oldest first, in one query."""
-    rows = await RiskAssessment.filter(risk_id__in=list(risk_ids)).select_related("author")
+    rows = await with_related(RiskAssessment.filter(risk_id__in=list(risk_ids)), "author")
     result: dict[int, list[RiskAssessment]] = {rid: [] for rid in risk_ids}
     for row in sorted(rows, key=lambda r: r.id):
         result[row.risk_id].append(row)
@@ -219,9 +219,9 @@ async def risk_detail(actor: Actor, *, risk_id: int) -> RiskDetail:
 async def reviews_in_meetings(meeting_ids: Sequence[int]) -> list[RiskAssessment]:
     """The reviews recorded in these meetings, for their pages and minutes."""
     return list(
-        await RiskAssessment.filter(meeting_id__in=list(meeting_ids))
-        .select_related("risk", "risk__owner")
-        .order_by("id")
+        await with_related(
+            RiskAssessment.filter(meeting_id__in=list(meeting_ids)), "risk", "risk__owner"
+        ).order_by("id")
     )
 
 

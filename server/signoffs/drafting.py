@@ -8,6 +8,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from server.db import with_related
 from server.i18n import translate
 from server.planning import queries as planning_queries
 from server.projects.models import (
@@ -38,11 +39,9 @@ async def _charter_from_project(project: Project, language: str) -> dict[str, An
         {"name": m.task.name, "date": m.day.isoformat()}
         for m in await planning_queries.milestone_dates(project.id)
     ]
-    members = (
-        await ProjectMember.filter(project_id=project.id, left_at__isnull=True)
-        .select_related("user", "department")
-        .order_by("id")
-    )
+    members = await with_related(
+        ProjectMember.filter(project_id=project.id, left_at__isnull=True), "user", "department"
+    ).order_by("id")
     body["coreTeam"] = [
         {
             "name": m.user.name,

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from server.audit.service import record
 from server.auth import Action, Actor, authorize
+from server.db import with_related
 from server.notices.service import queue_email
 from server.org.models import Department, User
 from server.projects.models import Project
@@ -107,7 +108,7 @@ async def verify_all_documents(actor: Actor) -> IntegrityReport:
     await authorize(actor, Action.ADMINISTER)
     documents = await SignableDocument.all().select_related("project").order_by("id")
     versions = await DocumentVersion.all().order_by("document_id", "number")
-    signatures = await Signature.all().select_related("department", "signer").order_by("id")
+    signatures = await with_related(Signature.all(), "department", "signer").order_by("id")
     versions_of: dict[int, list[DocumentVersion]] = {}
     for v in versions:
         versions_of.setdefault(v.document_id, []).append(v)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from server.auth import Action, Actor, authorize
+from server.db import with_related
 from server.errors import Forbidden, NotFound
 from server.org.models import Department, User
 from server.projects.models import (
@@ -118,9 +119,12 @@ async def get_document_by_id(actor: Actor, *, document_id: int) -> SignableDocum
 
 async def signers_by_department(project_id: int) -> dict[int, list[User]]:
     """Who may sign for each department: its DEPARTMENT_HEAD members."""
-    rows = await ProjectMember.filter(
-        project_id=project_id, role=Role.DEPARTMENT_HEAD, left_at__isnull=True
-    ).select_related("user")
+    rows = await with_related(
+        ProjectMember.filter(
+            project_id=project_id, role=Role.DEPARTMENT_HEAD, left_at__isnull=True
+        ),
+        "user",
+    )
     result: dict[int, list[User]] = {}
     for row in rows:
         result.setdefault(row.department_id, []).append(row.user)
@@ -128,18 +132,16 @@ async def signers_by_department(project_id: int) -> dict[int, list[User]]:
 
 
 async def delegates_by_department(project_id: int) -> dict[int, User]:
-    rows = await SigningDelegate.filter(project_id=project_id).select_related("delegate")
+    rows = await with_related(SigningDelegate.filter(project_id=project_id), "delegate")
     return {row.department_id: row.delegate for row in rows}
 
 
 async def document_state(actor: Actor, document: SignableDocument) -> DocumentState:
     project = await get_project(actor, project_id=document.project_id)
     versions = list(await DocumentVersion.filter(document_id=document.id).order_by("number"))
-    signatures = await (
-        Signature.filter(document_id=document.id)
-        .select_related("department", "signer")
-        .order_by("id")
-    )
+    signatures = await with_related(
+        Signature.filter(document_id=document.id), "department", "signer"
+    ).order_by("id")
     altered, views = verify_signatures(document, versions, signatures)
     required = (await list_participating_departments([project.id]))[project.id]
     if document.status == DocumentStatus.SIGNED:
@@ -212,8 +214,8 @@ async def charter_summary(project_id: int) -> CharterSummary:
     if document is None:
         return CharterSummary(DocumentStatus.DRAFT, 1, set())
     current = await DocumentVersion.get(document_id=document.id, number=document.current_number)
-    signatures = await Signature.filter(document_version_id=current.id).select_related(
-        "department", "signer"
+    signatures = await with_related(
+        Signature.filter(document_version_id=current.id), "department", "signer"
     )
     altered, views = verify_signatures(document, [current], list(signatures))
     approved = {

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from server import clock, domain_events
 from server.audit.service import record
 from server.auth import Action, Actor, Relation, authorize
+from server.db import with_related
 from server.domain_events import ConfirmationToBeSent, ProjectDepartmentsChanged, handles
 from server.errors import Conflict, Invalid, stale
 from server.notices.service import queue_email
@@ -441,8 +442,8 @@ async def _tell_outcome(
         "signer_id", flat=True
     )
     recipients = await User.filter(id__in={*managers, *signers}, is_active=True)
-    signatures = await Signature.filter(document_version_id=current.id).select_related(
-        "department", "signer"
+    signatures = await with_related(
+        Signature.filter(document_version_id=current.id), "department", "signer"
     )
     for recipient in recipients:
         await queue_email(

@@ -146,3 +146,50 @@ async def test_writes_together_join_the_callers_transaction(db):
     except RuntimeError:
         pass
     assert [d.name for d in await Department.all()] == ["研发部"]
+
+
+async def test_a_user_read_by_the_product_never_carries_the_password_hash(db):
+    from tortoise.exceptions import IncompleteInstanceError
+
+    from server.auth import Actor
+    from server.db import handling_secrets, reads_a_secret, with_related
+    from server.org.models import User
+    from server.org.service import authenticate
+    from server.planning.models import Task
+    from server.projects.models import Role
+    from tests.conftest import count_queries
+
+    rnd = await f.department("研发部")
+    pm = await f.user(name="王芳", dept=rnd, email="wangfang@example.com")
+    project = await f.project(pm)
+    task = await Task.create(
+        project=project, wbs_code="1", name="样机", owner=pm, planned_start=date(2026, 12, 7)
+    )
+    await f.member(pm, project, pm, Role.MEMBER)
+
+    with count_queries() as reads:
+        user = await User.get(id=pm.id)  # through the manager
+        owner = await (await Task.get(id=task.id)).owner  # a relation, lazily
+        joined = await with_related(Task.filter(id=task.id), "owner").first()
+    assert user.name == owner.name == joined.owner.name == "王芳"
+    assert reads.queries and not [q for q in reads.queries if "password_hash" in q]
+    assert not hasattr(user, "password_hash")
+    # A whole-row save would have written the hash it never read: Tortoise refuses it.
+    user.position = "项目经理"
+    with pytest.raises(IncompleteInstanceError):
+        await user.save()
+
+    # A plain select_related does read it: the suite fails any test whose product code does.
+    with count_queries() as careless:
+        await Task.filter(id=task.id).select_related("owner")
+    assert reads_a_secret(careless.queries[0])
+    with handling_secrets():
+        assert not reads_a_secret(careless.queries[0])
+
+    # Login still checks the password, and may read the hash to do so.
+    with count_queries() as login:
+        found = await authenticate(
+            db, identifier="wangfang@example.com", password=f.PASSWORD, client_address="127.0.0.1"
+        )
+    assert found.id == pm.id and any("password_hash" in q for q in login.queries)
+    assert Actor.for_user(found).user_id == pm.id
