@@ -420,13 +420,20 @@ async def _plan_schedules(project_id: int) -> dict[int, PlannedDates]:
     }
 
 
-# The latest baseline holding each task: later rows win when they are made a dict.
+# The latest baseline holding each task, one row per task: a plan re-baselined ten times
+# holds ten rows of each task, and only the newest is drawn.
 PLAN_BASELINES = Statement(
     BaselineTask,
     """
-    SELECT bt.* FROM baseline_task bt JOIN baseline b ON b.id = bt.baseline_id
-    WHERE b.project_id = ? ORDER BY bt.baseline_id, bt.id
+    SELECT * FROM (
+        SELECT bt.*, ROW_NUMBER() OVER (
+            PARTITION BY bt.task_id ORDER BY bt.baseline_id DESC
+        ) AS newest
+        FROM baseline_task bt JOIN baseline b ON b.id = bt.baseline_id
+        WHERE b.project_id = ?
+    ) ranked WHERE newest = 1 ORDER BY id
     """,
+    extra=("newest",),
 )
 PLAN_BASELINE = Statement(
     BaselineTask,

@@ -191,3 +191,41 @@ async def test_approving_the_plan_needs_liaisons_and_owners_then_freezes_a_basel
     frozen = await BaselineTask.get(baseline_id=first.id, task_id=task.id)
     assert (frozen.start, frozen.finish) == (date(2026, 11, 2), date(2026, 11, 4))
     assert second.id != first.id
+
+
+async def test_the_plan_draws_each_task_against_the_newest_baseline_that_holds_it(db):
+    from tortoise.transactions import in_transaction
+
+    from tests.conftest import count_queries
+
+    pm, rnd, project = await plan_fixture()
+    actor = f.actor(pm)
+    survey = await planning.create_task(
+        actor, project_id=project.id, data=task_input("调研", date(2026, 12, 7), 5)
+    )
+    report = await planning.create_task(
+        actor, project_id=project.id, data=task_input("报告", date(2026, 12, 7), 3)
+    )
+    async with in_transaction():
+        await planning_baselines.freeze_baseline(actor, project, [survey, report], "基线 1")
+    survey = await Task.get(id=survey.id)
+    await planning.update_task(
+        actor,
+        task_id=survey.id,
+        version=survey.version,
+        data=task_input("调研", date(2026, 12, 14), 5),
+    )
+    async with in_transaction():  # a re-baseline of the survey alone
+        await planning_baselines.freeze_baseline(actor, project, [survey], "基线 2")
+
+    with count_queries() as reads:
+        view = await planning_queries.plan_view(project)
+    drawn = {row.task.name: (row.baseline.start, row.baseline.finish) for row in view.rows}
+    assert drawn == {
+        "调研": (date(2026, 12, 14), date(2026, 12, 18)),  # from 基线 2
+        "报告": (date(2026, 12, 7), date(2026, 12, 9)),  # only 基线 1 holds it
+    }
+    # One row per task comes back, not one per task and baseline.
+    baseline_reads = [q for q in reads.queries if "baseline_task" in q]
+    assert len(baseline_reads) == 1 and "newest = 1" in baseline_reads[0]
+    assert await BaselineTask.filter(baseline__project_id=project.id).count() == 3
