@@ -46,6 +46,23 @@ async def no_sideways_scroll(page) -> bool:
     return await page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
 
 
+async def until_a_live_stream_opens(page, seconds: float = 10.0) -> None:
+    """Polled from here: Playwright's wait_for_function re-checks its predicate with eval,
+    which the pages' Content-Security-Policy (no 'unsafe-eval') refuses whenever the first
+    check finds no stream open yet."""
+    from playwright.async_api import Error as PlaywrightError
+
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            if await page.evaluate("window.liveStreamsOpen > 0"):
+                return
+        except PlaywrightError:  # the page is being reloaded
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no live stream opened within {seconds} s")
+
+
 async def test_a_pm_adds_a_liaison_in_place_on_a_phone(live_server, phone):
     await load_demo()
     page = phone
@@ -263,12 +280,12 @@ async def test_a_liaison_reports_and_follows_the_live_meeting_on_a_phone(live_se
     # The PM starts the meeting elsewhere: this page reloads into the live view by itself,
     # and a decision recorded elsewhere appears within a second.
     pm = Actor.for_user(await User.get(email="wangfang@example.com"))
-    await page.wait_for_function("window.liveStreamsOpen > 0")
+    await until_a_live_stream_opens(page)
     await meeting_running.start_meeting(pm, meeting_id=meeting.id)
     await page.locator(".live-status .timer").wait_for(timeout=5000)
     # A liaison attends: the chair records, so no recording form is offered here.
     assert await page.locator("#decision-form").count() == 0
-    await page.wait_for_function("window.liveStreamsOpen > 0")  # the reloaded page's stream
+    await until_a_live_stream_opens(page)  # the reloaded page's stream
     await meeting_running.record_decision(pm, meeting_id=meeting.id, text="首发渠道定为线上旗舰店")
     await page.locator("#live", has_text="首发渠道定为线上旗舰店").wait_for(timeout=3000)
     assert await no_sideways_scroll(page)
