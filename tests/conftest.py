@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -131,6 +132,9 @@ async def reset_database() -> None:
             await connection.execute_script(f'DELETE FROM "{table}"')  # noqa: S608 - fixed names
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def _our_caller() -> str:
     """Where the statement came from, innermost first: the product's code, or a test's own
     look at the rows (which the rule does not bind)."""
@@ -144,9 +148,6 @@ def _our_caller() -> str:
         and not frame.filename.endswith("conftest.py")
     ]
     return " < ".join(reversed(ours[-3:]))
-
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 class SecretReadGuard(logging.Handler):
@@ -169,16 +170,8 @@ def no_secret_is_read(request: pytest.FixtureRequest) -> Iterator[None]:
     if "database" not in request.fixturenames:
         yield
         return
-    logger = logging.getLogger("tortoise.db_client")
-    guard = SecretReadGuard()
-    previous_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(guard)
-    try:
+    with statements_to(SecretReadGuard()) as guard:
         yield
-    finally:
-        logger.removeHandler(guard)
-        logger.setLevel(previous_level)
     assert not guard.leaks, "a secret column was read:\n" + "\n".join(guard.leaks)
 
 
@@ -226,19 +219,28 @@ class QueryCounter(logging.Handler):
         return len(self.queries)
 
 
+Handler = TypeVar("Handler", bound=logging.Handler)
+
+
+@contextmanager
+def statements_to(handler: Handler) -> Iterator[Handler]:
+    """`handler` sees every SQL statement Tortoise sends while the block runs."""
+    logger = logging.getLogger("tortoise.db_client")
+    previous_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+
+
 @contextmanager
 def count_queries() -> Iterator[QueryCounter]:
     """Count the SQL statements Tortoise sends while the block runs."""
-    logger = logging.getLogger("tortoise.db_client")
-    counter = QueryCounter()
-    previous_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
+    with statements_to(QueryCounter()) as counter:
         yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous_level)
 
 
 @pytest.hookimpl(hookwrapper=True)
