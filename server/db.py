@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeGuard, TypeVar
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
@@ -289,16 +289,40 @@ class Statement(Generic[M]):
         """The rows as plain values, column by column, no model made: for reads whose
         columns are few and whose rows are many."""
         db = connections.get("default")
-        _, rows = await db.execute_query(self.text(db), list(values))
-        return [tuple(row) for row in rows]
+        if _reads_here(db):
+            found = await db.read_here(self.sql, values)
+        else:
+            _, found = await db.execute_query(self.text(db), list(values))
+        return [tuple(row) for row in found]
 
     async def fetch(self, *values: Any) -> list[M]:
         db = connections.get("default")
-        executor = db.executor_class(model=self.model, db=db)
+        executor = db.executor_class(model=self.model, db=_ReadHere(db) if _reads_here(db) else db)
         rows: list[M] = await executor.execute_select(
             self.text(db), list(values), custom_fields=self.extra
         )
         return rows
+
+
+def _reads_here(db: BaseDBAsyncClient) -> TypeGuard[ImmediateSqliteClient]:
+    """SQLite outside a transaction: a fixed statement is read on the loop's thread
+    (server/sqlite.py, `read_here`). Inside one, only its connection sees its writes."""
+    return isinstance(db, ImmediateSqliteClient) and not db.in_memory
+
+
+class _ReadHere:
+    """The SQLite client as Tortoise's executor sees it, its reads made by `read_here`, so
+    rows become models exactly as the ORM makes them."""
+
+    def __init__(self, client: ImmediateSqliteClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def execute_query(self, query: str, values: list[Any]) -> tuple[int, list[Any]]:
+        found = await self._client.read_here(query, values)
+        return len(found), found
 
 
 # A list of ids bound as one value, so one statement serves any number of them:

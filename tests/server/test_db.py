@@ -193,3 +193,40 @@ async def test_a_user_read_by_the_product_never_carries_the_password_hash(db):
         )
     assert found.id == pm.id and any("password_hash" in q for q in login.queries)
     assert Actor.for_user(found).user_id == pm.id
+
+
+async def test_a_fixed_statement_reads_the_last_commit_outside_a_transaction_and_its_writes_inside(
+    db,
+):
+    """On SQLite a fixed statement outside a transaction is read on the event loop's thread,
+    on a connection of its own (server/sqlite.py, read_here): it must see what was just
+    committed, make the same models the ORM makes, and be counted like any statement; inside
+    a transaction it must read on the transaction's connection, which alone sees its writes."""
+    from tortoise import connections
+
+    from server.sqlite import ImmediateSqliteClient
+    from tests.conftest import count_queries
+
+    names = Statement(Department, "SELECT * FROM department ORDER BY id")
+    total = Statement(Department, "SELECT COUNT(*) FROM department")
+    await Department.create(name="研发部")
+    with count_queries() as reads:
+        found = await names.fetch()
+        (counted,) = await total.rows()
+    assert [(type(d), d.name, d.version) for d in found] == [(Department, "研发部", 1)]
+    assert counted == (1,)
+    assert reads.count == 2
+    client = connections.get("default")
+    if isinstance(client, ImmediateSqliteClient):
+        assert client._reader is not None, "the reads went through aiosqlite's thread"
+    try:
+        async with in_transaction():
+            await Department.create(name="财务部")
+            assert [d.name for d in await names.fetch()] == ["研发部", "财务部"]
+            assert await total.rows() == [(2,)]
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert await total.rows() == [(1,)]
+    await Department.create(name="采购部")
+    assert [d.name for d in await names.fetch()] == ["研发部", "采购部"]
