@@ -22,8 +22,17 @@ PayloadT = TypeVar("PayloadT")
 MAX_PAGE_SIZE = 100
 
 
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _url_safe_base64(text: str) -> str:
+    """base64.urlsafe_b64encode's output, in one call: a page of 100 tasks prints ~360 ids
+    and cursors."""
+    return binascii.b2a_base64(text.encode(), newline=False).translate(_URL_SAFE).decode()
+
+
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
+    return _url_safe_base64(f"{type_name}:{pk}")  # type: ignore[return-value]
 
 
 def from_global_id(value: str, expected: str | tuple[str, ...], *, field: str) -> int:
@@ -185,7 +194,7 @@ class Keyset:
 
 
 def keyset_cursor(list_name: str, key: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{list_name}:{key}:{pk}".encode()).decode()
+    return _url_safe_base64(f"{list_name}:{key}:{pk}")
 
 
 def keyset_window(

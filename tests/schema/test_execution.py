@@ -46,7 +46,23 @@ class Leaf:
 
 
 @strawberry.type
+class Odd:
+    """Values a row may hold that are not the scalar's own Python type: printed (or refused)
+    by graphql-core's serializers, never passed through as they are."""
+
+    big: int | None  # beyond 32 bits: refused
+    flag_as_int: int
+    text_as_int: int
+    number_as_text: str
+    flag_as_text: str
+    id_from_int: strawberry.ID
+    fine: int
+    fine_text: str
+
+
+@strawberry.type
 class Wrapper:
+    odd: Odd
     leaf: Leaf | None
     strict_leaf: Leaf
     leaves: list[Leaf]
@@ -83,6 +99,16 @@ class Exploding:
 
 
 class WrapperSource(Exploding):
+    odd = Odd(
+        big=2**40,
+        flag_as_int=True,
+        text_as_int="7",  # type: ignore[arg-type]
+        number_as_text=12,  # type: ignore[arg-type]
+        flag_as_text=False,  # type: ignore[arg-type]
+        id_from_int=5,  # type: ignore[arg-type]
+        fine=2**31 - 1,
+        fine_text="好",
+    )
     leaf = Leaf(label="a", count=1, must="m")
     strict_leaf = Leaf(label="b", count=None, must=None)  # type: ignore[arg-type]
     leaves = [Leaf(label=str(i), count=i, must="m") for i in range(3)]
@@ -132,6 +158,9 @@ async def both(document: str) -> tuple[dict[str, Any], dict[str, Any], list[list
     "document",
     [
         "{ wrapper { leaf { label count } leaves { label count } maybeLeaves { label } } }",
+        # scalars printed by their serializers, and an Int beyond 32 bits refused
+        "{ wrapper { odd { big flagAsInt textAsInt numberAsText flagAsText idFromInt fine"
+        " fineText } } }",
         "{ wrapper { ... on Wrapper { l: leaf { __typename x: label } } leaves { label } } }",
         # a null where the type forbids one: the error at the field, the null one level up
         "{ wrapper { leaf { label } strictLeaf { label must } } }",
