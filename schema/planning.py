@@ -31,6 +31,7 @@ from server.planning.calendar import days_late as working_days_late
 from server.planning.calendar import forecast_days_late as forecast_late
 from server.planning.models import DependencyType as DependencyTypeValue
 from server.planning.models import Task as TaskRow
+from server.planning.models import TaskStatus as TaskStatusValue
 from server.planning.queries import PagedTask
 
 if TYPE_CHECKING:
@@ -90,6 +91,9 @@ class TaskStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
+_API_STATUS = {status: TaskStatus(status.value) for status in TaskStatusValue}
+
+
 @strawberry.type
 class Task(Node, Discussed):
     name: str
@@ -124,7 +128,7 @@ class Task(Node, Discussed):
             is_milestone=row.is_milestone,
             deliverable=row.deliverable,
             percent_complete=row.percent_complete,
-            status=TaskStatus(row.status.value),
+            status=_API_STATUS[row.status],
             actual_start=row.actual_start,
             actual_finish=row.actual_finish,
             version=row.version,

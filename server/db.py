@@ -290,10 +290,11 @@ class Statement(Generic[M]):
         columns are few and whose rows are many."""
         db = connections.get("default")
         if _reads_here(db):
-            found = await db.read_here(self.sql, values)
-        else:
-            _, found = await db.execute_query(self.text(db), list(values))
-        return [tuple(row) for row in found]
+            # As tuples; passed by position, as Tortoise's translate_exceptions passes them.
+            found: list[tuple[Any, ...]] = await db.read_here(self.sql, values, True)
+            return found
+        _, rows = await db.execute_query(self.text(db), list(values))
+        return [tuple(row) for row in rows]
 
     async def fetch(self, *values: Any) -> list[M]:
         db = connections.get("default")

@@ -251,7 +251,9 @@ class ImmediateSqliteClient(SqliteClient):
         return self._one_trip
 
     @translate_exceptions
-    async def read_here(self, query: str, values: Sequence[Any]) -> list[sqlite3.Row]:
+    async def read_here(
+        self, query: str, values: Sequence[Any], as_tuples: bool = False
+    ) -> list[Any]:
         """A short read-only statement run on the event loop's own thread, on a connection
         of its own, never waiting for anything.
 
@@ -267,10 +269,12 @@ class ImmediateSqliteClient(SqliteClient):
             for pragma, value in self.pragmas.items():
                 reader.execute(f"PRAGMA {pragma}={value}")
             reader.execute("PRAGMA query_only = ON")
-            reader.row_factory = sqlite3.Row
             self._reader = reader
         self.log.debug("%s: %s", query, values)
-        return reader.execute(query, values).fetchall()
+        cursor = reader.cursor()
+        if not as_tuples:  # rows by column name, as Tortoise's executor reads them
+            cursor.row_factory = sqlite3.Row
+        return cursor.execute(query, values).fetchall()
 
     async def read_side_by_side(self, statements: Sequence[str]) -> list[list[Any]]:
         """Read-only statements at once, each on a connection of its own in its own thread.

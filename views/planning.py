@@ -174,12 +174,12 @@ def _task_input(form: dict[str, str]) -> planning.TaskInput:
 
 async def _edit(context: dict[str, Any], task_id: int) -> None:
     """The task whose form is open, with its progress history and problems."""
-    from server.progress.service import list_updates
-    from server.risks.problems import problems_of_tasks
+    from server.progress.service import recent_updates
+    from server.risks.problems import problems_of_task
 
     context["editing"] = next(r for r in context["rows"] if r.task.id == task_id)
-    context["history"] = (await list_updates([task_id], limit=20))[task_id]
-    context["task_problems"] = (await problems_of_tasks([task_id]))[task_id]
+    context["history"] = await recent_updates(task_id)
+    context["task_problems"] = await problems_of_task(task_id)
 
 
 async def _task_form_row(
@@ -191,8 +191,8 @@ async def _task_form_row(
 ) -> Response:
     """The one task's form swapped in for its row: the task, the others as its pickers list
     them, people and departments; not the plan's schedules or chart."""
-    from server.progress.service import list_updates
-    from server.risks.problems import problems_of_tasks
+    from server.progress.service import recent_updates
+    from server.risks.problems import problems_of_task
 
     outline = await planning_queries.plan_outline(project.id)
     context: dict[str, Any] = {
@@ -203,8 +203,8 @@ async def _task_form_row(
         "plan_departments": (await projects.list_participating_departments([project.id]))[
             project.id
         ],
-        "history": (await list_updates([task.id], limit=20))[task.id],
-        "task_problems": (await problems_of_tasks([task.id]))[task.id],
+        "history": await recent_updates(task.id),
+        "task_problems": await problems_of_task(task.id),
         "values": values,
         "errors": errors or {},
         **_pickers(),
@@ -506,7 +506,7 @@ async def task_page(request: Request) -> Response:
     context = await thread_context(request, SubjectKind.TASK, task.id)
     project = context["thread"].subject.project
     schedules = await planning_queries.schedules_for([task.id])
-    updates = (await progress.list_updates([task.id], limit=20))[task.id]
+    updates = await progress.recent_updates(task.id)
     await task.fetch_related("owner", "department")
     return render(
         request,

@@ -225,6 +225,21 @@ async def list_updates(task_ids: Sequence[int], *, limit: int = 50) -> dict[int,
     return result
 
 
+RECENT_UPDATES = Statement(
+    TaskUpdate,
+    """SELECT u.*, a.name AS author_name FROM task_update u
+       LEFT JOIN app_user a ON a.id = u.author_id
+       WHERE u.task_id = ? ORDER BY u.id DESC LIMIT ?""",
+    extra=["author_name"],
+)
+
+
+async def recent_updates(task_id: int, *, limit: int = 20) -> list[TaskUpdate]:
+    """A task's newest reports, each with its author's name as `author_name` (None once the
+    author is gone): what a task's page and its form show, in one fixed statement."""
+    return await RECENT_UPDATES.fetch(task_id, limit)
+
+
 @dataclass
 class MyTask:
     task: Task

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from server import clock, events
 from server.audit.service import record, snapshot
 from server.auth import Action, Actor, authorize
-from server.db import with_related
+from server.db import Statement, with_related
 from server.errors import Invalid, NotFound, stale
 from server.i18n import N_
 from server.planning.models import Task
@@ -234,6 +234,14 @@ async def list_problems(
     for row in await query.order_by("-id"):
         result[row.project_id].append(row)
     return result
+
+
+TASK_PROBLEMS = Statement(Problem, "SELECT * FROM problem WHERE task_id = ? ORDER BY id DESC")
+
+
+async def problems_of_task(task_id: int) -> list[Problem]:
+    """The problems raised against one task, newest first (its form lists them)."""
+    return await TASK_PROBLEMS.fetch(task_id)
 
 
 async def problems_of_tasks(task_ids: Sequence[int]) -> dict[int, list[Problem]]:

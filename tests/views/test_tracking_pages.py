@@ -174,7 +174,9 @@ async def test_the_task_form_shows_the_progress_history(http):
         f"/projects/TRK/plan/tasks/{late.id}/edit", headers={"HX-Request": "true"}
     )
     assert "进展记录" in form.text and "等待模具" in form.text and "受阻" in form.text
-    assert "30%" in form.text
+    assert "30%" in form.text and f"{liaison.name} · " in form.text  # who reported it
+    page = await http.get(f"/projects/TRK/tasks/{late.id}")
+    assert f"{liaison.name} · 30%" in page.text and "等待模具" in page.text
 
 
 async def test_admins_add_chat_robots_and_bad_input_is_refused_on_the_field(http):
