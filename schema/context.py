@@ -112,7 +112,8 @@ class Context:
     keyed_loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     # Rows a list resolver read ahead for the whole page (owners, links), so each item's
     # field answers at once instead of through an awaitable per item (bench/reads.py).
-    known_users: dict[int, User] = field(default_factory=dict)
+    # Owners as API objects (schema.org.User), one per person however many tasks they own.
+    known_owners: dict[int, Any] = field(default_factory=dict)
     known_links: dict[int, list[PlanLink]] = field(default_factory=dict)
     # Answers worked out once per field of the query document (see schema.common.memo).
     memo: dict[tuple[str, int], Any] = field(default_factory=dict)

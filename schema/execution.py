@@ -32,6 +32,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
+    OperationType,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -138,6 +139,13 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[GraphQLObjectType, int], Any] = {}
+        # Objects whose selection is columns only, completed once per query however often
+        # they recur (a page's owners: five people for a hundred tasks). Keyed by identity,
+        # the object kept with its answer so its id is not reused while this runs. Not in
+        # a mutation, whose later fields may see an object changed by an earlier one.
+        self._answered: dict[tuple[int, int], tuple[Any, dict[str, Any]]] | None = (
+            {} if self.operation.operation == OperationType.QUERY else None
+        )
 
     def execute_fields(
         self,
@@ -154,11 +162,18 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        planned, columns_only = self._planned(parent_type, grouped_field_set)
+        answered = self._answered if columns_only else None
+        if answered is not None:
+            key = (id(source_value), id(grouped_field_set))
+            found = answered.get(key)
+            if found is not None and found[0] is source_value:
+                return found[1]
         direct: dict[str, Any] = {}
         others: GroupedFieldSet = {}
         waiting = False
         is_awaitable = self.is_awaitable
-        for response_name, details, plain in self._planned(parent_type, grouped_field_set):
+        for response_name, details, plain in planned:
             value = Undefined
             if plain is not None and plain.kind is LEAF and plain.read is not None:
                 # The commonest field, a column printed as it is: read inline, and a printed
@@ -182,6 +197,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not others:
             if waiting:
                 return self._merged_later(grouped_field_set, direct, {})
+            if answered is not None:
+                answered[key] = (source_value, direct)
             return direct
         rest = super().execute_fields(parent_type, source_value, path, others, None)
         if waiting or is_awaitable(rest):
@@ -190,22 +207,27 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _planned(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> list[tuple[str, FieldDetailsList, _Plain | None]]:
-        """The selection with each field's way, worked out once per execution for a selection
-        that every item of a list shares (graphql-core hands the same one to each)."""
+    ) -> tuple[list[tuple[str, FieldDetailsList, _Plain | None]], bool]:
+        """The selection with each field's way, and whether it is columns only (each field a
+        scalar read as it is), worked out once per execution for a selection that every item
+        of a list shares (graphql-core hands the same one to each)."""
         plans = self._plans
         key = (parent_type, id(grouped_field_set))
         found = plans.get(key)
         if found is not None and found[0] is grouped_field_set:
-            return found[1]  # type: ignore[no-any-return]
+            return found[1], found[2]
         info_class = self.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
         planned = [
             (name, details, _plain_field(parent_type, details[0].node.name.value, info_class))
             for name, details in grouped_field_set.items()
         ]
+        columns_only = all(
+            plain is not None and plain.kind is LEAF and plain.read is not None
+            for _, _, plain in planned
+        )
         # The selection is kept with its plan, so its id is not reused while this runs.
-        plans[key] = (grouped_field_set, planned)
-        return planned
+        plans[key] = (grouped_field_set, planned, columns_only)
+        return planned, columns_only
 
     def _execute_plain(
         self,

@@ -169,9 +169,9 @@ class Task(Node, Discussed):
     def owner(self, info: Info[Context, None]) -> User | None:
         if self.owner_pk is None:
             return None
-        known = info.context.known_users.get(self.owner_pk)
+        known: User | None = info.context.known_owners.get(self.owner_pk)
         if known is not None:
-            return User.of(known)
+            return known
         return later(self._owner(info, self.owner_pk))  # type: ignore[no-any-return]
 
     async def _owner(self, info: Info[Context, None], pk: int) -> User | None:
@@ -310,7 +310,8 @@ async def read_ahead(info: Info[Context, None], rows: Sequence[TaskRow | PagedTa
     if "owner" in wanted:
         owner_ids = sorted({t.owner_id for t in rows if t.owner_id is not None})
         owners = await info.context.users.load_many(owner_ids)
-        info.context.known_users.update((u.id, u) for u in owners if u is not None)
+        # One API object per person, however many of the page's tasks they own.
+        info.context.known_owners.update((u.id, User.of(u)) for u in owners if u is not None)
     if "dependencies" in wanted:
         # One statement for the page, not a DataLoader future for each of its tasks.
         info.context.known_links.update(

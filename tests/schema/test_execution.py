@@ -76,6 +76,16 @@ class Wrapper:
         return [Leaf(label=info.field_name, count=None, must="m"), self.leaf]  # type: ignore[list-item]
 
     @strawberry.field
+    def same(self) -> list[Leaf]:
+        """One object three times: a columns-only selection is completed once for it."""
+        return [self.leaf, self.leaf, self.leaf]  # type: ignore[list-item]
+
+    @strawberry.field
+    def same_exploding(self) -> list[Leaf | None]:
+        broken = Exploding()
+        return [broken, broken]  # type: ignore[list-item]
+
+    @strawberry.field
     def holes(self) -> list[Leaf]:
         return [Leaf(label="h", count=None, must="m"), None]  # type: ignore[list-item]
 
@@ -179,6 +189,10 @@ async def both(document: str) -> tuple[dict[str, Any], dict[str, Any], list[list
         "{ wrapper { missing { label } } }",
         "{ wrapper { later { label fails } leaf { label } } }",
         "{ wrapper { later { label failsQuietly loaded } leaf { label } } }",
+        # one object recurring: answered alike each time, its errors at each path
+        "{ wrapper { same { label count } leaf { label count } } }",
+        "{ wrapper { same { label fails } } }",
+        "{ wrapper { sameExploding { label } same { count } } }",
         # loads from every item of a list, in one batch
         "{ wrapper { leaves { label loaded } maybeLeaves { loaded } leaf { loaded } } }",
     ],
