@@ -112,6 +112,10 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are read once per process (a new release restarts it): with reloading
+        # on, every render and every include (a task's form has eight) asked the file
+        # system whether the template had changed.
+        auto_reload=False,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         # Jinja's newstyle gettext formats the placeholders itself, so these must not.
