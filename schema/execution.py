@@ -139,6 +139,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[GraphQLObjectType, int], Any] = {}
+        self._nodes: dict[int, tuple[FieldDetailsList, list[Any]]] = {}
         # Objects whose selection is columns only, completed once per query however often
         # they recur (a page's owners: five people for a hundred tasks). Keyed by identity,
         # the object kept with its answer so its id is not reused while this runs. Not in
@@ -205,6 +206,13 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._merged_later(grouped_field_set, direct, rest)
         return _in_order(grouped_field_set, direct, cast(dict[str, Any], rest))
 
+    def nodes_of(self, details: FieldDetailsList) -> list[Any]:
+        """A field's nodes, listed once per execution (a resolver's info asks each time)."""
+        found = self._nodes.get(id(details))
+        if found is None or found[0] is not details:
+            found = self._nodes[id(details)] = (details, to_nodes(details))
+        return found[1]
+
     def _planned(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> tuple[list[tuple[str, FieldDetailsList, _Plain | None]], bool]:
@@ -248,7 +256,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         if plain.kind == LEAF:
             return _printed(plain, value)
-        return self._complete(plain, Path(path, response_name, parent_type.name), details, value)
+        return self._complete(plain, _path(path, response_name, parent_type.name), details, value)
 
     def _execute_resolved(
         self,
@@ -264,7 +272,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         execute_field handles them."""
         assert plain.call is not None
         field_type = plain.field_def.type
-        field_path = Path(path, response_name, parent_type.name)
+        field_path = _path(path, response_name, parent_type.name)
         lazy = _ResolveInfoOnDemand(self, plain.field_def, details, parent_type, field_path)
         try:
             result = plain.call(source, lazy)
@@ -374,7 +382,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if item is None:
                 completed.append(None)
                 continue
-            item_path = path.add_key(index, None)
+            item_path = _path(path, index, None)
             try:
                 if selection is None:
                     done = self._complete_object(object_type, details, item_path, item)
@@ -448,6 +456,15 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return _in_order(grouped_field_set, direct, rest)
 
 
+def _path(prev: Path | None, key: str | int, typename: str | None) -> Path:
+    """graphql-core's Path, made as the tuple it is: its generated constructor cost more
+    than the tuple, and a page of 100 tasks makes some 900 (an item's, a field's)."""
+    return _new_tuple(Path, (prev, key, typename))
+
+
+_new_tuple = tuple.__new__
+
+
 class _ResolveInfoOnDemand:
     """The resolve info a resolver is handed, built only if it looks past the context.
 
@@ -473,7 +490,7 @@ class _ResolveInfoOnDemand:
 
     @property
     def field_nodes(self) -> list[Any]:
-        return to_nodes(self._details)
+        return self._execution.nodes_of(self._details)
 
     def built(self) -> Any:
         if self._built is None:
