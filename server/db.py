@@ -291,8 +291,9 @@ class Statement(Generic[M]):
         db = connections.get("default")
         if _reads_here(db):
             # As tuples; passed by position, as Tortoise's translate_exceptions passes them.
-            found: list[tuple[Any, ...]] = await db.read_here(self.sql, values, True)
-            return found
+            found: list[tuple[Any, ...]] | None = await db.read_here(self.sql, values, True)
+            if found is not None:
+                return found
         _, rows = await db.execute_query(self.text(db), list(values))
         return [tuple(row) for row in rows]
 
@@ -321,8 +322,11 @@ class _ReadHere:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    async def execute_query(self, query: str, values: list[Any]) -> tuple[int, list[Any]]:
+    async def execute_query(self, query: str, values: list[Any]) -> tuple[int, Sequence[Any]]:
         found = await self._client.read_here(query, values)
+        if found is None:  # SQLite would have made it wait: the ordinary way waits off the loop
+            counted, rows = await self._client.execute_query(query, values)
+            return counted, rows
         return len(found), found
 
 

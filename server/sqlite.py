@@ -253,28 +253,40 @@ class ImmediateSqliteClient(SqliteClient):
     @translate_exceptions
     async def read_here(
         self, query: str, values: Sequence[Any], as_tuples: bool = False
-    ) -> list[Any]:
+    ) -> list[Any] | None:
         """A short read-only statement run on the event loop's own thread, on a connection
-        of its own, never waiting for anything.
+        of its own, never waiting for anything; None when SQLite would make it wait.
 
         Through aiosqlite every statement is a trip to its thread and back: 57 µs on this
         machine against 3.5 µs for SQLite to answer an indexed read (bench/reads.py). The
         fixed statements of the hot reads (server.db.Statement) are such reads. Under WAL
         a reader takes no lock a writer waits for, and sees the last commit when it starts,
-        as a read on the shared connection outside a transaction does. Not for a database
-        in memory, which exists only on the shared connection."""
+        as a read on the shared connection outside a transaction does. A reader can still
+        be told "busy" (WAL recovery after a crash, a connection holding the file
+        exclusively): waiting here would stop the whole event loop, so the caller reads
+        the ordinary way instead, which waits in aiosqlite's thread. Not for a database in
+        memory, which exists only on the shared connection."""
         reader = self._reader
         if reader is None:
-            reader = sqlite3.connect(self.filename, isolation_level=None, check_same_thread=False)
+            reader = sqlite3.connect(
+                self.filename, isolation_level=None, check_same_thread=False, timeout=0
+            )
             for pragma, value in self.pragmas.items():
                 reader.execute(f"PRAGMA {pragma}={value}")
+            reader.execute("PRAGMA busy_timeout = 0")
             reader.execute("PRAGMA query_only = ON")
             self._reader = reader
-        self.log.debug("%s: %s", query, values)
         cursor = reader.cursor()
         if not as_tuples:  # rows by column name, as Tortoise's executor reads them
             cursor.row_factory = sqlite3.Row
-        return cursor.execute(query, values).fetchall()
+        try:
+            found = cursor.execute(query, values).fetchall()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                return None
+            raise
+        self.log.debug("%s: %s", query, values)
+        return found
 
     async def read_side_by_side(self, statements: Sequence[str]) -> list[list[Any]]:
         """Read-only statements at once, each on a connection of its own in its own thread.

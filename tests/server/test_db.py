@@ -230,3 +230,65 @@ async def test_a_fixed_statement_reads_the_last_commit_outside_a_transaction_and
     assert await total.rows() == [(1,)]
     await Department.create(name="采购部")
     assert [d.name for d in await names.fetch()] == ["研发部", "采购部"]
+
+
+async def test_a_reader_told_busy_hands_the_read_to_aiosqlite_without_stopping_the_loop(tmp_path):
+    """The loop-thread reader must never wait for SQLite. Under WAL a reader is told busy
+    only in rare moments (recovery after a crash); a rollback-journal file held by an
+    EXCLUSIVE transaction tells it the same at once. The read then goes through aiosqlite's
+    thread, which waits for the file, while the event loop keeps serving."""
+    import asyncio
+    import sqlite3
+    import threading
+    import time
+
+    from server.db import _ReadHere
+    from server.sqlite import ImmediateSqliteClient
+
+    path = str(tmp_path / "busy.sqlite3")
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE department (id INTEGER PRIMARY KEY, name TEXT)")
+        setup.execute("INSERT INTO department (name) VALUES ('研发部')")
+    client = ImmediateSqliteClient(path, connection_name="busy", journal_mode="DELETE")
+    await client.create_connection(with_db=True)
+    query = "SELECT id, name FROM department"
+    try:
+        assert await client.read_here(query, [], True) == [(1, "研发部")]
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_file() -> None:
+            owner = sqlite3.connect(path, isolation_level=None)
+            owner.execute("BEGIN EXCLUSIVE")
+            held.set()
+            release.wait(10)
+            owner.execute("COMMIT")
+            owner.close()
+
+        holder = threading.Thread(target=hold_the_file)
+        holder.start()
+        assert held.wait(10)
+        began = time.perf_counter()
+        assert await client.read_here(query, [], True) is None
+        assert time.perf_counter() - began < 0.1  # told at once, never waited
+
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        threading.Timer(0.3, release.set).start()
+        try:
+            _, rows = await _ReadHere(client).execute_query(query, [])
+        finally:
+            ticker.cancel()
+            release.set()
+            holder.join(10)
+        assert [tuple(row) for row in rows] == [(1, "研发部")]
+        assert time.perf_counter() - began >= 0.25  # it waited for the file to be free
+        assert ticks >= 10, "the event loop stood still while the read waited"
+    finally:
+        await client.close()
