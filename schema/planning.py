@@ -24,6 +24,7 @@ from schema.context import Context
 from schema.discussion import Discussed
 from schema.org import Department, Node, User
 from server.errors import NotFound
+from server.org import service as org
 from server.planning import company_calendar, project_calendar
 from server.planning import queries as planning_queries
 from server.planning import service as planning
@@ -309,9 +310,10 @@ async def read_ahead(info: Info[Context, None], rows: Sequence[TaskRow | PagedTa
     wanted = node_fields(info)
     if "owner" in wanted:
         owner_ids = sorted({t.owner_id for t in rows if t.owner_id is not None})
-        owners = await info.context.users.load_many(owner_ids)
-        # One API object per person, however many of the page's tasks they own.
-        info.context.known_owners.update((u.id, User.of(u)) for u in owners if u is not None)
+        # One statement, not a DataLoader's future per owner and a turn of the event loop
+        # to batch them; one API object per person, however many tasks they own.
+        owners = await org.users_by_ids(owner_ids) if owner_ids else {}
+        info.context.known_owners.update((pk, User.of(u)) for pk, u in owners.items())
     if "dependencies" in wanted:
         # One statement for the page, not a DataLoader future for each of its tasks.
         info.context.known_links.update(
