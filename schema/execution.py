@@ -308,14 +308,16 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if plain.kind == OBJECT:
             if not self._is_type_of(plain.named, value):
                 return Undefined
-            try:
-                done = self._complete_object(plain.named, details, field_path, value)
-            except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
-                self.handle_field_error(raw_error, plain.field_def.type, details, field_path)
-                return None
-            if self.is_awaitable(done):
-                return self._handled_later(done, plain.field_def.type, details, field_path)
-            return done
+            return self._guarded(
+                plain.field_def.type,
+                details,
+                field_path,
+                self._complete_object,
+                plain.named,
+                details,
+                field_path,
+                value,
+            )
         try:
             items = list(value)
         except TypeError:
@@ -327,14 +329,16 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return Undefined
             elif check is not None and not self._is_type_of(plain.named, item):
                 return Undefined
-        try:
-            done = self._complete_items(plain, details, field_path, items)
-        except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
-            self.handle_field_error(raw_error, plain.field_def.type, details, field_path)
-            return None
-        if self.is_awaitable(done):
-            return self._handled_later(done, plain.field_def.type, details, field_path)
-        return done
+        return self._guarded(
+            plain.field_def.type,
+            details,
+            field_path,
+            self._complete_items,
+            plain,
+            details,
+            field_path,
+            items,
+        )
 
     def _is_type_of(self, object_type: GraphQLObjectType, value: Any) -> bool:
         # Strawberry's own predicates look at the value only; anything else is refused here
@@ -405,12 +409,14 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return_type: Any,
         details: FieldDetailsList,
         path: Path,
-        complete: Callable[[], Any],
+        complete: Callable[..., Any],
+        *arguments: Any,
     ) -> Any:
-        """`complete()`, with an error below handled here as graphql-core handles it at a
-        field or a list item: a null where the type allows one, else raised to the parent."""
+        """`complete(*arguments)`, with an error below handled here as graphql-core handles
+        it at a field or a list item: a null where the type allows one, else raised to the
+        parent."""
         try:
-            completed = complete()
+            completed = complete(*arguments)
         except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
             self.handle_field_error(raw_error, return_type, details, path)
             return None
