@@ -242,11 +242,3 @@ TASK_PROBLEMS = Statement(Problem, "SELECT * FROM problem WHERE task_id = ? ORDE
 async def problems_of_task(task_id: int) -> list[Problem]:
     """The problems raised against one task, newest first (its form lists them)."""
     return await TASK_PROBLEMS.fetch(task_id)
-
-
-async def problems_of_tasks(task_ids: Sequence[int]) -> dict[int, list[Problem]]:
-    result: dict[int, list[Problem]] = {tid: [] for tid in task_ids}
-    for row in await Problem.filter(task_id__in=list(task_ids)).order_by("-id"):
-        if row.task_id is not None:
-            result[row.task_id].append(row)
-    return result
