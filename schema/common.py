@@ -8,10 +8,10 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 import strawberry
-from strawberry.types.nodes import SelectedField
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from server import i18n
 from server.errors import DomainError, NotFound, each_error
@@ -252,13 +252,25 @@ def later(awaitable: Awaitable[Any]) -> Any:
     return awaitable
 
 
-def _memo(info: Any, name: str, work: Callable[[Any], Any]) -> Any:
-    """`work(info)` once per field node of the document within a request."""
-    key = (name, id(info._raw_info.field_nodes[0]))
-    memo = info.context.memo
-    if key not in memo:
-        memo[key] = work(info)
-    return memo[key]
+# Answers read off the query document alone, kept per field node for the life of the process:
+# a parsed document is cached and reused by every request that sends the same text.
+_by_field_node: dict[tuple[str, int], tuple[Any, Any]] = {}
+_BY_FIELD_NODE_LIMIT = 4096
+
+
+def _memo(info: Any, name: str, work: Callable[[Any, Any], Any]) -> Any:
+    """`work(field_nodes, fragments)` once per field node of a document. The node is kept
+    with its answer, so its id is not reused while the answer stands."""
+    nodes = info._raw_info.field_nodes
+    key = (name, id(nodes[0]))
+    found = _by_field_node.get(key)
+    if found is not None and found[0] is nodes[0]:
+        return found[1]
+    if len(_by_field_node) >= _BY_FIELD_NODE_LIMIT:
+        _by_field_node.clear()
+    answer = work(nodes, info._raw_info.fragments)
+    _by_field_node[key] = (nodes[0], answer)
+    return answer
 
 
 def selects_only_id(info: Any) -> bool:
@@ -267,38 +279,49 @@ def selects_only_id(info: Any) -> bool:
     return bool(_memo(info, "only-id", _selects_only_id))
 
 
-def node_fields(info: Any) -> set[str]:
-    """The fields a connection's query asks of each node (under edges { node { … } })."""
+def node_fields(info: Any) -> frozenset[str]:
+    """The fields a connection's query asks of each node (under edges { node { … } }).
+    Read off the document without its directives: a field skipped by one is at most read
+    ahead for nothing."""
+    return cast(frozenset[str], _memo(info, "node-fields", _node_fields))
+
+
+def _node_fields(nodes: list[FieldNode], fragments: dict[str, Any]) -> frozenset[str]:
     names: set[str] = set()
-    for selected in info.selected_fields:
-        for edges in _fields(selected.selections):
-            if edges.name != "edges":
+    for selected in nodes:
+        for edges in _fields(selected.selection_set, fragments):
+            if edges.name.value != "edges":
                 continue
-            for node in _fields(edges.selections):
-                if node.name == "node":
-                    names.update(f.name for f in _fields(node.selections))
-    return names
+            for node in _fields(edges.selection_set, fragments):
+                if node.name.value == "node":
+                    names.update(f.name.value for f in _fields(node.selection_set, fragments))
+    return frozenset(names)
 
 
-def _fields(selections: list[Any]) -> list[SelectedField]:
-    """Fields of a selection, fragments opened."""
-    found: list[SelectedField] = []
-    for selection in selections:
-        if isinstance(selection, SelectedField):
+def _fields(selection_set: SelectionSetNode | None, fragments: dict[str, Any]) -> list[FieldNode]:
+    """Fields of a selection, fragments opened (validation has refused cycles)."""
+    found: list[FieldNode] = []
+    for selection in selection_set.selections if selection_set is not None else ():
+        if isinstance(selection, FieldNode):
             found.append(selection)
-        else:
-            found += _fields(selection.selections)
+        elif isinstance(selection, InlineFragmentNode):
+            found += _fields(selection.selection_set, fragments)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                found += _fields(fragment.selection_set, fragments)
     return found
 
 
-def _selects_only_id(info: Any) -> bool:
-    for selected in info.selected_fields:
-        for selection in selected.selections:
-            if not isinstance(selection, SelectedField):
+def _selects_only_id(nodes: list[FieldNode], fragments: dict[str, Any]) -> bool:
+    for selected in nodes:
+        selections = selected.selection_set.selections if selected.selection_set else ()
+        for selection in selections:
+            if not isinstance(selection, FieldNode):
                 return False  # a fragment: read the object
-            if selection.name not in ("id", "__typename"):
+            if selection.name.value not in ("id", "__typename"):
                 return False
-            if getattr(selection, "directives", None):
+            if selection.directives:
                 return False
     return True
 

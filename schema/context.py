@@ -115,8 +115,6 @@ class Context:
     # Owners as API objects (schema.org.User), one per person however many tasks they own.
     known_owners: dict[int, Any] = field(default_factory=dict)
     known_links: dict[int, list[PlanLink]] = field(default_factory=dict)
-    # Answers worked out once per field of the query document (see schema.common.memo).
-    memo: dict[tuple[str, int], Any] = field(default_factory=dict)
 
     def loader(self, key: str, make: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
         if key not in self.keyed_loaders:

@@ -9,8 +9,9 @@ import re
 from datetime import date
 
 import pytest
+from graphql import FieldNode, FragmentDefinitionNode, OperationDefinitionNode, parse
 
-from schema.common import to_global_id
+from schema.common import _node_fields, _selects_only_id, to_global_id
 from server.planning import service as planning
 from server.planning.models import Dependency, Task
 from server.planning.scheduling import reschedule
@@ -155,6 +156,43 @@ async def test_a_page_of_a_large_plan_costs_what_a_page_of_a_small_one_costs(htt
         {"id": to_global_id("Project", large.id)},
     )
     assert response.json()["data"]["project"]["tasks"]["totalCount"] == 153
+
+
+def tasks_field(document: str) -> tuple[list[FieldNode], dict]:
+    parsed = parse(document)
+    operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {
+        d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    project = operation.selection_set.selections[0]
+    return [s for s in project.selection_set.selections if isinstance(s, FieldNode)], fragments
+
+
+def test_the_fields_read_ahead_for_a_page_are_found_through_fragments_and_aliases():
+    """What a page reads ahead (owners, links) follows the fields asked of its nodes,
+    however the document spells them."""
+    spelled_out = tasks_field(
+        "{ project(id: 1) { tasks { edges { node { name owner { name } } } } } }"
+    )
+    through_fragments = tasks_field(
+        """{ project(id: 1) { tasks { ...Page } } }
+        fragment Page on TaskConnection { edges { n: node { ... on Task { wbsCode } ...Links } } }
+        fragment Links on Task { deps: dependencies { lagDays } }"""
+    )
+    assert _node_fields(*spelled_out) == {"name", "owner"}
+    assert _node_fields(*through_fragments) == {"wbsCode", "dependencies"}
+    no_nodes = tasks_field("{ project(id: 1) { tasks { pageInfo { hasNextPage } } } }")
+    assert _node_fields(*no_nodes) == set()
+
+
+def test_only_an_id_without_directives_or_fragments_counts_as_the_id_alone():
+    def only_id(selection: str) -> bool:
+        return _selects_only_id(*tasks_field("{ project(id: 1) { p: tasks " + selection + " } }"))
+
+    assert only_id("{ id __typename }")
+    assert not only_id("{ id name }")
+    assert not only_id("{ id @include(if: false) }")
+    assert not only_id("{ ... on Task { id } }")
 
 
 async def test_predecessor_ids_come_from_the_link_rows(http):
