@@ -55,6 +55,11 @@ def page_routes() -> list[BaseRoute]:
             planning.edit_task_form,
             methods=["GET"],
         ),
+        Route(
+            "/projects/{code}/plan/tasks/{task_id:int}/predecessor-choices",
+            planning.predecessor_choices,
+            methods=["GET"],
+        ),
         Route("/projects/{code}/plan/tasks/{task_id:int}", planning.save_task, methods=["POST"]),
         Route(
             "/projects/{code}/plan/tasks/{task_id:int}/dependencies",

@@ -76,14 +76,14 @@ def _rows_around(
 
 def _pickers() -> dict[str, Any]:
     """The task form's pickers, drawn as strings by the planning exports (a 500-task plan
-    lists hundreds of choices in each), and the task list around the open form."""
+    lists hundreds of phases in the add form), and the task list around the open form."""
     return {
         "rows_around": _rows_around,
         "phase_options": lambda rows, form_id, selected: CleanMarkup(
             planning_exports.phase_options(rows, form_id, selected)
         ),
-        "predecessor_options": lambda rows, task_id: CleanMarkup(
-            planning_exports.predecessor_options(rows, task_id)
+        "predecessor_options": lambda rows, task_id, chosen: CleanMarkup(
+            planning_exports.predecessor_options(rows, task_id, chosen)
         ),
         "task_in": lambda rows, task_id: next(r for r in rows if r.task.id == task_id),
     }
@@ -172,14 +172,19 @@ def _task_input(form: dict[str, str]) -> planning.TaskInput:
     )
 
 
-async def _edit(context: dict[str, Any], task_id: int) -> None:
-    """The task whose form is open, with its progress history and problems."""
+async def _edit(context: dict[str, Any], task: Any, find: str = "") -> None:
+    """The task whose form is open, with what its pickers offer (the predecessors matching
+    `find` when something was typed), its progress history and problems."""
     from server.progress.service import recent_updates
     from server.risks.problems import problems_of_task
 
-    context["editing"] = next(r for r in context["rows"] if r.task.id == task_id)
-    context["history"] = await recent_updates(task_id)
-    context["task_problems"] = await problems_of_task(task_id)
+    project = context["project"]
+    context["editing"] = await planning_queries.task_form(project, task)
+    context["find"] = find
+    if find.strip():
+        context["found"] = await planning_queries.matching_predecessors(project, task, find)
+    context["history"] = await recent_updates(task.id)
+    context["task_problems"] = await problems_of_task(task.id)
 
 
 async def _task_form_row(
@@ -189,26 +194,19 @@ async def _task_form_row(
     values: dict[str, str],
     errors: dict[str, str] | None = None,
 ) -> Response:
-    """The one task's form swapped in for its row: the task, the others as its pickers list
-    them, people and departments; not the plan's schedules or chart."""
-    from server.progress.service import recent_updates
-    from server.risks.problems import problems_of_task
-
-    outline = await planning_queries.plan_outline(project.id)
+    """The one task's form swapped in for its row: the task, what its pickers offer, people
+    and departments; not the plan's schedules or chart."""
     context: dict[str, Any] = {
         "project": project,
-        "rows": outline,
-        "editing": await planning_queries.task_being_edited(task, outline),
         "people": (await projects.list_members([project.id]))[project.id],
         "plan_departments": (await projects.list_participating_departments([project.id]))[
             project.id
         ],
-        "history": await recent_updates(task.id),
-        "task_problems": await problems_of_task(task.id),
         "values": values,
         "errors": errors or {},
         **_pickers(),
     }
+    await _edit(context, task)
     return render(request, "planning/_task_form_row.html", **context)
 
 
@@ -222,9 +220,33 @@ async def edit_task_form(request: Request) -> Response:
     if is_htmx(request):
         return await _task_form_row(request, project, task, _task_values(task))
     context = await _plan_context(request, project)
-    await _edit(context, task.id)
+    await _edit(context, task, request.query_params.get("find", ""))
     context.update(values=_task_values(task))
     return render(request, "planning/plan.html", **context)
+
+
+@page
+async def predecessor_choices(request: Request) -> Response:
+    """The predecessor picker's choices for what was typed in its search field (htmx
+    swaps them into the picker): the nearest tasks again when the field is emptied."""
+    actor = actor_of(request)
+    project = await projects.get_project(actor, code=request.path_params["code"])
+    task = await planning_queries.project_task(project, request.path_params["task_id"])
+    find = request.query_params.get("find", "")
+    if find.strip():
+        found = await planning_queries.matching_predecessors(project, task, find)
+        chosen = found[0].task.id if found else None
+    else:
+        form = await planning_queries.task_form(project, task)
+        found, chosen = form.nearby, form.nearest_before
+    return render(
+        request,
+        "planning/_predecessor_choices.html",
+        choices=found,
+        task_id=task.id,
+        chosen=chosen,
+        **_pickers(),
+    )
 
 
 @page
@@ -262,7 +284,7 @@ async def save_task(request: Request) -> Response:
             return render(
                 request, template, status_code=200 if is_htmx(request) else 400, **context
             )
-        await _edit(context, (await planning_queries.project_task(project, task_id)).id)
+        await _edit(context, await planning_queries.project_task(project, task_id))
         return render(request, "planning/plan.html", status_code=400, **context)
     if is_htmx(request):
         return render(request, "planning/_plan.html", **await _plan_context(request, project))
@@ -379,7 +401,7 @@ async def _plan_after_change(
         )
     task = await planning_queries.get_task(actor, task_id=task_id)
     context = await _plan_context(request, project)
-    await _edit(context, task.id)
+    await _edit(context, task)
     context.update(values=_task_values(task), errors=errors)
     template = "planning/_plan.html" if is_htmx(request) else "planning/plan.html"
     status = 200 if is_htmx(request) or not errors else 400

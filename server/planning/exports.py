@@ -295,14 +295,18 @@ def phase_options(rows: list[Any], form_id: str, selected: str | None) -> str:
     return "".join(options)
 
 
-def predecessor_options(rows: list[Any], task_id: int) -> str:
-    """The predecessor picker's choices in a task's form: every other task that is not a
-    phase, in outline order."""
-    return "".join(
-        f'<option value="{row.task.id}">{_text(row.task.wbs_code)} {_text(row.task.name)}</option>'
-        for row in rows
-        if not row.is_summary and row.task.id != task_id
-    )
+def predecessor_options(rows: list[Any], task_id: int, chosen: int | None) -> str:
+    """The predecessor picker's choices in a task's form: the given tasks that are not
+    phases, other than the task itself, in the order given."""
+    options = []
+    for row in rows:
+        task = row.task
+        if row.is_summary or task.id == task_id:
+            continue
+        label = f"{_text(task.wbs_code)} {_text(task.name)}"
+        selected = " selected" if task.id == chosen else ""
+        options.append(f'<option value="{task.id}"{selected}>{label}</option>')
+    return "".join(options)
 
 
 def gantt_phone_markup(project: Project, gantt: dict[str, Any]) -> str:

@@ -205,36 +205,105 @@ class OutlineRow(NamedTuple):
     is_summary: bool
 
 
-TASK_OUTLINE = Statement(
+_CHOICE_COLUMNS = "t.id, t.parent_id, t.wbs_code, t.name, t.is_milestone"
+_IS_LEAF = "NOT EXISTS (SELECT 1 FROM task c WHERE c.parent_id = t.id)"
+
+# Phases (tasks with children) and top-level tasks, never a milestone: what a task may be
+# put under. A plan has tens of these where it has hundreds of tasks.
+PHASE_CHOICES = Statement(
     Task,
-    "SELECT id, parent_id, wbs_code, name, is_milestone FROM task WHERE project_id = ?"
-    " ORDER BY wbs_key, id",
+    f"""WITH phase AS (SELECT DISTINCT parent_id AS id FROM task
+                      WHERE project_id = ? AND parent_id IS NOT NULL)
+    SELECT {_CHOICE_COLUMNS}, t.id IN (SELECT id FROM phase) FROM task t
+    WHERE t.project_id = ? AND NOT t.is_milestone
+      AND (t.parent_id IS NULL OR t.id IN (SELECT id FROM phase))
+    ORDER BY t.wbs_key, t.id""",  # noqa: S608 - constant columns
 )
+# The leaf tasks nearest a task in the outline, most before it (a predecessor usually comes
+# earlier): what its predecessor picker offers before anything is typed.
+NEARBY_LEAVES = Statement(
+    Task,
+    f"""SELECT * FROM (SELECT {_CHOICE_COLUMNS}, 0 AS side, t.wbs_key AS k FROM task t
+        WHERE t.project_id = ? AND (t.wbs_key, t.id) < (?, ?) AND {_IS_LEAF}
+        ORDER BY t.wbs_key DESC, t.id DESC LIMIT 15) AS before_it
+    UNION ALL
+    SELECT * FROM (SELECT {_CHOICE_COLUMNS}, 1 AS side, t.wbs_key AS k FROM task t
+        WHERE t.project_id = ? AND (t.wbs_key, t.id) > (?, ?) AND {_IS_LEAF}
+        ORDER BY t.wbs_key, t.id LIMIT 5) AS after_it
+    ORDER BY k, id""",  # noqa: S608 - constant columns
+)
+# Leaf tasks whose WBS code starts with, or whose name holds, what was typed.
+MATCHING_LEAVES = Statement(
+    Task,
+    f"""SELECT {_CHOICE_COLUMNS} FROM task t
+    WHERE t.project_id = ? AND t.id <> ? AND {_IS_LEAF}
+      AND (t.wbs_code LIKE ? ESCAPE '!' OR LOWER(t.name) LIKE ? ESCAPE '!')
+    ORDER BY t.wbs_key, t.id LIMIT ?""",  # noqa: S608 - constant columns
+)
+# A task's links, each with its predecessor's code and name, in the order they were made.
+LINKS_WITH_PREDECESSORS = Statement(
+    Task,
+    f"""SELECT {_CHOICE_COLUMNS}, d.type, d.lag_days FROM dependency d
+    JOIN task t ON t.id = d.predecessor_id WHERE d.successor_id = ? ORDER BY d.id""",  # noqa: S608 - constant columns
+)
+PREDECESSORS_FOUND_AT_MOST = 30
 
 
-async def plan_outline(project_id: int) -> list[OutlineRow]:
-    """The plan's tasks in WBS order (the stored sort key), codes and names only: what the
-    form of one task needs of all the others, read without their schedules, owners or links."""
-    tasks = [
-        OutlineTask(int(tid), parent, code, name, bool(milestone))
-        for tid, parent, code, name, milestone in await TASK_OUTLINE.rows(project_id)
+def _outline_rows(rows: list[tuple[Any, ...]], is_summary: bool = False) -> list[OutlineRow]:
+    return [
+        OutlineRow(
+            OutlineTask(int(row[0]), row[1], row[2], row[3], bool(row[4])),
+            bool(row[5]) if is_summary else False,
+        )
+        for row in rows
     ]
-    parents = {t.parent_id for t in tasks}
-    return [OutlineRow(t, t.id in parents) for t in tasks]
 
 
 @dataclass(frozen=True)
-class TaskBeingEdited:
+class TaskForm:
+    """What one task's form needs of the others: the phases it may go under, the tasks its
+    predecessor picker offers first (the nearest, not the whole plan: the rest are found
+    by typing), and its links with their predecessors' codes and names."""
+
     task: Task
     is_summary: bool
     links: list[PlanLink]
+    phases: list[OutlineRow]
+    nearby: list[OutlineRow]
+    nearest_before: int | None  # the likeliest predecessor, chosen to start with
+    linked: list[OutlineRow]
 
 
-async def task_being_edited(task: Task, outline: list[OutlineRow]) -> TaskBeingEdited:
-    """The task whose form is open, with its predecessors' links; whether it is a phase is
-    read off the plan's outline, which the form lists anyway."""
-    is_summary = any(row.task.id == task.id and row.is_summary for row in outline)
-    return TaskBeingEdited(task, is_summary, (await dependencies_of([task.id]))[task.id])
+async def task_form(project: Project, task: Task) -> TaskForm:
+    """A task's form, read in a handful of statements whose cost does not grow with the plan
+    (a 500-task plan's form is opened by a tap and swapped in for one row)."""
+    phases = _outline_rows(await PHASE_CHOICES.rows(project.id, project.id), is_summary=True)
+    is_summary = any(row.task.id == task.id and row.is_summary for row in phases)
+    nearby: list[tuple[Any, ...]] = []
+    if not is_summary:
+        key = (task.wbs_key or "", task.id)
+        nearby = await NEARBY_LEAVES.rows(project.id, *key, project.id, *key)
+    before = [row for row in nearby if row[5] == 0]
+    linked = await LINKS_WITH_PREDECESSORS.rows(task.id)
+    return TaskForm(
+        task,
+        is_summary,
+        [PlanLink(int(r[0]), task.id, DependencyType(r[5]), int(r[6])) for r in linked],
+        [row for row in phases if row.task.id != task.id],
+        _outline_rows(nearby),
+        int(before[-1][0]) if before else None,
+        _outline_rows(linked),
+    )
+
+
+async def matching_predecessors(project: Project, task: Task, typed: str) -> list[OutlineRow]:
+    """Leaf tasks of the plan other than this one whose WBS code starts with, or whose name
+    holds, what was typed (any case), in outline order, at most PREDECESSORS_FOUND_AT_MOST."""
+    escaped = typed.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    found = await MATCHING_LEAVES.rows(
+        project.id, task.id, f"{escaped}%", f"%{escaped}%", PREDECESSORS_FOUND_AT_MOST
+    )
+    return _outline_rows(found)
 
 
 PROJECT_TASK = Statement(Task, "SELECT * FROM task WHERE id = ? AND project_id = ?")

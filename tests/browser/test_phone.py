@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 
 from server.demo import DEMO_PASSWORD, load_demo
 from server.org.models import User
@@ -195,6 +196,25 @@ async def test_tapping_a_gantt_bar_opens_the_task_form_in_place(live_server, pho
     assert "添加前置任务" in await form.inner_text()
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(ARTIFACTS / "plan-task-form-1280.png"), full_page=False)
+
+    # Typing in the predecessor picker's search narrows it to the tasks that match, here
+    # the plan's first; that one is then added as a predecessor without leaving the page.
+    tasks = await Task.filter(project_id=hardware.project_id)
+    parents = {t.parent_id for t in tasks}
+    first = min((t for t in tasks if t.id not in parents), key=lambda t: (t.wbs_key, t.id))
+    picker = form.locator(f"#link-pred-{hardware.id}")
+    assert await picker.locator("option").count() > 1
+    await form.locator(f"#link-find-{hardware.id}").fill(first.name)
+    await expect(picker.locator("option")).to_have_count(1)
+    assert await picker.locator("option").inner_text() == f"{first.wbs_code} {first.name}"
+    await form.locator(".dependencies").screenshot(
+        path=str(ARTIFACTS / "plan-task-form-found-1280.png")
+    )
+    await picker.select_option(str(first.id))
+    await form.locator("button", has_text="添加前置任务").click()
+    links = page.locator(f"#dependencies-{hardware.id} ul li")
+    await links.filter(has_text=f"{first.wbs_code} {first.name}").wait_for()
+    assert await page.evaluate("window.__notReloaded === true")
 
 
 async def test_a_liaison_updates_progress_on_a_phone(live_server, phone):

@@ -289,7 +289,16 @@ async def fragment_statements(http, project) -> tuple[list[str], str]:
     return counter.queries, response.text
 
 
-async def test_the_edit_form_of_one_task_reads_the_others_codes_and_names_only(http):
+def offered(html: str) -> list[str]:
+    """The WBS codes a predecessor picker offers, in its order (in a form, or the options
+    alone as the search answers them)."""
+    if 'name="predecessor_id"' in html:
+        start = html.index('name="predecessor_id"')
+        html = html[start : html.index("</select>", start)]
+    return re.findall(r'<option value="\d+"(?: selected)?>(\d+(?:\.\d+)*) ', html)
+
+
+async def test_the_edit_form_of_one_task_reads_what_it_shows_not_the_plan(http):
     pm = await f.user()
     small = await outline_project(pm, "S2", leaves=8)
     large = await outline_project(pm, "L2", leaves=150)
@@ -299,13 +308,52 @@ async def test_the_edit_form_of_one_task_reads_the_others_codes_and_names_only(h
     on_large, form = await fragment_statements(http, large)
     assert len(on_small) == len(on_large), on_large
     assert not any(re.search(r"task_schedule|baseline|calendar", q) for q in on_large), on_large
-    # It is still the whole form: the row's own fields, and every other leaf task (not the
-    # phases) offered as a predecessor, in outline order.
+    # The whole form, its predecessor picker offering the leaf tasks nearest 1.2 (the one
+    # before it chosen), not the 150 others; the phases offered as phases.
     assert form.startswith('<tr id="task-') and 'name="version"' in form
-    picker = form[
-        form.index('name="predecessor_id"') : form.index(
-            "</select>", form.index('name="predecessor_id"')
-        )
+    assert offered(form) == ["1.1", "1.3", "1.4", "1.5", "1.6", "1.7"]
+    assert re.search(r'<option value="\d+" selected>1\.1 ', form)
+    start = form.index('name="parent_id"')
+    parent_picker = form[start : form.index("</select>", start)]
+    assert re.findall(r'<option value="\d+"(?: selected)?>(\d+) ', parent_picker) == ["1", "2"]
+
+
+async def test_typing_in_the_predecessor_picker_finds_tasks_anywhere_in_the_plan(http):
+    pm = await f.user()
+    project = await outline_project(pm, "L3", leaves=150)
+    await Task.filter(project_id=project.id, wbs_code="1.5").update(name="Firmware 100% 验收")
+    task = await Task.get(project_id=project.id, wbs_code="1.2")
+    await log_in(http, pm.email)
+    choices = f"/projects/{project.code}/plan/tasks/{task.id}/predecessor-choices"
+
+    async def found(typed: str) -> list[str]:
+        response = await http.get(choices, params={"find": typed}, headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        return offered(response.text)
+
+    # A code's beginning, in outline order, at most 30.
+    assert await found("1.1") == [
+        "1.1",
+        *(f"1.{i}" for i in range(10, 20)),
+        *(f"1.{i}" for i in range(100, 119)),
     ]
-    offered = re.findall(r">(\d+(?:\.\d+)*) ", picker)
-    assert offered == [f"1.{i}" for i in range(1, 151) if i != 2] + ["2.1"]
+    assert await found(" 任务 14") == ["1.14", *(f"1.{i}" for i in range(140, 150))]
+    assert await found("任务 2") == [f"1.{i}" for i in range(20, 30)]  # never the task itself
+    assert await found("FIRMWARE 100%") == ["1.5"]  # any case; % is a character here
+    assert await found("%") == ["1.5"]
+    assert await found("_") == []
+    assert await found("阶段") == []  # phases are not predecessors
+    nothing = await http.get(choices, params={"find": "阶段"}, headers={"HX-Request": "true"})
+    assert '<option value="" disabled selected>没有匹配的任务。</option>' in nothing.text
+    assert await found("") == ["1.1", "1.3", "1.4", "1.5", "1.6", "1.7"]  # the nearest again
+
+    # Without htmx, the same search opens the plan with the form and what was found.
+    page = await http.get(f"/projects/{project.code}/plan/tasks/{task.id}/edit?find=收尾")
+    assert page.status_code == 200 and offered(page.text) == ["2.1"]
+    assert re.search(r'<option value="\d+" selected>2\.1 ', page.text)
+    assert 'value="收尾"' in page.text
+
+    # Someone who cannot see the project learns nothing of it, not even that it exists.
+    outsider = await f.user()
+    await log_in(http, outsider.email)
+    assert (await http.get(choices, params={"find": "1"})).status_code == 404

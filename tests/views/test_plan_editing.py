@@ -217,14 +217,19 @@ async def test_the_task_form_lists_the_phases_and_predecessors_a_task_can_take(h
     assert [value for value, chosen, _ in phases if chosen] == [str(hardware.parent_id)]
     assert str(milestone.id) not in {value for value, _, _ in phases}
 
+    # The predecessor picker offers the leaf tasks nearest this one in the outline (15
+    # before it, 5 after), the one just before it chosen; typing finds any other.
+    leaves = sorted(
+        (t for t in await Task.filter(project_id=hardware.project_id) if t.id not in parents),
+        key=lambda t: (t.wbs_key, t.id),
+    )
+    at = next(i for i, t in enumerate(leaves) if t.id == hardware.id)
+    assert at > 0 and len(leaves) - at > 5, "the demo plan must have leaves on both sides"
+    nearest = leaves[max(0, at - 15) : at] + leaves[at + 1 : at + 6]
     predecessors = _options(form.text, f"link-pred-{hardware.id}")
-    expected_predecessors = {
-        str(t.id) for t in tasks if t.id not in parents and t.id != hardware.id
-    }
-    assert {value for value, _, _ in predecessors} == expected_predecessors
-    # Outline order, as the plan lists them: each code after the one before it.
-    codes = [label.split(" ")[0] for _, _, label in predecessors]
-    assert codes == sorted(codes, key=lambda c: tuple(int(p) for p in c.split(".")))
+    assert [value for value, _, _ in predecessors] == [str(t.id) for t in nearest]
+    assert [value for value, chosen, _ in predecessors if chosen] == [str(leaves[at - 1].id)]
+    assert 'name="find"' in form.text
 
     # Another task's form shows the name with markup as text, in both pickers.
     other = next(t for t in tasks if t.id not in parents and t.id != hardware.id)
@@ -251,9 +256,10 @@ async def test_the_plan_and_a_task_form_cost_the_same_statements_whatever_the_pl
     with count_queries() as counter:
         form = await http.get(form_url, headers={"HX-Request": "true"})
     assert form.status_code == 200 and f'id="task-{task.id}" class="editing"' in form.text
-    # Who is asking, the project, the task, the outline the pickers list, its links, the
+    # Who is asking, the project, the task, the phases it may go under, the tasks nearest
+    # it (the predecessor picker's first choices), its links with their predecessors, the
     # members and departments, its progress history and its problems.
-    assert counter.count == 9, counter.queries
+    assert counter.count == 10, counter.queries
 
     with count_queries() as counter:
         page = await http.get("/projects/ST1/plan")
