@@ -252,6 +252,24 @@ def later(awaitable: Awaitable[Any]) -> Any:
     return awaitable
 
 
+NOT_READ_AHEAD: Any = object()
+
+
+def read_ahead_answer(
+    answer: Callable[[Any, Any], Any],
+) -> Callable[[Callable[Params, PayloadT]], Callable[Params, PayloadT]]:
+    """Marks a resolver whose answer may already be in the request's context (rows read
+    ahead for a page): `answer(source, context)` gives it, or NOT_READ_AHEAD to call the
+    resolver. The executor (schema/execution.py) asks it first, without the resolve info,
+    path and wrappers a resolver call costs; it must read and never raise or write."""
+
+    def mark(resolver: Callable[Params, PayloadT]) -> Callable[Params, PayloadT]:
+        resolver.read_ahead_answer = answer  # type: ignore[attr-defined]
+        return resolver
+
+    return mark
+
+
 # Answers read off the query document alone, kept per field node for the life of the process:
 # a parsed document is cached and reused by every request that sends the same text.
 _by_field_node: dict[tuple[str, int], tuple[Any, Any]] = {}

@@ -19,11 +19,13 @@ and the nulls they leave are graphql-core's own (tests/schema/test_execution.py)
 """
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, cast
 
 from graphql import (
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLID,
     GraphQLInt,
@@ -42,6 +44,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
+from schema.common import NOT_READ_AHEAD
+
 LEAF, OBJECT, OBJECT_LIST = "leaf", "object", "object list"
 
 
@@ -56,9 +60,37 @@ class _Plain:
     item_required: bool = False
     read: Callable[[Any, str], Any] | None = None  # a basic field: the default resolver
     call: Callable[[Any, Any], Any] | None = None  # a field with a resolver
+    # The resolver's answer from rows read ahead, if it has one (schema.common.read_ahead_answer).
+    read_ahead: Callable[[Any, Any], Any] | None = None
     # The Python type graphql-core prints unchanged for this scalar (str for String and ID,
     # bool for Boolean, int within 32 bits for Int): checked inline, without the serializer.
     exact: type | None = None
+    # An enum's printed names by (Python type, value), as its serializer printed them: the
+    # serializer walks the enum's values each time, and a page prints a link type per link.
+    printed: dict[tuple[type, Any], Any] | None = None
+
+
+_NOT_YET: Any = object()
+
+
+@dataclass(slots=True)
+class _Step:
+    """A field of a selection: its response name, its nodes, how it runs (None: the ordinary
+    way) and, for an object or a list of objects, the selection under it (worked out on
+    first use, then shared by every object the field yields in this execution)."""
+
+    response_name: str
+    details: FieldDetailsList
+    plain: "_Plain | None"
+    child: "_Selection | None" = _NOT_YET  # None: a deferred fragment starts under it
+
+
+@dataclass(slots=True)
+class _Selection:
+    object_type: GraphQLObjectType
+    grouped: GroupedFieldSet
+    steps: list[_Step]
+    columns_only: bool  # each field a scalar read as it is
 
 
 # (parent type, field name) -> how to run the field directly, or None for the ordinary way.
@@ -111,12 +143,20 @@ def _classify(parent_type: GraphQLObjectType, field_name: str, info_class: Any) 
         how["read"] = definition.default_resolver
     elif (call := _resolver_call(definition, info_class)) is not None:
         how["call"] = call
+        assert definition.base_resolver is not None
+        how["read_ahead"] = getattr(
+            definition.base_resolver.wrapped_func, "read_ahead_answer", None
+        )
     else:
         return None
     inner, required = _without_non_null(field_def.type)
     common = (definition.python_name, field_def)
     if is_leaf_type(inner):
-        return _Plain(LEAF, *common, inner, required, **how, exact=_PRINTED_AS_IS.get(inner))
+        printed: dict[tuple[type, Any], Any] | None = (
+            {} if isinstance(inner, GraphQLEnumType) else None
+        )
+        exact = _PRINTED_AS_IS.get(inner)
+        return _Plain(LEAF, *common, inner, required, **how, exact=exact, printed=printed)
     if isinstance(inner, GraphQLObjectType):
         return _Plain(OBJECT, *common, inner, required, **how)
     if isinstance(inner, GraphQLList):
@@ -138,7 +178,7 @@ def _plain_field(parent_type: GraphQLObjectType, field_name: str, info_class: An
 class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plans: dict[tuple[GraphQLObjectType, int], Any] = {}
+        self._plans: dict[tuple[GraphQLObjectType, int], _Selection] = {}
         self._nodes: dict[int, tuple[FieldDetailsList, list[Any]]] = {}
         # Objects whose selection is columns only, completed once per query however often
         # they recur (a page's owners: five people for a hundred tasks). Keyed by identity,
@@ -163,10 +203,13 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        planned, columns_only = self._planned(parent_type, grouped_field_set)
-        answered = self._answered if columns_only else None
+        return self._fields(self._planned(parent_type, grouped_field_set), source_value, path)
+
+    def _fields(self, selection: _Selection, source_value: Any, path: Path | None) -> Any:
+        """The selection's fields of one object: plain ones here, the rest the ordinary way."""
+        answered = self._answered if selection.columns_only else None
         if answered is not None:
-            key = (id(source_value), id(grouped_field_set))
+            key = (id(source_value), id(selection))
             found = answered.get(key)
             if found is not None and found[0] is source_value:
                 return found[1]
@@ -174,7 +217,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         others: GroupedFieldSet = {}
         waiting = False
         is_awaitable = self.is_awaitable
-        for response_name, details, plain in planned:
+        for step in selection.steps:
+            plain = step.plain
             value = Undefined
             if plain is not None and plain.kind is LEAF and plain.read is not None:
                 # The commonest field, a column printed as it is: read inline, and a printed
@@ -184,27 +228,26 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 except Exception:  # noqa: BLE001 - the ordinary way reports it, with its path
                     value = Undefined
                 if value is not Undefined:
-                    direct[response_name] = value
+                    direct[step.response_name] = value
                     continue
             elif plain is not None:
-                value = self._execute_plain(
-                    plain, parent_type, source_value, path, response_name, details
-                )
+                value = self._execute_plain(step, selection.object_type, source_value, path)
             if value is Undefined:
-                others[response_name] = details
+                others[step.response_name] = step.details
             else:
-                direct[response_name] = value
+                direct[step.response_name] = value
                 waiting = waiting or is_awaitable(value)
+        grouped = selection.grouped
         if not others:
             if waiting:
-                return self._merged_later(grouped_field_set, direct, {})
+                return self._merged_later(grouped, direct, {})
             if answered is not None:
                 answered[key] = (source_value, direct)
             return direct
-        rest = super().execute_fields(parent_type, source_value, path, others, None)
+        rest = super().execute_fields(selection.object_type, source_value, path, others, None)
         if waiting or is_awaitable(rest):
-            return self._merged_later(grouped_field_set, direct, rest)
-        return _in_order(grouped_field_set, direct, cast(dict[str, Any], rest))
+            return self._merged_later(grouped, direct, rest)
+        return _in_order(grouped, direct, cast(dict[str, Any], rest))
 
     def nodes_of(self, details: FieldDetailsList) -> list[Any]:
         """A field's nodes, listed once per execution (a resolver's info asks each time)."""
@@ -215,40 +258,47 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _planned(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> tuple[list[tuple[str, FieldDetailsList, _Plain | None]], bool]:
-        """The selection with each field's way, and whether it is columns only (each field a
-        scalar read as it is), worked out once per execution for a selection that every item
-        of a list shares (graphql-core hands the same one to each)."""
+    ) -> _Selection:
+        """The selection with each field's way, worked out once per execution for a
+        selection that every item of a list shares (graphql-core hands the same one to
+        each, and the fields under an object field share theirs through its step)."""
         plans = self._plans
         key = (parent_type, id(grouped_field_set))
         found = plans.get(key)
-        if found is not None and found[0] is grouped_field_set:
-            return found[1], found[2]
+        if found is not None and found.grouped is grouped_field_set:
+            return found
         info_class = self.schema._strawberry_schema.config.info_class  # type: ignore[attr-defined]
-        planned = [
-            (name, details, _plain_field(parent_type, details[0].node.name.value, info_class))
+        steps = [
+            _Step(name, details, _plain_field(parent_type, details[0].node.name.value, info_class))
             for name, details in grouped_field_set.items()
         ]
         columns_only = all(
-            plain is not None and plain.kind is LEAF and plain.read is not None
-            for _, _, plain in planned
+            step.plain is not None and step.plain.kind is LEAF and step.plain.read is not None
+            for step in steps
         )
         # The selection is kept with its plan, so its id is not reused while this runs.
-        plans[key] = (grouped_field_set, planned, columns_only)
-        return planned, columns_only
+        selection = plans[key] = _Selection(parent_type, grouped_field_set, steps, columns_only)
+        return selection
+
+    def _child(self, step: _Step) -> _Selection | None:
+        """The selection under an object or list field, once for all it yields; None where
+        a deferred fragment starts (graphql-core's incremental delivery takes it)."""
+        child = step.child
+        if child is _NOT_YET:
+            assert step.plain is not None
+            object_type = step.plain.named
+            grouped, new_defer_usages, _ = self.collect_subfields(object_type, step.details)
+            child = step.child = None if new_defer_usages else self._planned(object_type, grouped)
+        return child
 
     def _execute_plain(
-        self,
-        plain: _Plain,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        path: Path | None,
-        response_name: str,
-        details: FieldDetailsList,
+        self, step: _Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
         """The field's completed value, or Undefined where the ordinary way must decide."""
+        plain = step.plain
+        assert plain is not None
         if plain.call is not None:
-            return self._execute_resolved(plain, parent_type, source, path, response_name, details)
+            return self._execute_resolved(step, parent_type, source, path)
         assert plain.read is not None
         try:
             value = plain.read(source, plain.python_name)
@@ -256,25 +306,31 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         if plain.kind == LEAF:
             return _printed(plain, value)
-        return self._complete(plain, _path(path, response_name, parent_type.name), details, value)
+        return self._complete(step, _path(path, step.response_name, parent_type.name), value)
 
     def _execute_resolved(
-        self,
-        plain: _Plain,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        path: Path | None,
-        response_name: str,
-        details: FieldDetailsList,
+        self, step: _Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
         """A field with a resolver of its own: called once, here; its value completed here
         where that is plain, else by graphql-core, errors handled as graphql-core's
         execute_field handles them."""
-        assert plain.call is not None
+        plain, details = step.plain, step.details
+        assert plain is not None and plain.call is not None
         field_type = plain.field_def.type
-        field_path = _path(path, response_name, parent_type.name)
-        lazy = _ResolveInfoOnDemand(self, plain.field_def, details, parent_type, field_path)
+        field_path = _path(path, step.response_name, parent_type.name)
         try:
+            if plain.read_ahead is not None:
+                # Read ahead for the page: no resolve info, no call.
+                known = plain.read_ahead(source, self.context_value)
+                if known is not NOT_READ_AHEAD:
+                    completed = (
+                        _printed(plain, known)
+                        if plain.kind == LEAF
+                        else self._complete(step, field_path, known)
+                    )
+                    if completed is not Undefined:
+                        return completed
+            lazy = _ResolveInfoOnDemand(self, plain.field_def, details, parent_type, field_path)
             result = plain.call(source, lazy)
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(
@@ -283,7 +339,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plain.kind == LEAF:
                 completed = _printed(plain, result)
             else:
-                completed = self._complete(plain, field_path, details, result)
+                completed = self._complete(step, field_path, result)
             if completed is not Undefined:
                 return completed
         except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
@@ -298,26 +354,28 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             ),
         )
 
-    def _complete(
-        self, plain: _Plain, field_path: Path, details: FieldDetailsList, value: Any
-    ) -> Any:
+    def _complete(self, step: _Step, field_path: Path, value: Any) -> Any:
         """An object or a list of objects completed, or Undefined (before anything ran) where
         graphql-core must decide: a null where none is allowed, a value of the wrong type."""
+        plain = step.plain
+        assert plain is not None
         if value is None:
             return Undefined if plain.required else None
         if plain.kind == OBJECT:
             if not self._is_type_of(plain.named, value):
                 return Undefined
-            return self._guarded(
-                plain.field_def.type,
-                details,
-                field_path,
-                self._complete_object,
-                plain.named,
-                details,
-                field_path,
-                value,
-            )
+            child = self._child(step)
+            try:
+                if child is None:
+                    done = self._complete_object(plain.named, step.details, field_path, value)
+                else:
+                    done = self._fields(child, value, field_path)
+            except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
+                self.handle_field_error(raw_error, plain.field_def.type, step.details, field_path)
+                return None
+            if self.is_awaitable(done):
+                return self._handled_later(done, plain.field_def.type, step.details, field_path)
+            return done
         try:
             items = list(value)
         except TypeError:
@@ -331,11 +389,10 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return Undefined
         return self._guarded(
             plain.field_def.type,
-            details,
+            step.details,
             field_path,
             self._complete_items,
-            plain,
-            details,
+            step,
             field_path,
             items,
         )
@@ -352,33 +409,23 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return False
         return verdict is True
 
-    def _subselection(
-        self, object_type: GraphQLObjectType, details: FieldDetailsList
-    ) -> GroupedFieldSet | None:
-        """The fields asked of an object under this field, the same for every item of a
-        list, so worked out once for the list; None where a deferred fragment starts."""
-        grouped, new_defer_usages, _ = self.collect_subfields(object_type, details)
-        return None if new_defer_usages else grouped
-
     def _complete_object(
         self, object_type: GraphQLObjectType, details: FieldDetailsList, path: Path, value: Any
     ) -> Any:
+        """An object under which a deferred fragment starts: graphql-core's incremental
+        delivery."""
         grouped, new_defer_usages, _ = self.collect_subfields(object_type, details)
-        if new_defer_usages:
-            # A deferred fragment here: graphql-core's incremental delivery.
-            return self.execute_collected_subfields(
-                object_type, value, path, grouped, new_defer_usages, None
-            )
-        return self.execute_fields(object_type, value, path, grouped, None)
+        return self.execute_collected_subfields(
+            object_type, value, path, grouped, new_defer_usages, None
+        )
 
-    def _complete_items(
-        self, plain: _Plain, details: FieldDetailsList, path: Path, items: list[Any]
-    ) -> Any:
+    def _complete_items(self, step: _Step, path: Path, items: list[Any]) -> Any:
         """Each item's fields executed, an error at an item handled there as graphql-core
         handles it: a null where the item type allows one, else raised to the list."""
-        object_type, item_type = plain.named, plain.item_type
-        assert item_type is not None
-        selection = self._subselection(object_type, details)
+        plain = step.plain
+        assert plain is not None and plain.item_type is not None
+        object_type, item_type, details = plain.named, plain.item_type, step.details
+        child = self._child(step)
         completed: list[Any] = []
         waiting = False
         is_awaitable = self.is_awaitable
@@ -388,10 +435,10 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 continue
             item_path = _path(path, index, None)
             try:
-                if selection is None:
+                if child is None:
                     done = self._complete_object(object_type, details, item_path, item)
                 else:
-                    done = self.execute_fields(object_type, item, item_path, selection, None)
+                    done = self._fields(child, item, item_path)
             except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
                 self.handle_field_error(raw_error, item_type, details, item_path)
                 done = None
@@ -517,6 +564,9 @@ _PRINTED_AS_IS: dict[Any, type] = {
 }
 
 
+_ENUM_NAMES_KEPT = 256
+
+
 def _fits_in_32_bits(value: Any) -> bool:
     return bool(-(2**31) <= value < 2**31)
 
@@ -527,11 +577,22 @@ def _printed(plain: _Plain, value: Any) -> Any:
         return value
     if value is None:
         return Undefined if plain.required else None
+    known = plain.printed
+    if known is not None:
+        try:
+            return known[type(value), value]
+        except (KeyError, TypeError):  # not printed yet, or unhashable
+            pass
     try:
         printed = plain.named.coerce_output_value(value)
     except Exception:  # noqa: BLE001 - the ordinary way reports it, with its path
         return Undefined
-    return Undefined if printed is None or printed is Undefined else printed
+    if printed is None or printed is Undefined:
+        return Undefined
+    if known is not None and len(known) < _ENUM_NAMES_KEPT:
+        with suppress(TypeError):  # an unhashable value is printed each time
+            known[type(value), value] = printed
+    return printed
 
 
 def _in_order(

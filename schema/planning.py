@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.common import (
+    NOT_READ_AHEAD,
     Connection,
     UserError,
     connection,
@@ -16,6 +17,7 @@ from schema.common import (
     later,
     node_fields,
     page_window,
+    read_ahead_answer,
     refusals_in_payload,
     selects_only_id,
     to_global_id,
@@ -167,6 +169,13 @@ class Task(Node, Discussed):
         return Task.of(row) if row else None
 
     @strawberry.field
+    @read_ahead_answer(
+        lambda task, context: (
+            None
+            if task.owner_pk is None
+            else context.known_owners.get(task.owner_pk, NOT_READ_AHEAD)
+        )
+    )
     def owner(self, info: Info[Context, None]) -> User | None:
         if self.owner_pk is None:
             return None
@@ -187,6 +196,13 @@ class Task(Node, Discussed):
         return Department.of(row) if row else None
 
     @strawberry.field
+    @read_ahead_answer(
+        lambda task, context: (
+            NOT_READ_AHEAD
+            if (known := context.known_links.get(task.pk)) is None
+            else [Dependency.of(d) for d in known]
+        )
+    )
     def dependencies(self, info: Info[Context, None]) -> list[Dependency]:
         known = info.context.known_links.get(self.pk)
         if known is not None:

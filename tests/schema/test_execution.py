@@ -5,6 +5,7 @@ executor, and compares what a client would receive."""
 
 from __future__ import annotations
 
+from enum import Enum, StrEnum
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import schema as xietong_schema
-from schema.common import to_global_id
+from schema.common import NOT_READ_AHEAD, read_ahead_answer, to_global_id
 from schema.execution import LeanExecutionContext
 from server.planning import service as planning
 from server.planning.models import Task
@@ -26,11 +27,24 @@ class Broken(Exception):
     pass
 
 
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class StoredColour(StrEnum):
+    """An enum of the database layer with the same values as the API's."""
+
+    RED = "red"
+
+
 @strawberry.type
 class Leaf:
     label: str
     count: int | None
     must: str  # None in some rows: graphql-core's non-null error
+    colour: Colour | None = None
 
     @strawberry.field
     def fails(self) -> str:
@@ -43,6 +57,22 @@ class Leaf:
     @strawberry.field
     async def loaded(self, info: strawberry.Info) -> str:
         return str(await info.context["loader"].load(self.label))
+
+    @strawberry.field
+    @read_ahead_answer(lambda leaf, context: _read_ahead(leaf.label))
+    def ahead(self, info: strawberry.Info) -> str | None:
+        """Answered from what was read ahead for some labels, by this resolver for the
+        others; both refuse "b" (an error at the field) and agree on everything else."""
+        info.context.setdefault("called", []).append(self.label)
+        if self.label == "b":
+            raise Broken("no value ahead")
+        return None if self.label == "x" else f"ahead {self.label}"
+
+
+def _read_ahead(label: str) -> Any:
+    if label == "b":
+        raise Broken("no value ahead")
+    return {"a": "ahead a", "0": "ahead 0", "x": None}.get(label, NOT_READ_AHEAD)
 
 
 @strawberry.type
@@ -66,6 +96,7 @@ class Wrapper:
     leaf: Leaf | None
     strict_leaf: Leaf
     leaves: list[Leaf]
+    coloured: list[Leaf]
     maybe_leaves: list[Leaf | None] | None
     exploding: str | None
     exploding_leaves: list[Leaf | None]
@@ -122,6 +153,14 @@ class WrapperSource(Exploding):
     leaf = Leaf(label="a", count=1, must="m")
     strict_leaf = Leaf(label="b", count=None, must=None)  # type: ignore[arg-type]
     leaves = [Leaf(label=str(i), count=i, must="m") for i in range(3)]
+    # An enum printed from its member, its value, another enum's member with that value;
+    # refused for a value it does not have and for one that cannot even be looked up.
+    coloured = [
+        Leaf(label=str(i), count=i, must="m", colour=colour)  # type: ignore[arg-type]
+        for i, colour in enumerate(
+            [Colour.RED, Colour.RED, "red", StoredColour.RED, Colour.BLUE, "purple", ["red"]]
+        )
+    ]
     maybe_leaves = [Leaf(label="x", count=None, must="m"), None]
     exploding_leaves = [Leaf(label="y", count=2, must="m"), Exploding()]
     wrong = "not a leaf"
@@ -169,6 +208,7 @@ async def both(document: str) -> tuple[dict[str, Any], dict[str, Any], list[list
     [
         "{ wrapper { leaf { label count } leaves { label count } maybeLeaves { label } } }",
         # scalars printed by their serializers, and an Int beyond 32 bits refused
+        "{ wrapper { coloured { label colour } leaves { colour } } }",
         "{ wrapper { odd { big flagAsInt textAsInt numberAsText flagAsText idFromInt fine"
         " fineText } } }",
         "{ wrapper { ... on Wrapper { l: leaf { __typename x: label } } leaves { label } } }",
@@ -193,6 +233,9 @@ async def both(document: str) -> tuple[dict[str, Any], dict[str, Any], list[list
         "{ wrapper { same { label count } leaf { label count } } }",
         "{ wrapper { same { label fails } } }",
         "{ wrapper { sameExploding { label } same { count } } }",
+        # answers read ahead, or else the resolver's; an error either way at the field
+        "{ wrapper { leaf { ahead } leaves { label ahead } maybeLeaves { ahead } } }",
+        "{ wrapper { strictLeaf { label ahead } } }",
         # loads from every item of a list, in one batch
         "{ wrapper { leaves { label loaded } maybeLeaves { loaded } leaf { loaded } } }",
     ],
@@ -202,6 +245,27 @@ async def test_the_lean_executor_answers_as_graphql_core_does(document):
     assert lean == ordinary
     if "loaded" in document:
         assert len(batches) == 1  # one DataLoader call for every item, as before
+
+
+async def test_an_answer_read_ahead_is_taken_without_calling_the_resolver():
+    ordinary, lean = schemas()
+    document = "{ wrapper { leaf { ahead } leaves { label ahead } } }"
+    calls = {}
+    for name, each in (("ordinary", ordinary), ("lean", lean)):
+        context: dict[str, Any] = {}
+        result = await each.execute(document, context_value=context)
+        assert result.data == {
+            "wrapper": {
+                "leaf": {"ahead": "ahead a"},
+                "leaves": [
+                    {"label": "0", "ahead": "ahead 0"},
+                    {"label": "1", "ahead": "ahead 1"},
+                    {"label": "2", "ahead": "ahead 2"},
+                ],
+            }
+        }
+        calls[name] = context["called"]
+    assert calls == {"ordinary": ["a", "0", "1", "2"], "lean": ["1", "2"]}
 
 
 async def test_errors_and_nulls_are_where_a_client_expects_them():
