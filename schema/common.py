@@ -256,12 +256,14 @@ NOT_READ_AHEAD: Any = object()
 
 
 def read_ahead_answer(
-    answer: Callable[[Any, Any], Any],
+    answer: Callable[[Any, Any, list[FieldNode]], Any],
 ) -> Callable[[Callable[Params, PayloadT]], Callable[Params, PayloadT]]:
-    """Marks a resolver whose answer may already be in the request's context (rows read
-    ahead for a page): `answer(source, context)` gives it, or NOT_READ_AHEAD to call the
-    resolver. The executor (schema/execution.py) asks it first, without the resolve info,
-    path and wrappers a resolver call costs; it must read and never raise or write."""
+    """Marks a resolver whose answer may already be at hand (rows read ahead for a page,
+    in the request's context, or the parent's own columns): `answer(source, context,
+    field_nodes)` gives it, or NOT_READ_AHEAD to call the resolver. The executor
+    (schema/execution.py) asks it first, without the resolve info, path and wrappers a
+    resolver call costs; it must only read. graphql-core's own executor calls the resolver,
+    so both must give the same answer."""
 
     def mark(resolver: Callable[Params, PayloadT]) -> Callable[Params, PayloadT]:
         resolver.read_ahead_answer = answer  # type: ignore[attr-defined]
@@ -277,16 +279,25 @@ _BY_FIELD_NODE_LIMIT = 4096
 
 
 def _memo(info: Any, name: str, work: Callable[[Any, Any], Any]) -> Any:
+    raw = info._raw_info
+    return _memo_of_nodes(raw.field_nodes, lambda: raw.fragments, name, work)
+
+
+def _memo_of_nodes(
+    nodes: list[FieldNode],
+    fragments: Callable[[], Any],
+    name: str,
+    work: Callable[[Any, Any], Any],
+) -> Any:
     """`work(field_nodes, fragments)` once per field node of a document. The node is kept
     with its answer, so its id is not reused while the answer stands."""
-    nodes = info._raw_info.field_nodes
     key = (name, id(nodes[0]))
     found = _by_field_node.get(key)
     if found is not None and found[0] is nodes[0]:
         return found[1]
     if len(_by_field_node) >= _BY_FIELD_NODE_LIMIT:
         _by_field_node.clear()
-    answer = work(nodes, info._raw_info.fragments)
+    answer = work(nodes, fragments())
     _by_field_node[key] = (nodes[0], answer)
     return answer
 
@@ -294,7 +305,11 @@ def _memo(info: Any, name: str, work: Callable[[Any, Any], Any]) -> Any:
 def selects_only_id(info: Any) -> bool:
     """Whether the field's selection asks for the id alone (and perhaps __typename): then
     the id the parent row holds answers it without reading the object."""
-    return bool(_memo(info, "only-id", _selects_only_id))
+    return selects_only_id_of(info._raw_info.field_nodes)
+
+
+def selects_only_id_of(field_nodes: list[FieldNode]) -> bool:
+    return bool(_memo_of_nodes(field_nodes, dict, "only-id", _selects_only_id))
 
 
 def node_fields(info: Any) -> frozenset[str]:

@@ -61,7 +61,7 @@ class _Plain:
     read: Callable[[Any, str], Any] | None = None  # a basic field: the default resolver
     call: Callable[[Any, Any], Any] | None = None  # a field with a resolver
     # The resolver's answer from rows read ahead, if it has one (schema.common.read_ahead_answer).
-    read_ahead: Callable[[Any, Any], Any] | None = None
+    read_ahead: Callable[[Any, Any, Any], Any] | None = None
     # The Python type graphql-core prints unchanged for this scalar (str for String and ID,
     # bool for Boolean, int within 32 bits for Int): checked inline, without the serializer.
     exact: type | None = None
@@ -321,7 +321,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             if plain.read_ahead is not None:
                 # Read ahead for the page: no resolve info, no call.
-                known = plain.read_ahead(source, self.context_value)
+                known = plain.read_ahead(source, self.context_value, self.nodes_of(details))
                 if known is not NOT_READ_AHEAD:
                     completed = (
                         _printed(plain, known)

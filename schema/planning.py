@@ -20,6 +20,7 @@ from schema.common import (
     read_ahead_answer,
     refusals_in_payload,
     selects_only_id,
+    selects_only_id_of,
     to_global_id,
 )
 from schema.context import Context
@@ -75,6 +76,13 @@ class Dependency:
         return cls(type=row.type, lag_days=row.lag_days, predecessor_pk=row.predecessor_id)
 
     @strawberry.field
+    @read_ahead_answer(
+        lambda link, _, field_nodes: (
+            Task.reference(link.predecessor_pk)
+            if selects_only_id_of(field_nodes)
+            else NOT_READ_AHEAD
+        )
+    )
     def predecessor(self, info: Info[Context, None]) -> "Task":
         if selects_only_id(info):
             return Task.reference(self.predecessor_pk)  # the link row holds the id
@@ -170,7 +178,7 @@ class Task(Node, Discussed):
 
     @strawberry.field
     @read_ahead_answer(
-        lambda task, context: (
+        lambda task, context, _: (
             None
             if task.owner_pk is None
             else context.known_owners.get(task.owner_pk, NOT_READ_AHEAD)
@@ -197,7 +205,7 @@ class Task(Node, Discussed):
 
     @strawberry.field
     @read_ahead_answer(
-        lambda task, context: (
+        lambda task, context, _: (
             NOT_READ_AHEAD
             if (known := context.known_links.get(task.pk)) is None
             else [Dependency.of(d) for d in known]

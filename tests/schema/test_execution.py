@@ -59,7 +59,7 @@ class Leaf:
         return str(await info.context["loader"].load(self.label))
 
     @strawberry.field
-    @read_ahead_answer(lambda leaf, context: _read_ahead(leaf.label))
+    @read_ahead_answer(lambda leaf, context, field_nodes: _read_ahead(leaf.label))
     def ahead(self, info: strawberry.Info) -> str | None:
         """Answered from what was read ahead for some labels, by this resolver for the
         others; both refuse "b" (an error at the field) and agree on everything else."""
