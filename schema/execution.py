@@ -380,6 +380,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             items = list(value)
         except TypeError:
             return Undefined
+        if not items:
+            return items
         check, item_required = plain.named.is_type_of, plain.item_required
         for item in items:
             if item is None:
@@ -387,15 +389,14 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return Undefined
             elif check is not None and not self._is_type_of(plain.named, item):
                 return Undefined
-        return self._guarded(
-            plain.field_def.type,
-            step.details,
-            field_path,
-            self._complete_items,
-            step,
-            field_path,
-            items,
-        )
+        try:
+            done = self._complete_items(step, field_path, items)
+        except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
+            self.handle_field_error(raw_error, plain.field_def.type, step.details, field_path)
+            return None
+        if self.is_awaitable(done):
+            return self._handled_later(done, plain.field_def.type, step.details, field_path)
+        return done
 
     def _is_type_of(self, object_type: GraphQLObjectType, value: Any) -> bool:
         # Strawberry's own predicates look at the value only; anything else is refused here
