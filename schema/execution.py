@@ -224,9 +224,13 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 # The commonest field, a column printed as it is: read inline, and a printed
                 # scalar is never awaitable.
                 try:
-                    value = _printed(plain, plain.read(source_value, plain.python_name))
+                    value = plain.read(source_value, plain.python_name)
                 except Exception:  # noqa: BLE001 - the ordinary way reports it, with its path
                     value = Undefined
+                else:
+                    exact = plain.exact
+                    if type(value) is not exact or (exact is int and not _fits_in_32_bits(value)):
+                        value = _printed(plain, value)
                 if value is not Undefined:
                     direct[step.response_name] = value
                     continue
