@@ -44,9 +44,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
+from schema import compiled
 from schema.common import NOT_READ_AHEAD
-
-LEAF, OBJECT, OBJECT_LIST = "leaf", "object", "object list"
+from schema.compiled import LEAF, OBJECT, OBJECT_LIST, TYPENAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +91,23 @@ class _Selection:
     grouped: GroupedFieldSet
     steps: list[_Step]
     columns_only: bool  # each field a scalar read as it is
+    # The selection's answer as straight-line code (schema/compiled.py), where it has one,
+    # and what it was compiled for: the document's nodes of its fields and of those below.
+    fast: compiled.Answer | None = None
+    compiled_key: tuple[Any, ...] = ()
+    compiled_nodes: tuple[Any, ...] = ()
 
 
 # (parent type, field name) -> how to run the field directly, or None for the ordinary way.
 # Keyed by the type objects of the one schema this process builds, so it stays small.
 _plain_fields: dict[tuple[GraphQLObjectType, str], _Plain | None] = {}
+
+
+# A selection's compiled answer, kept for the life of the process: keyed by the type and
+# the document's nodes of each field (a parsed document is cached and reused by every
+# request that sends it), the nodes kept with it so their ids are not reused meanwhile.
+_compiled: dict[tuple[Any, ...], tuple[Any, compiled.Answer | None]] = {}
+_COMPILED_KEPT = 1024
 
 
 def _without_non_null(graphql_type: Any) -> tuple[Any, bool]:
@@ -203,7 +215,18 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        return self._fields(self._planned(parent_type, grouped_field_set), source_value, path)
+        return self._answer(self._planned(parent_type, grouped_field_set), source_value, path)
+
+    def _answer(self, selection: _Selection, source_value: Any, path: Path | None) -> Any:
+        """The compiled answer where the selection has one and it decides this object;
+        else field by field."""
+        fast = selection.fast
+        if fast is not None:
+            try:
+                return fast(source_value, self.context_value)
+            except Exception:  # noqa: BLE001, S110 - Irregular or an error: the ordinary way
+                pass
+        return self._fields(selection, source_value, path)
 
     def _fields(self, selection: _Selection, source_value: Any, path: Path | None) -> Any:
         """The selection's fields of one object: plain ones here, the rest the ordinary way."""
@@ -282,7 +305,72 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
         # The selection is kept with its plan, so its id is not reused while this runs.
         selection = plans[key] = _Selection(parent_type, grouped_field_set, steps, columns_only)
+        if self._answered is not None:  # queries only, as the memo
+            selection.fast = self._compiled_answer(selection)
         return selection
+
+    def _compiled_answer(self, selection: _Selection) -> compiled.Answer | None:
+        """The selection as straight-line code, compiled once per process for these nodes of
+        the document and the selections under them (which a directive's variable may
+        change from one request to the next); None where a field is not plain (it has
+        arguments, a resolver with no answer read ahead, a deferred fragment below it)."""
+        nodes: list[Any] = []
+        key: list[Any] = [selection.object_type]
+        for step in selection.steps:
+            nodes.append(tuple(d.node for d in step.details))
+            key.append(tuple(map(id, nodes[-1])))
+            plain = step.plain
+            if plain is not None and plain.kind is not LEAF:
+                child = self._child(step)
+                key.append(None if child is None else child.compiled_key)
+                nodes.append(None if child is None else child.compiled_nodes)
+        selection.compiled_key, selection.compiled_nodes = tuple(key), tuple(nodes)
+        found = _compiled.get(selection.compiled_key)
+        if found is not None:
+            return found[1]
+        type_name = selection.object_type.name
+        fields = [self._compiled_field(step, type_name) for step in selection.steps]
+        answer = (
+            None
+            if any(f is None for f in fields)
+            else compiled.compile_selection(type_name, cast(list[compiled.Field], fields), _printed)
+        )
+        if len(_compiled) >= _COMPILED_KEPT:
+            _compiled.clear()
+        # The nodes are kept with the answer, so their ids are not reused while it stands.
+        _compiled[selection.compiled_key] = (selection.compiled_nodes, answer)
+        return answer
+
+    def _compiled_field(self, step: _Step, type_name: str) -> compiled.Field | None:
+        if any(d.defer_usage is not None for d in step.details):
+            return None
+        if step.details[0].node.name.value == "__typename":
+            return compiled.Field(step.response_name, TYPENAME, typename=type_name)
+        plain = step.plain
+        if plain is None or (plain.call is not None and plain.read_ahead is None):
+            return None
+        common: dict[str, Any] = {
+            "python_name": plain.python_name,
+            "read": plain.read,
+            "read_ahead": plain.read_ahead,
+            "field_nodes": self.nodes_of(step.details) if plain.read_ahead else None,
+            "required": plain.required,
+        }
+        if plain.kind is LEAF:
+            return compiled.Field(
+                step.response_name, LEAF, plain=plain, exact=plain.exact, **common
+            )
+        child = self._child(step)
+        if child is None or child.fast is None:
+            return None
+        return compiled.Field(
+            step.response_name,
+            plain.kind,
+            item_required=plain.item_required,
+            is_type_of=plain.named.is_type_of,
+            child=child.fast,
+            **common,
+        )
 
     def _child(self, step: _Step) -> _Selection | None:
         """The selection under an object or list field, once for all it yields; None where
@@ -373,7 +461,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if child is None:
                     done = self._complete_object(plain.named, step.details, field_path, value)
                 else:
-                    done = self._fields(child, value, field_path)
+                    done = self._answer(child, value, field_path)
             except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
                 self.handle_field_error(raw_error, plain.field_def.type, step.details, field_path)
                 return None
@@ -443,7 +531,7 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if child is None:
                     done = self._complete_object(object_type, details, item_path, item)
                 else:
-                    done = self._fields(child, item, item_path)
+                    done = self._answer(child, item, item_path)
             except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
                 self.handle_field_error(raw_error, item_type, details, item_path)
                 done = None

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import strawberry
 from strawberry.dataloader import DataLoader
+from strawberry.extensions import ParserCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import schema as xietong_schema
@@ -68,11 +69,29 @@ class Leaf:
             raise Broken("no value ahead")
         return None if self.label == "x" else f"ahead {self.label}"
 
+    @strawberry.field
+    @read_ahead_answer(lambda leaf, context, field_nodes: NOT_READ_AHEAD)
+    def partner(self) -> Leaf | None:
+        """Never read ahead: always the resolver's answer."""
+        return None
+
 
 def _read_ahead(label: str) -> Any:
     if label == "b":
         raise Broken("no value ahead")
     return {"a": "ahead a", "0": "ahead 0", "x": None}.get(label, NOT_READ_AHEAD)
+
+
+@strawberry.interface
+class Labelled:
+    label: str
+
+
+@strawberry.type
+class Tagged(Labelled):
+    """A type with an interface: graphql-core checks an object's type before its fields."""
+
+    tag: str
 
 
 @strawberry.type
@@ -101,6 +120,10 @@ class Wrapper:
     exploding: str | None
     exploding_leaves: list[Leaf | None]
     wrong: Leaf | None  # holds something that is not a Leaf
+    absent: Leaf  # holds None
+    strict_holes: list[Leaf]  # holds a None among leaves
+    tagged: Tagged | None
+    mistagged: Tagged | None  # holds a Leaf, whose label reads like a Tagged's
 
     @strawberry.field
     def picked(self, info: strawberry.Info) -> list[Leaf]:
@@ -164,6 +187,10 @@ class WrapperSource(Exploding):
     maybe_leaves = [Leaf(label="x", count=None, must="m"), None]
     exploding_leaves = [Leaf(label="y", count=2, must="m"), Exploding()]
     wrong = "not a leaf"
+    absent = None
+    strict_holes = [Leaf(label="s", count=1, must="m"), None]
+    tagged = Tagged(label="t", tag="x")
+    mistagged = Leaf(label="m", count=1, must="m")
 
 
 @strawberry.type
@@ -222,6 +249,11 @@ async def both(document: str) -> tuple[dict[str, Any], dict[str, Any], list[list
         # an attribute that raises, and an object field holding the wrong thing
         "{ wrapper { exploding explodingLeaves { label count } leaf { label } } }",
         "{ wrapper { wrong { label } leaf { label } } }",
+        # fields held by their parent (the compiled path's), each irregular in its own way
+        "{ wrapper { absent { label } } }",
+        "{ wrapper { strictHoles { label } leaf { label } } }",
+        "{ wrapper { tagged { __typename label tag } mistagged { label } } }",
+        "{ wrapper { leaves { __typename label count } leaf { __typename } } }",
         # resolvers of their own: values, lists with a null where none may be, a null
         # object where none may be, an awaited object
         "{ wrapper { picked { label } leaf { label } } }",
@@ -236,6 +268,7 @@ async def both(document: str) -> tuple[dict[str, Any], dict[str, Any], list[list
         # answers read ahead, or else the resolver's; an error either way at the field
         "{ wrapper { leaf { ahead } leaves { label ahead } maybeLeaves { ahead } } }",
         "{ wrapper { strictLeaf { label ahead } } }",
+        "{ wrapper { leaf { partner { __typename } } leaves { partner { label } } } }",
         # loads from every item of a list, in one batch
         "{ wrapper { leaves { label loaded } maybeLeaves { loaded } leaf { loaded } } }",
     ],
@@ -245,6 +278,31 @@ async def test_the_lean_executor_answers_as_graphql_core_does(document):
     assert lean == ordinary
     if "loaded" in document:
         assert len(batches) == 1  # one DataLoader call for every item, as before
+
+
+async def test_a_directive_below_a_field_is_followed_on_each_request():
+    """One document, parsed once (as the API's parser cache keeps it), sent with a variable
+    that changes what is asked below a field: each answer follows its own request."""
+    lean = strawberry.Schema(
+        Query,
+        execution_context_class=LeanExecutionContext,
+        extensions=[lambda: ParserCache(maxsize=8)],
+    )
+    document = """query($count: Boolean!) {
+      wrapper { leaf { label count @include(if: $count) } leaves { label count @skip(if: $count) } }
+    }"""
+    answers = [
+        (await lean.execute(document, variable_values={"count": count})).data
+        for count in (True, False, True)
+    ]
+    with_count = {"label": "a", "count": 1}
+    without = [{"label": str(i), "count": i} for i in range(3)]
+    assert (
+        answers[0]
+        == answers[2]
+        == {"wrapper": {"leaf": with_count, "leaves": [{"label": str(i)} for i in range(3)]}}
+    )
+    assert answers[1] == {"wrapper": {"leaf": {"label": "a"}, "leaves": without}}
 
 
 async def test_an_answer_read_ahead_is_taken_without_calling_the_resolver():
