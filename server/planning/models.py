@@ -66,8 +66,14 @@ class Task(Model):
         ordering = ["planned_start", "id"]
         # Every page, job and check reads a project's tasks, and finding leaf tasks asks for
         # children: neither database indexes a foreign key by itself.
-        # (project, wbs_key, id) serves a page of tasks read by keyset in WBS order.
-        indexes = (("project_id",), ("parent_id",), ("project_id", "wbs_key", "id"))
+        # (project, wbs_key, id) serves a page of tasks read by keyset in WBS order;
+        # (project, parent) a task form's phases, the parents the project's tasks name.
+        indexes = (
+            ("project_id",),
+            ("parent_id",),
+            ("project_id", "wbs_key", "id"),
+            ("project_id", "parent_id"),
+        )
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         code = getattr(self, "wbs_code", None)  # a partial row may lack it

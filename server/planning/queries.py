@@ -212,12 +212,15 @@ _IS_LEAF = "NOT EXISTS (SELECT 1 FROM task c WHERE c.parent_id = t.id)"
 # put under. A plan has tens of these where it has hundreds of tasks.
 PHASE_CHOICES = Statement(
     Task,
-    f"""WITH phase AS (SELECT DISTINCT parent_id AS id FROM task
-                      WHERE project_id = ? AND parent_id IS NOT NULL)
-    SELECT {_CHOICE_COLUMNS}, t.id IN (SELECT id FROM phase) FROM task t
-    WHERE t.project_id = ? AND NOT t.is_milestone
-      AND (t.parent_id IS NULL OR t.id IN (SELECT id FROM phase))
-    ORDER BY t.wbs_key, t.id""",  # noqa: S608 - constant columns
+    f"""SELECT {_CHOICE_COLUMNS}, EXISTS (SELECT 1 FROM task c WHERE c.parent_id = t.id),
+        t.wbs_key AS k FROM task t
+    WHERE t.project_id = ? AND t.parent_id IS NULL AND NOT t.is_milestone
+    UNION ALL
+    SELECT {_CHOICE_COLUMNS}, TRUE, t.wbs_key AS k FROM task t
+    WHERE t.id IN (SELECT DISTINCT parent_id FROM task
+                   WHERE project_id = ? AND parent_id IS NOT NULL)
+      AND t.parent_id IS NOT NULL AND NOT t.is_milestone
+    ORDER BY k, id""",  # noqa: S608 - constant columns
 )
 # The leaf tasks nearest a task in the outline, most before it (a predecessor usually comes
 # earlier): what its predecessor picker offers before anything is typed.
