@@ -12,6 +12,10 @@ whose resolver takes only `self` and `info` (a task's owner, its links) is calle
 strawberry calls it, without the argument conversion and extension chain it has nothing for;
 an awaitable it returns is completed by graphql-core.
 
+A selection made only of such fields, and of answers read ahead for a page
+(schema.common.read_ahead_answer), is also written out as straight-line code once per
+process (schema/compiled.py) and tried first for each object.
+
 Whatever would be an error (a null where the type forbids it, a value the scalar refuses, an
 object of the wrong type, an exception) goes the ordinary way, and an error raised below a
 field read here is handled at that field as graphql-core handles it, so errors, their paths
