@@ -216,6 +216,17 @@ async def test_tapping_a_gantt_bar_opens_the_task_form_in_place(live_server, pho
     await links.filter(has_text=f"{first.wbs_code} {first.name}").wait_for()
     assert await page.evaluate("window.__notReloaded === true")
 
+    # The same form as a page of its own on a phone, after a search made without scripts.
+    await page.set_viewport_size({"width": 375, "height": 800})
+    await page.goto(
+        f"{live_server}/projects/X1-LAUNCH/plan/tasks/{hardware.id}/edit?find={first.name}"
+    )
+    found = page.locator(f"#link-pred-{hardware.id} option")
+    assert await found.all_inner_texts() == [f"{first.wbs_code} {first.name}"]
+    assert await no_sideways_scroll(page)
+    await page.locator(f"#find-pred-{hardware.id}").scroll_into_view_if_needed()
+    await page.screenshot(path=str(ARTIFACTS / "plan-task-form-find-375.png"), full_page=False)
+
 
 async def test_a_liaison_updates_progress_on_a_phone(live_server, phone):
     from server.planning.models import Task
