@@ -219,8 +219,7 @@ PHASE_CHOICES = Statement(
     SELECT {_CHOICE_COLUMNS}, TRUE, t.wbs_key AS k FROM task t
     WHERE t.id IN (SELECT DISTINCT parent_id FROM task
                    WHERE project_id = ? AND parent_id IS NOT NULL)
-      AND t.parent_id IS NOT NULL AND NOT t.is_milestone
-    ORDER BY k, id""",  # noqa: S608 - constant columns
+      AND t.parent_id IS NOT NULL AND NOT t.is_milestone""",  # noqa: S608 - constant columns
 )
 # The leaf tasks nearest a task in the outline, most before it (a predecessor usually comes
 # earlier): what its predecessor picker offers before anything is typed.
@@ -252,6 +251,11 @@ LINKS_WITH_PREDECESSORS = Statement(
 PREDECESSORS_FOUND_AT_MOST = 30
 
 
+def _outline_order(row: tuple[Any, ...]) -> tuple[str, int]:
+    """(wbs_key, id) of a row whose last column is the sort key."""
+    return (row[-1] or "", int(row[0]))
+
+
 def _outline_rows(rows: list[tuple[Any, ...]], is_summary: bool = False) -> list[OutlineRow]:
     return [
         OutlineRow(
@@ -280,7 +284,10 @@ class TaskForm:
 async def task_form(project: Project, task: Task) -> TaskForm:
     """A task's form, read in a handful of statements whose cost does not grow with the plan
     (a 500-task plan's form is opened by a tap and swapped in for one row)."""
-    phases = _outline_rows(await PHASE_CHOICES.rows(project.id, project.id), is_summary=True)
+    # Put in outline order here: asked to sort, SQLite reads the project's every task
+    # through the (project, wbs_key) index rather than the few through (project, parent).
+    found = sorted(await PHASE_CHOICES.rows(project.id, project.id), key=_outline_order)
+    phases = _outline_rows(found, is_summary=True)
     is_summary = any(row.task.id == task.id and row.is_summary for row in phases)
     nearby: list[tuple[Any, ...]] = []
     if not is_summary:
