@@ -485,14 +485,15 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return Undefined
             elif check is not None and not self._is_type_of(plain.named, item):
                 return Undefined
-        try:
-            done = self._complete_items(step, field_path, items)
-        except Exception as raw_error:  # noqa: BLE001 - graphql-core's own rule decides
-            self.handle_field_error(raw_error, plain.field_def.type, step.details, field_path)
-            return None
-        if self.is_awaitable(done):
-            return self._handled_later(done, plain.field_def.type, step.details, field_path)
-        return done
+        return self._guarded(
+            plain.field_def.type,
+            step.details,
+            field_path,
+            self._complete_items,
+            step,
+            field_path,
+            items,
+        )
 
     def _is_type_of(self, object_type: GraphQLObjectType, value: Any) -> bool:
         # Strawberry's own predicates look at the value only; anything else is refused here
