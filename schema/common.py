@@ -274,7 +274,7 @@ def read_ahead_answer(
 
 # Answers read off the query document alone, kept per field node for the life of the process:
 # a parsed document is cached and reused by every request that sends the same text.
-_by_field_node: dict[tuple[str, int], tuple[Any, Any]] = {}
+_by_field_node: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 _BY_FIELD_NODE_LIMIT = 4096
 
 
@@ -289,16 +289,17 @@ def _memo_of_nodes(
     name: str,
     work: Callable[[Any, Any], Any],
 ) -> Any:
-    """`work(field_nodes, fragments)` once per field node of a document. The node is kept
-    with its answer, so its id is not reused while the answer stands."""
-    key = (name, id(nodes[0]))
+    """`work(field_nodes, fragments)` once per set of a field's nodes in a document (a
+    field asked twice, once under a directive, has one node or two from one request to the
+    next). The nodes are kept with the answer, so their ids are not reused meanwhile."""
+    key = (name, *map(id, nodes))
     found = _by_field_node.get(key)
-    if found is not None and found[0] is nodes[0]:
+    if found is not None:
         return found[1]
     if len(_by_field_node) >= _BY_FIELD_NODE_LIMIT:
         _by_field_node.clear()
     answer = work(nodes, fragments())
-    _by_field_node[key] = (nodes[0], answer)
+    _by_field_node[key] = (tuple(nodes), answer)
     return answer
 
 

@@ -98,8 +98,10 @@ def _field_lines(n: int, field: Field, env: dict[str, Any]) -> list[str]:
         "    if v is None:",
         "        raise Irregular" if field.required else f"        d[{key}] = None",
         "    else:",
+        "        if type(v) is not list and type(v) is not tuple:",
+        "            raise Irregular",
         "        items = []",
-        "        for item in list(v):",
+        "        for item in v:",
         "            if item is None:",
         "                raise Irregular"
         if field.item_required

@@ -43,7 +43,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
-from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
@@ -472,6 +472,8 @@ class LeanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if self.is_awaitable(done):
                 return self._handled_later(done, plain.field_def.type, step.details, field_path)
             return done
+        if not is_iterable(value):  # as graphql-core sees it: not a string or a mapping
+            return Undefined
         try:
             items = list(value)
         except TypeError:

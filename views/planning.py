@@ -258,6 +258,8 @@ async def save_task(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     task_id = request.path_params.get("task_id")
+    if task_id is not None:  # a task of this project, whatever the address says
+        task_id = (await planning_queries.project_task(project, task_id)).id
     form = await form_data(request)
     async with refusal(request) as refused:
         if task_id is None:
@@ -394,12 +396,11 @@ async def _plan_after_change(
 
     from views.common import is_htmx
 
-    actor = actor_of(request)
     if not errors and not is_htmx(request):
         return RedirectResponse(
             f"/projects/{project.code}/plan/tasks/{task_id}/edit", status_code=303
         )
-    task = await planning_queries.get_task(actor, task_id=task_id)
+    task = await planning_queries.project_task(project, task_id)
     context = await _plan_context(request, project)
     await _edit(context, task)
     context.update(values=_task_values(task), errors=errors)
@@ -414,7 +415,7 @@ async def add_dependency(request: Request) -> Response:
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    task_id = request.path_params["task_id"]
+    task_id = (await planning_queries.project_task(project, request.path_params["task_id"])).id
     form = await form_data(request)
     errors: dict[str, str] = {}
     async with refusal(request) as refused:
@@ -435,7 +436,7 @@ async def remove_dependency(request: Request) -> Response:
 
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
-    task_id = request.path_params["task_id"]
+    task_id = (await planning_queries.project_task(project, request.path_params["task_id"])).id
     errors: dict[str, str] = {}
     async with refusal(request) as refused:
         await planning.remove_dependency(

@@ -122,6 +122,7 @@ class Wrapper:
     wrong: Leaf | None  # holds something that is not a Leaf
     absent: Leaf  # holds None
     strict_holes: list[Leaf]  # holds a None among leaves
+    letters: list[Leaf] | None  # holds a string, which Python would iterate
     tagged: Tagged | None
     mistagged: Tagged | None  # holds a Leaf, whose label reads like a Tagged's
 
@@ -189,6 +190,7 @@ class WrapperSource(Exploding):
     wrong = "not a leaf"
     absent = None
     strict_holes = [Leaf(label="s", count=1, must="m"), None]
+    letters = "ab"
     tagged = Tagged(label="t", tag="x")
     mistagged = Leaf(label="m", count=1, must="m")
 
@@ -251,6 +253,7 @@ async def both(document: str) -> tuple[dict[str, Any], dict[str, Any], list[list
         "{ wrapper { wrong { label } leaf { label } } }",
         # fields held by their parent (the compiled path's), each irregular in its own way
         "{ wrapper { absent { label } } }",
+        "{ wrapper { letters { __typename } leaf { label } } }",
         "{ wrapper { strictHoles { label } leaf { label } } }",
         "{ wrapper { tagged { __typename label tag } mistagged { label } } }",
         "{ wrapper { leaves { __typename label count } leaf { __typename } } }",

@@ -227,6 +227,27 @@ async def test_predecessor_ids_come_from_the_link_rows(http):
     assert await Dependency.filter(project_id=project.id).count() == 2
 
 
+async def test_a_predecessor_asked_twice_under_a_directive_follows_each_request(http):
+    """One document (parsed once, as the API keeps it) asks a predecessor's id, and its
+    name only when a variable says so: each request gets what it asked."""
+    pm = await f.user()
+    project = await outline_project(pm, "D2", leaves=3)
+    ids = dict(await Task.filter(project_id=project.id).values_list("wbs_code", "id"))
+    await planning.add_dependency(f.actor(pm), predecessor_id=ids["1.1"], successor_id=ids["1.2"])
+    token = await token_for(pm)
+    query = """query($id: ID!, $full: Boolean!) { project(id: $id) { tasks(first: 10) {
+        edges { node { wbsCode dependencies {
+          predecessor { id } predecessor @include(if: $full) { name } } } } } } }"""
+    pid = to_global_id("Project", project.id)
+    predecessor = {"id": to_global_id("Task", ids["1.1"])}
+    for full in (False, True, False):
+        response = await gql(http, token, query, {"id": pid, "full": full})
+        assert "errors" not in response.json(), response.json()
+        edges = response.json()["data"]["project"]["tasks"]["edges"]
+        links = next(e["node"]["dependencies"] for e in edges if e["node"]["wbsCode"] == "1.2")
+        assert links == [{"predecessor": {**predecessor, **({"name": "任务 1"} if full else {})}}]
+
+
 async def test_no_read_outside_login_touches_a_password_hash(http):
     rnd = await f.department("研发部")
     pm = await f.user(name="王芳", dept=rnd, email="wangfang@example.com")

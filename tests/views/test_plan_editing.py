@@ -267,3 +267,30 @@ async def test_the_plan_and_a_task_form_cost_the_same_statements_whatever_the_pl
     # Who is asking, the project with their roles, baselines, members, departments, the
     # schedule's freshness, tasks, schedules, baseline rows, links, the project's calendar.
     assert counter.count == 11, counter.queries
+
+
+async def test_a_task_is_edited_and_linked_only_under_its_own_projects_address(http):
+    """A PM of two plans cannot reach one plan's task through the other's address: the
+    task, its links and the plan shown would belong to different projects."""
+    pm = await f.user()
+    first = await outline_project(pm, "PA1", leaves=3)
+    second = await outline_project(pm, "PB1", leaves=3)
+    theirs = {t.wbs_code: t for t in await Task.filter(project_id=second.id)}
+    await log_in(http, pm.email)
+
+    elsewhere = f"/projects/{first.code}/plan/tasks/{theirs['1.2'].id}"
+    linked = await post(
+        http,
+        f"{elsewhere}/dependencies",
+        {"predecessor_id": str(theirs["1.1"].id), "type": "FS", "lag_days": "0"},
+        htmx=True,
+    )
+    renamed = await post(http, elsewhere, {"name": "改名", "version": "1"}, htmx=True)
+    assert linked.status_code == renamed.status_code == 404
+    assert (await http.get(f"{elsewhere}/edit", headers={"HX-Request": "true"})).status_code == 404
+    assert await Dependency.filter(project_id=second.id).count() == 0
+    assert (await Task.get(id=theirs["1.2"].id)).name == "任务 2"
+    # Under its own address the same link is made.
+    own = f"/projects/{second.code}/plan/tasks/{theirs['1.2'].id}/dependencies"
+    made = await post(http, own, {"predecessor_id": str(theirs["1.1"].id), "type": "FS"}, htmx=True)
+    assert made.status_code == 200 and await Dependency.filter(project_id=second.id).count() == 1
