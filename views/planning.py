@@ -16,6 +16,7 @@ from server.planning import project_calendar as planning_project_calendar
 from server.planning import queries as planning_queries
 from server.planning import scheduling as planning_scheduling
 from server.planning import service as planning
+from server.planning import task_form as planning_task_form
 from server.planning.calendar import WorkingCalendar
 from server.planning.scheduling import status_date_of
 from server.progress import service as progress
@@ -179,10 +180,10 @@ async def _edit(context: dict[str, Any], task: Any, find: str = "") -> None:
     from server.risks.problems import problems_of_task
 
     project = context["project"]
-    context["editing"] = await planning_queries.task_form(project, task)
+    context["editing"] = await planning_task_form.task_form(project, task)
     context["find"] = find
     if find.strip():
-        context["found"] = await planning_queries.matching_predecessors(project, task, find)
+        context["found"] = await planning_task_form.matching_predecessors(project, task, find)
     context["history"] = await recent_updates(task.id)
     context["task_problems"] = await problems_of_task(task.id)
 
@@ -234,10 +235,10 @@ async def predecessor_choices(request: Request) -> Response:
     task = await planning_queries.project_task(project, request.path_params["task_id"])
     find = request.query_params.get("find", "")
     if find.strip():
-        found = await planning_queries.matching_predecessors(project, task, find)
+        found = await planning_task_form.matching_predecessors(project, task, find)
         chosen = found[0].task.id if found else None
     else:
-        form = await planning_queries.task_form(project, task)
+        form = await planning_task_form.task_form(project, task)
         found, chosen = form.nearby, form.nearest_before
     return render(
         request,
