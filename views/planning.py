@@ -76,8 +76,8 @@ def _rows_around(
 
 
 def _pickers() -> dict[str, Any]:
-    """The task form's pickers, drawn as strings by the planning exports (a 500-task plan
-    lists hundreds of phases in the add form), and the task list around the open form."""
+    """The task form's pickers, drawn as strings by the planning exports (the full page
+    of a 500-task plan lists every task in them), and the task list around the open form."""
     return {
         "rows_around": _rows_around,
         "phase_options": lambda rows, form_id, selected: CleanMarkup(
