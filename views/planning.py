@@ -183,7 +183,9 @@ async def _edit(context: dict[str, Any], task: Any, find: str = "") -> None:
     context["editing"] = await planning_task_form.task_form(project, task)
     context["find"] = find
     if find.strip():
-        context["found"] = await planning_task_form.matching_predecessors(project, task, find)
+        context["found"], context["found_chosen"] = await planning_task_form.predecessor_choices(
+            project, task, find
+        )
     context["history"] = await recent_updates(task.id)
     context["task_problems"] = await problems_of_task(task.id)
 
@@ -233,13 +235,9 @@ async def predecessor_choices(request: Request) -> Response:
     actor = actor_of(request)
     project = await projects.get_project(actor, code=request.path_params["code"])
     task = await planning_queries.project_task(project, request.path_params["task_id"])
-    find = request.query_params.get("find", "")
-    if find.strip():
-        found = await planning_task_form.matching_predecessors(project, task, find)
-        chosen = found[0].task.id if found else None
-    else:
-        form = await planning_task_form.task_form(project, task)
-        found, chosen = form.nearby, form.nearest_before
+    found, chosen = await planning_task_form.predecessor_choices(
+        project, task, request.query_params.get("find", "")
+    )
     return render(
         request,
         "planning/_predecessor_choices.html",

@@ -116,21 +116,36 @@ async def task_form(project: Project, task: Task) -> TaskForm:
     found = sorted(await PHASE_CHOICES.rows(project.id, project.id), key=_outline_order)
     phases = _outline_rows(found, is_summary=True)
     is_summary = any(row.task.id == task.id and row.is_summary for row in phases)
-    nearby: list[tuple[Any, ...]] = []
-    if not is_summary:
-        key = (task.wbs_key or "", task.id)
-        nearby = await NEARBY_LEAVES.rows(project.id, *key, project.id, *key)
-    before = [row for row in nearby if row[5] == 0]
+    nearby, nearest_before = ([], None) if is_summary else await nearest_leaves(project, task)
     linked = await LINKS_WITH_PREDECESSORS.rows(task.id)
     return TaskForm(
         task,
         is_summary,
         [PlanLink(int(r[0]), task.id, DependencyType(r[5]), int(r[6])) for r in linked],
         [row for row in phases if row.task.id != task.id],
-        _outline_rows(nearby),
-        int(before[-1][0]) if before else None,
+        nearby,
+        nearest_before,
         _outline_rows(linked),
     )
+
+
+async def nearest_leaves(project: Project, task: Task) -> tuple[list[OutlineRow], int | None]:
+    """The leaf tasks nearest the task in the outline, and the one just before it."""
+    key = (task.wbs_key or "", task.id)
+    nearby = await NEARBY_LEAVES.rows(project.id, *key, project.id, *key)
+    before = [row for row in nearby if row[5] == 0]
+    return _outline_rows(nearby), int(before[-1][0]) if before else None
+
+
+async def predecessor_choices(
+    project: Project, task: Task, typed: str
+) -> tuple[list[OutlineRow], int | None]:
+    """What the predecessor picker offers for what was typed, and which is chosen: the
+    matches, the first chosen; with nothing typed, the nearest tasks again."""
+    if not typed.strip():
+        return await nearest_leaves(project, task)
+    found = await matching_predecessors(project, task, typed)
+    return found, found[0].task.id if found else None
 
 
 async def matching_predecessors(project: Project, task: Task, typed: str) -> list[OutlineRow]:
